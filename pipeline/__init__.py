@@ -1,0 +1,7 @@
+"""pipeline: from named feature vectors to labels and texture scores.
+
+normalized vector -> from-scratch back-propagation network -> probabilities ->
+texture score; plus batch runs over folders and the ``texture`` command line.
+"""
+
+__all__: list[str] = []
