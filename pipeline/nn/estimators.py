@@ -242,10 +242,15 @@ class _BaseBP:
         return self
 
     def _output(self, X):
-        """Raw network output for validated ``X``, in float64."""
+        """Raw network output for ``X``.
+
+        Computed in float64 even for a float32 network: a float32 sample's
+        output would otherwise depend, in its last digits, on which other
+        samples share its matrix product.
+        """
         self._check_fitted()
-        X = self._validate_X(X, reset=False, dtype=self.network_.dtype)
-        return self.network_.forward(X).astype(np.float64)
+        X = self._validate_X(X, reset=False, dtype=np.float64)
+        return self.network_.astype(np.float64).forward(X)
 
     # -- learned attributes ---------------------------------------------------------
 
@@ -516,7 +521,8 @@ class BPClassifier(_BaseBP):
 
     def predict(self, X):
         """Most probable label of each sample."""
-        return self.classes_[self._output(X).argmax(axis=1)]
+        labels = self._output(X).argmax(axis=1)
+        return self.classes_[labels]
 
     def score(self, X, y):
         """Accuracy of :meth:`predict` on ``(X, y)``; labels unseen at fit time raise."""
