@@ -17,6 +17,7 @@ from texture.errors import (
     TextureError,
     TrainingError,
 )
+from texture.io import DEFAULT_MAX_PIXELS, check_min_size, read_image
 
 from texture.features import FeatureConfig, FeatureExtractor, extract_features
 from texture.gabor import gabor_bank, gabor_features, gabor_kernel, gabor_responses
@@ -27,6 +28,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "read_image",
+    "check_min_size",
+    "DEFAULT_MAX_PIXELS",
     "TextureError",
     "ImageReadError",
     "ImageNotFoundError",
