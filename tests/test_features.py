@@ -36,11 +36,12 @@ def test_extract_features_concatenates_the_families(image):
 
 def test_transform_is_the_same_vector(image):
     extractor = FeatureExtractor()
-    vector = extractor.transform(image / 255.0)
+    working = texture.read_image(image)
+    vector = extractor.transform(working)
     assert vector.shape == (len(extractor.names),) and vector.dtype == np.float64
     np.testing.assert_array_equal(vector, extract_features(image).to_numpy())
     # Repeated calls reuse cached spectra and give the same bits.
-    np.testing.assert_array_equal(extractor.transform(image / 255.0), vector)
+    np.testing.assert_array_equal(extractor.transform(working), vector)
 
 
 def test_family_subset_is_a_slice_of_the_full_vector(image):
@@ -61,11 +62,17 @@ def test_path_and_array_give_the_same_features(image, tmp_path):
 
 def test_uint16_and_rgb_inputs(image):
     wide = image.astype(np.uint16) * 257  # the same grey levels on 16 bits
-    pd.testing.assert_series_equal(extract_features(wide), extract_features(image), check_exact=False, rtol=1e-9,
-                                   atol=1e-12)
+    narrow_features, wide_features = extract_features(image), extract_features(wide)
+    lbp = narrow_features.index.str.startswith("lbp_")
+    pd.testing.assert_series_equal(wide_features[~lbp], narrow_features[~lbp], check_exact=False, rtol=1e-9, atol=1e-12)
+    # LBP decides ties between equal grey levels by the last bit of the
+    # interpolation (like scikit-image), and v / 255 and 257 v / 65535 round
+    # differently: a few tie pixels move between bins.
+    np.testing.assert_allclose(wide_features[lbp], narrow_features[lbp], atol=5e-3)
     rgb = np.dstack([image, image, image])
-    grey = (rgb @ np.array([0.2125, 0.7154, 0.0721])) / 255.0
-    pd.testing.assert_series_equal(extract_features(rgb), extract_features(grey))
+    pd.testing.assert_series_equal(extract_features(rgb), extract_features(texture.read_image(rgb)))
+    # Equal channels give the grey image back, up to rounding of the weights.
+    pd.testing.assert_series_equal(extract_features(rgb).filter(like="glcm_"), extract_features(image).filter(like="glcm_"))
 
 
 def test_flat_image_gives_finite_features():

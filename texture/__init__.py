@@ -18,7 +18,6 @@ from texture.errors import (
     TrainingError,
 )
 from texture.io import DEFAULT_MAX_PIXELS, check_min_size, read_image
-
 from texture.features import FeatureConfig, FeatureExtractor, extract_features
 from texture.gabor import gabor_bank, gabor_features, gabor_kernel, gabor_responses
 from texture.glcm import GLCM_PROPERTIES, glcm_features, glcm_matrices, glcm_properties, quantize

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from texture import gabor, glcm, lbp
-from texture._io_standin import check_min_size, read_image
+from texture.io import check_min_size, read_image
 from texture.errors import ConfigError
 
 __all__ = ["FAMILIES", "FeatureConfig", "FeatureExtractor", "extract_features"]

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import scipy.fft
 
-from texture._io_standin import read_image
+from texture.io import read_image
 from texture.errors import ConfigError
 
 __all__ = [

@@ -24,7 +24,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from texture._io_standin import read_image
+from texture.io import read_image
 from texture.errors import ConfigError
 
 __all__ = [
