@@ -10,6 +10,7 @@ features were made.  :class:`FeatureExtractor` turns working grey images into
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from dataclasses import dataclass
@@ -112,10 +113,21 @@ class FeatureConfig:
             raise ConfigError(f"glcm_aggregate must be one of {glcm.AGGREGATES}, got {self.glcm_aggregate!r}")
         if not self.lbp_scales:
             raise ConfigError("lbp_scales must not be empty")
-        for P, R in self.lbp_scales:
-            lbp._check_scale(P, R)
-            lbp.lbp_n_bins(P, self.lbp_method)  # checks the method and its bin count
-        gabor._check_bank(self.gabor_frequencies, self.gabor_orientations, self.gabor_bandwidth, self.gabor_aggregate)
+        # The family modules validate their own parameters; name the config field.
+        with _field("lbp_scales"):
+            for P, R in self.lbp_scales:
+                lbp._check_scale(P, R)
+        with _field("lbp_method"):
+            for P, _ in self.lbp_scales:
+                lbp.lbp_n_bins(P, self.lbp_method)
+        with _field("gabor_frequencies"):
+            gabor._check_bank(self.gabor_frequencies, self.gabor_orientations, self.gabor_bandwidth,
+                              self.gabor_aggregate)
+        # Repeated values would repeat feature names.
+        for field in ("glcm_distances", "glcm_angles", "lbp_scales", "gabor_frequencies"):
+            values = getattr(self, field)
+            if len(set(values)) != len(values):
+                raise ConfigError(f"{field} must not repeat values, got {values!r}")
 
     @property
     def min_image_size(self):
@@ -154,6 +166,17 @@ class FeatureConfig:
         if unknown:
             raise ConfigError(f"unknown feature config fields: {', '.join(unknown)}")
         return cls(**data)
+
+
+@contextlib.contextmanager
+def _field(name):
+    """Prefix a ConfigError raised inside with the config field it is about, unless it names a field."""
+    try:
+        yield
+    except ConfigError as error:
+        if error.message.split(" ")[0] in {f.name for f in dataclasses.fields(FeatureConfig)}:
+            raise
+        raise ConfigError(f"{name}: {error.message}") from None
 
 
 def _is_int(value):
@@ -211,9 +234,9 @@ class FeatureExtractor:
 
         Parameters
         ----------
-        image : (M, N) ndarray of float64
-            Working grey image in [0, 1] (:func:`texture.read_image`'s output;
-            other arrays go through it).
+        image : array_like
+            Working grey image in [0, 1] (:func:`texture.read_image`'s
+            output), or any array :func:`texture.read_image` accepts.
         path : str, optional
             File the image came from, named in error messages.
 
@@ -226,8 +249,7 @@ class FeatureExtractor:
         ImageTooSmallError
             If a side is below ``config.min_image_size``.
         """
-        if not (isinstance(image, np.ndarray) and image.dtype == np.float64 and image.ndim == 2):
-            image = read_image(image)
+        image = read_image(image)  # validates; a working image passes through without a copy
         check_min_size(image, self.config.min_image_size, path=path)
         c = self.config
         parts = []

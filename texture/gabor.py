@@ -196,10 +196,18 @@ def gabor_feature_names(frequencies=DEFAULT_FREQUENCIES, n_orientations=6, aggre
     names = []
     for f in frequencies:
         if aggregate == "rotation":
-            names += [f"gabor_f{f:.2f}_{stat}_{agg}" for stat in ("mean", "std") for agg in ("avg", "range")]
+            names += [f"gabor_f{_label(f)}_{stat}_{agg}" for stat in ("mean", "std") for agg in ("avg", "range")]
         else:
-            names += [f"gabor_f{f:.2f}_t{t:03.0f}_{stat}" for t in _orientations(n_orientations) for stat in ("mean", "std")]
+            names += [
+                f"gabor_f{_label(f)}_t{t:03g}_{stat}" for t in _orientations(n_orientations) for stat in ("mean", "std")
+            ]
     return names
+
+
+def _label(frequency):
+    """Two decimals (``0.10``) when exact, else every digit needed (``0.125``): names stay unique."""
+    short = f"{frequency:.2f}"
+    return short if float(short) == frequency else repr(float(frequency))
 
 
 def gabor_feature_vector(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, bandwidth=1.0, aggregate="none"):

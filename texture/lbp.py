@@ -142,8 +142,8 @@ def lbp_codes(image, P=8, R=1.0, method="uniform"):
     Examples
     --------
     >>> image = np.array([[0, 0, 0], [0, 1, 0], [1, 1, 1]], dtype=float)
-    >>> lbp_codes(image, 8, 1, "default")[1, 1]
-    np.float64(14.0)
+    >>> float(lbp_codes(image, 8, 1, "default")[1, 1])  # only the neighbour below (bit 6) is >= 1
+    64.0
     """
     _check_scale(P, R)
     _check_method(method)
