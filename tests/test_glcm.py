@@ -129,3 +129,11 @@ def test_features_of_a_rotated_image_keep_their_mean_over_angles(texture_images)
     features = texture.glcm_features(image)
     rotated = texture.glcm_features(np.rot90(image))
     np.testing.assert_allclose(rotated.filter(like="_mean"), features.filter(like="_mean"), rtol=1e-9)
+
+
+def test_large_image_counted_in_bands_equals_scikit_image(texture_images):
+    _, image = texture_images[0]
+    large = np.tile(image, (3, 2))  # 450 x 340: several bands of rows per offset
+    q = quantize(large, 16)
+    ref = graycomatrix(q, DISTANCES, np.deg2rad(ANGLES), 16, symmetric=True, normed=True)
+    np.testing.assert_allclose(glcm_matrices(large, DISTANCES, ANGLES, 16), ref.transpose(2, 3, 0, 1), rtol=1e-12)

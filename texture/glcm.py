@@ -63,6 +63,7 @@ MIN_LEVELS, MAX_LEVELS = 8, 256
 # ulps of the exact integer; larger than that, yet far below the smallest true
 # fraction (1 / 65535 for 16-bit input), snaps them onto it.
 _SNAP = 1e-9
+_BAND_PIXELS = 1 << 16  # pixel pairs counted per bincount call
 
 
 def quantize(image, levels=32):
@@ -167,14 +168,16 @@ def _cooccurrence(q, offsets, levels):
     offsets, repeat = np.unique(offsets, axis=0, return_inverse=True)
     first = q.astype(np.intp) * levels
     counts = np.zeros((len(offsets), levels * levels))
+    # Pair (i, j) as one integer i * levels + j, counted by bincount.  One
+    # offset and one band of rows at a time keeps the temporaries in cache.
+    band = max(1, _BAND_PIXELS // cols)
     for k, (dr, dc) in enumerate(offsets.tolist()):
         r0, r1 = max(0, -dr), min(rows, rows - dr)
         c0, c1 = max(0, -dc), min(cols, cols - dc)
-        if r1 > r0 and c1 > c0:
-            # Pair (i, j) as one integer i * levels + j, counted by bincount.  One
-            # offset at a time keeps the temporaries small and in cache.
-            pairs = first[r0:r1, c0:c1] + q[r0 + dr : r1 + dr, c0 + dc : c1 + dc]
-            counts[k] = np.bincount(pairs.ravel(), minlength=levels * levels)
+        for start in range(r0, r1 if c1 > c0 else r0, band):
+            stop = min(start + band, r1)
+            pairs = first[start:stop, c0:c1] + q[start + dr : stop + dr, c0 + dc : c1 + dc]
+            counts[k] += np.bincount(pairs.ravel(), minlength=levels * levels)
     counts = counts.reshape(len(offsets), levels, levels)[repeat.ravel()]
     counts += counts.transpose(0, 2, 1).copy()
     totals = counts.sum(axis=(1, 2), keepdims=True)
