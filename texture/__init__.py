@@ -7,6 +7,7 @@ sibling package :mod:`pipeline`.
 
 from texture.errors import (
     ConfigError,
+    DatasetError,
     ImageNotFoundError,
     ImageReadError,
     ImageTooLargeError,
@@ -17,7 +18,7 @@ from texture.errors import (
     TextureError,
     TrainingError,
 )
-from texture.io import DEFAULT_MAX_PIXELS, check_min_size, read_image
+from texture.io import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, check_min_size, read_image
 
 __version__ = "0.1.0"
 
@@ -26,6 +27,7 @@ __all__ = [
     "read_image",
     "check_min_size",
     "DEFAULT_MAX_PIXELS",
+    "IMAGE_EXTENSIONS",
     "TextureError",
     "ImageReadError",
     "ImageNotFoundError",
@@ -33,6 +35,7 @@ __all__ = [
     "ImageTooSmallError",
     "ImageTooLargeError",
     "ConfigError",
+    "DatasetError",
     "NotFittedError",
     "TrainingError",
     "ModelFileError",

@@ -46,7 +46,7 @@ from texture.errors import (
     InvalidImageError,
 )
 
-__all__ = ["DEFAULT_MAX_PIXELS", "read_image", "check_min_size"]
+__all__ = ["DEFAULT_MAX_PIXELS", "IMAGE_EXTENSIONS", "read_image", "check_min_size"]
 
 #: Largest image :func:`read_image` accepts unless told otherwise: 2**27
 #: (about 134 million pixels, e.g. 11585 x 11585), whose working grey image
@@ -54,6 +54,9 @@ __all__ = ["DEFAULT_MAX_PIXELS", "read_image", "check_min_size"]
 #: that declare huge images.  It stays below Pillow's own hard limit
 #: (``2 * PIL.Image.MAX_IMAGE_PIXELS``) so that ours is the one that speaks.
 DEFAULT_MAX_PIXELS = 2**27
+
+#: File name extensions (lower case) that folder discovery treats as images.
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"})
 
 _LUMA_RGB = np.array([0.2125, 0.7154, 0.0721])
 # OpenCV decodes colour in BGR(A) order; reversing the weights avoids a copy.
