@@ -116,7 +116,7 @@ def load_folder(root, *, group=None):
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def load_csv(path):
+def load_csv(path, *, labelled=True):
     """List the images of a CSV file with the columns ``path,label[,group]``.
 
     Parameters
@@ -125,6 +125,9 @@ def load_csv(path):
         CSV file with a header row.  Relative image paths are resolved
         against the CSV's folder, so a data set folder can be moved whole.
         ``label`` may be a class name or a number; other columns are ignored.
+    labelled : bool, default True
+        Whether the ``label`` column is required.  Lists of images to
+        predict need only ``path``; their missing labels are ``None``.
 
     Returns
     -------
@@ -149,7 +152,8 @@ def load_csv(path):
         raise DatasetError(f"cannot read the file ({err.strerror or err})", path) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise DatasetError(f"not a readable CSV ({err})", path) from None
-    missing_columns = [c for c in COLUMNS[:2] if c not in table.columns]
+    required = ("path", "label") if labelled else ("path",)
+    missing_columns = [c for c in required if c not in table.columns]
     if missing_columns:
         raise DatasetError(
             f"missing column(s) {', '.join(missing_columns)}; the CSV needs a header "
@@ -158,10 +162,11 @@ def load_csv(path):
         )
     if table.empty:
         raise DatasetError("no rows below the header", path)
-    blank = table.index[table["path"].isna() | table["label"].isna()]
+    blank = table.index[table[list(required)].isna().any(axis=1)]
     if len(blank):
         # +2: one for the header, one because people count lines from 1.
-        raise DatasetError(f"empty path or label on line(s) {_listing(blank + 2)}", path)
+        raise DatasetError(f"empty {' or '.join(required)} on line(s) {_listing(blank + 2)}",
+                           path)
     folder = path.resolve().parent
     files = [folder / name for name in table["path"]]  # absolute names stay absolute
     missing = [name for name, file in zip(table["path"], files) if not file.is_file()]
@@ -169,8 +174,8 @@ def load_csv(path):
         raise DatasetError(f"{len(missing)} listed image(s) not found: {_listing(missing)}", path)
     return pd.DataFrame({
         "path": [str(file) for file in files],
-        "label": table["label"].to_numpy(),
-        "group": table["group"].to_numpy() if "group" in table.columns else None,
+        **{column: table[column].to_numpy() if column in table.columns else None
+           for column in COLUMNS[1:]},
     })
 
 

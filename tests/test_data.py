@@ -115,6 +115,18 @@ def test_load_csv_keeps_numeric_labels_groups_and_row_order(tmp_path):
     assert table["group"].tolist() == [1, 2, 1]
 
 
+def test_load_csv_of_unlabelled_images_needs_only_paths(tmp_path):
+    _png(tmp_path / "a.png")
+    csv = _write_csv(tmp_path / "l.csv", "path\na.png\n")
+    table = load_csv(csv, labelled=False)
+    assert list(table.columns) == list(COLUMNS)
+    assert table["label"].isna().all() and table["group"].isna().all()
+    with pytest.raises(DatasetError, match="missing column.*label"):
+        load_csv(csv)
+    with pytest.raises(DatasetError, match="empty path on line.*3"):
+        load_csv(_write_csv(tmp_path / "m.csv", "path,label\na.png,\n,1\n"), labelled=False)
+
+
 def test_load_csv_accepts_a_byte_order_mark(tmp_path):
     _png(tmp_path / "a.png")
     csv = tmp_path / "excel.csv"

@@ -12,6 +12,7 @@ from skimage.util import img_as_float
 
 from texture import (
     DEFAULT_MAX_PIXELS,
+    IMAGE_EXTENSIONS,
     ImageNotFoundError,
     ImageReadError,
     ImageTooLargeError,
@@ -51,7 +52,7 @@ def _pil_grey_alpha(path):
 
 def _pil_rgb(path):
     rgb = _random(np.uint8, 3)
-    Image.fromarray(rgb).save(path)
+    Image.fromarray(rgb).save(path, lossless=True)  # `lossless` is read by WebP only
     return _luminance(rgb)
 
 
@@ -106,6 +107,7 @@ LOSSLESS = [
     ("tif", _pil_palette), ("tif", _pil_bilevel),
     ("tif", _cv_grey16), ("tif", _cv_rgb16), ("tif", _cv_rgba16),
     ("bmp", _pil_grey), ("bmp", _pil_rgb), ("bmp", _pil_palette), ("bmp", _pil_bilevel),
+    ("pgm", _pil_grey), ("pgm", _cv_grey16), ("ppm", _pil_rgb), ("webp", _pil_rgb),
 ]
 
 
@@ -120,6 +122,10 @@ def test_lossless_files_read_back_as_their_luminance(tmp_path, ext, writer):
     assert grey.shape == SHAPE
     np.testing.assert_allclose(grey, expected, rtol=0, atol=1e-6)
     assert grey.min() >= 0 and grey.max() <= 1
+
+
+def test_every_discovered_extension_is_tested():
+    assert {f".{ext}" for ext, _ in LOSSLESS} | {".jpg", ".jpeg", ".tiff"} == IMAGE_EXTENSIONS
 
 
 @pytest.mark.parametrize("channels", [None, 3])

@@ -21,8 +21,8 @@ C-contiguous, 2-D ``float64`` array with values in ``[0, 1]``, built as follows.
 Arrays are accepted as ``(H, W)`` grey, ``(H, W, 1)`` grey, ``(H, W, 2)``
 grey + alpha, ``(H, W, 3)`` RGB and ``(H, W, 4)`` RGBA, in RGB order.
 
-Files (PNG, JPEG, TIFF, BMP and the other formats both Pillow and OpenCV
-read) are identified with Pillow, which reads only the header, so the pixel
+Files (PNG, JPEG, TIFF, BMP, and also PGM/PPM and WebP: the formats both
+Pillow and OpenCV read) are identified with Pillow, which reads only the header, so the pixel
 limit is enforced *before* any pixel is decoded; OpenCV then decodes the bytes
 because it keeps 16-bit colour that Pillow truncates to 8 bits.
 """
@@ -56,7 +56,9 @@ __all__ = ["DEFAULT_MAX_PIXELS", "IMAGE_EXTENSIONS", "read_image", "check_min_si
 DEFAULT_MAX_PIXELS = 2**27
 
 #: File name extensions (lower case) that folder discovery treats as images.
-IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"})
+IMAGE_EXTENSIONS = frozenset(
+    {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".pgm", ".ppm", ".webp"}
+)
 
 _LUMA_RGB = np.array([0.2125, 0.7154, 0.0721])
 # OpenCV decodes colour in BGR(A) order; reversing the weights avoids a copy.
