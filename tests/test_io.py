@@ -11,6 +11,7 @@ from skimage.color import rgb2gray
 from skimage.util import img_as_float
 
 from texture import (
+    ConfigError,
     DEFAULT_MAX_PIXELS,
     IMAGE_EXTENSIONS,
     ImageNotFoundError,
@@ -280,7 +281,7 @@ def test_too_many_pixels_is_refused_from_the_header_before_decoding(tmp_path):
 def test_default_limit_refuses_a_decompression_bomb(tmp_path):
     path = tmp_path / "bomb.png"
     _png_header_only(path, 100_000, 100_000)  # 10**10 pixels, a few bytes on disk
-    _assert_refused(ImageTooLargeError, path, "pixels")
+    _assert_refused(ImageTooLargeError, path, "Pillow refuses to open it")
     assert DEFAULT_MAX_PIXELS < 10**10
 
 
@@ -288,6 +289,12 @@ def test_limit_applies_to_arrays_and_allows_the_exact_count():
     grey = np.zeros((10, 10))
     assert read_image(grey, max_pixels=100) is grey
     _assert_refused(ImageTooLargeError, grey, "more than the limit of 99", max_pixels=99)
+
+
+@pytest.mark.parametrize("limit", [0, -5, 2.5, "many"])
+def test_invalid_limit_is_a_config_error(limit):
+    with pytest.raises(ConfigError, match="max_pixels must be a positive integer"):
+        read_image(np.zeros((2, 2)), max_pixels=limit)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])

@@ -30,6 +30,7 @@ because it keeps 16-bit colour that Pillow truncates to 8 bits.
 from __future__ import annotations
 
 import io
+import numbers
 import os
 import warnings
 from pathlib import Path
@@ -39,6 +40,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from texture.errors import (
+    ConfigError,
     ImageNotFoundError,
     ImageReadError,
     ImageTooLargeError,
@@ -88,6 +90,8 @@ def read_image(source, *, max_pixels=None):
 
     Raises
     ------
+    ConfigError
+        `max_pixels` is not a positive integer.
     ImageNotFoundError
         The file does not exist.
     ImageReadError
@@ -111,7 +115,9 @@ def read_image(source, *, max_pixels=None):
     >>> read_image(np.array([[0, 65535]], dtype=np.uint16))
     array([[0., 1.]])
     """
-    limit = DEFAULT_MAX_PIXELS if max_pixels is None else int(max_pixels)
+    limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
+    if not isinstance(limit, numbers.Integral) or limit < 1:
+        raise ConfigError(f"max_pixels must be a positive integer, got {max_pixels!r}")
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         pixels, weights = _decode_file(path, limit)
@@ -198,7 +204,7 @@ def _open_header(file, path):
             "not a recognised image file (expected PNG, JPEG, TIFF or BMP)", path
         ) from None
     except Image.DecompressionBombError as err:
-        raise ImageTooLargeError(f"{err}; Pillow refuses to open it", path) from None
+        raise ImageTooLargeError(f"Pillow refuses to open it: {err}", path) from None
 
 
 def _is_8bit_rgba_tiff(header):
