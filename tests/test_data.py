@@ -1,5 +1,6 @@
 """pipeline.data: class-per-folder trees, CSV lists, the bundled sample and KTH-TIPS."""
 
+import doctest
 from pathlib import Path
 
 import numpy as np
@@ -7,6 +8,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+import pipeline.data
 from pipeline.data import (
     COLUMNS,
     find_images,
@@ -207,3 +209,7 @@ def test_kth_tips_tree_with_scale_groups():
     assert (table.groupby("label").size() == 81).all()
     assert sorted(table["group"].unique()) == list(range(1, 10))
     assert (table.groupby("group").size() == 90).all()
+
+
+def test_docstring_examples_run():
+    assert doctest.testmod(pipeline.data).failed == 0

@@ -1,5 +1,6 @@
 """texture.io.read_image: every supported input, and every refusal."""
 
+import doctest
 import struct
 import zlib
 
@@ -10,6 +11,7 @@ from PIL import Image
 from skimage.color import rgb2gray
 from skimage.util import img_as_float
 
+import texture.io
 from texture import (
     ConfigError,
     DEFAULT_MAX_PIXELS,
@@ -195,6 +197,23 @@ def test_non_contiguous_input_gives_a_contiguous_output():
 def test_nested_lists_are_accepted():
     np.testing.assert_array_equal(read_image([[0.0, 0.5], [1.0, 0.25]]),
                                   [[0.0, 0.5], [1.0, 0.25]])
+
+
+@pytest.mark.parametrize("mode", ["P", "CMYK", "YCbCr"])
+def test_pillow_images_are_read_by_their_colours_not_their_codes(mode):
+    rgb = Image.fromarray(_random(np.uint8, 3))
+    image = rgb.quantize(colors=17) if mode == "P" else rgb.convert(mode)
+    expected = _luminance(np.asarray(image.convert("RGB")))
+    np.testing.assert_allclose(read_image(image), expected, atol=1e-12)
+
+
+def test_pillow_16bit_grey_image_keeps_its_precision():
+    grey = _random(np.uint16)
+    np.testing.assert_allclose(read_image(Image.fromarray(grey)), img_as_float(grey), atol=1e-12)
+
+
+def test_docstring_examples_run():
+    assert doctest.testmod(texture.io).failed == 0
 
 
 # Refusals: type, and the file named in the message.

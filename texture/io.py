@@ -72,11 +72,11 @@ def read_image(source, *, max_pixels=None):
 
     Parameters
     ----------
-    source : str, os.PathLike or array_like
+    source : str, os.PathLike, array_like or PIL.Image.Image
         Path of a PNG, JPEG, TIFF or BMP file (8 or 16 bit; grey, grey +
-        alpha, RGB, RGBA or palette), or an in-memory image of shape
+        alpha, RGB, RGBA or palette), an in-memory image of shape
         ``(H, W)``, ``(H, W, 1)``, ``(H, W, 2)``, ``(H, W, 3)`` or
-        ``(H, W, 4)`` in RGB order.
+        ``(H, W, 4)`` in RGB order, or a Pillow image.
     max_pixels : int, optional
         Refuse images with more than this many pixels, checked from the file
         header before decoding.  Defaults to :data:`DEFAULT_MAX_PIXELS`.
@@ -122,7 +122,8 @@ def read_image(source, *, max_pixels=None):
         path = Path(source)
         pixels, weights = _decode_file(path, limit)
     else:
-        path, pixels, weights = None, np.asarray(source), _LUMA_RGB
+        pixels = _pillow_pixels(source, None) if isinstance(source, Image.Image) else source
+        path, pixels, weights = None, np.asarray(pixels), _LUMA_RGB
     return _to_working_grey(pixels, weights, limit, path)
 
 
@@ -207,13 +208,20 @@ def _open_header(file, path):
         raise ImageTooLargeError(f"Pillow refuses to open it: {err}", path) from None
 
 
+# Pillow modes whose numpy view already is grey, grey + alpha, RGB or RGBA.
+_ARRAY_READY_MODES = frozenset({"1", "L", "LA", "I;16", "I;16B", "I;16L", "F", "RGB", "RGBA"})
+
+
 def _is_8bit_rgba_tiff(header):
     bits_per_sample = header.tag_v2.get(258) if header.format == "TIFF" else None
     return header.mode == "RGBA" and bits_per_sample is not None and max(bits_per_sample) == 8
 
 
 def _pillow_pixels(image, path):
+    """Pixels of a Pillow image in RGB order; palette and other colour modes expanded."""
     try:
+        if image.mode not in _ARRAY_READY_MODES:
+            image = image.convert("RGB")  # palette, CMYK, YCbCr...: alpha is dropped anyway
         return np.asarray(image)
     except OSError as err:
         raise ImageReadError(f"truncated or corrupt image ({err})", path) from None
