@@ -143,6 +143,14 @@ def test_jpeg_reads_close_to_its_source(tmp_path, channels):
     assert np.abs(read_image(path) - expected).mean() < 0.01
 
 
+def test_cmyk_jpeg_reads_as_the_luminance_of_its_colours(tmp_path):
+    path = tmp_path / "print.jpg"
+    Image.fromarray(_random(np.uint8, 3)).convert("CMYK").save(path, quality=95)
+    with Image.open(path) as decoded:
+        expected = _luminance(np.asarray(decoded.convert("RGB")))
+    np.testing.assert_allclose(read_image(path), expected, atol=1e-12)
+
+
 def test_str_and_pathlike_give_the_same_image(tmp_path):
     path = tmp_path / "a.png"
     _pil_rgb(path)

@@ -22,9 +22,11 @@ Arrays are accepted as ``(H, W)`` grey, ``(H, W, 1)`` grey, ``(H, W, 2)``
 grey + alpha, ``(H, W, 3)`` RGB and ``(H, W, 4)`` RGBA, in RGB order.
 
 Files (PNG, JPEG, TIFF, BMP, and also PGM/PPM and WebP: the formats both
-Pillow and OpenCV read) are identified with Pillow, which reads only the header, so the pixel
-limit is enforced *before* any pixel is decoded; OpenCV then decodes the bytes
-because it keeps 16-bit colour that Pillow truncates to 8 bits.
+Pillow and OpenCV read) are identified with Pillow, which reads only the
+header, so the pixel limit is enforced *before* any pixel is decoded.  OpenCV
+then decodes them, because it keeps 16-bit colour that Pillow truncates to
+8 bits, except where Pillow is the more faithful decoder (JPEG, 8-bit RGBA
+TIFF; see ``_pillow_decodes``).
 """
 
 from __future__ import annotations
@@ -178,9 +180,7 @@ def _decode_file(path, limit):
     with file, _open_header(file, path) as header:
         width, height = header.size
         _check_pixel_count(height, width, limit, path)
-        if _is_8bit_rgba_tiff(header):
-            # OpenCV reads these through libtiff's RGBA interface, which
-            # premultiplies the colour by the alpha; Pillow keeps it as stored.
+        if _pillow_decodes(header):
             return _pillow_pixels(header, path), _LUMA_RGB
         file.seek(0)
         data = file.read()
@@ -212,7 +212,16 @@ def _open_header(file, path):
 _ARRAY_READY_MODES = frozenset({"1", "L", "LA", "I;16", "I;16B", "I;16L", "F", "RGB", "RGBA"})
 
 
-def _is_8bit_rgba_tiff(header):
+def _pillow_decodes(header):
+    """Whether Pillow, not OpenCV, must decode this image to get it right.
+
+    JPEG: OpenCV 4 turns a truncated JPEG into a grey-padded image with only a
+    warning, and mishandles Adobe CMYK; Pillow raises, converts, and is as fast.
+    8-bit RGBA TIFF: OpenCV reads it through libtiff's RGBA interface, which
+    premultiplies the colour by the alpha; Pillow keeps the stored colour.
+    """
+    if header.format == "JPEG":
+        return True
     bits_per_sample = header.tag_v2.get(258) if header.format == "TIFF" else None
     return header.mode == "RGBA" and bits_per_sample is not None and max(bits_per_sample) == 8
 
