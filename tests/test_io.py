@@ -220,6 +220,11 @@ def test_pillow_16bit_grey_image_keeps_its_precision():
     np.testing.assert_allclose(read_image(Image.fromarray(grey)), img_as_float(grey), atol=1e-12)
 
 
+def test_pillow_int32_image_is_refused_not_clipped():
+    with pytest.raises(InvalidImageError, match="unsupported pixel dtype int32"):
+        read_image(Image.fromarray(np.full(SHAPE, 1000, dtype=np.int32)))
+
+
 def test_docstring_examples_run():
     assert doctest.testmod(texture.io).failed == 0
 

@@ -209,14 +209,17 @@ def _open_header(file, path):
 
 
 # Pillow modes whose numpy view already is grey, grey + alpha, RGB or RGBA.
-_ARRAY_READY_MODES = frozenset({"1", "L", "LA", "I;16", "I;16B", "I;16L", "F", "RGB", "RGBA"})
+# "I" (int32) is kept as is, to be refused as signed rather than clipped to 8 bits.
+_ARRAY_READY_MODES = frozenset(
+    {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F", "RGB", "RGBA"}
+)
 
 
 def _pillow_decodes(header):
     """Whether Pillow, not OpenCV, must decode this image to get it right.
 
-    JPEG: OpenCV 4 turns a truncated JPEG into a grey-padded image with only a
-    warning, and mishandles Adobe CMYK; Pillow raises, converts, and is as fast.
+    JPEG: OpenCV before 5 pads a truncated JPEG with grey and only warns;
+    Pillow raises, and decodes JPEG as fast.
     8-bit RGBA TIFF: OpenCV reads it through libtiff's RGBA interface, which
     premultiplies the colour by the alpha; Pillow keeps the stored colour.
     """
