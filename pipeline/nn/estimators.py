@@ -319,7 +319,9 @@ class _BaseBP:
         try:
             if meta["estimator"] != cls.__name__:
                 raise ModelFileError(f"holds a {meta['estimator']}, not a {cls.__name__}")
-            estimator = cls(**meta["params"])
+            params = dict(meta["params"])
+            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])  # JSON made it a list
+            estimator = cls(**params)
             sizes, dtype, _ = estimator._check_params()
             layer_sizes = tuple(meta["layer_sizes"])
             network = Network(layer_sizes, estimator.activation, dtype)
