@@ -240,3 +240,28 @@ def test_in_a_pipeline_with_grid_search():
     search.fit(X, y)
     assert search.best_params_["bpclassifier__hidden_layer_sizes"] in [(8,), (32,)]
     assert search.score(X, y) > 0.5
+
+
+def test_same_weights_as_sklearn_mlp_from_the_same_start(monkeypatch):
+    """Same initial weights, no shuffling, float64: Adam training ends on sklearn's weights."""
+    from sklearn.neural_network import MLPClassifier
+
+    from pipeline.nn.network import Network
+
+    def sklearn_glorot(network, init, rng):
+        # MLPClassifier's draws for one seed: Glorot-uniform W then b, layer by layer.
+        state = np.random.RandomState(0)
+        for layer in network.dense:
+            bound = np.sqrt(6 / sum(layer.W.shape))
+            layer.W[...] = state.uniform(-bound, bound, layer.W.shape)
+            layer.b[...] = state.uniform(-bound, bound, layer.b.shape)
+        return network
+
+    monkeypatch.setattr(Network, "initialize", sklearn_glorot)
+    X, y = blobs(160)  # 5 full batches of 32
+    settings = dict(batch_size=32, tol=0.0, n_iter_no_change=5, shuffle=False, random_state=0)
+    # sklearn scales its penalty by 1 / batch size; ours does not.
+    ours = BPClassifier((16,), epochs=5, dtype="float64", alpha=1e-3 / 32, **settings).fit(X, y)
+    reference = MLPClassifier((16,), solver="adam", max_iter=5, alpha=1e-3, **settings).fit(X, y)
+    for mine, theirs in zip(ours.coefs_ + ours.intercepts_, reference.coefs_ + reference.intercepts_):
+        assert np.allclose(mine, theirs, rtol=1e-10, atol=1e-12)
