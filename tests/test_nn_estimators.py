@@ -121,7 +121,7 @@ def test_early_stopping_restores_the_best_validation_weights():
                        n_iter_no_change=5, epochs=300, random_state=0).fit(X, y)
     history = clf.history_
     assert clf.n_iter_ < 300 and len(history["val_loss"]) == clf.n_iter_
-    best = history["best_epoch"]
+    best = clf.best_epoch_
     assert history["val_loss"][best] == min(history["val_loss"])
     assert best < clf.n_iter_ - 1  # it went on past the best epoch, then stepped back
 

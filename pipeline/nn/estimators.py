@@ -227,7 +227,7 @@ class _BaseBP:
             val, fit = order[:n_val], order[n_val:]
             validation = (X[val], Y[val], None if labels is None else labels[val])
             X, Y, labels = X[fit], Y[fit], None if labels is None else labels[fit]
-        history = train(
+        history, best_epoch = train(
             network, X, Y.astype(dtype), loss=self._loss, optimizer=optimizer,
             learning_rate=self.learning_rate, schedule=SCHEDULES[self.lr_schedule],
             epochs=self.epochs, batch_size=self.batch_size, alpha=self.alpha, shuffle=self.shuffle,
@@ -237,6 +237,7 @@ class _BaseBP:
         # Assigned only now: a fit that raised leaves the previous state untouched.
         self.network_ = network
         self.history_ = history
+        self.best_epoch_ = best_epoch
         self.n_iter_ = len(history["loss"])
         self.n_outputs_ = Y.shape[1]
         return self
@@ -301,6 +302,7 @@ class _BaseBP:
             "feature_names_in_": None if not hasattr(self, "feature_names_in_") else list(self.feature_names_in_),
             "n_outputs_": int(self.n_outputs_),
             "history_": self.history_,
+            "best_epoch_": int(self.best_epoch_),
         }
         arrays = {}
         for i, layer in enumerate(self.network_.dense):
@@ -347,6 +349,7 @@ class _BaseBP:
             estimator.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
         estimator.n_outputs_ = meta["n_outputs_"]
         estimator.history_ = meta["history_"]
+        estimator.best_epoch_ = meta["best_epoch_"]
         estimator.n_iter_ = len(estimator.history_["loss"])
         return estimator
 
@@ -437,7 +440,10 @@ _PARAMETERS_DOC = """
     history_ : dict of lists
         Per epoch: ``loss``, ``learning_rate``, ``grad_norms`` (per layer),
         ``dead_fraction`` (per ReLU-family hidden layer), and when available
-        ``accuracy``, ``val_loss``, ``val_accuracy``; plus ``best_epoch``.
+        ``accuracy``, ``val_loss``, ``val_accuracy``.
+    best_epoch_ : int
+        Epoch (from 0) whose weights were kept: the best validation loss with
+        ``early_stopping``, else the last one.
     loss_curve_ : list of float
         ``history_["loss"]``.
     n_iter_ : int

@@ -100,9 +100,9 @@ class Network:
         \sum_l \lVert W_l \rVert^2` (biases are not penalized), whose
         gradient :math:`\alpha W_l` is added here.
         """
-        for layer in self.layers[:0:-1]:
+        for layer in reversed(self.layers[1:]):
             G = layer.backward(G)
-        self.layers[0].backward(G, input_grad=False)
+        self.layers[0].backward(G, input_grad=False)  # dL/dX of the data is not needed
         if alpha:
             for layer in self.dense:
                 layer.dW += alpha * layer.W
