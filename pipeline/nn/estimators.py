@@ -109,7 +109,7 @@ class _BaseBP:
 
     def __repr__(self):
         defaults = _BaseBP().get_params()
-        changed = {k: v for k, v in self.get_params().items() if not _same(v, defaults[k])}
+        changed = {k: v for k, v in self.get_params().items() if repr(v) != repr(defaults[k])}
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
     def _sklearn_tags(self, estimator_type, **kinds):
@@ -155,8 +155,11 @@ class _BaseBP:
             raise ConfigError(f"random_state must be None, an int or a numpy Generator, got {self.random_state!r}")
         return sizes, dtype, np.random.default_rng(self.random_state)
 
-    def _validate_X(self, X, *, reset, dtype):
-        """Check ``X`` and return it as a 2-D finite array of ``dtype``."""
+    def _validate_X(self, X, dtype, *, fitted=True):
+        """Check ``X``; return it as a 2-D finite array of ``dtype``, and its feature names or None.
+
+        With ``fitted=True`` its features must also match those seen by ``fit``.
+        """
         if sparse.issparse(X):
             raise ConfigError("sparse input is not supported; pass a dense array (X.toarray())")
         names = _feature_names(X)
@@ -175,13 +178,8 @@ class _BaseBP:
             raise ConfigError(f"found an array with 0 {what} (shape={X.shape}) while a minimum of 1 is required.")
         if not np.isfinite(X).all():
             raise ConfigError("X contains NaN or inf; remove or impute those values")
-        if reset:
-            self.n_features_in_ = X.shape[1]
-            if names is not None:
-                self.feature_names_in_ = names
-            elif hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-            return X
+        if not fitted:
+            return X, names
         if X.shape[1] != self.n_features_in_:
             raise ConfigError(
                 f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
@@ -192,7 +190,7 @@ class _BaseBP:
             mismatch = _name_mismatch(fitted_names, names)
             if mismatch:
                 raise ConfigError(mismatch)
-        return X
+        return X, names
 
     def _check_fitted(self):
         if not hasattr(self, "network_"):
@@ -211,8 +209,9 @@ class _BaseBP:
 
     # -- training -----------------------------------------------------------------
 
-    def _fit(self, X, Y, labels, sizes, dtype, rng):
+    def _fit(self, X, names, Y, labels, sizes, dtype, rng):
         """Train a fresh network on validated inputs and set the learned attributes."""
+        Y = Y.astype(dtype, copy=False)
         network = Network((X.shape[1], *sizes, Y.shape[1]), self.activation, dtype).initialize(self.init, rng)
         optimizer_class = OPTIMIZERS[self.optimizer]
         optimizer = optimizer_class(network.params.size, dtype,
@@ -228,13 +227,18 @@ class _BaseBP:
             validation = (X[val], Y[val], None if labels is None else labels[val])
             X, Y, labels = X[fit], Y[fit], None if labels is None else labels[fit]
         history, best_epoch = train(
-            network, X, Y.astype(dtype), loss=self._loss, optimizer=optimizer,
+            network, X, Y, loss=self._loss, optimizer=optimizer,
             learning_rate=self.learning_rate, schedule=SCHEDULES[self.lr_schedule],
             epochs=self.epochs, batch_size=self.batch_size, alpha=self.alpha, shuffle=self.shuffle,
             rng=rng, n_iter_no_change=self.n_iter_no_change, tol=self.tol, labels=labels,
-            validation=None if validation is None else (validation[0], validation[1].astype(dtype), validation[2]),
+            validation=validation,
         )
         # Assigned only now: a fit that raised leaves the previous state untouched.
+        self.n_features_in_ = X.shape[1]
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         self.network_ = network
         self.history_ = history
         self.best_epoch_ = best_epoch
@@ -250,7 +254,7 @@ class _BaseBP:
         samples share its matrix product.
         """
         self._check_fitted()
-        X = self._validate_X(X, reset=False, dtype=np.float64)
+        X, _ = self._validate_X(X, np.float64)
         return self.network_.astype(np.float64).forward(X)
 
     # -- learned attributes ---------------------------------------------------------
@@ -378,13 +382,6 @@ class _BaseBP:
             raise ModelFileError(exc.message, path=path) from exc
 
 
-def _same(a, b):
-    try:
-        return bool(a == b) and type(a) is type(b)
-    except (TypeError, ValueError):
-        return False
-
-
 _PARAMETERS_DOC = """
     Parameters
     ----------
@@ -482,12 +479,12 @@ class BPClassifier(_BaseBP):
     def fit(self, X, y):
         """Train on ``X`` of shape (n_samples, n_features) and labels ``y``."""
         sizes, dtype, rng = self._check_params()
-        X = self._validate_X(X, reset=True, dtype=dtype)
+        X, names = self._validate_X(X, dtype, fitted=False)
         y = self._check_labels(X, y)
         classes, labels = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ConfigError(f"y holds 1 class ({classes[0]!r}); a classifier needs at least 2 classes")
-        self._fit(X, np.eye(len(classes), dtype=dtype)[labels], labels, sizes, dtype, rng)
+        self._fit(X, names, np.eye(len(classes))[labels], labels, sizes, dtype, rng)
         self.classes_ = classes
         return self
 
@@ -595,9 +592,9 @@ class BPRegressor(_BaseBP):
     def fit(self, X, y):
         """Train on ``X`` of shape (n_samples, n_features) and targets ``y`` of shape (n_samples,) or (n_samples, n_outputs)."""
         sizes, dtype, rng = self._check_params()
-        X = self._validate_X(X, reset=True, dtype=dtype)
+        X, names = self._validate_X(X, dtype, fitted=False)
         y = self._targets(X, y)
-        self._fit(X, y.reshape(len(y), -1), None, sizes, dtype, rng)
+        self._fit(X, names, y.reshape(len(y), -1), None, sizes, dtype, rng)
         self._y_ndim = y.ndim
         return self
 
