@@ -151,9 +151,10 @@ class _BaseBP:
             dtype = None
         if dtype not in (np.float32, np.float64):
             raise ConfigError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
-        if not (self.random_state is None or isinstance(self.random_state, (numbers.Integral, np.random.Generator))):
-            raise ConfigError(f"random_state must be None, an int or a numpy Generator, got {self.random_state!r}")
-        return sizes, dtype, np.random.default_rng(self.random_state)
+        seed = self.random_state
+        if not (seed is None or isinstance(seed, (numbers.Integral, np.random.Generator))):
+            raise ConfigError(f"random_state must be None, an int or a numpy Generator, got {seed!r}")
+        return sizes, dtype, np.random.default_rng(seed)
 
     def _validate_X(self, X, dtype, *, fitted=True):
         """Check ``X``; return it as a 2-D finite array of ``dtype``, and its feature names or None.
@@ -590,7 +591,10 @@ class BPRegressor(_BaseBP):
         return self._targets(X, y).reshape(len(X), -1)
 
     def fit(self, X, y):
-        """Train on ``X`` of shape (n_samples, n_features) and targets ``y`` of shape (n_samples,) or (n_samples, n_outputs)."""
+        """Train on ``X`` of shape (n_samples, n_features) and targets ``y``.
+
+        ``y`` has shape (n_samples,) or (n_samples, n_outputs).
+        """
         sizes, dtype, rng = self._check_params()
         X, names = self._validate_X(X, dtype, fitted=False)
         y = self._targets(X, y)
@@ -604,7 +608,10 @@ class BPRegressor(_BaseBP):
         return out.ravel() if self._y_ndim == 1 else out
 
     def score(self, X, y):
-        r"""Coefficient of determination :math:`R^2 = 1 - \sum (y - \hat y)^2 / \sum (y - \bar y)^2`, averaged over outputs."""
+        r"""Coefficient of determination, averaged over outputs.
+
+        .. math:: R^2 = 1 - \frac{\sum_i (y_i - \hat y_i)^2}{\sum_i (y_i - \bar y)^2}
+        """
         y = self._targets(X, y).reshape(len(X), -1)
         residual = ((y - self._output(X)) ** 2).sum(axis=0)
         total = ((y - y.mean(axis=0)) ** 2).sum(axis=0)

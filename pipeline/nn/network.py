@@ -55,7 +55,8 @@ class Network:
         #: ``(weights, bias)`` slices of each Dense layer in :attr:`params`.
         self.slices = []
         for start, (n_in, n_out) in zip(self.layer_starts, shapes):
-            w, b = slice(start, start + n_in * n_out), slice(start + n_in * n_out, start + n_in * n_out + n_out)
+            middle = start + n_in * n_out
+            w, b = slice(start, middle), slice(middle, middle + n_out)
             dense = Dense(
                 self.params[w].reshape(n_in, n_out), self.params[b],
                 self.grads[w].reshape(n_in, n_out), self.grads[b],
