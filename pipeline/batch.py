@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -51,6 +52,7 @@ __all__ = [
     "make_engine",
     "RunSummary",
     "run_batch",
+    "feature_matrix",
     "atomic_write",
 ]
 
@@ -307,7 +309,7 @@ class PredictTask(ExtractTask):
         super().__init__(model.feature_config_, cache_dir)
         self.model = model
         self.columns = model.score_columns()
-        self.text_columns = frozenset({self.columns[0]})
+        self.text_columns = frozenset({"predicted"} & set(self.columns))
 
     def signature(self) -> str:
         return hashlib.sha256((super().signature() + self.model.digest()).encode()).hexdigest()
@@ -674,12 +676,49 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
     return summary
 
 
+def feature_matrix(task: ExtractTask, items: Sequence[Item], *, engine: Engine | None = None,
+                   chunk_size: int = 16) -> tuple[np.ndarray, list[Item], list[str]]:
+    """Feature vectors of `items` in memory (for training), bad files left out.
+
+    Parameters
+    ----------
+    task : ExtractTask
+    items : sequence of Item
+    engine : Engine, optional
+        ``make_engine()`` (all usable CPUs) by default.
+    chunk_size : int, default 16
+
+    Returns
+    -------
+    X : ndarray of shape (n_kept, n_features)
+    kept : list of Item
+        The items whose features were computed, in input order.
+    errors : list of str
+        One message per item left out.
+    """
+    engine = make_engine() if engine is None else engine
+    X, kept, errors = [], [], []
+    chunks = engine.map_chunks(task, _chunked(items, chunk_size))
+    for item, row in zip(items, itertools.chain.from_iterable(chunks)):
+        if row[3] == "ok":
+            X.append(np.array(row[len(_ITEM_COLUMNS):], dtype=np.float64))
+            kept.append(item)
+        else:
+            errors.append(_error_line(row))
+    return np.array(X, dtype=np.float64).reshape(len(X), len(task.columns)), kept, errors
+
+
+def _error_line(row: list[str]) -> str:
+    """The error of an error row, naming its file."""
+    return row[4] if row[0] in row[4] else f"{row[0]}: {row[4]}"
+
+
 def _account(summary: RunSummary, row: list[str], progress: _Progress | None) -> None:
     if row[3] == "ok":
         summary.processed += 1
         return
     summary.failed += 1
-    message = row[4] if row[4].startswith(row[0]) else f"{row[0]}: {row[4]}"
+    message = _error_line(row)
     if len(summary.errors) < 100:
         summary.errors.append(message)
     if progress is not None:
