@@ -28,7 +28,7 @@ __all__ = ["TextureModel", "TextureScore", "FORMAT_VERSION"]
 #: Version of the saved-model layout; bumped on any incompatible change.
 FORMAT_VERSION = 1
 _FORMAT = "texture-model"
-# Training-history series kept in the model file for the training-curve plot.
+# Training-history series shown by the training-curve plot.
 _HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 
@@ -260,9 +260,14 @@ class TextureModel:
         self._check_fitted()
         return self.scaler_.transform(X)
 
+    def _normalized_images(self, images) -> np.ndarray:
+        self._check_fitted()  # before the costly extraction
+        return self.scaler_.transform(self.featurize(images))
+
     def predict(self, images) -> np.ndarray:
         """Predicted label (classifier) or value (regressor) of each image."""
-        return self.estimator_.predict(self._normalized(self.featurize(images)))
+        Xs = self._normalized_images(images)
+        return self.estimator_.predict(Xs)
 
     def predict_proba(self, images) -> np.ndarray:
         """Class probabilities of each image, columns in :attr:`classes_` order.
@@ -273,7 +278,7 @@ class TextureModel:
         """
         if not self.is_classifier:
             raise ConfigError("predict_proba needs a classification model; this one is a regressor")
-        return self.estimator_.predict_proba(self._normalized(self.featurize(images)))
+        return self.estimator_.predict_proba(self._normalized_images(images))
 
     def score_features(self, X) -> list[TextureScore]:
         """Texture scores from a precomputed feature matrix (the batch fast path).
@@ -316,6 +321,7 @@ class TextureModel:
         """
         if isinstance(image, np.ndarray):
             image = [image]
+        self._check_fitted()
         return self.score_features(self.featurize(image))[0]
 
     def score_columns(self) -> list[str]:
@@ -355,7 +361,6 @@ class TextureModel:
             "classes": [_python(c) for c in self.classes_] if self.is_classifier else None,
             "scaler": scaler_meta,
             "estimator": {"class": type(self.estimator_).__name__, "state": est_meta},
-            "history": self.history_,
         }
         arrays = {f"scaler.{k}": v for k, v in scaler_arrays.items()}
         arrays.update({f"estimator.{k}": np.asarray(v) for k, v in est_arrays.items()})
@@ -452,8 +457,6 @@ class TextureModel:
         if name not in estimators:
             raise ModelFileError(f"unknown estimator {name!r}")
         model.estimator_ = estimators[name].from_state(meta["estimator"]["state"], group("estimator."))
-        if not getattr(model.estimator_, "history_", None):
-            model.estimator_.history_ = meta.get("history") or {}
         if meta["classes"] is not None:
             model.classes_ = np.asarray(meta["classes"])
         return model
