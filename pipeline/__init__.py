@@ -4,4 +4,6 @@ normalized vector -> from-scratch back-propagation network -> probabilities ->
 texture score; plus batch runs over folders and the ``texture`` command line.
 """
 
-__all__: list[str] = []
+from pipeline.nn import BPClassifier, BPRegressor, GradientWarning, gradient_check
+
+__all__ = ["BPClassifier", "BPRegressor", "GradientWarning", "gradient_check"]

@@ -17,11 +17,15 @@ from texture.errors import (
     TextureError,
     TrainingError,
 )
+from texture.io import DEFAULT_MAX_PIXELS, check_min_size, read_image
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "read_image",
+    "check_min_size",
+    "DEFAULT_MAX_PIXELS",
     "TextureError",
     "ImageReadError",
     "ImageNotFoundError",

@@ -1,0 +1,17 @@
+"""A back-propagation neural network written from scratch in numpy.
+
+Read it bottom-up: :mod:`~pipeline.nn.activations` and
+:mod:`~pipeline.nn.losses` (functions and their derivatives),
+:mod:`~pipeline.nn.init`, :mod:`~pipeline.nn.layers` (one link of the chain
+rule each), :mod:`~pipeline.nn.network` (the stack),
+:mod:`~pipeline.nn.optimizers`, :mod:`~pipeline.nn.training` (the loop),
+:mod:`~pipeline.nn.diagnostics`, then the scikit-learn style
+:mod:`~pipeline.nn.estimators`, :mod:`~pipeline.nn.gradcheck` and
+:mod:`~pipeline.nn.persistence`.
+"""
+
+from pipeline.nn.diagnostics import GradientWarning
+from pipeline.nn.estimators import BPClassifier, BPRegressor
+from pipeline.nn.gradcheck import gradient_check
+
+__all__ = ["BPClassifier", "BPRegressor", "gradient_check", "GradientWarning"]

@@ -1,0 +1,275 @@
+"""Read any supported image into the one *working grey image* every feature uses.
+
+The working grey image
+----------------------
+:func:`read_image` is the only way images enter `texture`; it always returns a
+C-contiguous, 2-D ``float64`` array with values in ``[0, 1]``, built as follows.
+
+* **Integers** are divided by their dtype's maximum: ``uint8`` by 255,
+  ``uint16`` (16-bit PNG/TIFF) by 65535, so 16-bit files keep their full
+  precision.  ``bool`` becomes 0.0 / 1.0.  Signed integers are refused: their
+  range is ambiguous (is ``int64`` 255 white or almost black?).
+* **Floats** (``float16/32/64``) are used as they are and must be finite and
+  within ``[0, 1]``; anything else is refused rather than silently clipped.
+* **Colour** is reduced to luminance with the ITU-R BT.709 weights that
+  :func:`skimage.color.rgb2gray` uses: ``Y = 0.2125 R + 0.7154 G + 0.0721 B``.
+* **Alpha** is dropped (not composited): texture is measured on the stored
+  colour, whatever its transparency.  Grey + alpha keeps the grey channel.
+* **Palette** images are expanded to their colours before the luminance step.
+* Pixels are used in stored order; EXIF orientation tags are not applied.
+
+Arrays are accepted as ``(H, W)`` grey, ``(H, W, 1)`` grey, ``(H, W, 2)``
+grey + alpha, ``(H, W, 3)`` RGB and ``(H, W, 4)`` RGBA, in RGB order.
+
+Files (PNG, JPEG, TIFF, BMP and the other formats both Pillow and OpenCV
+read) are identified with Pillow, which reads only the header, so the pixel
+limit is enforced *before* any pixel is decoded; OpenCV then decodes the bytes
+because it keeps 16-bit colour that Pillow truncates to 8 bits.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from texture.errors import (
+    ImageNotFoundError,
+    ImageReadError,
+    ImageTooLargeError,
+    ImageTooSmallError,
+    InvalidImageError,
+)
+
+__all__ = ["DEFAULT_MAX_PIXELS", "read_image", "check_min_size"]
+
+#: Largest image :func:`read_image` accepts unless told otherwise: 2**27
+#: (about 134 million pixels, e.g. 11585 x 11585), whose working grey image
+#: alone takes 1 GiB.  It guards against decompression bombs: small files
+#: that declare huge images.  It stays below Pillow's own hard limit
+#: (``2 * PIL.Image.MAX_IMAGE_PIXELS``) so that ours is the one that speaks.
+DEFAULT_MAX_PIXELS = 2**27
+
+_LUMA_RGB = np.array([0.2125, 0.7154, 0.0721])
+# OpenCV decodes colour in BGR(A) order; reversing the weights avoids a copy.
+_LUMA_BGR = _LUMA_RGB[::-1].copy()
+
+
+def read_image(source, *, max_pixels=None):
+    """Read an image file or array as the working grey image.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or array_like
+        Path of a PNG, JPEG, TIFF or BMP file (8 or 16 bit; grey, grey +
+        alpha, RGB, RGBA or palette), or an in-memory image of shape
+        ``(H, W)``, ``(H, W, 1)``, ``(H, W, 2)``, ``(H, W, 3)`` or
+        ``(H, W, 4)`` in RGB order.
+    max_pixels : int, optional
+        Refuse images with more than this many pixels, checked from the file
+        header before decoding.  Defaults to :data:`DEFAULT_MAX_PIXELS`.
+
+    Returns
+    -------
+    image : ndarray of float64, shape (H, W)
+        C-contiguous grey image in ``[0, 1]``; see the module documentation
+        for the conversion.  A C-contiguous ``float64`` grey input array is
+        returned as is, not copied.
+
+    Raises
+    ------
+    ImageNotFoundError
+        The file does not exist.
+    ImageReadError
+        The path is a directory, an empty file, not an image, or a truncated
+        or corrupt image.
+    ImageTooLargeError
+        The image has more than `max_pixels` pixels.
+    InvalidImageError
+        The image is empty, has the wrong number of dimensions or channels,
+        an unsupported dtype, or float values that are NaN, infinite or
+        outside ``[0, 1]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from texture import read_image
+    >>> rgb = np.zeros((2, 3, 3), dtype=np.uint8)
+    >>> rgb[..., 1] = 255                          # pure green
+    >>> float(read_image(rgb)[0, 0])               # its luminance weight
+    0.7154
+    >>> read_image(np.array([[0, 65535]], dtype=np.uint16))
+    array([[0., 1.]])
+    """
+    limit = DEFAULT_MAX_PIXELS if max_pixels is None else int(max_pixels)
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        pixels, weights = _decode_file(path, limit)
+    else:
+        path, pixels, weights = None, np.asarray(source), _LUMA_RGB
+    return _to_working_grey(pixels, weights, limit, path)
+
+
+def check_min_size(image, min_size, path=None):
+    """Refuse an image whose smaller side is below `min_size` pixels.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W) or (H, W, C)
+        The image, usually the output of :func:`read_image`.
+    min_size : int
+        Smallest side the feature radii need (``FeatureConfig.min_image_size``).
+    path : str or os.PathLike, optional
+        File the image came from, named in the error.
+
+    Raises
+    ------
+    ImageTooSmallError
+        ``min(H, W) < min_size``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_min_size(np.zeros((32, 48)), 16)   # passes silently
+    >>> check_min_size(np.zeros((8, 48)), 16)
+    Traceback (most recent call last):
+    ...
+    texture.errors.ImageTooSmallError: image is 8 x 48 pixels; the feature radii need at least 16 x 16
+    """
+    height, width = image.shape[:2]
+    if min(height, width) < min_size:
+        raise ImageTooSmallError(
+            f"image is {height} x {width} pixels; the feature radii need at "
+            f"least {min_size} x {min_size}",
+            path,
+        )
+
+
+def _decode_file(path, limit):
+    """Check the header of `path` against `limit`, then decode its pixels.
+
+    Returns the pixels and the luminance weights in their channel order.
+    """
+    try:
+        file = open(path, "rb")
+    except FileNotFoundError:
+        raise ImageNotFoundError("no such file", path) from None
+    except IsADirectoryError:
+        raise ImageReadError("is a directory, not an image file", path) from None
+    except OSError as err:
+        raise ImageReadError(f"cannot open the file ({err.strerror})", path) from None
+    with file, _open_header(file, path) as header:
+        width, height = header.size
+        _check_pixel_count(height, width, limit, path)
+        if _is_8bit_rgba_tiff(header):
+            # OpenCV reads these through libtiff's RGBA interface, which
+            # premultiplies the colour by the alpha; Pillow keeps it as stored.
+            return _pillow_pixels(header, path), _LUMA_RGB
+        file.seek(0)
+        data = file.read()
+    pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if pixels is None:
+        raise ImageReadError(_why_undecodable(data), path)
+    return pixels, _LUMA_BGR
+
+
+def _open_header(file, path):
+    """Open `file` lazily with Pillow: format, mode and size, no pixels yet."""
+    if os.fstat(file.fileno()).st_size == 0:
+        raise ImageReadError("empty file (0 bytes), not an image", path)
+    try:
+        # Pillow warns about (and past twice its MAX_IMAGE_PIXELS refuses) big
+        # images in open(); our own limit, checked next, is the one that applies.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(file)
+    except UnidentifiedImageError:
+        raise ImageReadError(
+            "not a recognised image file (expected PNG, JPEG, TIFF or BMP)", path
+        ) from None
+    except Image.DecompressionBombError as err:
+        raise ImageTooLargeError(f"{err}; Pillow refuses to open it", path) from None
+
+
+def _is_8bit_rgba_tiff(header):
+    bits_per_sample = header.tag_v2.get(258) if header.format == "TIFF" else None
+    return header.mode == "RGBA" and bits_per_sample is not None and max(bits_per_sample) == 8
+
+
+def _pillow_pixels(image, path):
+    try:
+        return np.asarray(image)
+    except OSError as err:
+        raise ImageReadError(f"truncated or corrupt image ({err})", path) from None
+
+
+def _why_undecodable(data):
+    """Return Pillow's explanation of why OpenCV could not decode `data`."""
+    try:
+        # BytesIO shares the bytes object until written to, so no copy here.
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+    except Exception as err:  # whatever the decoder says is the reason we report
+        return f"truncated or corrupt image ({err})"
+    return f"{image.format} {image.mode} image not supported by the OpenCV decoder"
+
+
+def _check_pixel_count(height, width, limit, path):
+    if height * width > limit:
+        raise ImageTooLargeError(
+            f"image is {height} x {width} = {height * width} pixels, more than "
+            f"the limit of {limit} (raise max_pixels to read it)",
+            path,
+        )
+
+
+def _to_working_grey(pixels, weights, limit, path):
+    """Validate decoded or user `pixels` and reduce them to the working grey image."""
+    if pixels.ndim == 3 and pixels.shape[2] in (1, 2):
+        pixels = pixels[:, :, 0]  # grey, or grey + alpha: drop the alpha
+    if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] not in (3, 4)):
+        raise InvalidImageError(
+            f"image array has shape {pixels.shape}; expected (H, W) grey or "
+            "(H, W, C) with C = 1, 2, 3 or 4 channels",
+            path,
+        )
+    height, width = pixels.shape[:2]
+    if height == 0 or width == 0:
+        raise InvalidImageError(f"empty image ({height} x {width} pixels)", path)
+    _check_pixel_count(height, width, limit, path)
+    scale = _scale_to_unit(pixels, path)
+    if pixels.ndim == 2:
+        grey = np.multiply(pixels, scale, dtype=np.float64) if scale != 1.0 else pixels
+        return np.ascontiguousarray(grey, dtype=np.float64)
+    # Fold the range scaling into the weights: one pass, one float64 output.
+    grey = pixels[:, :, :3] @ (weights * scale)
+    # The weights sum to 1 but rounding can put white a hair above it.
+    return np.minimum(grey, 1.0, out=grey)
+
+
+def _scale_to_unit(pixels, path):
+    """Return the factor that maps `pixels` into [0, 1], or refuse its dtype/values."""
+    dtype = pixels.dtype
+    if dtype == np.bool_:
+        return 1.0
+    if np.issubdtype(dtype, np.unsignedinteger):
+        return 1.0 / np.iinfo(dtype).max
+    if np.issubdtype(dtype, np.floating):
+        low, high = pixels.min(), pixels.max()  # NaN propagates, inf shows as inf
+        if not (np.isfinite(low) and np.isfinite(high)):
+            raise InvalidImageError("float image contains NaN or infinite values", path)
+        if low < 0 or high > 1:
+            raise InvalidImageError(
+                f"float image values span [{low:g}, {high:g}]; expected [0, 1]", path
+            )
+        return 1.0
+    raise InvalidImageError(
+        f"unsupported pixel dtype {dtype}; expected bool, unsigned integer or "
+        "float in [0, 1]",
+        path,
+    )
