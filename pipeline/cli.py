@@ -428,3 +428,7 @@ def main(argv=None) -> int:
         text = str(exc) if isinstance(exc, (TextureError, OSError)) else f"{type(exc).__name__}: {exc}"
         print(f"texture {args.verb}: error: {text} (--debug shows the traceback)", file=sys.stderr)
         return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
