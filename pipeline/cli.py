@@ -329,7 +329,7 @@ def _train(items, args):
     -------
     model : TextureModel
     test_items : list of Item
-    y_pred : list
+    scores : list of TextureScore
         Held-out predictions, aligned with `test_items`.
     """
     from pipeline.batch import ExtractTask, feature_matrix, make_engine
@@ -348,8 +348,7 @@ def _train(items, args):
     _say(args, f"training on {len(train)} images, holding out {len(test)} ...")
     model = TextureModel(scaler=args.scaler, estimator=_network(args), random_state=args.seed)
     model.fit_features(X[train], labels[train])
-    y_pred = [score.label for score in model.score_features(X[test])]
-    return model, [kept[i] for i in test], y_pred
+    return model, [kept[i] for i in test], model.score_features(X[test])
 
 
 def cmd_train(args) -> int:
@@ -357,9 +356,9 @@ def cmd_train(args) -> int:
     from pipeline.report import accuracy
 
     items, _ = list_inputs(args.src)
-    model, test_items, y_pred = _train(items, args)
+    model, test_items, scores = _train(items, args)
     model.save(args.output)
-    y_true = [item.label for item in test_items]
+    y_true, y_pred = [item.label for item in test_items], [score.label for score in scores]
     print(f"held-out accuracy {accuracy(y_true, y_pred):.4f} on {len(y_true)} images")
     print(f"wrote model {args.output}")
     return 0
@@ -375,10 +374,10 @@ def cmd_demo(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     print(f"texture demo: bundled sample {root / 'textures'}")
     items, _ = list_inputs(root / "textures")
-    model, test_items, y_pred = _train(items, args)
+    model, test_items, scores = _train(items, args)
     written = {"model": out / "model.npz"}
     model.save(written["model"])
-    y_true = [item.label for item in test_items]
+    y_true, y_pred = [item.label for item in test_items], [score.label for score in scores]
     print(f"held-out accuracy {accuracy(y_true, y_pred):.4f} on {len(y_true)} images "
           f"({len(model.classes_)} classes, {len(model.feature_names_)} features)")
     written.update(_write_report(model.classes_, model.history_, y_true, y_pred, out, args, show=True))
@@ -389,11 +388,10 @@ def cmd_demo(args) -> int:
     grades = root / "roughness.csv"
     if grades.is_file():
         items, _ = list_inputs(grades)
-        model, test_items, _ = _train(items, args)
+        model, test_items, scores = _train(items, args)
         written["roughness model"] = out / "roughness_model.npz"
         model.save(written["roughness model"])
-        values = [score.value for score in model.score_features(
-            model.featurize([item.path for item in test_items]))]
+        values = [score.value for score in scores]
         error = np.mean(np.abs(np.array(values) - [float(item.label) for item in test_items]))
         print(f"roughness score (expected grade 1-5) of {test_items[0].path}: {values[0]:.2f} "
               f"(true grade {test_items[0].label}); mean absolute error {error:.2f} "
