@@ -274,8 +274,6 @@ class ExtractTask(Task):
 
     def features(self, path: str) -> np.ndarray:
         """Feature vector of one image file (through the cache when there is one)."""
-        if self._extractor is None:
-            self.setup()
         from texture import read_image
 
         def compute():

@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("extract", "Compute the feature vector of every image.", [common, runs])
     p.add_argument("src", type=_existing, metavar="SRC", help="folder (searched recursively) or CSV with a path column")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output .csv or .parquet")
-    p.add_argument("--config", type=_existing, metavar="JSON", help="feature settings (FeatureConfig.to_dict() as JSON)")
+    _config_option(p)
     p.set_defaults(func=cmd_extract)
 
     p = verb("train", "Train a texture model and report its held-out accuracy.", [common, runs])
@@ -153,7 +153,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _config_option(p) -> None:
+    p.add_argument("--config", type=_existing, metavar="JSON",
+                   help="feature settings: a JSON file of FeatureConfig.to_dict() (default settings otherwise)")
+
+
+def _feature_config(args):
+    """The FeatureConfig of --config, or None for the default."""
+    if args.config is None:
+        return None
+    from texture import FeatureConfig
+
+    try:
+        return FeatureConfig.from_dict(json.loads(args.config.read_text()))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"not valid JSON ({exc})", path=args.config) from None
+
+
 def _training_options(p) -> None:
+    _config_option(p)
     p.add_argument("--test-size", type=_fraction, default=0.25, help="held-out fraction (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the split and the network (default: %(default)s)")
     p.add_argument("--scaler", choices=("zscore", "minmax"), default="zscore", help="feature normalization")
@@ -178,12 +196,8 @@ def _finish(summary) -> int:
 
 def cmd_extract(args) -> int:
     from pipeline.batch import ExtractTask, run_batch
-    from texture import FeatureConfig
 
-    config = None
-    if args.config is not None:
-        config = FeatureConfig.from_dict(json.loads(args.config.read_text()))
-    summary = run_batch(ExtractTask(config, cache_dir=args.cache), args.src, args.output,
+    summary = run_batch(ExtractTask(_feature_config(args), cache_dir=args.cache), args.src, args.output,
                         jobs=args.jobs, quiet=args.quiet, desc="extract")
     return _finish(summary)
 
@@ -340,13 +354,15 @@ def _train(items, args):
     if any(not item.label for item in items):
         raise ConfigError("every training image needs a label (class sub-folders or a label column)")
     _say(args, f"extracting features of {len(items)} images ...")
-    X, kept, errors = feature_matrix(ExtractTask(cache_dir=args.cache), items, engine=make_engine(args.jobs))
+    config = _feature_config(args)
+    X, kept, errors = feature_matrix(ExtractTask(config, cache_dir=args.cache), items,
+                                     engine=make_engine(args.jobs))
     for message in errors:
         _say(args, f"left out: {message}")
     labels = np.array([item.label for item in kept])
     train, test = holdout_split(labels, [item.group for item in kept], args.test_size, args.seed)
     _say(args, f"training on {len(train)} images, holding out {len(test)} ...")
-    model = TextureModel(scaler=args.scaler, estimator=_network(args), random_state=args.seed)
+    model = TextureModel(config, scaler=args.scaler, estimator=_network(args), random_state=args.seed)
     model.fit_features(X[train], labels[train])
     return model, [kept[i] for i in test], model.score_features(X[test])
 

@@ -53,7 +53,7 @@ def test_extract_train_predict_evaluate_score(tmp_path, capsys, subset):
     accuracy = float(out.split("held-out accuracy ")[1].split()[0])
     assert 0.0 <= accuracy <= 1.0
 
-    code, out, _ = run(capsys, "predict", subset, "--model", model, "-o", tmp_path / "pred.csv", "-j", "1", "-q")
+    code, out, _ = run(capsys, "predict", subset, "--model", model, "-o", tmp_path / "pred.csv", "-j", "2", "-q")
     assert code == 0
     with open(tmp_path / "pred.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -67,6 +67,8 @@ def test_extract_train_predict_evaluate_score(tmp_path, capsys, subset):
     report = tmp_path / "report"
     code, out, _ = run(capsys, "evaluate", subset, "--model", model, "-o", report, "-j", "1", "-q")
     assert code == 0 and "accuracy" in out
+    # evaluate predicts in-process (-j 1): the same rows as the worker processes gave.
+    assert (report / "predictions.csv").read_bytes() == (tmp_path / "pred.csv").read_bytes()
     for name in ("predictions.csv", "metrics.csv", "confusion_matrix.csv", "confusion_matrix.png",
                  "training_curves.png"):
         assert (report / name).is_file(), name
