@@ -69,9 +69,12 @@ class _AffineScaler:
         self.n_features_in_ = X.shape[1]
         return self
 
-    def _check_fitted(self, X) -> np.ndarray:
+    def _require_fitted(self) -> None:
         if not hasattr(self, "scale_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
+
+    def _check_fitted(self, X) -> np.ndarray:
+        self._require_fitted()
         X = _as_2d_finite(X)
         if X.shape[1] != self.n_features_in_:
             raise ConfigError(
@@ -126,8 +129,7 @@ class _AffineScaler:
         arrays : dict of str to ndarray
             The learned per-feature arrays (``offset``, ``scale``, ...).
         """
-        if not hasattr(self, "scale_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
+        self._require_fitted()
         meta = {"kind": self.kind, "params": _jsonable(self.get_params())}
         return meta, {name: getattr(self, name + "_").copy() for name in self._learned}
 

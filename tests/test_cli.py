@@ -199,3 +199,43 @@ def test_holdout_split_is_stratified_or_group_wise():
     train, test = holdout_split(labels, groups, test_size=0.25, seed=0)
     assert not {groups[i] for i in train} & {groups[i] for i in test}
     assert len({groups[i] for i in test}) == 1
+
+
+def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, monkeypatch):
+    from pipeline import batch
+
+    compute = batch.ExtractTask.compute
+    calls = []
+
+    def interrupt_third_chunk(self, items):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return compute(self, items)
+
+    monkeypatch.setattr(batch.ExtractTask, "compute", interrupt_third_chunk)
+    monkeypatch.setattr(batch, "run_batch", _small_chunks(batch.run_batch))
+    code, _, err = run(capsys, "extract", subset, "-o", tmp_path / "f.csv", "-j", "1", "-q")
+    assert code == 130 and "resume" in err and not (tmp_path / "f.csv").exists()
+    code, out, _ = run(capsys, "extract", subset, "-o", tmp_path / "f.csv", "-j", "1", "-q")
+    assert code == 0 and "rows reused" in out
+    monkeypatch.undo()
+    run(capsys, "extract", subset, "-o", tmp_path / "ref.csv", "-j", "1", "-q")
+    assert (tmp_path / "f.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()
+
+
+def _small_chunks(run_batch):
+    def wrapper(*args, **kwargs):
+        return run_batch(*args, chunk_size=4, **kwargs)
+    return wrapper
+
+
+def test_feature_cache_gives_the_same_output(tmp_path, capsys, subset):
+    cache = tmp_path / "cache"
+    for name in ("a.csv", "b.csv"):
+        code, _, _ = run(capsys, "extract", subset, "-o", tmp_path / name, "-j", "1", "-q", "--cache", cache)
+        assert code == 0
+    assert len(list(cache.rglob("*.npy"))) == 24
+    run(capsys, "extract", subset, "-o", tmp_path / "plain.csv", "-j", "1", "-q")
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes() \
+        == (tmp_path / "plain.csv").read_bytes()
