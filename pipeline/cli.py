@@ -217,21 +217,27 @@ def cmd_predict(args) -> int:
 
 
 def _write_report(classes, history, y_true, y_pred, out: Path, args, show=False) -> dict:
-    """Metrics CSV, confusion matrix CSV + PNG and training curves PNG into `out`."""
+    """Metrics CSV, confusion matrix CSV + PNG and training curves PNG into `out`, atomically."""
     from pipeline import report
+    from pipeline.batch import atomic_write
 
     out.mkdir(parents=True, exist_ok=True)
-    files = {"metrics": out / "metrics.csv", "confusion matrix": out / "confusion_matrix.csv"}
-    labels = list(classes)
-    report.classification_report(y_true, y_pred, labels).to_csv(files["metrics"], float_format="%.6f")
+    # Classes the model never saw still get their row.
+    labels = list(classes) + sorted(set(y_true) - set(classes), key=str)
     cm = report.confusion_matrix(y_true, y_pred, labels)
-    cm.to_csv(files["confusion matrix"])
+    files = {"metrics": out / "metrics.csv", "confusion matrix": out / "confusion_matrix.csv"}
+    with atomic_write(files["metrics"], "w", newline="") as f:
+        report.classification_report(y_true, y_pred, labels).to_csv(f, float_format="%.6f")
+    with atomic_write(files["confusion matrix"], "w", newline="") as f:
+        cm.to_csv(f)
+    pictures = {"confusion matrix picture": (report.plot_confusion_matrix, cm, "confusion_matrix.png"),
+                "training curves": (report.plot_training_curves, history, "training_curves.png")}
     try:
-        report.plot_confusion_matrix(cm, out / "confusion_matrix.png")
-        files["confusion matrix picture"] = out / "confusion_matrix.png"
-        if history:
-            report.plot_training_curves(history, out / "training_curves.png")
-            files["training curves"] = out / "training_curves.png"
+        for what, (plot, data, name) in pictures.items():
+            if len(data):
+                with atomic_write(out / name, "wb") as f:
+                    plot(data, f)
+                files[what] = out / name
     except ConfigError as exc:  # no [plot] extra: the tables are still useful
         _say(args, f"no pictures: {exc}")
     if show:

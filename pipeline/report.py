@@ -116,7 +116,7 @@ def plot_confusion_matrix(cm: pd.DataFrame, path) -> None:
     Parameters
     ----------
     cm : pandas.DataFrame
-    path : str or os.PathLike
+    path : str or os.PathLike or binary file object
     """
     plt = _pyplot()
     n = len(cm)
@@ -143,7 +143,7 @@ def plot_training_curves(history: dict, path) -> None:
     ----------
     history : dict of str to list of float
         ``loss`` and optionally ``val_loss``, ``accuracy``, ``val_accuracy``.
-    path : str or os.PathLike
+    path : str or os.PathLike or binary file object
     """
     if not history.get("loss"):
         raise ConfigError("the model has no training history to plot")
