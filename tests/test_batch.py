@@ -300,3 +300,23 @@ def test_feature_cache_keys_on_content_and_config(tmp_path):
     assert len(calls) == 3
     entry = tmp_path / "cache" / ("a" * 16) / hashlib.sha256(b"pixels").hexdigest()[:2]
     assert entry.is_dir()
+
+
+@pytest.mark.parametrize("engine", [SerialEngine(), ProcessEngine(2)])
+def test_engines_keep_a_bounded_number_of_chunks_in_flight(tmp_path, engine):
+    """Memory stays flat: chunks are pulled lazily, at most 2 * jobs ahead of the output."""
+    root = make_tree(tmp_path / "src", n=24)
+    items, _ = list_inputs(root)
+    pulled = []
+
+    def chunks():
+        for i in range(0, len(items), 2):
+            pulled.append(i)
+            yield items[i:i + 2]
+
+    results = engine.map_chunks(ByteStats(), chunks())
+    first = next(results)
+    ahead = 2 * getattr(engine, "jobs", 0) + 1
+    assert len(pulled) <= ahead < 12
+    rest = list(results)
+    assert [row[0] for rows in [first, *rest] for row in rows] == [item.path for item in items]
