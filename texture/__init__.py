@@ -7,6 +7,7 @@ sibling package :mod:`pipeline`.
 
 from texture.errors import (
     ConfigError,
+    DatasetError,
     ImageNotFoundError,
     ImageReadError,
     ImageTooLargeError,
@@ -17,7 +18,7 @@ from texture.errors import (
     TextureError,
     TrainingError,
 )
-from texture.io import DEFAULT_MAX_PIXELS, check_min_size, read_image
+from texture.io import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, check_min_size, read_image
 from texture.features import FeatureConfig, FeatureExtractor, extract_features
 from texture.gabor import gabor_bank, gabor_features, gabor_kernel, gabor_responses
 from texture.glcm import GLCM_PROPERTIES, glcm_features, glcm_matrices, glcm_properties, quantize
@@ -30,6 +31,7 @@ __all__ = [
     "read_image",
     "check_min_size",
     "DEFAULT_MAX_PIXELS",
+    "IMAGE_EXTENSIONS",
     "TextureError",
     "ImageReadError",
     "ImageNotFoundError",
@@ -37,6 +39,7 @@ __all__ = [
     "ImageTooSmallError",
     "ImageTooLargeError",
     "ConfigError",
+    "DatasetError",
     "NotFittedError",
     "TrainingError",
     "ModelFileError",
