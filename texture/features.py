@@ -207,6 +207,13 @@ class FeatureExtractor:
     names : list of str
         Name of every value of :meth:`transform`'s output, in order.
 
+    Notes
+    -----
+    Everything that depends only on the configuration is computed once: the
+    GLCM offsets here, the Gabor kernel spectra per image shape (cached by
+    :func:`texture.gabor.gabor_spectra`), so a batch of equal-size images
+    pays for one forward FFT and one inverse FFT per filter and image.
+
     Examples
     --------
     >>> from skimage.data import brick
