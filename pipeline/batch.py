@@ -192,6 +192,7 @@ class Task:
         """Prepare per-process state; called once in each worker."""
 
     def compute(self, items: Sequence[Item]) -> list:
+        """One result per item: values for :attr:`columns`, or the exception it raised."""
         raise NotImplementedError
 
     def rows(self, items: Sequence[Item]) -> list[list[str]]:

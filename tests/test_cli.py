@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline.cli import holdout_split, main
@@ -79,6 +80,12 @@ def test_extract_train_predict_evaluate_score(tmp_path, capsys, subset):
     metrics = pd.read_csv(report / "metrics.csv", index_col=0)
     assert metrics.loc["accuracy", "f1"] == pytest.approx(
         sum(r["predicted"] == r["label"] for r in rows) / 24, abs=1e-6)
+
+    pytest.importorskip("pyarrow")
+    code, _, _ = run(capsys, "predict", subset, "--model", model, "-o", tmp_path / "pred.parquet", "-j", "1", "-q")
+    table = pd.read_parquet(tmp_path / "pred.parquet")
+    assert code == 0 and list(table.columns) == list(rows[0])
+    assert table["confidence"].dtype == np.float64 and list(table["predicted"]) == [r["predicted"] for r in rows]
 
     image = rows[0]["path"]
     code, out, _ = run(capsys, "score", image, "--model", model, "--json")
@@ -233,3 +240,22 @@ def test_feature_cache_gives_the_same_output(tmp_path, capsys, subset):
     run(capsys, "extract", subset, "-o", tmp_path / "plain.csv", "-j", "1", "-q")
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes() \
         == (tmp_path / "plain.csv").read_bytes()
+
+
+def test_feature_config_option(tmp_path, capsys, subset):
+    from texture import FeatureConfig, FeatureExtractor
+
+    config = FeatureConfig(families=("glcm",))
+    (tmp_path / "glcm.json").write_text(json.dumps(config.to_dict()))
+    code, _, _ = run(capsys, "extract", subset, "-o", tmp_path / "f.csv", "-j", "1", "-q",
+                     "--config", tmp_path / "glcm.json")
+    with open(tmp_path / "f.csv", newline="") as f:
+        assert code == 0 and next(csv.reader(f))[5:] == FeatureExtractor(config).names
+    code, _, _ = run(capsys, "train", subset, "-o", tmp_path / "m.npz", "-j", "1", "-q",
+                     "--config", tmp_path / "glcm.json", *NET)
+    from pipeline import TextureModel
+
+    assert code == 0 and TextureModel.load(tmp_path / "m.npz").feature_config_ == config
+    (tmp_path / "bad.json").write_text("{not json")
+    code, _, err = run(capsys, "extract", subset, "-o", tmp_path / "g.csv", "--config", tmp_path / "bad.json")
+    assert code == 1 and "bad.json" in err and "JSON" in err
