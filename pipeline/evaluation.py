@@ -53,7 +53,7 @@ def stratified_kfold(labels, n_splits=5, seed=0):
     --------
     >>> labels = np.array(["a"] * 4 + ["b"] * 2)
     >>> splits = stratified_kfold(labels, n_splits=2)
-    >>> [sorted(labels[test]) for _, test in splits]
+    >>> [labels[test].tolist() for _, test in splits]
     [['a', 'a', 'b'], ['a', 'a', 'b']]
     """
     labels = np.asarray(labels)
