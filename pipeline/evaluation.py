@@ -120,11 +120,11 @@ class FoldScore:
 
     accuracy: float
     fit_seconds: float
-    n_train: int
+    n_train: int  # training rows, augmented copies included
     n_test: int
 
 
-def cross_validate(estimator, X, y, splits, *, scaler):
+def cross_validate(estimator, X, y, splits, *, scaler, augmented=()):
     """Fit on each training part, score on its test part.
 
     Parameters
@@ -140,6 +140,11 @@ def cross_validate(estimator, X, y, splits, *, scaler):
         Returns a new unfitted normalizer (``fit_transform``/``transform``),
         e.g. ``pipeline.normalize.StandardScaler``; it is fitted on the
         training rows only.
+    augmented : sequence of array_like, optional
+        Feature matrices shaped like `X` whose row ``i`` comes from a copy of
+        image ``i`` (e.g. :func:`pipeline.augment.rescaled_copies`).  Their
+        training rows are added to each training part; their test rows are
+        never used, since a copy of a test image would leak it.
 
     Returns
     -------
@@ -151,13 +156,18 @@ def cross_validate(estimator, X, y, splits, *, scaler):
     y = np.asarray(y)
     if X.ndim != 2 or len(X) != len(y):
         raise ConfigError(f"X must be 2-D with one row per label, got {X.shape} for {len(y)} labels")
+    augmented = [np.asarray(A, dtype=np.float64) for A in augmented]
+    if any(A.shape != X.shape for A in augmented):
+        raise ConfigError(f"augmented feature matrices must have the shape of X, {X.shape}")
     scores = []
     for train, test in splits:
         model, normalizer = copy.deepcopy(estimator), scaler()
+        X_train = np.concatenate([X[train]] + [A[train] for A in augmented])
+        y_train = np.tile(y[train], 1 + len(augmented))
         start = time.perf_counter()
-        model.fit(normalizer.fit_transform(X[train]), y[train])
+        model.fit(normalizer.fit_transform(X_train), y_train)
         seconds = time.perf_counter() - start
         predicted = model.predict(normalizer.transform(X[test]))
         accuracy = float(np.mean(np.asarray(predicted) == y[test]))
-        scores.append(FoldScore(accuracy, seconds, len(train), len(test)))
+        scores.append(FoldScore(accuracy, seconds, len(X_train), len(test)))
     return scores

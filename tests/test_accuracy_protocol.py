@@ -149,3 +149,22 @@ def test_cross_validate_with_the_bp_network_beats_chance_and_is_deterministic(sa
 def test_cross_validate_refuses_mismatched_rows():
     with pytest.raises(ConfigError):
         cross_validate(RecordingEstimator(), np.zeros((4, 2)), ["a", "b", "a"], [], scaler=RecordingScaler)
+
+
+def test_cross_validate_adds_augmented_training_rows_but_never_augmented_test_rows(sample):
+    X, labels, groups = sample
+    # Copies marked by an offset no original row has, so that any leak shows.
+    copies = [X + 1000.0, X + 2000.0]
+    RecordingScaler.fitted_on.clear()
+    splits = group_holdout(groups, SCALE_FOLDS)
+    scores = cross_validate(RecordingEstimator(), X, labels, splits, scaler=RecordingScaler, augmented=copies)
+    for (train, test), fitted, score in zip(splits, RecordingScaler.fitted_on, scores):
+        assert np.array_equal(fitted, np.concatenate([X[train], X[train] + 1000.0, X[train] + 2000.0]))
+        assert score.n_train == 3 * len(train) and score.n_test == len(test)
+
+
+def test_cross_validate_refuses_augmented_matrices_of_another_shape(sample):
+    X, labels, _ = sample
+    with pytest.raises(ConfigError):
+        cross_validate(RecordingEstimator(), X, labels, stratified_kfold(labels, 2), scaler=RecordingScaler,
+                       augmented=[X[:-1]])
