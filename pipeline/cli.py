@@ -337,9 +337,10 @@ def _network(args):
     params = {k: v for k, v in params.items() if v is not None}
     if not params:
         return None
+    from pipeline.model import DEFAULT_NETWORK
     from pipeline.nn import BPClassifier
 
-    return BPClassifier(random_state=args.seed, **params)
+    return BPClassifier(random_state=args.seed, **{**DEFAULT_NETWORK, **params})
 
 
 def _train(items, args):
