@@ -50,7 +50,8 @@ from pipeline import BPClassifier  # noqa: E402
 from pipeline.augment import rescaled_copies  # noqa: E402
 from pipeline.data import kth_tips_scale, load_folder, load_sample  # noqa: E402
 from pipeline.evaluation import cross_validate, group_holdout, stratified_kfold  # noqa: E402
-from pipeline.normalize import StandardScaler  # noqa: E402
+from pipeline.model import DEFAULT_NETWORK  # noqa: E402
+from pipeline.normalize import make_scaler  # noqa: E402
 from texture import FeatureExtractor, TextureError, read_image  # noqa: E402
 
 SCALE_FOLDS = ({1, 4, 7}, {2, 5, 8}, {3, 6, 9})
@@ -59,7 +60,7 @@ SCALE_FOLDS = ({1, 4, 7}, {2, 5, 8}, {3, 6, 9})
 def methods(seed):
     """(name, unfitted estimator, normalizer factory) of ours and the references."""
     return [
-        ("ours: z-score + BPClassifier", BPClassifier(random_state=seed), StandardScaler),
+        ("ours: z-score + BPClassifier", BPClassifier(random_state=seed, **DEFAULT_NETWORK), make_scaler),
         ("StandardScaler + SVC(C=10)", SVC(C=10), SkStandardScaler),
         ("StandardScaler + MLP(128)", MLPClassifier((128,), random_state=seed), SkStandardScaler),
     ]
