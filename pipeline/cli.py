@@ -22,7 +22,7 @@ import pandas as pd
 from pipeline import report
 from pipeline.batch import (ExtractTask, PredictTask, atomic_write, feature_matrix, list_inputs,
                             make_engine, run_batch)
-from pipeline.model import TextureModel
+from pipeline.model import DEFAULT_NETWORK, TextureModel
 from pipeline.nn import BPClassifier
 from pipeline.report import accuracy
 from pipeline.sample import sample_root
@@ -324,7 +324,7 @@ def _network(args):
     params = {k: v for k, v in params.items() if v is not None}
     if not params:
         return None
-    return BPClassifier(random_state=args.seed, **params)
+    return BPClassifier(random_state=args.seed, **{**DEFAULT_NETWORK, **params})
 
 
 def _train(items, args):
