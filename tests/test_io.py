@@ -1,5 +1,6 @@
 """texture.io.read_image: every supported input, and every refusal."""
 
+import doctest
 import struct
 import zlib
 
@@ -10,8 +11,11 @@ from PIL import Image
 from skimage.color import rgb2gray
 from skimage.util import img_as_float
 
+import texture.io
 from texture import (
+    ConfigError,
     DEFAULT_MAX_PIXELS,
+    IMAGE_EXTENSIONS,
     ImageNotFoundError,
     ImageReadError,
     ImageTooLargeError,
@@ -51,7 +55,7 @@ def _pil_grey_alpha(path):
 
 def _pil_rgb(path):
     rgb = _random(np.uint8, 3)
-    Image.fromarray(rgb).save(path)
+    Image.fromarray(rgb).save(path, lossless=True)  # `lossless` is read by WebP only
     return _luminance(rgb)
 
 
@@ -106,6 +110,7 @@ LOSSLESS = [
     ("tif", _pil_palette), ("tif", _pil_bilevel),
     ("tif", _cv_grey16), ("tif", _cv_rgb16), ("tif", _cv_rgba16),
     ("bmp", _pil_grey), ("bmp", _pil_rgb), ("bmp", _pil_palette), ("bmp", _pil_bilevel),
+    ("pgm", _pil_grey), ("pgm", _cv_grey16), ("ppm", _pil_rgb), ("webp", _pil_rgb),
 ]
 
 
@@ -122,6 +127,10 @@ def test_lossless_files_read_back_as_their_luminance(tmp_path, ext, writer):
     assert grey.min() >= 0 and grey.max() <= 1
 
 
+def test_every_discovered_extension_is_tested():
+    assert {f".{ext}" for ext, _ in LOSSLESS} | {".jpg", ".jpeg", ".tiff"} == IMAGE_EXTENSIONS
+
+
 @pytest.mark.parametrize("channels", [None, 3])
 def test_jpeg_reads_close_to_its_source(tmp_path, channels):
     # A smooth image so that JPEG's loss stays small and comparable.
@@ -132,6 +141,14 @@ def test_jpeg_reads_close_to_its_source(tmp_path, channels):
     Image.fromarray(pixels).save(path, quality=95)
     expected = img_as_float(grey) if channels is None else _luminance(pixels)
     assert np.abs(read_image(path) - expected).mean() < 0.01
+
+
+def test_cmyk_jpeg_reads_as_the_luminance_of_its_colours(tmp_path):
+    path = tmp_path / "print.jpg"
+    Image.fromarray(_random(np.uint8, 3)).convert("CMYK").save(path, quality=95)
+    with Image.open(path) as decoded:
+        expected = _luminance(np.asarray(decoded.convert("RGB")))
+    np.testing.assert_allclose(read_image(path), expected, atol=1e-12)
 
 
 def test_str_and_pathlike_give_the_same_image(tmp_path):
@@ -188,6 +205,28 @@ def test_non_contiguous_input_gives_a_contiguous_output():
 def test_nested_lists_are_accepted():
     np.testing.assert_array_equal(read_image([[0.0, 0.5], [1.0, 0.25]]),
                                   [[0.0, 0.5], [1.0, 0.25]])
+
+
+@pytest.mark.parametrize("mode", ["P", "CMYK", "YCbCr"])
+def test_pillow_images_are_read_by_their_colours_not_their_codes(mode):
+    rgb = Image.fromarray(_random(np.uint8, 3))
+    image = rgb.quantize(colors=17) if mode == "P" else rgb.convert(mode)
+    expected = _luminance(np.asarray(image.convert("RGB")))
+    np.testing.assert_allclose(read_image(image), expected, atol=1e-12)
+
+
+def test_pillow_16bit_grey_image_keeps_its_precision():
+    grey = _random(np.uint16)
+    np.testing.assert_allclose(read_image(Image.fromarray(grey)), img_as_float(grey), atol=1e-12)
+
+
+def test_pillow_int32_image_is_refused_not_clipped():
+    with pytest.raises(InvalidImageError, match="unsupported pixel dtype int32"):
+        read_image(Image.fromarray(np.full(SHAPE, 1000, dtype=np.int32)))
+
+
+def test_docstring_examples_run():
+    assert doctest.testmod(texture.io).failed == 0
 
 
 # Refusals: type, and the file named in the message.
@@ -274,7 +313,7 @@ def test_too_many_pixels_is_refused_from_the_header_before_decoding(tmp_path):
 def test_default_limit_refuses_a_decompression_bomb(tmp_path):
     path = tmp_path / "bomb.png"
     _png_header_only(path, 100_000, 100_000)  # 10**10 pixels, a few bytes on disk
-    _assert_refused(ImageTooLargeError, path, "pixels")
+    _assert_refused(ImageTooLargeError, path, "Pillow refuses to open it")
     assert DEFAULT_MAX_PIXELS < 10**10
 
 
@@ -282,6 +321,12 @@ def test_limit_applies_to_arrays_and_allows_the_exact_count():
     grey = np.zeros((10, 10))
     assert read_image(grey, max_pixels=100) is grey
     _assert_refused(ImageTooLargeError, grey, "more than the limit of 99", max_pixels=99)
+
+
+@pytest.mark.parametrize("limit", [0, -5, 2.5, "many"])
+def test_invalid_limit_is_a_config_error(limit):
+    with pytest.raises(ConfigError, match="max_pixels must be a positive integer"):
+        read_image(np.zeros((2, 2)), max_pixels=limit)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])

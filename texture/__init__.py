@@ -7,6 +7,7 @@ sibling package :mod:`pipeline`.
 
 from texture.errors import (
     ConfigError,
+    DatasetError,
     ImageNotFoundError,
     ImageReadError,
     ImageTooLargeError,
@@ -17,7 +18,11 @@ from texture.errors import (
     TextureError,
     TrainingError,
 )
-from texture.io import DEFAULT_MAX_PIXELS, check_min_size, read_image
+from texture.io import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, check_min_size, read_image
+from texture.features import FeatureConfig, FeatureExtractor, extract_features
+from texture.gabor import gabor_bank, gabor_features, gabor_kernel, gabor_responses
+from texture.glcm import GLCM_PROPERTIES, glcm_features, glcm_matrices, glcm_properties, quantize
+from texture.lbp import lbp_codes, lbp_features, lbp_histogram
 
 __version__ = "0.1.0"
 
@@ -26,6 +31,7 @@ __all__ = [
     "read_image",
     "check_min_size",
     "DEFAULT_MAX_PIXELS",
+    "IMAGE_EXTENSIONS",
     "TextureError",
     "ImageReadError",
     "ImageNotFoundError",
@@ -33,7 +39,23 @@ __all__ = [
     "ImageTooSmallError",
     "ImageTooLargeError",
     "ConfigError",
+    "DatasetError",
     "NotFittedError",
     "TrainingError",
     "ModelFileError",
+    "FeatureConfig",
+    "FeatureExtractor",
+    "extract_features",
+    "GLCM_PROPERTIES",
+    "quantize",
+    "glcm_matrices",
+    "glcm_properties",
+    "glcm_features",
+    "lbp_codes",
+    "lbp_histogram",
+    "lbp_features",
+    "gabor_kernel",
+    "gabor_bank",
+    "gabor_responses",
+    "gabor_features",
 ]

@@ -18,6 +18,7 @@ __all__ = [
     "ImageTooSmallError",
     "ImageTooLargeError",
     "ConfigError",
+    "DatasetError",
     "NotFittedError",
     "TrainingError",
     "ModelFileError",
@@ -67,6 +68,10 @@ class ImageTooLargeError(InvalidImageError):
 
 class ConfigError(TextureError, ValueError):
     """A parameter or configuration value is out of range or inconsistent."""
+
+
+class DatasetError(TextureError, ValueError):
+    """A data set cannot be loaded: no images, CSV columns missing, listed files missing."""
 
 
 class NotFittedError(TextureError, ValueError, AttributeError):

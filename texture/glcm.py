@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from texture._io_standin import read_image
+from texture.io import read_image
 from texture.errors import ConfigError
 
 __all__ = [
@@ -161,23 +161,22 @@ def glcm_matrices(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32
 
 
 def _cooccurrence(q, offsets, levels):
-    """Normalized symmetric GLCMs of quantized image ``q``, one per offset, in one bincount."""
+    """Normalized symmetric GLCMs of quantized image ``q``, one per offset."""
     rows, cols = q.shape
+    # Offsets may repeat (distances 1 and 2 both round to (1, 1) at 45 degrees).
+    offsets, repeat = np.unique(offsets, axis=0, return_inverse=True)
     first = q.astype(np.intp) * levels
-    pair_codes = []
-    for k, (dr, dc) in enumerate(offsets):
+    counts = np.zeros((len(offsets), levels * levels))
+    for k, (dr, dc) in enumerate(offsets.tolist()):
         r0, r1 = max(0, -dr), min(rows, rows - dr)
         c0, c1 = max(0, -dc), min(cols, cols - dc)
-        if r1 <= r0 or c1 <= c0:
-            continue
-        # Code (k, i, j) as one integer so a single bincount counts every matrix.
-        code = first[r0:r1, c0:c1] + q[r0 + dr : r1 + dr, c0 + dc : c1 + dc]
-        code += k * levels * levels
-        pair_codes.append(code.ravel())
-    counts = np.bincount(np.concatenate(pair_codes) if pair_codes else np.zeros(0, np.intp),
-                         minlength=len(offsets) * levels * levels)
-    counts = counts.reshape(len(offsets), levels, levels).astype(np.float64)
-    counts += counts.transpose(0, 2, 1)
+        if r1 > r0 and c1 > c0:
+            # Pair (i, j) as one integer i * levels + j, counted by bincount.  One
+            # offset at a time keeps the temporaries small and in cache.
+            pairs = first[r0:r1, c0:c1] + q[r0 + dr : r1 + dr, c0 + dc : c1 + dc]
+            counts[k] = np.bincount(pairs.ravel(), minlength=levels * levels)
+    counts = counts.reshape(len(offsets), levels, levels)[repeat.ravel()]
+    counts += counts.transpose(0, 2, 1).copy()
     totals = counts.sum(axis=(1, 2), keepdims=True)
     return np.divide(counts, totals, out=counts, where=totals > 0)
 

@@ -21,15 +21,18 @@ C-contiguous, 2-D ``float64`` array with values in ``[0, 1]``, built as follows.
 Arrays are accepted as ``(H, W)`` grey, ``(H, W, 1)`` grey, ``(H, W, 2)``
 grey + alpha, ``(H, W, 3)`` RGB and ``(H, W, 4)`` RGBA, in RGB order.
 
-Files (PNG, JPEG, TIFF, BMP and the other formats both Pillow and OpenCV
-read) are identified with Pillow, which reads only the header, so the pixel
-limit is enforced *before* any pixel is decoded; OpenCV then decodes the bytes
-because it keeps 16-bit colour that Pillow truncates to 8 bits.
+Files (PNG, JPEG, TIFF, BMP, and also PGM/PPM and WebP: the formats both
+Pillow and OpenCV read) are identified with Pillow, which reads only the
+header, so the pixel limit is enforced *before* any pixel is decoded.  OpenCV
+then decodes them, because it keeps 16-bit colour that Pillow truncates to
+8 bits, except where Pillow is the more faithful decoder (JPEG, 8-bit RGBA
+TIFF; see ``_pillow_decodes``).
 """
 
 from __future__ import annotations
 
 import io
+import numbers
 import os
 import warnings
 from pathlib import Path
@@ -39,6 +42,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from texture.errors import (
+    ConfigError,
     ImageNotFoundError,
     ImageReadError,
     ImageTooLargeError,
@@ -46,7 +50,7 @@ from texture.errors import (
     InvalidImageError,
 )
 
-__all__ = ["DEFAULT_MAX_PIXELS", "read_image", "check_min_size"]
+__all__ = ["DEFAULT_MAX_PIXELS", "IMAGE_EXTENSIONS", "read_image", "check_min_size"]
 
 #: Largest image :func:`read_image` accepts unless told otherwise: 2**27
 #: (about 134 million pixels, e.g. 11585 x 11585), whose working grey image
@@ -54,6 +58,11 @@ __all__ = ["DEFAULT_MAX_PIXELS", "read_image", "check_min_size"]
 #: that declare huge images.  It stays below Pillow's own hard limit
 #: (``2 * PIL.Image.MAX_IMAGE_PIXELS``) so that ours is the one that speaks.
 DEFAULT_MAX_PIXELS = 2**27
+
+#: File name extensions (lower case) that folder discovery treats as images.
+IMAGE_EXTENSIONS = frozenset(
+    {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".pgm", ".ppm", ".webp"}
+)
 
 _LUMA_RGB = np.array([0.2125, 0.7154, 0.0721])
 # OpenCV decodes colour in BGR(A) order; reversing the weights avoids a copy.
@@ -65,11 +74,11 @@ def read_image(source, *, max_pixels=None):
 
     Parameters
     ----------
-    source : str, os.PathLike or array_like
+    source : str, os.PathLike, array_like or PIL.Image.Image
         Path of a PNG, JPEG, TIFF or BMP file (8 or 16 bit; grey, grey +
-        alpha, RGB, RGBA or palette), or an in-memory image of shape
+        alpha, RGB, RGBA or palette), an in-memory image of shape
         ``(H, W)``, ``(H, W, 1)``, ``(H, W, 2)``, ``(H, W, 3)`` or
-        ``(H, W, 4)`` in RGB order.
+        ``(H, W, 4)`` in RGB order, or a Pillow image.
     max_pixels : int, optional
         Refuse images with more than this many pixels, checked from the file
         header before decoding.  Defaults to :data:`DEFAULT_MAX_PIXELS`.
@@ -83,6 +92,8 @@ def read_image(source, *, max_pixels=None):
 
     Raises
     ------
+    ConfigError
+        `max_pixels` is not a positive integer.
     ImageNotFoundError
         The file does not exist.
     ImageReadError
@@ -106,12 +117,15 @@ def read_image(source, *, max_pixels=None):
     >>> read_image(np.array([[0, 65535]], dtype=np.uint16))
     array([[0., 1.]])
     """
-    limit = DEFAULT_MAX_PIXELS if max_pixels is None else int(max_pixels)
+    limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
+    if not isinstance(limit, numbers.Integral) or limit < 1:
+        raise ConfigError(f"max_pixels must be a positive integer, got {max_pixels!r}")
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         pixels, weights = _decode_file(path, limit)
     else:
-        path, pixels, weights = None, np.asarray(source), _LUMA_RGB
+        pixels = _pillow_pixels(source, None) if isinstance(source, Image.Image) else source
+        path, pixels, weights = None, np.asarray(pixels), _LUMA_RGB
     return _to_working_grey(pixels, weights, limit, path)
 
 
@@ -166,9 +180,7 @@ def _decode_file(path, limit):
     with file, _open_header(file, path) as header:
         width, height = header.size
         _check_pixel_count(height, width, limit, path)
-        if _is_8bit_rgba_tiff(header):
-            # OpenCV reads these through libtiff's RGBA interface, which
-            # premultiplies the colour by the alpha; Pillow keeps it as stored.
+        if _pillow_decodes(header):
             return _pillow_pixels(header, path), _LUMA_RGB
         file.seek(0)
         data = file.read()
@@ -193,16 +205,35 @@ def _open_header(file, path):
             "not a recognised image file (expected PNG, JPEG, TIFF or BMP)", path
         ) from None
     except Image.DecompressionBombError as err:
-        raise ImageTooLargeError(f"{err}; Pillow refuses to open it", path) from None
+        raise ImageTooLargeError(f"Pillow refuses to open it: {err}", path) from None
 
 
-def _is_8bit_rgba_tiff(header):
+# Pillow modes whose numpy view already is grey, grey + alpha, RGB or RGBA.
+# "I" (int32) is kept as is, to be refused as signed rather than clipped to 8 bits.
+_ARRAY_READY_MODES = frozenset(
+    {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F", "RGB", "RGBA"}
+)
+
+
+def _pillow_decodes(header):
+    """Whether Pillow, not OpenCV, must decode this image to get it right.
+
+    JPEG: OpenCV before 5 pads a truncated JPEG with grey and only warns;
+    Pillow raises, and decodes JPEG as fast.
+    8-bit RGBA TIFF: OpenCV reads it through libtiff's RGBA interface, which
+    premultiplies the colour by the alpha; Pillow keeps the stored colour.
+    """
+    if header.format == "JPEG":
+        return True
     bits_per_sample = header.tag_v2.get(258) if header.format == "TIFF" else None
     return header.mode == "RGBA" and bits_per_sample is not None and max(bits_per_sample) == 8
 
 
 def _pillow_pixels(image, path):
+    """Pixels of a Pillow image in RGB order; palette and other colour modes expanded."""
     try:
+        if image.mode not in _ARRAY_READY_MODES:
+            image = image.convert("RGB")  # palette, CMYK, YCbCr...: alpha is dropped anyway
         return np.asarray(image)
     except OSError as err:
         raise ImageReadError(f"truncated or corrupt image ({err})", path) from None

@@ -24,7 +24,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from texture._io_standin import read_image
+from texture.io import read_image
 from texture.errors import ConfigError
 
 __all__ = [
@@ -129,14 +129,15 @@ def lbp_codes(image, P=8, R=1.0, method="uniform"):
         transitions, ``P + 1`` otherwise (rotation-invariant uniform, riu2)
         [1]; ``"nri_uniform"``: one code per uniform pattern (``P (P - 1) +
         2`` of them) and one for all others [2]; ``"var"``: variance of the
-        ``P`` neighbours (NaN-free: 0 on a flat neighbourhood).
+        ``P`` neighbours as scikit-image computes it, ``E[g^2] - E[g]^2``
+        (a flat neighbourhood may give a tiny negative number), except
+        that an exactly zero variance stays 0 where scikit-image returns NaN.
 
     Returns
     -------
     codes : (M, N) ndarray of float64
         Same values as ``local_binary_pattern(image, P, R, method)`` (for
-        ``"var"`` to rounding; scikit-image's own order of operations is
-        kept).
+        ``"var"`` to rounding, and 0 instead of NaN).
 
     Examples
     --------

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["GradientWarning", "gradient_flow_problem", "dead_fraction"]
+__all__ = ["GradientWarning", "gradient_flow_problem", "EpochMeter"]
 
 #: First/last layer gradient-norm ratio below which gradients are said to vanish.
 VANISHING_RATIO = 1e-3
@@ -70,12 +70,43 @@ def gradient_flow_problem(grad_norms):
     return None
 
 
-def dead_fraction(alive):
-    """Fraction of units that never fired (output <= 0 for every sample of the epoch).
+class EpochMeter:
+    """Accumulate one epoch's training loss, accuracy, gradient norms and ReLU activity.
+
+    Call :meth:`add` after each mini-batch update, :meth:`summary` at the end
+    of the epoch.
 
     Parameters
     ----------
-    alive : ndarray of bool, shape (n_units,)
-        Whether each unit was positive for at least one sample.
+    network : Network
+        The network being trained.  With a ReLU-family activation its hidden
+        units are watched: a unit that outputs 0 for every sample of an epoch
+        is *dead* (its gradient is 0, so it may never recover).
     """
-    return 1.0 - float(np.count_nonzero(alive)) / alive.size
+
+    def __init__(self, network):
+        self.network = network
+        watched = network.activation in ("relu", "leaky_relu")
+        self.relu_layers = network.activation_layers if watched else []
+        self.alive = [np.zeros(size, bool) for size in network.layer_sizes[1:-1]] if watched else []
+        self.count, self.loss_sum, self.correct, self.norm_sum = 0, 0.0, 0, 0.0
+
+    def add(self, loss, out, labels=None):
+        """Record a mini-batch: its mean ``loss``, network output ``out`` and class indices ``labels``."""
+        n = len(out)
+        self.count += n
+        self.loss_sum += loss * n
+        self.norm_sum = self.norm_sum + self.network.gradient_norms() * n
+        if labels is not None:
+            self.correct += np.count_nonzero(out.argmax(axis=1) == labels)
+        for alive, layer in zip(self.alive, self.relu_layers):
+            alive |= (layer.A > 0).any(axis=0)
+
+    def summary(self):
+        """Mean loss, accuracy, per-layer mean gradient norms and dead-unit fractions of the epoch."""
+        return {
+            "loss": self.loss_sum / self.count,
+            "accuracy": self.correct / self.count,
+            "grad_norms": (self.norm_sum / self.count).tolist(),
+            "dead_fraction": [1.0 - np.count_nonzero(alive) / alive.size for alive in self.alive],
+        }

@@ -109,7 +109,7 @@ class _BaseBP:
 
     def __repr__(self):
         defaults = _BaseBP().get_params()
-        changed = {k: v for k, v in self.get_params().items() if not _same(v, defaults[k])}
+        changed = {k: v for k, v in self.get_params().items() if repr(v) != repr(defaults[k])}
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
     def _sklearn_tags(self, estimator_type, **kinds):
@@ -151,12 +151,16 @@ class _BaseBP:
             dtype = None
         if dtype not in (np.float32, np.float64):
             raise ConfigError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
-        if not (self.random_state is None or isinstance(self.random_state, (numbers.Integral, np.random.Generator))):
-            raise ConfigError(f"random_state must be None, an int or a numpy Generator, got {self.random_state!r}")
-        return sizes, dtype, np.random.default_rng(self.random_state)
+        seed = self.random_state
+        if not (seed is None or isinstance(seed, (numbers.Integral, np.random.Generator))):
+            raise ConfigError(f"random_state must be None, an int or a numpy Generator, got {seed!r}")
+        return sizes, dtype, np.random.default_rng(seed)
 
-    def _validate_X(self, X, *, reset, dtype):
-        """Check ``X`` and return it as a 2-D finite array of ``dtype``."""
+    def _validate_X(self, X, dtype, *, fitted=True):
+        """Check ``X``; return it as a 2-D finite array of ``dtype``, and its feature names or None.
+
+        With ``fitted=True`` its features must also match those seen by ``fit``.
+        """
         if sparse.issparse(X):
             raise ConfigError("sparse input is not supported; pass a dense array (X.toarray())")
         names = _feature_names(X)
@@ -175,13 +179,8 @@ class _BaseBP:
             raise ConfigError(f"found an array with 0 {what} (shape={X.shape}) while a minimum of 1 is required.")
         if not np.isfinite(X).all():
             raise ConfigError("X contains NaN or inf; remove or impute those values")
-        if reset:
-            self.n_features_in_ = X.shape[1]
-            if names is not None:
-                self.feature_names_in_ = names
-            elif hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-            return X
+        if not fitted:
+            return X, names
         if X.shape[1] != self.n_features_in_:
             raise ConfigError(
                 f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
@@ -192,7 +191,7 @@ class _BaseBP:
             mismatch = _name_mismatch(fitted_names, names)
             if mismatch:
                 raise ConfigError(mismatch)
-        return X
+        return X, names
 
     def _check_fitted(self):
         if not hasattr(self, "network_"):
@@ -211,8 +210,9 @@ class _BaseBP:
 
     # -- training -----------------------------------------------------------------
 
-    def _fit(self, X, Y, labels, sizes, dtype, rng):
+    def _fit(self, X, names, Y, labels, sizes, dtype, rng):
         """Train a fresh network on validated inputs and set the learned attributes."""
+        Y = Y.astype(dtype, copy=False)
         network = Network((X.shape[1], *sizes, Y.shape[1]), self.activation, dtype).initialize(self.init, rng)
         optimizer_class = OPTIMIZERS[self.optimizer]
         optimizer = optimizer_class(network.params.size, dtype,
@@ -227,16 +227,22 @@ class _BaseBP:
             val, fit = order[:n_val], order[n_val:]
             validation = (X[val], Y[val], None if labels is None else labels[val])
             X, Y, labels = X[fit], Y[fit], None if labels is None else labels[fit]
-        history = train(
-            network, X, Y.astype(dtype), loss=self._loss, optimizer=optimizer,
+        history, best_epoch = train(
+            network, X, Y, loss=self._loss, optimizer=optimizer,
             learning_rate=self.learning_rate, schedule=SCHEDULES[self.lr_schedule],
             epochs=self.epochs, batch_size=self.batch_size, alpha=self.alpha, shuffle=self.shuffle,
             rng=rng, n_iter_no_change=self.n_iter_no_change, tol=self.tol, labels=labels,
-            validation=None if validation is None else (validation[0], validation[1].astype(dtype), validation[2]),
+            validation=validation,
         )
         # Assigned only now: a fit that raised leaves the previous state untouched.
+        self.n_features_in_ = X.shape[1]
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         self.network_ = network
         self.history_ = history
+        self.best_epoch_ = best_epoch
         self.n_iter_ = len(history["loss"])
         self.n_outputs_ = Y.shape[1]
         return self
@@ -249,7 +255,7 @@ class _BaseBP:
         samples share its matrix product.
         """
         self._check_fitted()
-        X = self._validate_X(X, reset=False, dtype=np.float64)
+        X, _ = self._validate_X(X, np.float64)
         return self.network_.astype(np.float64).forward(X)
 
     # -- learned attributes ---------------------------------------------------------
@@ -301,6 +307,7 @@ class _BaseBP:
             "feature_names_in_": None if not hasattr(self, "feature_names_in_") else list(self.feature_names_in_),
             "n_outputs_": int(self.n_outputs_),
             "history_": self.history_,
+            "best_epoch_": int(self.best_epoch_),
         }
         arrays = {}
         for i, layer in enumerate(self.network_.dense):
@@ -319,7 +326,9 @@ class _BaseBP:
         try:
             if meta["estimator"] != cls.__name__:
                 raise ModelFileError(f"holds a {meta['estimator']}, not a {cls.__name__}")
-            estimator = cls(**meta["params"])
+            params = dict(meta["params"])
+            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])  # JSON made it a list
+            estimator = cls(**params)
             sizes, dtype, _ = estimator._check_params()
             layer_sizes = tuple(meta["layer_sizes"])
             network = Network(layer_sizes, estimator.activation, dtype)
@@ -345,6 +354,7 @@ class _BaseBP:
             estimator.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
         estimator.n_outputs_ = meta["n_outputs_"]
         estimator.history_ = meta["history_"]
+        estimator.best_epoch_ = meta["best_epoch_"]
         estimator.n_iter_ = len(estimator.history_["loss"])
         return estimator
 
@@ -371,13 +381,6 @@ class _BaseBP:
             if exc.path is not None:
                 raise
             raise ModelFileError(exc.message, path=path) from exc
-
-
-def _same(a, b):
-    try:
-        return bool(a == b) and type(a) is type(b)
-    except (TypeError, ValueError):
-        return False
 
 
 _PARAMETERS_DOC = """
@@ -435,7 +438,10 @@ _PARAMETERS_DOC = """
     history_ : dict of lists
         Per epoch: ``loss``, ``learning_rate``, ``grad_norms`` (per layer),
         ``dead_fraction`` (per ReLU-family hidden layer), and when available
-        ``accuracy``, ``val_loss``, ``val_accuracy``; plus ``best_epoch``.
+        ``accuracy``, ``val_loss``, ``val_accuracy``.
+    best_epoch_ : int
+        Epoch (from 0) whose weights were kept: the best validation loss with
+        ``early_stopping``, else the last one.
     loss_curve_ : list of float
         ``history_["loss"]``.
     n_iter_ : int
@@ -474,12 +480,12 @@ class BPClassifier(_BaseBP):
     def fit(self, X, y):
         """Train on ``X`` of shape (n_samples, n_features) and labels ``y``."""
         sizes, dtype, rng = self._check_params()
-        X = self._validate_X(X, reset=True, dtype=dtype)
+        X, names = self._validate_X(X, dtype, fitted=False)
         y = self._check_labels(X, y)
         classes, labels = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ConfigError(f"y holds 1 class ({classes[0]!r}); a classifier needs at least 2 classes")
-        self._fit(X, np.eye(len(classes), dtype=dtype)[labels], labels, sizes, dtype, rng)
+        self._fit(X, names, np.eye(len(classes))[labels], labels, sizes, dtype, rng)
         self.classes_ = classes
         return self
 
@@ -585,11 +591,14 @@ class BPRegressor(_BaseBP):
         return self._targets(X, y).reshape(len(X), -1)
 
     def fit(self, X, y):
-        """Train on ``X`` of shape (n_samples, n_features) and targets ``y`` of shape (n_samples,) or (n_samples, n_outputs)."""
+        """Train on ``X`` of shape (n_samples, n_features) and targets ``y``.
+
+        ``y`` has shape (n_samples,) or (n_samples, n_outputs).
+        """
         sizes, dtype, rng = self._check_params()
-        X = self._validate_X(X, reset=True, dtype=dtype)
+        X, names = self._validate_X(X, dtype, fitted=False)
         y = self._targets(X, y)
-        self._fit(X, y.reshape(len(y), -1), None, sizes, dtype, rng)
+        self._fit(X, names, y.reshape(len(y), -1), None, sizes, dtype, rng)
         self._y_ndim = y.ndim
         return self
 
@@ -599,7 +608,10 @@ class BPRegressor(_BaseBP):
         return out.ravel() if self._y_ndim == 1 else out
 
     def score(self, X, y):
-        r"""Coefficient of determination :math:`R^2 = 1 - \sum (y - \hat y)^2 / \sum (y - \bar y)^2`, averaged over outputs."""
+        r"""Coefficient of determination, averaged over outputs.
+
+        .. math:: R^2 = 1 - \frac{\sum_i (y_i - \hat y_i)^2}{\sum_i (y_i - \bar y)^2}
+        """
         y = self._targets(X, y).reshape(len(X), -1)
         residual = ((y - self._output(X)) ** 2).sum(axis=0)
         total = ((y - y.mean(axis=0)) ** 2).sum(axis=0)

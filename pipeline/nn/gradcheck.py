@@ -48,6 +48,14 @@ def gradient_check(estimator, X, y, *, step=1e-6):
         Below about 1e-7 when back-propagation is right; a wrong derivative
         typically gives 1e-2 or more.
 
+    Notes
+    -----
+    ReLU and leaky ReLU have a kink at 0 where the derivative is a
+    convention.  A fresh network has zero biases, so a pre-activation can be
+    exactly 0 (when every unit of the previous layer is off for a sample)
+    and the finite difference straddles the kink; check such networks
+    after a few training epochs.
+
     Examples
     --------
     >>> import numpy as np
@@ -58,16 +66,15 @@ def gradient_check(estimator, X, y, *, step=1e-6):
     True
     """
     fitted = hasattr(estimator, "network_")
-    # A fresh estimator is cloned so that validation does not set attributes on it.
-    est = estimator if fitted else type(estimator)(**estimator.get_params())
-    sizes, _, rng = est._check_params()
-    X = est._validate_X(X, reset=not fitted, dtype=np.float64)
-    Y = est._target_matrix(X, y)
+    sizes, _, rng = estimator._check_params()
+    X, _ = estimator._validate_X(X, np.float64, fitted=fitted)
+    Y = estimator._target_matrix(X, y)
     if fitted:
-        network = est.network_.astype(np.float64)
+        network = estimator.network_.astype(np.float64)
     else:
-        network = Network((X.shape[1], *sizes, Y.shape[1]), est.activation, np.float64).initialize(est.init, rng)
-    loss_fn, alpha = LOSSES[est._loss], est.alpha
+        network = Network((X.shape[1], *sizes, Y.shape[1]), estimator.activation, np.float64)
+        network.initialize(estimator.init, rng)
+    loss_fn, alpha = LOSSES[estimator._loss], estimator.alpha
 
     def total_loss():
         return loss_fn(network.forward(X), Y)[0] + network.penalty(alpha)

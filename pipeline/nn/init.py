@@ -48,17 +48,8 @@ def he(fan_in, fan_out, rng):
     .. math:: W \sim \mathcal{N}(0,\ 2 / n_{in})
 
     ReLU zeroes half of its inputs on average, halving the variance; the
-    factor 2 restores it.
-
-    Parameters
-    ----------
-    fan_in, fan_out : int
-        Number of inputs and outputs of the layer.
-    rng : numpy.random.Generator
-
-    Returns
-    -------
-    ndarray of shape (fan_in, fan_out), float64
+    factor 2 restores it.  Parameters and return value are those of
+    :func:`xavier`.
 
     References
     ----------

@@ -55,7 +55,8 @@ class Network:
         #: ``(weights, bias)`` slices of each Dense layer in :attr:`params`.
         self.slices = []
         for start, (n_in, n_out) in zip(self.layer_starts, shapes):
-            w, b = slice(start, start + n_in * n_out), slice(start + n_in * n_out, start + n_in * n_out + n_out)
+            middle = start + n_in * n_out
+            w, b = slice(start, middle), slice(middle, middle + n_out)
             dense = Dense(
                 self.params[w].reshape(n_in, n_out), self.params[b],
                 self.grads[w].reshape(n_in, n_out), self.grads[b],
@@ -100,9 +101,9 @@ class Network:
         \sum_l \lVert W_l \rVert^2` (biases are not penalized), whose
         gradient :math:`\alpha W_l` is added here.
         """
-        for layer in self.layers[:0:-1]:
+        for layer in reversed(self.layers[1:]):
             G = layer.backward(G)
-        self.layers[0].backward(G, input_grad=False)
+        self.layers[0].backward(G, input_grad=False)  # dL/dX of the data is not needed
         if alpha:
             for layer in self.dense:
                 layer.dW += alpha * layer.W

@@ -141,18 +141,24 @@ class Adam:
         self.m = np.zeros(size, dtype)
         self.v = np.zeros(size, dtype)
         self.t = 0
+        self._scratch = np.empty(size, dtype)  # reused every step: no allocation per batch
 
     def step(self, w, g, lr):
         """Update ``w`` in place."""
         self.t += 1
-        self.m *= self.beta_1
-        self.m += (1 - self.beta_1) * g
-        self.v *= self.beta_2
-        self.v += (1 - self.beta_2) * (g * g)
+        m, v, tmp = self.m, self.v, self._scratch
+        m *= self.beta_1
+        m += np.multiply(g, 1 - self.beta_1, out=tmp)
+        v *= self.beta_2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - self.beta_2
+        v += tmp
         lr_t = lr * math.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
-        denom = np.sqrt(self.v)
-        denom += self.epsilon
-        w -= lr_t * self.m / denom
+        np.sqrt(v, out=tmp)
+        tmp += self.epsilon
+        np.divide(m, tmp, out=tmp)  # m / (sqrt(v) + eps)
+        tmp *= lr_t
+        w -= tmp
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "rmsprop": RMSprop, "adam": Adam}

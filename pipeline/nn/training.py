@@ -17,15 +17,13 @@ import numpy as np
 
 from texture.errors import TrainingError
 
-from pipeline.nn.diagnostics import GradientWarning, dead_fraction, gradient_flow_problem
+from pipeline.nn.diagnostics import EpochMeter, GradientWarning, gradient_flow_problem
 from pipeline.nn.losses import LOSSES
 
 __all__ = ["train"]
 
 #: The loss is declared diverging when an epoch's loss exceeds the first epoch's by this factor.
 DIVERGENCE_FACTOR = 1e4
-
-_RELU_FAMILY = ("relu", "leaky_relu")
 
 
 def train(network, X, Y, *, loss, optimizer, learning_rate, schedule, epochs, batch_size,
@@ -72,7 +70,8 @@ def train(network, X, Y, *, loss, optimizer, learning_rate, schedule, epochs, ba
         term), ``learning_rate``, ``grad_norms`` (mean gradient norm of each
         Dense layer), ``dead_fraction`` (per hidden ReLU-family layer) and,
         when available, ``accuracy``, ``val_loss``, ``val_accuracy``.
-        ``best_epoch`` is the index of the epoch whose parameters are kept.
+    best_epoch : int
+        Index of the epoch whose parameters the network ends with.
 
     Raises
     ------
@@ -90,7 +89,6 @@ def train(network, X, Y, *, loss, optimizer, learning_rate, schedule, epochs, ba
         history["val_loss"] = []
         if validation[2] is not None:
             history["val_accuracy"] = []
-    relu_layers = [layer for layer in network.activation_layers if layer.name in _RELU_FAMILY]
 
     X_epoch, Y_epoch = np.empty_like(X), np.empty_like(Y)
     labels_epoch = None if labels is None else np.empty_like(labels)
@@ -104,8 +102,7 @@ def train(network, X, Y, *, loss, optimizer, learning_rate, schedule, epochs, ba
         if labels is not None:
             np.take(labels, order, out=labels_epoch)
 
-        loss_sum, correct, norm_sum = 0.0, 0, 0.0
-        alive = [None] * len(relu_layers)  # per ReLU layer: did each unit fire this epoch?
+        meter = EpochMeter(network)
         for start in range(0, n, batch_size):
             batch = slice(start, start + batch_size)
             out = network.forward(X_epoch[batch])
@@ -117,29 +114,22 @@ def train(network, X, Y, *, loss, optimizer, learning_rate, schedule, epochs, ba
                 )
             network.backward(G, alpha)
             optimizer.step(network.params, network.grads, lr)
+            meter.add(batch_loss, out, None if labels is None else labels_epoch[batch])
 
-            count = len(out)
-            loss_sum += batch_loss * count
-            norm_sum = norm_sum + network.gradient_norms() * count
-            if labels is not None:
-                correct += np.count_nonzero(out.argmax(axis=1) == labels_epoch[batch])
-            for i, layer in enumerate(relu_layers):
-                fired = (layer.A > 0).any(axis=0)
-                alive[i] = fired if alive[i] is None else alive[i] | fired
-
-        epoch_loss = loss_sum / n + network.penalty(alpha)
-        if not (np.isfinite(network.params).all() and
-                (not history["loss"] or epoch_loss < DIVERGENCE_FACTOR * history["loss"][0])):
+        stats = meter.summary()
+        epoch_loss = stats["loss"] + network.penalty(alpha)
+        exploded = bool(history["loss"]) and epoch_loss > DIVERGENCE_FACTOR * history["loss"][0]
+        if exploded or not np.isfinite(network.params).all():
             raise TrainingError(
                 f"training diverged at epoch {epoch + 1}: the loss grew to {epoch_loss:.3g}; "
                 "lower learning_rate or standardize the inputs"
             )
         history["loss"].append(epoch_loss)
         history["learning_rate"].append(lr)
-        history["grad_norms"].append((norm_sum / n).tolist())
-        history["dead_fraction"].append([dead_fraction(a) for a in alive])
+        history["grad_norms"].append(stats["grad_norms"])
+        history["dead_fraction"].append(stats["dead_fraction"])
         if labels is not None:
-            history["accuracy"].append(correct / n)
+            history["accuracy"].append(stats["accuracy"])
 
         monitored = epoch_loss
         if validation is not None:
@@ -163,7 +153,7 @@ def train(network, X, Y, *, loss, optimizer, learning_rate, schedule, epochs, ba
         if stale >= n_iter_no_change:
             break
 
-    if best_params is not None:
-        network.params[...] = best_params
-    history["best_epoch"] = best_epoch if validation is not None else len(history["loss"]) - 1
-    return history
+    if best_params is None:
+        return history, len(history["loss"]) - 1
+    network.params[...] = best_params
+    return history, best_epoch

@@ -1,0 +1,145 @@
+"""Per-image cost of the default feature extractor against the reference composition.
+
+Single-threaded.  The reference is what one would write with the reference
+libraries and the same parameters: scikit-image ``graycomatrix`` +
+``graycoprops`` (every property it has), ``local_binary_pattern`` at the three
+scales + histograms, and OpenCV ``filter2D`` with the same 24 complex Gabor
+kernels + magnitude statistics.  (It computes fewer GLCM properties than ours:
+mahotas' extra ones are not part of it.)
+
+Usage: python benchmarks/features.py [--images N] [--repeat R] [--profile]
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"  # before numpy is imported
+
+import argparse  # noqa: E402
+import cProfile  # noqa: E402
+import pstats  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from skimage import data  # noqa: E402
+from skimage.feature import graycomatrix, graycoprops, local_binary_pattern  # noqa: E402
+
+from texture import FeatureConfig, FeatureExtractor  # noqa: E402
+from texture.gabor import gabor_bank, gabor_feature_vector  # noqa: E402
+from texture.glcm import glcm_feature_vector, glcm_offsets, quantize  # noqa: E402
+from texture.lbp import lbp_feature_vector  # noqa: E402
+
+cv2.setNumThreads(1)
+KTH_TIPS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "kth_tips_grey"
+SKIMAGE_PROPS = ("contrast", "dissimilarity", "homogeneity", "ASM", "energy", "correlation", "mean", "variance",
+                 "std", "entropy")
+SIZES = (128, 256, 512, 1024)
+
+
+def load_images(n):
+    """n real 200x200 8-bit textures as working float images, and where they come from."""
+    paths = sorted(KTH_TIPS.glob("*/*.png"))
+    if paths:
+        step = max(1, len(paths) // n)
+        images = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in paths[::step][:n]]
+        return [im / 255.0 for im in images], f"KTH-TIPS ({KTH_TIPS})"
+    photos = [getattr(data, name)() for name in ("brick", "grass", "gravel")]
+    crops = [photo[r : r + 200, c : c + 200] for photo in photos for r in (0, 150, 300) for c in (0, 150, 300)]
+    return [c / 255.0 for c in crops[:n]], "scikit-image brick/grass/gravel crops"
+
+
+class Reference:
+    """The same features composed from scikit-image and OpenCV calls."""
+
+    def __init__(self, config):
+        self.config = config
+        self.kernels = [k[::-1, ::-1] for k in gabor_bank(config.gabor_frequencies, config.gabor_orientations,
+                                                           config.gabor_bandwidth)]
+        self.kernel_parts = [(k.real.copy(), k.imag.copy()) for k in self.kernels]
+
+    def glcm(self, image):
+        c = self.config
+        q = quantize(image, c.glcm_levels)
+        P = graycomatrix(q, c.glcm_distances, np.deg2rad(c.glcm_angles), c.glcm_levels, symmetric=True, normed=True)
+        return np.concatenate([graycoprops(P, prop).ravel() for prop in SKIMAGE_PROPS])
+
+    def lbp(self, image):
+        hists = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for P, R in self.config.lbp_scales:
+                codes = local_binary_pattern(image, P, R, "uniform")
+                hists.append(np.bincount(codes.astype(np.intp).ravel(), minlength=P + 2) / codes.size)
+        return np.concatenate(hists)
+
+    def gabor(self, image):
+        stats = []
+        for real, imag in self.kernel_parts:
+            magnitude = np.hypot(cv2.filter2D(image, -1, real), cv2.filter2D(image, -1, imag))
+            stats += [magnitude.mean(), magnitude.std()]
+        return np.array(stats)
+
+    def transform(self, image):
+        return np.concatenate([self.glcm(image), self.lbp(image), self.gabor(image)])
+
+
+def per_image_ms(function, images, repeat):
+    """Best-of-``repeat`` mean time per image, in milliseconds."""
+    function(images[0])  # warm caches (Gabor spectra, imports)
+    best = np.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for image in images:
+            function(image)
+        best = min(best, (time.perf_counter() - start) / len(images))
+    return 1e3 * best
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="print the cProfile top functions of ours")
+    args = parser.parse_args()
+
+    config = FeatureConfig()
+    ours, reference = FeatureExtractor(config), Reference(config)
+    images, source = load_images(args.images)
+    print(f"{len(images)} images {images[0].shape} from {source}; single-threaded; best of {args.repeat}")
+
+    offsets = glcm_offsets(config.glcm_distances, config.glcm_angles)
+    families = {
+        "glcm": (lambda im: glcm_feature_vector(quantize(im, config.glcm_levels), offsets, config.glcm_levels),
+                 reference.glcm),
+        "lbp": (lambda im: lbp_feature_vector(im, config.lbp_scales), reference.lbp),
+        "gabor": (lambda im: gabor_feature_vector(im, config.gabor_frequencies, config.gabor_orientations),
+                  reference.gabor),
+    }
+    print(f"{'':10}{'ours ms':>10}{'reference ms':>14}{'ratio':>8}")
+    for name, (mine, theirs) in families.items():
+        a, b = per_image_ms(mine, images, args.repeat), per_image_ms(theirs, images, args.repeat)
+        print(f"{name:10}{a:10.2f}{b:14.2f}{b / a:8.1f}x")
+    a = per_image_ms(ours.transform, images, args.repeat)
+    b = per_image_ms(reference.transform, images, args.repeat)
+    print(f"{'total':10}{a:10.2f}{b:14.2f}{b / a:8.1f}x   (target: < 10 ms and >= 10x)")
+
+    print("\ncost vs size (one real texture resized, square):")
+    print(f"{'size':>6}{'ours ms':>10}{'ms/Mpx':>9}{'reference ms':>14}{'ratio':>8}")
+    base = images[0]
+    for size in SIZES:
+        image = cv2.resize(base, (size, size), interpolation=cv2.INTER_LINEAR)
+        a = per_image_ms(ours.transform, [image], max(1, args.repeat))
+        b = per_image_ms(reference.transform, [image], 1)
+        print(f"{size:6d}{a:10.2f}{a / (size * size / 1e6):9.1f}{b:14.2f}{b / a:8.1f}x")
+
+    if args.profile:
+        profile = cProfile.Profile()
+        profile.runcall(lambda: [ours.transform(im) for im in images])
+        pstats.Stats(profile).sort_stats("tottime").print_stats(15)
+
+
+if __name__ == "__main__":
+    main()

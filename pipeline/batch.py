@@ -1,0 +1,747 @@
+"""Batch runs: map every input file to a result row or an error row, in parallel.
+
+A run lists its inputs (a folder tree or a CSV ``path,label[,group]``), cuts
+them into chunks, maps each chunk to rows with an :class:`Engine` and streams
+the rows, in input order, into a *journal*: the output CSV being written,
+named ``OUT.partial.csv`` next to the output.  When every input is accounted
+for the journal is fsynced and renamed onto the output (Parquet outputs are
+converted first), so a finished output is always complete.  An interrupted
+run leaves the journal behind and the same command resumes from it; because
+rows are written in input order and floats as their shortest round-trip
+``repr``, the resumed output is byte-identical to an uninterrupted one.
+
+The engine is the only parallel part: :class:`SerialEngine` runs in-process,
+:class:`ProcessEngine` over a process pool whose workers receive the task
+(feature configuration or model) once, at start-up.  Another engine (Dask,
+say) only has to implement :meth:`Engine.map_chunks`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import itertools
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from texture.errors import ConfigError
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "Item",
+    "list_inputs",
+    "usable_cpu_count",
+    "Task",
+    "ExtractTask",
+    "PredictTask",
+    "Engine",
+    "SerialEngine",
+    "ProcessEngine",
+    "make_engine",
+    "RunSummary",
+    "run_batch",
+    "feature_matrix",
+    "atomic_write",
+]
+
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".pgm", ".ppm"})
+
+# Thread-count variables of the numeric libraries.  Each worker is one process
+# on one core; nested thread pools would oversubscribe the machine.
+_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+# --------------------------------------------------------------------------
+# Inputs
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input of a batch run: an image path and what the source says about it."""
+
+    path: str
+    label: str = ""
+    group: str = ""
+
+
+def list_inputs(source) -> tuple[list[Item], list[str]]:
+    """List the inputs of a batch run.
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        A folder, searched recursively for image files (by extension; a file
+        in a sub-folder takes that top-level sub-folder's name as its label,
+        the usual one-folder-per-class layout), or a CSV file with a ``path``
+        column and optional ``label`` and ``group`` columns (relative paths
+        are relative to the CSV's folder).
+
+    Returns
+    -------
+    items : list of Item
+        In a deterministic order (sorted paths for a folder, file order for a CSV).
+    skipped : list of str
+        Files of the folder that are not images by extension.
+    """
+    source = Path(source)
+    if source.is_dir():
+        return _list_folder(source)
+    if source.is_file():
+        return _list_csv(source), []
+    raise ConfigError(f"{source}: no such folder or CSV file")
+
+
+def _list_folder(root: Path) -> tuple[list[Item], list[str]]:
+    items, skipped = [], []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            path = Path(dirpath, name)
+            if path.suffix.lower() not in IMAGE_EXTENSIONS:
+                skipped.append(str(path))
+                continue
+            parts = path.relative_to(root).parts
+            items.append(Item(str(path), parts[0] if len(parts) > 1 else ""))
+    items.sort(key=lambda item: item.path)
+    return items, sorted(skipped)
+
+
+def _list_csv(csv_path: Path) -> list[Item]:
+    base = csv_path.parent
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        if not reader.fieldnames or "path" not in reader.fieldnames:
+            raise ConfigError("the CSV needs a 'path' column (and optionally 'label', 'group')",
+                              path=csv_path)
+        return [
+            Item(str(base / row["path"]), row.get("label") or "", row.get("group") or "")
+            for row in reader
+        ]
+
+
+# --------------------------------------------------------------------------
+# Tasks: what one worker does to one chunk of items
+
+
+def usable_cpu_count() -> int:
+    """Number of CPUs this process may use: affinity mask and cgroup quota.
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
+    try:
+        count = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        count = os.cpu_count() or 1
+    # A container limited by a CPU quota (cgroup v2 "cpu.max": "quota period")
+    # still sees every host CPU in its affinity mask.
+    with contextlib.suppress(OSError, ValueError):
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            count = min(count, math.ceil(int(quota) / int(period)))
+    return max(1, count)
+
+
+def _format(value) -> str:
+    """Serialise one cell: floats as their shortest round-trip repr, None as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return str(value)
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Task:
+    """What to compute for each input; shipped once to each worker.
+
+    Subclasses set :attr:`columns` (the result columns after ``path``,
+    ``label``, ``group``, ``status``, ``error``) and implement
+    :meth:`compute`, which turns one chunk of items into one result per item:
+    a sequence of values for :attr:`columns`, or the exception that item
+    raised.
+    """
+
+    columns: list[str]
+    #: Result columns holding text; the others are numbers (for typed Parquet output).
+    text_columns: frozenset[str] = frozenset()
+
+    def signature(self) -> str:
+        """A digest of everything that changes the results (to validate a resume)."""
+        raise NotImplementedError
+
+    def setup(self) -> None:
+        """Prepare per-process state; called once in each worker."""
+
+    def compute(self, items: Sequence[Item]) -> list:
+        raise NotImplementedError
+
+    def rows(self, items: Sequence[Item]) -> list[list[str]]:
+        """Map a chunk of items to formatted output rows, one per item."""
+        rows = []
+        for item, result in zip(items, self.compute(items)):
+            head = [item.path, item.label, item.group]
+            if isinstance(result, BaseException):
+                rows.append(head + ["error", _error_text(result)] + [""] * len(self.columns))
+            else:
+                rows.append(head + ["ok", ""] + [_format(v) for v in result])
+        return rows
+
+
+class _FeatureCache:
+    """Feature vectors on disk keyed by (file content sha256, extractor digest)."""
+
+    def __init__(self, directory, config_digest: str):
+        self.directory = Path(directory, config_digest[:16])
+
+    def _path(self, data: bytes) -> Path:
+        digest = hashlib.sha256(data).hexdigest()
+        return self.directory / digest[:2] / f"{digest}.npy"
+
+    def get_or_compute(self, path: str, compute) -> np.ndarray:
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            return compute()  # let the reader raise its own, clearer, error
+        entry = self._path(data)
+        with contextlib.suppress(OSError, ValueError):
+            return np.load(entry, allow_pickle=False)
+        features = compute()
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(entry, "wb") as f:
+            np.save(f, features, allow_pickle=False)
+        return features
+
+
+def _config_digest(config) -> str:
+    import texture
+
+    text = json.dumps({"config": config.to_dict(), "texture": texture.__version__}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ExtractTask(Task):
+    """Compute the named feature vector of each image.
+
+    Parameters
+    ----------
+    config : texture.FeatureConfig, optional
+        Extractor settings; the default configuration when None.
+    cache_dir : str or os.PathLike, optional
+        Cache feature vectors here, keyed by file content and configuration.
+    """
+
+    def __init__(self, config=None, cache_dir=None):
+        from texture import FeatureConfig, FeatureExtractor
+
+        self.config = FeatureConfig() if config is None else config
+        self.cache_dir = cache_dir
+        self.columns = list(FeatureExtractor(self.config).names)
+        self._extractor = None
+
+    def signature(self) -> str:
+        return _config_digest(self.config)
+
+    def setup(self) -> None:
+        from texture import FeatureExtractor
+
+        self._extractor = FeatureExtractor(self.config)
+        self._cache = None if self.cache_dir is None else _FeatureCache(self.cache_dir, self.signature())
+
+    def __getstate__(self):
+        # Workers rebuild the extractor in setup(); ship only the settings.
+        return {**self.__dict__, "_extractor": None, "_cache": None}
+
+    def features(self, path: str) -> np.ndarray:
+        """Feature vector of one image file (through the cache when there is one)."""
+        from texture import read_image
+
+        def compute():
+            return self._extractor.transform(read_image(path))
+
+        return compute() if self._cache is None else self._cache.get_or_compute(path, compute)
+
+    def compute(self, items):
+        results = []
+        for item in items:
+            try:
+                results.append(self.features(item.path))
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run
+                # Every input gets a row; the error row names the exception type.
+                results.append(exc)
+        return results
+
+
+class PredictTask(ExtractTask):
+    """Score each image with a fitted :class:`pipeline.TextureModel`.
+
+    Parameters
+    ----------
+    model : pipeline.TextureModel
+        A fitted model; its feature configuration drives the extraction.
+    cache_dir : str or os.PathLike, optional
+        Feature cache, as in :class:`ExtractTask`.
+    """
+
+    def __init__(self, model, cache_dir=None):
+        super().__init__(model.feature_config_, cache_dir)
+        self.model = model
+        self.columns = model.score_columns()
+        self.text_columns = frozenset({"predicted"} & set(self.columns))
+
+    def signature(self) -> str:
+        return hashlib.sha256((super().signature() + self.model.digest()).encode()).hexdigest()
+
+    def compute(self, items):
+        vectors = super().compute(items)
+        good = [i for i, v in enumerate(vectors) if not isinstance(v, BaseException)]
+        if good:
+            # One forward pass for the whole chunk.
+            scores = self.model.score_features(np.stack([vectors[i] for i in good]))
+            for i, score in zip(good, scores):
+                vectors[i] = self.model.score_row(score)
+        return vectors
+
+
+# --------------------------------------------------------------------------
+# Engines: map chunks of items to rows, in order
+
+
+class Engine:
+    """Maps chunks of items to rows; subclasses decide where the work runs."""
+
+    def map_chunks(self, task: Task, chunks: Iterable[list[Item]]) -> Iterator[list[list[str]]]:
+        """Yield ``task.rows(chunk)`` for each chunk, in the order of `chunks`."""
+        raise NotImplementedError
+
+
+class SerialEngine(Engine):
+    """Run every chunk in this process (no start-up cost; easiest to debug)."""
+
+    def map_chunks(self, task, chunks):
+        task.setup()
+        for chunk in chunks:
+            yield task.rows(chunk)
+
+
+_WORKER_TASK: Task | None = None
+
+
+def _init_worker(task: Task) -> None:
+    global _WORKER_TASK
+    with contextlib.suppress(ImportError):
+        import cv2
+
+        cv2.setNumThreads(1)
+    task.setup()
+    _WORKER_TASK = task
+
+
+def _run_chunk(chunk: list[Item]) -> list[list[str]]:
+    return _WORKER_TASK.rows(chunk)
+
+
+@contextlib.contextmanager
+def _single_threaded_children():
+    """Make child processes start with single-threaded numeric libraries."""
+    saved = {name: os.environ.get(name) for name in _THREAD_ENV}
+    os.environ.update({name: "1" for name in _THREAD_ENV})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class ProcessEngine(Engine):
+    """Run chunks over a pool of worker processes.
+
+    The task is sent to each worker once, by the pool initializer; then only
+    chunks of paths travel.  At most ``2 * jobs`` chunks are in flight, so
+    memory stays flat however long the input list is.
+
+    Parameters
+    ----------
+    jobs : int
+        Number of worker processes.
+    """
+
+    def __init__(self, jobs: int):
+        if jobs < 1:
+            raise ConfigError(f"jobs must be >= 1, got {jobs}")
+        self.jobs = jobs
+
+    def map_chunks(self, task, chunks):
+        import multiprocessing
+
+        # "spawn" gives workers a clean interpreter: no inherited threads or
+        # locks (fork) and the thread-count variables take effect at import.
+        context = multiprocessing.get_context("spawn")
+        with _single_threaded_children(), ProcessPoolExecutor(
+            self.jobs, mp_context=context, initializer=_init_worker, initargs=(task,)
+        ) as pool:
+            pending = deque()
+            try:
+                for chunk in chunks:
+                    pending.append(pool.submit(_run_chunk, chunk))
+                    if len(pending) >= 2 * self.jobs:
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
+            finally:
+                for future in pending:
+                    future.cancel()
+
+
+def make_engine(jobs: int | None = None) -> Engine:
+    """The engine for `jobs` workers: serial for 1, a process pool otherwise.
+
+    Parameters
+    ----------
+    jobs : int, optional
+        Number of worker processes; all usable CPUs when None.
+    """
+    jobs = usable_cpu_count() if jobs is None else jobs
+    if jobs < 1:
+        raise ConfigError(f"--jobs must be >= 1, got {jobs}")
+    return SerialEngine() if jobs == 1 else ProcessEngine(jobs)
+
+
+# --------------------------------------------------------------------------
+# Output: atomic writes, journal, resume
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode: str = "w", **kwargs):
+    """Open a temporary file next to `path`; on success fsync it and rename it onto `path`.
+
+    Readers see either the old file or the complete new one, never a partial
+    file; on an exception the temporary file is removed.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    mode : {"w", "wb"}
+    **kwargs
+        Passed to :func:`open` (``newline``, ``encoding``).
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with open(fd, mode, **kwargs) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+_ITEM_COLUMNS = ["path", "label", "group", "status", "error"]
+
+
+def _journal_paths(output: Path) -> tuple[Path, Path]:
+    return output.with_name(output.name + ".partial.csv"), output.with_name(output.name + ".partial.json")
+
+
+def _drop_incomplete_tail(journal: Path) -> None:
+    """Truncate the journal after its last newline: a killed writer may leave half a row."""
+    with open(journal, "rb+") as f:
+        end = f.seek(0, os.SEEK_END)
+        while end > 0:
+            start = max(0, end - 65536)
+            f.seek(start)
+            block = f.read(end - start)
+            newline = block.rfind(b"\n")
+            if newline >= 0:
+                f.truncate(start + newline + 1)
+                return
+            end = start
+        f.truncate(0)
+
+
+def _resume(journal: Path, header: list[str], items: Sequence[Item]) -> int:
+    """Keep the valid prefix of an interrupted run's journal; return its row count.
+
+    A row is kept while it has the right number of fields and belongs to the
+    input at its position; the journal is rewritten to just the kept rows.
+    """
+    _drop_incomplete_tail(journal)
+    kept = 0
+    tmp = journal.with_name(journal.name + ".tmp")
+    with open(journal, newline="", encoding="utf-8") as src, \
+            open(tmp, "w", newline="", encoding="utf-8") as dst:
+        reader = csv.reader(src)
+        writer = csv.writer(dst, lineterminator="\n")
+        if next(reader, None) == header:
+            writer.writerow(header)
+            for row in reader:
+                if kept >= len(items) or len(row) != len(header) or row[0] != items[kept].path:
+                    break
+                writer.writerow(row)
+                kept += 1
+    os.replace(tmp, journal)
+    return kept
+
+
+@dataclass
+class RunSummary:
+    """What a batch run did with its inputs.
+
+    Attributes
+    ----------
+    output : pathlib.Path
+    processed : int
+        Inputs with a result row (including rows reused from an interrupted run).
+    failed : int
+        Inputs with an error row.
+    skipped : list of str
+        Files of the source folder that are not images, left out.
+    resumed : int
+        Rows reused from an interrupted run.
+    errors : list of str
+        ``"path: error"`` of the first failed inputs (at most 100).
+    """
+
+    output: Path
+    processed: int = 0
+    failed: int = 0
+    skipped: list[str] = field(default_factory=list)
+    resumed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        text = (f"{self.processed + self.failed} inputs: {self.processed} processed, "
+                f"{self.failed} failed, {len(self.skipped)} skipped (not images)")
+        if self.resumed:
+            text += f"; {self.resumed} rows reused from the interrupted run"
+        return text
+
+
+class _Progress:
+    """A tqdm bar on a terminal, a log line every few seconds otherwise, or nothing."""
+
+    def __init__(self, total: int, initial: int, desc: str, quiet: bool, stream=None):
+        self.stream = sys.stderr if stream is None else stream
+        self.total, self.done, self.desc, self.quiet = total, initial, desc, quiet
+        self.bar = None
+        self.last = time.monotonic()
+        if not quiet and self.stream.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=initial, desc=desc, unit="file", file=self.stream)
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+        elif not self.quiet and (time.monotonic() - self.last > 5 or self.done == self.total):
+            self.last = time.monotonic()
+            print(f"{self.desc}: {self.done}/{self.total} files", file=self.stream, flush=True)
+
+    def write(self, message: str) -> None:
+        if self.quiet:
+            return
+        if self.bar is not None:
+            self.bar.write(message, file=self.stream)
+        else:
+            print(message, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _chunked(items: Sequence[Item], size: int) -> Iterator[list[Item]]:
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
+
+
+def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: Engine | None = None,
+              chunk_size: int = 16, quiet: bool = False, desc: str = "texture") -> RunSummary:
+    """Run `task` over every input of `source` and write one row per input to `output`.
+
+    Parameters
+    ----------
+    task : Task
+        :class:`ExtractTask` or :class:`PredictTask`.
+    source : str or os.PathLike or list of Item
+        Folder tree or CSV file (see :func:`list_inputs`), or items already listed.
+    output : str or os.PathLike
+        ``.csv`` or ``.parquet`` (needs the ``[parquet]`` extra).  Written
+        atomically once every input is accounted for.
+    jobs : int, optional
+        Worker processes; all usable CPUs when None.  Ignored when `engine` is given.
+    engine : Engine, optional
+        Where the chunks run; ``make_engine(jobs)`` by default.
+    chunk_size : int, default 16
+        Inputs per task sent to a worker.
+    quiet : bool, default False
+        No progress bar or per-file error lines.
+    desc : str
+        Label of the progress display.
+
+    Returns
+    -------
+    RunSummary
+
+    Notes
+    -----
+    If the run is interrupted, ``OUTPUT.partial.csv`` keeps the rows written
+    so far; the same call resumes from it and produces the same output as an
+    uninterrupted run.
+    """
+    output = Path(output)
+    if output.suffix.lower() not in (".csv", ".parquet"):
+        raise ConfigError(f"{output}: output must end in .csv or .parquet")
+    if output.suffix.lower() == ".parquet":
+        _require_pyarrow()
+    if isinstance(source, (str, os.PathLike)):
+        items, skipped = list_inputs(source)
+    else:
+        items, skipped = list(source), []
+    engine = make_engine(jobs) if engine is None else engine
+    output.parent.mkdir(parents=True, exist_ok=True)
+    header = _ITEM_COLUMNS + list(task.columns)
+    journal, journal_meta = _journal_paths(output)
+    signature = task.signature()
+
+    done = 0
+    if journal.exists() and journal_meta.exists():
+        with contextlib.suppress(ValueError, OSError):
+            if json.loads(journal_meta.read_text()).get("signature") == signature:
+                done = _resume(journal, header, items)
+    if done == 0:
+        journal_meta.write_text(json.dumps({"signature": signature}))
+        with open(journal, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f, lineterminator="\n").writerow(header)
+
+    summary = RunSummary(output, skipped=skipped, resumed=done)
+    # Count what the resumed prefix holds, so the summary covers every input.
+    if done:
+        with open(journal, newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            next(reader)
+            for row in reader:
+                _account(summary, row, None)
+
+    progress = _Progress(len(items), done, desc, quiet)
+    try:
+        with open(journal, "a", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            for rows in engine.map_chunks(task, _chunked(items[done:], chunk_size)):
+                writer.writerows(rows)
+                f.flush()
+                for row in rows:
+                    _account(summary, row, progress)
+                progress.update(len(rows))
+            os.fsync(f.fileno())
+    finally:
+        progress.close()
+
+    if output.suffix.lower() == ".parquet":
+        with atomic_write(output, "wb") as f:
+            _csv_to_parquet(journal, f, task)
+        journal.unlink()
+    else:
+        os.replace(journal, output)
+    journal_meta.unlink()
+    return summary
+
+
+def feature_matrix(task: ExtractTask, items: Sequence[Item], *, engine: Engine | None = None,
+                   chunk_size: int = 16) -> tuple[np.ndarray, list[Item], list[str]]:
+    """Feature vectors of `items` in memory (for training), bad files left out.
+
+    Parameters
+    ----------
+    task : ExtractTask
+    items : sequence of Item
+    engine : Engine, optional
+        ``make_engine()`` (all usable CPUs) by default.
+    chunk_size : int, default 16
+
+    Returns
+    -------
+    X : ndarray of shape (n_kept, n_features)
+    kept : list of Item
+        The items whose features were computed, in input order.
+    errors : list of str
+        One message per item left out.
+    """
+    engine = make_engine() if engine is None else engine
+    X, kept, errors = [], [], []
+    chunks = engine.map_chunks(task, _chunked(items, chunk_size))
+    for item, row in zip(items, itertools.chain.from_iterable(chunks)):
+        if row[3] == "ok":
+            X.append(np.array(row[len(_ITEM_COLUMNS):], dtype=np.float64))
+            kept.append(item)
+        else:
+            errors.append(_error_line(row))
+    return np.array(X, dtype=np.float64).reshape(len(X), len(task.columns)), kept, errors
+
+
+def _error_line(row: list[str]) -> str:
+    """The error of an error row, naming its file."""
+    return row[4] if row[0] in row[4] else f"{row[0]}: {row[4]}"
+
+
+def _account(summary: RunSummary, row: list[str], progress: _Progress | None) -> None:
+    if row[3] == "ok":
+        summary.processed += 1
+        return
+    summary.failed += 1
+    message = _error_line(row)
+    if len(summary.errors) < 100:
+        summary.errors.append(message)
+    if progress is not None:
+        progress.write(f"failed: {message}")
+
+
+def _require_pyarrow():
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise ConfigError("Parquet output needs pyarrow: pip install 'texture[parquet]'") from None
+
+
+def _csv_to_parquet(journal: Path, f, task: Task) -> None:
+    """Stream the finished journal into Parquet, a few thousand rows at a time."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    text = _ITEM_COLUMNS + [c for c in task.columns if c in task.text_columns]
+    numeric = [c for c in task.columns if c not in task.text_columns]
+    schema = pa.schema([(c, pa.string() if c in text else pa.float64()) for c in _ITEM_COLUMNS + task.columns])
+    with pq.ParquetWriter(f, schema) as writer:
+        for chunk in pd.read_csv(journal, dtype=dict.fromkeys(text, "string"), keep_default_na=False,
+                                 chunksize=4096):
+            # Error rows hold empty strings where the numbers would be.
+            chunk[numeric] = chunk[numeric].apply(pd.to_numeric, errors="coerce")
+            writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))

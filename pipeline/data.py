@@ -1,0 +1,263 @@
+"""Data set loaders: which images, with which label, in which group.
+
+Every loader returns the same table, a :class:`pandas.DataFrame` with one row
+per image, in a deterministic order, and the columns
+
+``path``
+    Absolute path of the image file (``str``).
+``label``
+    Class name (``str``) or number (a grade or measurement for regression).
+``group``
+    Images that must stay on the same side of a train/test split (e.g. the
+    KTH-TIPS scale), or missing (``None``) when the data set has none.
+
+The loaders only list files; the images are read later with
+:func:`texture.read_image`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from texture.errors import ConfigError, DatasetError
+from texture.io import IMAGE_EXTENSIONS
+
+from pipeline.sample import SAMPLE_SETS, sample_root
+
+__all__ = ["COLUMNS", "find_images", "load_folder", "load_csv", "load_sample", "kth_tips_scale"]
+
+COLUMNS = ("path", "label", "group")
+
+# How many missing files an error message lists before summarising the rest.
+_SHOWN = 10
+
+
+def find_images(folder):
+    """List the image files under `folder`, recursively, in sorted order.
+
+    Images are recognised by extension (:data:`texture.IMAGE_EXTENSIONS`,
+    any case); hidden files and folders (name starting with ``.``) are
+    skipped.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        Folder to search.
+
+    Returns
+    -------
+    paths : list of pathlib.Path
+        Image files, sorted by their path relative to `folder`.
+    """
+    folder = Path(folder)
+    found = []
+    for parent, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found.extend(
+            Path(parent, name) for name in files
+            if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS
+        )
+    return sorted(found, key=lambda path: path.relative_to(folder).parts)
+
+
+def load_folder(root, *, group=None):
+    """List a class-per-folder image tree (the usual "ImageFolder" layout).
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        Folder with one sub-folder per class; the sub-folder's name is the
+        label.  Images are found recursively inside each class folder; files
+        directly in `root` and hidden folders are ignored.
+    group : callable, optional
+        Maps an image's :class:`pathlib.Path` to its group, e.g.
+        :func:`kth_tips_scale`.  Without it the group is missing.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Columns ``path``, ``label``, ``group`` (see the module documentation),
+        sorted by class name, then by path.
+
+    Raises
+    ------
+    DatasetError
+        `root` is not a folder, has no class sub-folder, or a class
+        sub-folder holds no image.
+
+    Examples
+    --------
+    >>> from pipeline.data import load_folder, kth_tips_scale
+    >>> table = load_folder("kth_tips_grey", group=kth_tips_scale)  # doctest: +SKIP
+    >>> table.groupby("label").size()                               # doctest: +SKIP
+    """
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise DatasetError("no such folder" if not root.exists() else "not a folder", root)
+    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not classes:
+        raise DatasetError("no class sub-folders: expected one sub-folder of images per class", root)
+    images = {name: find_images(root / name) for name in classes}
+    empty = [name for name, paths in images.items() if not paths]
+    if empty:
+        raise DatasetError(
+            f"class folders without any image ({', '.join(sorted(IMAGE_EXTENSIONS))}): "
+            + ", ".join(empty),
+            root,
+        )
+    rows = [
+        (str(path), label, None if group is None else group(path))
+        for label, paths in images.items() for path in paths
+    ]
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def load_csv(path, *, labelled=True):
+    """List the images of a CSV file with the columns ``path,label[,group]``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        CSV file with a header row.  Relative image paths are resolved
+        against the CSV's folder, so a data set folder can be moved whole.
+        ``label`` may be a class name or a number; other columns are ignored.
+    labelled : bool, default True
+        Whether the ``label`` column is required.  Lists of images to
+        predict need only ``path``; their missing labels are ``None``.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Columns ``path``, ``label``, ``group`` (see the module documentation),
+        in the CSV's row order.
+
+    Raises
+    ------
+    DatasetError
+        The CSV does not exist or cannot be parsed, lacks a required column,
+        has no rows or empty cells in ``path``/``label``, or lists files that
+        do not exist (all of them are named, none is silently dropped).
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, dtype={"path": str}, encoding="utf-8-sig",
+                            skipinitialspace=True)
+    except FileNotFoundError:
+        raise DatasetError("no such file", path) from None
+    except OSError as err:
+        raise DatasetError(f"cannot read the file ({err.strerror or err})", path) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise DatasetError(f"not a readable CSV ({err})", path) from None
+    required = ("path", "label") if labelled else ("path",)
+    missing_columns = [c for c in required if c not in table.columns]
+    if missing_columns:
+        raise DatasetError(
+            f"missing column(s) {', '.join(missing_columns)}; the CSV needs a header "
+            f"row with path,label[,group] (found: {', '.join(map(str, table.columns))})",
+            path,
+        )
+    if table.empty:
+        raise DatasetError("no rows below the header", path)
+    blank = table.index[table[list(required)].isna().any(axis=1)]
+    if len(blank):
+        # +2: one for the header, one because people count lines from 1.
+        raise DatasetError(f"empty {' or '.join(required)} on line(s) {_listing(blank + 2)}",
+                           path)
+    folder = path.resolve().parent
+    files = [folder / name for name in table["path"]]  # absolute names stay absolute
+    missing = [name for name, file in zip(table["path"], files) if not file.is_file()]
+    if missing:
+        raise DatasetError(f"{len(missing)} listed image(s) not found: {_listing(missing)}", path)
+    return pd.DataFrame({
+        "path": [str(file) for file in files],
+        **{column: table[column].to_numpy() if column in table.columns else None
+           for column in COLUMNS[1:]},
+    })
+
+
+def load_sample(name="textures"):
+    """List one of the bundled sample data sets.
+
+    Parameters
+    ----------
+    name : {"textures", "roughness"}
+        ``"textures"``: six texture classes (brick, grass, gravel photographs
+        and three procedural patterns), 25 images each.  ``"roughness"``:
+        60 procedural surfaces labelled with a roughness grade 1..5, for the
+        texture score.  See :mod:`pipeline.sample`.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Columns ``path``, ``label``, ``group``; the group is missing.
+
+    Raises
+    ------
+    ConfigError
+        `name` is not a bundled data set.
+
+    Examples
+    --------
+    >>> from pipeline.data import load_sample
+    >>> table = load_sample()
+    >>> table.groupby("label").size().to_dict()
+    {'blobs': 25, 'brick': 25, 'grass': 25, 'gravel': 25, 'waves': 25, 'weave': 25}
+    >>> load_sample("roughness")["label"].value_counts().sort_index().to_dict()
+    {1: 12, 2: 12, 3: 12, 4: 12, 5: 12}
+    """
+    if name == "textures":
+        return load_folder(sample_root() / "textures")
+    if name == "roughness":
+        return load_csv(sample_root() / "roughness.csv")
+    raise ConfigError(f"unknown sample data set {name!r}; choose one of {', '.join(SAMPLE_SETS)}")
+
+
+_KTH_TIPS_NAME = re.compile(r"-scale_(\d+)_im_\d+")
+
+
+def kth_tips_scale(path):
+    """Return the scale number of a KTH-TIPS image, its natural group.
+
+    KTH-TIPS names its images ``<sample>-scale_<s>_im_<i>_grey.png``; the
+    nine scales ``s`` are the groups to hold out together, since images of
+    one sample at one scale differ only in pose and lighting.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Image path; only its file name is used.
+
+    Returns
+    -------
+    scale : int
+
+    Raises
+    ------
+    DatasetError
+        The file name does not follow the KTH-TIPS pattern.
+
+    References
+    ----------
+    .. [1] M. Fritz, E. Hayman, B. Caputo, J.-O. Eklundh, "The KTH-TIPS
+           database", KTH technical note, 2004.
+
+    Examples
+    --------
+    >>> kth_tips_scale("sponge/21-scale_4_im_7_grey.png")
+    4
+    """
+    match = _KTH_TIPS_NAME.search(Path(path).name)
+    if match is None:
+        raise DatasetError("file name is not <sample>-scale_<s>_im_<i>_grey.png", path)
+    return int(match.group(1))
+
+
+def _listing(items):
+    """Comma-separated `items`, the first few only, with a count of the rest."""
+    items = [str(item) for item in items]
+    shown = ", ".join(items[:_SHOWN])
+    return shown if len(items) <= _SHOWN else f"{shown} and {len(items) - _SHOWN} more"

@@ -1,0 +1,466 @@
+"""The texture model: feature extractor + normalizer + back-propagation network.
+
+:class:`TextureModel` ties the three steps of the data flow together, is
+trained once with :meth:`TextureModel.fit` and then labels and scores images
+from Python (:meth:`TextureModel.score_image`) and from the ``texture``
+command line.  It saves to one self-describing ``.npz`` file without pickle:
+arrays plus a JSON metadata entry (versions, feature configuration and names,
+class names, normalizer and network state) and a SHA-256 digest of all of it,
+so a tampered, truncated or incompatible file is refused with
+:class:`~texture.errors.ModelFileError` instead of silently mispredicting.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from pipeline.normalize import make_scaler, scaler_from_state
+from texture.errors import ConfigError, ModelFileError, NotFittedError, TextureError
+
+__all__ = ["TextureModel", "TextureScore", "FORMAT_VERSION"]
+
+#: Version of the saved-model layout; bumped on any incompatible change.
+FORMAT_VERSION = 1
+_FORMAT = "texture-model"
+# Training-history series shown by the training-curve plot.
+_HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+@dataclass(frozen=True)
+class TextureScore:
+    """The texture score of one image.
+
+    Attributes
+    ----------
+    label : str or int or float or None
+        Predicted class (None for a regression model).
+    confidence : float or None
+        Probability of the predicted class (None for a regression model).
+    probabilities : dict
+        Class -> probability, in the model's class order (empty for a regressor).
+    value : float or None
+        One number for the image: the expected class value under
+        `probabilities` when every class label is a number (ordinal grades
+        such as 1 to 5), the output of a regression model, else None.
+    """
+
+    label: object
+    confidence: float | None
+    probabilities: dict = field(default_factory=dict)
+    value: float | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable form (class names become strings)."""
+        data = asdict(self)
+        data["probabilities"] = {str(k): v for k, v in self.probabilities.items()}
+        return data
+
+
+def _estimator_classes() -> dict:
+    """Estimators a model file may name; nothing else is ever instantiated on load."""
+    from pipeline.nn import BPClassifier, BPRegressor
+
+    return {"BPClassifier": BPClassifier, "BPRegressor": BPRegressor}
+
+
+def _numeric(classes) -> np.ndarray | None:
+    """Class labels as floats when every one of them is a number, else None."""
+    try:
+        values = np.array([float(c) for c in classes], dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return values if np.isfinite(values).all() else None
+
+
+def _python(value):
+    """numpy scalars -> Python scalars, for JSON and dict keys."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _digest(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over every array's name, dtype, shape and bytes, in name order."""
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}\0{a.dtype.str}\0{a.shape}\0".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _as_images(images) -> list:
+    """Accept one path, a sequence of paths/arrays, or a DataFrame with a ``path`` column."""
+    if isinstance(images, (str, os.PathLike)):
+        return [images]
+    if hasattr(images, "columns") and "path" in images.columns:
+        return list(images["path"])
+    return list(images)
+
+
+class TextureModel:
+    """Texture labelling and scoring: features -> normalizer -> network.
+
+    Parameters
+    ----------
+    feature_config : texture.FeatureConfig, optional
+        Extractor settings; the default configuration when None.
+    scaler : {"zscore", "minmax"}, default "zscore"
+        Normalizer fitted on the training features only.
+    estimator : estimator, optional
+        The network, unfitted: a :class:`pipeline.BPClassifier` (labels) or
+        :class:`pipeline.BPRegressor` (numeric targets).  A copy is fitted.
+        Default: ``BPClassifier(random_state=random_state)``.
+    random_state : int, default 0
+        Seed of the default network.
+
+    Attributes
+    ----------
+    feature_config_ : texture.FeatureConfig
+    feature_names_ : list of str
+    scaler_ : StandardScaler or MinMaxScaler
+    estimator_ : fitted estimator
+    classes_ : ndarray
+        Class labels (classifier only).
+
+    Examples
+    --------
+    >>> from pipeline import TextureModel                       # doctest: +SKIP
+    >>> model = TextureModel().fit(paths, labels)                # doctest: +SKIP
+    >>> model.save("bark.npz")                                   # doctest: +SKIP
+    >>> TextureModel.load("bark.npz").score_image("new.png")     # doctest: +SKIP
+    TextureScore(label='rough', confidence=0.93, probabilities={...}, value=None)
+    """
+
+    def __init__(self, feature_config=None, scaler: str = "zscore", estimator=None,
+                 random_state: int = 0):
+        self.feature_config = feature_config
+        self.scaler = scaler
+        self.estimator = estimator
+        self.random_state = random_state
+
+    # ---- features -------------------------------------------------------
+
+    def _extractor(self):
+        from texture import FeatureConfig, FeatureExtractor
+
+        if getattr(self, "_extractor_cache", None) is None:
+            config = getattr(self, "feature_config_", None) or self.feature_config or FeatureConfig()
+            self._extractor_cache = FeatureExtractor(config)
+        return self._extractor_cache
+
+    def featurize(self, images) -> np.ndarray:
+        """Feature matrix of `images` (unnormalized).
+
+        Parameters
+        ----------
+        images : path, or sequence of paths or 2-D arrays, or DataFrame with a ``path`` column
+
+        Returns
+        -------
+        ndarray of shape (n_images, n_features)
+
+        Raises
+        ------
+        TextureError
+            For the first image whose features cannot be computed; the
+            message names the file.
+        """
+        from texture import read_image
+
+        extractor = self._extractor()
+        rows = []
+        for image in _as_images(images):
+            try:
+                rows.append(extractor.transform(read_image(image)))
+            except TextureError as exc:
+                if exc.path is None and isinstance(image, (str, os.PathLike)):
+                    raise type(exc)(exc.message, path=image) from exc
+                raise
+        if not rows:
+            raise ConfigError("no images given")
+        return np.vstack(rows)
+
+    # ---- training ---------------------------------------------------------
+
+    def fit(self, images, labels=None):
+        """Extract features of `images`, fit the normalizer and train the network.
+
+        Parameters
+        ----------
+        images : sequence of paths or arrays, or DataFrame with ``path`` and ``label`` columns
+        labels : sequence, optional
+            One label (class name or number) per image; taken from the
+            DataFrame's ``label`` column when omitted.
+
+        Returns
+        -------
+        self
+        """
+        if labels is None:
+            if not (hasattr(images, "columns") and "label" in images.columns):
+                raise ConfigError("labels are required (or pass a DataFrame with a 'label' column)")
+            labels = images["label"]
+        return self.fit_features(self.featurize(images), labels)
+
+    def fit_features(self, X, labels):
+        """Fit the normalizer and the network on a precomputed feature matrix.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features in the order of ``FeatureExtractor(feature_config).names``.
+        labels : sequence of length n_samples
+
+        Returns
+        -------
+        self
+        """
+        from texture import FeatureConfig
+
+        self.feature_config_ = self.feature_config or FeatureConfig()
+        self._extractor_cache = None
+        self.feature_names_ = list(self._extractor().names)
+        X = np.asarray(X, dtype=np.float64)
+        labels = np.asarray(labels)
+        if X.ndim != 2 or X.shape[1] != len(self.feature_names_):
+            raise ConfigError(f"X must have shape (n_samples, {len(self.feature_names_)}), got {X.shape}")
+        if len(labels) != len(X):
+            raise ConfigError(f"{len(labels)} labels for {len(X)} images")
+        self.scaler_ = make_scaler(self.scaler)
+        Xs = self.scaler_.fit_transform(X)
+        if self.estimator is None:
+            from pipeline.nn import BPClassifier
+
+            self.estimator_ = BPClassifier(random_state=self.random_state)
+        else:
+            self.estimator_ = copy.deepcopy(self.estimator)
+        self.estimator_.fit(Xs, labels)
+        if self.is_classifier:
+            self.classes_ = np.asarray(self.estimator_.classes_)
+        return self
+
+    @property
+    def is_classifier(self) -> bool:
+        """True when the network outputs class probabilities."""
+        self._check_fitted()
+        return hasattr(self.estimator_, "predict_proba")
+
+    def _check_fitted(self):
+        if not hasattr(self, "estimator_"):
+            raise NotFittedError("this TextureModel is not fitted yet; call fit or TextureModel.load")
+
+    # ---- prediction -------------------------------------------------------
+
+    def _normalized(self, X) -> np.ndarray:
+        self._check_fitted()
+        return self.scaler_.transform(X)
+
+    def _normalized_images(self, images) -> np.ndarray:
+        self._check_fitted()  # before the costly extraction
+        return self.scaler_.transform(self.featurize(images))
+
+    def predict(self, images) -> np.ndarray:
+        """Predicted label (classifier) or value (regressor) of each image."""
+        Xs = self._normalized_images(images)
+        return self.estimator_.predict(Xs)
+
+    def predict_proba(self, images) -> np.ndarray:
+        """Class probabilities of each image, columns in :attr:`classes_` order.
+
+        Returns
+        -------
+        ndarray of shape (n_images, n_classes)
+        """
+        if not self.is_classifier:
+            raise ConfigError("predict_proba needs a classification model; this one is a regressor")
+        return self.estimator_.predict_proba(self._normalized_images(images))
+
+    def score_features(self, X) -> list[TextureScore]:
+        """Texture scores from a precomputed feature matrix (the batch fast path).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        list of TextureScore
+        """
+        Xs = self._normalized(X)
+        if not self.is_classifier:
+            return [TextureScore(None, None, {}, float(v)) for v in np.ravel(self.estimator_.predict(Xs))]
+        proba = self.estimator_.predict_proba(Xs)
+        classes = [_python(c) for c in self.classes_]
+        numeric = _numeric(classes)
+        best = proba.argmax(axis=1)
+        values = proba @ numeric if numeric is not None else [None] * len(proba)
+        return [
+            TextureScore(classes[k], float(p[k]), dict(zip(classes, map(float, p))),
+                         None if v is None else float(v))
+            for p, k, v in zip(proba, best, values)
+        ]
+
+    def score_image(self, image) -> TextureScore:
+        """The texture score of one image.
+
+        Parameters
+        ----------
+        image : str or os.PathLike or ndarray
+            An image file or a 2-D grey array (see :func:`texture.read_image`).
+
+        Returns
+        -------
+        TextureScore
+            Predicted label, its confidence, all class probabilities and one
+            number (:attr:`TextureScore.value`).
+        """
+        if isinstance(image, np.ndarray):
+            image = [image]
+        self._check_fitted()
+        return self.score_features(self.featurize(image))[0]
+
+    def score_columns(self) -> list[str]:
+        """Column names of :meth:`score_row`, for tabular prediction output."""
+        if not self.is_classifier:
+            return ["value"]
+        return ["predicted", "confidence", "value"] + [f"proba_{_python(c)}" for c in self.classes_]
+
+    def score_row(self, score: TextureScore) -> list:
+        """A :class:`TextureScore` as values for :meth:`score_columns`."""
+        if not self.is_classifier:
+            return [score.value]
+        return [score.label, score.confidence, score.value, *score.probabilities.values()]
+
+    @property
+    def history_(self) -> dict:
+        """Per-epoch training history of the network (loss, accuracy...)."""
+        self._check_fitted()
+        history = getattr(self.estimator_, "history_", None) or {}
+        return {k: list(history[k]) for k in _HISTORY_KEYS if history.get(k)}
+
+    # ---- persistence ------------------------------------------------------
+
+    def _to_arrays(self) -> dict[str, np.ndarray]:
+        """Everything that defines the fitted model, as named arrays (no digest)."""
+        import texture
+
+        self._check_fitted()
+        scaler_meta, scaler_arrays = self.scaler_.get_state()
+        est_meta, est_arrays = self.estimator_.get_state()
+        meta = {
+            "format": _FORMAT,
+            "format_version": FORMAT_VERSION,
+            "texture_version": texture.__version__,
+            "feature_config": self.feature_config_.to_dict(),
+            "feature_names": self.feature_names_,
+            "classes": [_python(c) for c in self.classes_] if self.is_classifier else None,
+            "scaler": scaler_meta,
+            "estimator": {"class": type(self.estimator_).__name__, "state": est_meta},
+        }
+        arrays = {f"scaler.{k}": v for k, v in scaler_arrays.items()}
+        arrays.update({f"estimator.{k}": np.asarray(v) for k, v in est_arrays.items()})
+        arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True))
+        return arrays
+
+    def digest(self) -> str:
+        """SHA-256 of the fitted model's content (what :meth:`save` records)."""
+        return _digest(self._to_arrays())
+
+    def save(self, path) -> None:
+        """Save the fitted model to one ``.npz`` file, atomically and without pickle.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination; written as given (no extension is added).
+        """
+        from pipeline.batch import atomic_write
+
+        arrays = self._to_arrays()
+        arrays["sha256"] = np.array(_digest(arrays))
+        with atomic_write(path, "wb") as f:
+            np.savez(f, **arrays)
+
+    @classmethod
+    def load(cls, path) -> "TextureModel":
+        """Load a model saved by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        TextureModel
+
+        Raises
+        ------
+        ModelFileError
+            The file is missing, not a model, truncated, modified after
+            saving, from an incompatible format version, or its features no
+            longer match this version of `texture`.
+        """
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                arrays = {name: npz[name] for name in npz.files}
+        except FileNotFoundError:
+            raise ModelFileError("no such model file", path=path) from None
+        except Exception as exc:  # zipfile/numpy raise many types for a damaged file
+            raise ModelFileError(f"not a readable model file ({type(exc).__name__}: {exc})",
+                                 path=path) from None
+        try:
+            recorded = str(arrays.pop("sha256"))
+            meta = json.loads(str(arrays["metadata"]))
+        except (KeyError, ValueError):
+            raise ModelFileError("not a texture model file (no metadata)", path=path) from None
+        if meta.get("format") != _FORMAT:
+            raise ModelFileError("not a texture model file", path=path)
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ModelFileError(
+                f"model file format {meta.get('format_version')} (saved by texture "
+                f"{meta.get('texture_version')}) is not supported; this texture reads format "
+                f"{FORMAT_VERSION}", path=path)
+        if _digest(arrays) != recorded:
+            raise ModelFileError("checksum mismatch: the file was modified or damaged after saving",
+                                 path=path)
+        try:
+            return cls._from_arrays(meta, arrays)
+        except ModelFileError as exc:
+            raise ModelFileError(exc.message, path=path) from None
+        except (TextureError, KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"inconsistent model file ({type(exc).__name__}: {exc})",
+                                 path=path) from None
+
+    @classmethod
+    def _from_arrays(cls, meta: dict, arrays: dict) -> "TextureModel":
+        from texture import FeatureConfig
+
+        def group(prefix):
+            return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+        config = FeatureConfig.from_dict(meta["feature_config"])
+        model = cls(feature_config=config, scaler=meta["scaler"]["kind"])
+        model.feature_config_ = config
+        model.feature_names_ = list(meta["feature_names"])
+        if list(model._extractor().names) != model.feature_names_:
+            raise ModelFileError(
+                f"the model's features (texture {meta['texture_version']}) differ from "
+                f"what this texture computes; retrain the model")
+        model.scaler_ = scaler_from_state(meta["scaler"], group("scaler."))
+        name = meta["estimator"]["class"]
+        estimators = _estimator_classes()
+        if name not in estimators:
+            raise ModelFileError(f"unknown estimator {name!r}")
+        model.estimator_ = estimators[name].from_state(meta["estimator"]["state"], group("estimator."))
+        if meta["classes"] is not None:
+            model.classes_ = np.asarray(meta["classes"])
+        return model
+
+    def __repr__(self) -> str:
+        return (f"TextureModel(feature_config={self.feature_config!r}, scaler={self.scaler!r}, "
+                f"estimator={self.estimator!r}, random_state={self.random_state!r})")

@@ -1,0 +1,162 @@
+"""Evaluation reports: accuracy, per-class precision/recall/F1, confusion matrix, plots.
+
+The metric functions are pure (labels in, pandas tables out).  Plotting needs
+the ``[plot]`` extra; matplotlib is imported only when a plot is drawn, with
+the non-interactive Agg backend so it works on servers without a display.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from texture.errors import ConfigError
+
+__all__ = ["accuracy", "confusion_matrix", "classification_report", "plot_confusion_matrix",
+           "plot_training_curves"]
+
+
+def _labels(y_true, y_pred, labels=None) -> tuple[np.ndarray, np.ndarray, list]:
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1:
+        raise ConfigError(f"y_true and y_pred must be 1-D of equal length, got {y_true.shape} and {y_pred.shape}")
+    if len(y_true) == 0:
+        raise ConfigError("no predictions to evaluate")
+    if labels is None:
+        labels = sorted(set(y_true.tolist()) | set(y_pred.tolist()), key=str)
+    return y_true, y_pred, list(labels)
+
+
+def accuracy(y_true, y_pred) -> float:
+    """Fraction of predictions equal to the true label.
+
+    Examples
+    --------
+    >>> accuracy(["a", "b", "b"], ["a", "b", "a"])
+    0.6666666666666666
+    """
+    y_true, y_pred, _ = _labels(y_true, y_pred)
+    return float(np.mean(y_true == y_pred))
+
+
+def confusion_matrix(y_true, y_pred, labels=None) -> pd.DataFrame:
+    """Counts of (true, predicted) label pairs.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+    labels : sequence, optional
+        Row/column order; the sorted union of both label sets by default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows are true labels (index named ``true``), columns predicted labels
+        (named ``predicted``); entry ``[i, j]`` counts samples of class ``i``
+        predicted as ``j``.
+    """
+    y_true, y_pred, labels = _labels(y_true, y_pred, labels)
+    index = {label: i for i, label in enumerate(labels)}
+    counts = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    try:
+        np.add.at(counts, ([index[t] for t in y_true.tolist()], [index[p] for p in y_pred.tolist()]), 1)
+    except KeyError as exc:
+        raise ConfigError(f"label {exc.args[0]!r} is not in labels") from None
+    return pd.DataFrame(counts, index=pd.Index(labels, name="true"),
+                        columns=pd.Index(labels, name="predicted"))
+
+
+def classification_report(y_true, y_pred, labels=None) -> pd.DataFrame:
+    """Per-class precision, recall, F1 and support, plus macro averages and accuracy.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+    labels : sequence, optional
+        Classes to report, as in :func:`confusion_matrix`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per class and the rows ``macro avg`` and ``accuracy``;
+        columns ``precision``, ``recall``, ``f1``, ``support``.  A ratio with
+        a zero denominator is 0, as scikit-learn's ``zero_division=0``.
+    """
+    table = confusion_matrix(y_true, y_pred, labels)
+    cm = table.to_numpy()
+    tp = np.diag(cm).astype(np.float64)
+    predicted, support = cm.sum(axis=0), cm.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, tp / predicted, 0.0)
+        recall = np.where(support > 0, tp / support, 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    table = pd.DataFrame({"precision": precision, "recall": recall, "f1": f1, "support": support},
+                         index=pd.Index([str(label) for label in table.index], name="class"))
+    n = support.sum()
+    table.loc["macro avg"] = [precision.mean(), recall.mean(), f1.mean(), n]
+    table.loc["accuracy"] = [np.nan, np.nan, tp.sum() / n, n]
+    table["support"] = table["support"].astype(np.int64)
+    return table
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise ConfigError("plots need matplotlib: pip install 'texture[plot]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_confusion_matrix(cm: pd.DataFrame, path) -> None:
+    """Save a confusion matrix (as from :func:`confusion_matrix`) as a PNG picture.
+
+    Parameters
+    ----------
+    cm : pandas.DataFrame
+    path : str or os.PathLike or binary file object
+    """
+    plt = _pyplot()
+    n = len(cm)
+    fig, ax = plt.subplots(figsize=(1.5 + 0.6 * n, 1.2 + 0.6 * n))
+    ax.imshow(cm.to_numpy(), cmap="Blues")
+    ax.set_xticks(range(n), [str(c) for c in cm.columns], rotation=45, ha="right")
+    ax.set_yticks(range(n), [str(c) for c in cm.index])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    threshold = cm.to_numpy().max() / 2
+    for (i, j), count in np.ndenumerate(cm.to_numpy()):
+        ax.text(j, i, str(count), ha="center", va="center",
+                color="white" if count > threshold else "black")
+    fig.tight_layout()
+    # Fixed metadata keeps the PNG byte-identical across runs.
+    fig.savefig(path, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+
+
+def plot_training_curves(history: dict, path) -> None:
+    """Save per-epoch loss (and accuracy, when recorded) curves as a PNG picture.
+
+    Parameters
+    ----------
+    history : dict of str to list of float
+        ``loss`` and optionally ``val_loss``, ``accuracy``, ``val_accuracy``.
+    path : str or os.PathLike or binary file object
+    """
+    if not history.get("loss"):
+        raise ConfigError("the model has no training history to plot")
+    plt = _pyplot()
+    has_accuracy = bool(history.get("accuracy"))
+    fig, axes = plt.subplots(1, 1 + has_accuracy, figsize=(5 * (1 + has_accuracy), 3.5), squeeze=False)
+    for ax, metric in zip(axes[0], ("loss", "accuracy")):
+        for key in (metric, f"val_{metric}"):
+            if history.get(key):
+                ax.plot(range(1, len(history[key]) + 1), history[key], label=key.replace("_", " "))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)

@@ -1,0 +1,322 @@
+"""Tests for pipeline/batch.py: listing, engines, journal/resume, atomic writes, cache."""
+
+import csv
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline import batch
+from pipeline.batch import (
+    Item,
+    ProcessEngine,
+    SerialEngine,
+    Task,
+    atomic_write,
+    list_inputs,
+    make_engine,
+    run_batch,
+    usable_cpu_count,
+)
+from texture.errors import ConfigError, ImageReadError
+
+
+class ByteStats(Task):
+    """Stand-in task: a few numbers per file from its raw bytes; no image decoding.
+
+    Files whose content starts with b"bad" raise, like an undecodable image.
+    """
+
+    columns = ["size", "mean", "first"]
+
+    def signature(self):
+        return "bytestats-1"
+
+    def compute(self, items):
+        out = []
+        for item in items:
+            try:
+                data = Path(item.path).read_bytes()
+            except OSError as exc:
+                out.append(ImageReadError(str(exc.strerror), path=item.path))
+                continue
+            if data.startswith(b"bad"):
+                out.append(ImageReadError("not an image", path=item.path))
+            else:
+                arr = np.frombuffer(data, dtype=np.uint8)
+                out.append([len(data), arr.mean() / 7 if len(data) else 0.0, int(arr[0]) if len(data) else 0])
+        return out
+
+
+def make_tree(root: Path, n=30, bad=()):
+    for i in range(n):
+        cls = f"class{i % 3}"
+        (root / cls).mkdir(parents=True, exist_ok=True)
+        data = b"bad" if i in bad else bytes(np.random.default_rng(i).integers(0, 256, 50 + i, dtype=np.uint8))
+        (root / cls / f"img{i:03d}.png").write_bytes(data)
+    (root / "notes.txt").write_text("not an image")
+    (root / ".hidden.png").write_bytes(b"x")
+    return root
+
+
+def read_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def test_list_folder_is_sorted_recursive_and_labels_by_top_folder(tmp_path):
+    root = make_tree(tmp_path / "src", n=6)
+    (root / "class0" / "deeper").mkdir()
+    (root / "class0" / "deeper" / "x.TIF").write_bytes(b"1")
+    (root / "loose.jpg").write_bytes(b"1")
+    items, skipped = list_inputs(root)
+    paths = [item.path for item in items]
+    assert paths == sorted(paths) and len(items) == 8
+    labels = {Path(item.path).name: item.label for item in items}
+    assert labels["x.TIF"] == "class0" and labels["loose.jpg"] == "" and labels["img001.png"] == "class1"
+    assert skipped == [str(root / "notes.txt")]
+
+
+def test_list_csv_resolves_relative_paths(tmp_path):
+    (tmp_path / "list.csv").write_text("path,label,group\na.png,rough,g1\n/abs/b.png,2,\n")
+    items, skipped = list_inputs(tmp_path / "list.csv")
+    assert items == [Item(str(tmp_path / "a.png"), "rough", "g1"), Item("/abs/b.png", "2", "")]
+    (tmp_path / "bad.csv").write_text("file,label\na.png,1\n")
+    with pytest.raises(ConfigError, match="'path' column"):
+        list_inputs(tmp_path / "bad.csv")
+    with pytest.raises(ConfigError, match="no such"):
+        list_inputs(tmp_path / "missing")
+
+
+def test_usable_cpu_count_respects_affinity():
+    n = usable_cpu_count()
+    assert 1 <= n <= (os.cpu_count() or 1)
+    if hasattr(os, "sched_getaffinity"):
+        assert n <= len(os.sched_getaffinity(0))
+    assert isinstance(make_engine(1), SerialEngine) and isinstance(make_engine(2), ProcessEngine)
+    with pytest.raises(ConfigError):
+        make_engine(0)
+
+
+def test_every_input_accounted_for(tmp_path):
+    root = make_tree(tmp_path / "src", n=20, bad=(3, 7))
+    (root / "class2" / "empty.png").write_bytes(b"")
+    unreadable = root / "class1" / "locked.png"
+    unreadable.write_bytes(b"abc")
+    unreadable.chmod(0)
+    try:
+        summary = run_batch(ByteStats(), root, tmp_path / "out.csv", jobs=1, quiet=True)
+    finally:
+        unreadable.chmod(0o644)
+    rows = read_rows(tmp_path / "out.csv")
+    header, body = rows[0], rows[1:]
+    assert header == ["path", "label", "group", "status", "error", "size", "mean", "first"]
+    assert len(body) == 22 == summary.processed + summary.failed
+    failed = {Path(r[0]).name for r in body if r[3] == "error"}
+    expected = {"img003.png", "img007.png"} | (set() if os.geteuid() == 0 else {"locked.png"})
+    assert failed == expected and summary.failed == len(expected)
+    assert all("ImageReadError" in r[4] for r in body if r[3] == "error")
+    assert len(summary.skipped) == 1 and "1 skipped" in str(summary)
+    assert not list(tmp_path.glob("out.csv.partial*"))
+
+
+def test_process_engine_gives_the_same_bytes_as_serial(tmp_path):
+    root = make_tree(tmp_path / "src", n=40, bad=(5,))
+    run_batch(ByteStats(), root, tmp_path / "serial.csv", jobs=1, quiet=True, chunk_size=3)
+    run_batch(ByteStats(), root, tmp_path / "pool.csv", jobs=2, quiet=True, chunk_size=3)
+    assert (tmp_path / "serial.csv").read_bytes() == (tmp_path / "pool.csv").read_bytes()
+
+
+def test_floats_round_trip_exactly(tmp_path):
+    root = make_tree(tmp_path / "src", n=5)
+    run_batch(ByteStats(), root, tmp_path / "out.csv", jobs=1, quiet=True)
+    for row in read_rows(tmp_path / "out.csv")[1:]:
+        data = np.frombuffer(Path(row[0]).read_bytes(), dtype=np.uint8)
+        assert float(row[6]) == data.mean() / 7
+
+
+class StopAfter(ByteStats):
+    """Raises KeyboardInterrupt in the middle of the run (a test hook for Ctrl-C)."""
+
+    def __init__(self, n):
+        self.n, self.seen = n, 0
+
+    def compute(self, items):
+        self.seen += len(items)
+        if self.seen > self.n:
+            raise KeyboardInterrupt
+        return super().compute(items)
+
+
+def test_interrupted_run_resumes_to_identical_output(tmp_path):
+    root = make_tree(tmp_path / "src", n=30, bad=(4,))
+    run_batch(ByteStats(), root, tmp_path / "full.csv", jobs=1, quiet=True, chunk_size=4)
+    out = tmp_path / "out.csv"
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(StopAfter(12), root, out, jobs=1, quiet=True, chunk_size=4)
+    assert not out.exists()
+    journal = tmp_path / "out.csv.partial.csv"
+    assert len(read_rows(journal)) == 1 + 12
+    # Simulate a kill in the middle of a write: half a row at the end.
+    with open(journal, "ab") as f:
+        f.write(b"/half/a/row,cla")
+    summary = run_batch(ByteStats(), root, out, jobs=1, quiet=True, chunk_size=4)
+    assert summary.resumed == 12 and summary.processed + summary.failed == 30 and summary.failed == 1
+    assert out.read_bytes() == (tmp_path / "full.csv").read_bytes()
+    assert not journal.exists()
+
+
+def test_journal_of_another_task_is_not_reused(tmp_path):
+    root = make_tree(tmp_path / "src", n=10)
+    out = tmp_path / "out.csv"
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(StopAfter(4), root, out, jobs=1, quiet=True, chunk_size=2)
+
+    class Other(ByteStats):
+        def signature(self):
+            return "other"
+
+    summary = run_batch(Other(), root, out, jobs=1, quiet=True)
+    assert summary.resumed == 0 and summary.processed == 10
+
+
+def test_killed_process_resumes(tmp_path):
+    """Kill -9 a real run mid-way; the rerun completes to the same bytes."""
+    root = make_tree(tmp_path / "src", n=60)
+    script = tmp_path / "run.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_batch import ByteStats
+        from pipeline.batch import run_batch
+
+        class Slow(ByteStats):
+            def compute(self, items):
+                time.sleep(0.05)
+                return super().compute(items)
+
+        run_batch(Slow(), {str(root)!r}, {str(tmp_path / 'out.csv')!r}, jobs=1, quiet=True, chunk_size=2)
+    """))
+    proc = subprocess.Popen([sys.executable, str(script)])
+    journal = tmp_path / "out.csv.partial.csv"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if journal.exists() and len(journal.read_bytes().splitlines()) > 10:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "out.csv").exists()
+    summary = run_batch(ByteStats(), root, tmp_path / "out.csv", jobs=1, quiet=True)
+    assert summary.resumed >= 10
+    run_batch(ByteStats(), root, tmp_path / "ref.csv", jobs=1, quiet=True)
+    assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()
+
+
+def test_atomic_write_leaves_no_partial_file(tmp_path):
+    target = tmp_path / "x.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_write(target) as f:
+            f.write("new but incomplete")
+            raise RuntimeError
+    assert target.read_text() == "old" and os.listdir(tmp_path) == ["x.txt"]
+    with atomic_write(target) as f:
+        f.write("new")
+    assert target.read_text() == "new" and os.listdir(tmp_path) == ["x.txt"]
+
+
+def test_failing_run_leaves_no_output(tmp_path):
+    class Broken(ByteStats):
+        def compute(self, items):
+            raise MemoryError  # not a per-file error: the run stops
+
+    root = make_tree(tmp_path / "src", n=5)
+    with pytest.raises(MemoryError):
+        run_batch(Broken(), root, tmp_path / "out.csv", jobs=1, quiet=True)
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_output_format_checks(tmp_path, monkeypatch):
+    root = make_tree(tmp_path / "src", n=3)
+    with pytest.raises(ConfigError, match=".csv or .parquet"):
+        run_batch(ByteStats(), root, tmp_path / "out.xlsx", jobs=1)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(ConfigError, match=r"texture\[parquet\]"):
+        run_batch(ByteStats(), root, tmp_path / "out.parquet", jobs=1)
+
+
+def test_parquet_output_matches_csv(tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    root = make_tree(tmp_path / "src", n=12, bad=(2,))
+    run_batch(ByteStats(), root, tmp_path / "out.csv", jobs=1, quiet=True)
+    run_batch(ByteStats(), root, tmp_path / "out.parquet", jobs=1, quiet=True)
+    a = pd.read_csv(tmp_path / "out.csv", keep_default_na=False, dtype={"error": str, "label": str, "group": str})
+    b = pd.read_parquet(tmp_path / "out.parquet")
+    assert list(a.columns) == list(b.columns) and len(b) == 12
+    assert b["size"].dtype == np.float64 and b["size"].isna().sum() == 1
+    np.testing.assert_array_equal(a["mean"].replace("", np.nan).astype(float), b["mean"])
+    assert list(a["path"]) == list(b["path"])
+
+
+def test_progress_plain_log_when_not_a_tty(tmp_path, capsys):
+    root = make_tree(tmp_path / "src", n=6, bad=(1,))
+    run_batch(ByteStats(), root, tmp_path / "out.csv", jobs=1, desc="extract")
+    err = capsys.readouterr().err
+    assert "extract: 6/6 files" in err and "failed: " in err and "img001.png" in err
+    run_batch(ByteStats(), root, tmp_path / "out2.csv", jobs=1, quiet=True)
+    assert capsys.readouterr().err == ""
+
+
+def test_feature_cache_keys_on_content_and_config(tmp_path):
+    calls = []
+    cache = batch._FeatureCache(tmp_path / "cache", "a" * 64)
+    image = tmp_path / "img.png"
+    image.write_bytes(b"pixels")
+
+    def compute():
+        calls.append(1)
+        return np.arange(3.0)
+
+    np.testing.assert_array_equal(cache.get_or_compute(str(image), compute), np.arange(3.0))
+    np.testing.assert_array_equal(cache.get_or_compute(str(image), compute), np.arange(3.0))
+    assert len(calls) == 1
+    copy = tmp_path / "copy.png"
+    copy.write_bytes(b"pixels")  # same content, other name: a hit
+    cache.get_or_compute(str(copy), compute)
+    assert len(calls) == 1
+    image.write_bytes(b"other pixels")
+    cache.get_or_compute(str(image), compute)
+    assert len(calls) == 2
+    batch._FeatureCache(tmp_path / "cache", "b" * 64).get_or_compute(str(copy), compute)
+    assert len(calls) == 3
+    entry = tmp_path / "cache" / ("a" * 16) / hashlib.sha256(b"pixels").hexdigest()[:2]
+    assert entry.is_dir()
+
+
+@pytest.mark.parametrize("engine", [SerialEngine(), ProcessEngine(2)])
+def test_engines_keep_a_bounded_number_of_chunks_in_flight(tmp_path, engine):
+    """Memory stays flat: chunks are pulled lazily, at most 2 * jobs ahead of the output."""
+    root = make_tree(tmp_path / "src", n=24)
+    items, _ = list_inputs(root)
+    pulled = []
+
+    def chunks():
+        for i in range(0, len(items), 2):
+            pulled.append(i)
+            yield items[i:i + 2]
+
+    results = engine.map_chunks(ByteStats(), chunks())
+    first = next(results)
+    ahead = 2 * getattr(engine, "jobs", 0) + 1
+    assert len(pulled) <= ahead < 12
+    rest = list(results)
+    assert [row[0] for rows in [first, *rest] for row in rows] == [item.path for item in items]

@@ -1,0 +1,241 @@
+"""End-to-end tests of the ``texture`` command line on the bundled sample data."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import holdout_split, main
+from pipeline.sample import sample_root
+
+# A small, fast network for every training command in these tests.
+NET = ["--hidden", "8", "--epochs", "30", "--seed", "1"]
+
+
+@pytest.fixture(scope="module")
+def subset(tmp_path_factory):
+    """A CSV listing 3 classes x 8 bundled images (paths relative to the CSV)."""
+    root = sample_root() / "textures"
+    out = tmp_path_factory.mktemp("subset")
+    rows = []
+    for label in ("brick", "grass", "waves"):
+        for path in sorted((root / label).glob("*.png"))[:8]:
+            rows.append((os.path.relpath(path, out), label))
+    with open(out / "list.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "label"])
+        writer.writerows(rows)
+    return out / "list.csv"
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_extract_train_predict_evaluate_score(tmp_path, capsys, subset):
+    code, out, _ = run(capsys, "extract", subset, "-o", tmp_path / "features.csv", "--jobs", "1", "-q")
+    assert code == 0 and "24 processed, 0 failed" in out
+    with open(tmp_path / "features.csv", newline="") as f:
+        header = next(csv.reader(f))
+    from texture import FeatureExtractor, FeatureConfig
+
+    assert header[5:] == list(FeatureExtractor(FeatureConfig()).names)
+
+    model = tmp_path / "model.npz"
+    code, out, _ = run(capsys, "train", subset, "-o", model, "-j", "1", "-q", *NET)
+    assert code == 0 and model.is_file() and "held-out accuracy" in out
+    accuracy = float(out.split("held-out accuracy ")[1].split()[0])
+    assert 0.0 <= accuracy <= 1.0
+
+    code, out, _ = run(capsys, "predict", subset, "--model", model, "-o", tmp_path / "pred.csv", "-j", "2", "-q")
+    assert code == 0
+    with open(tmp_path / "pred.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 24
+    classes = ["brick", "grass", "waves"]
+    assert {r["predicted"] for r in rows} <= set(classes)
+    for r in rows:
+        probs = [float(r[f"proba_{c}"]) for c in classes]
+        assert abs(sum(probs) - 1) < 1e-5 and float(r["confidence"]) == pytest.approx(max(probs))
+
+    report = tmp_path / "report"
+    code, out, _ = run(capsys, "evaluate", subset, "--model", model, "-o", report, "-j", "1", "-q")
+    assert code == 0 and "accuracy" in out
+    # evaluate predicts in-process (-j 1): the same rows as the worker processes gave.
+    assert (report / "predictions.csv").read_bytes() == (tmp_path / "pred.csv").read_bytes()
+    for name in ("predictions.csv", "metrics.csv", "confusion_matrix.csv", "confusion_matrix.png",
+                 "training_curves.png"):
+        assert (report / name).is_file(), name
+    import pandas as pd
+
+    cm = pd.read_csv(report / "confusion_matrix.csv", index_col=0)
+    assert cm.to_numpy().sum() == 24 and list(cm.columns) == classes
+    metrics = pd.read_csv(report / "metrics.csv", index_col=0)
+    assert metrics.loc["accuracy", "f1"] == pytest.approx(
+        sum(r["predicted"] == r["label"] for r in rows) / 24, abs=1e-6)
+
+    image = rows[0]["path"]
+    code, out, _ = run(capsys, "score", image, "--model", model, "--json")
+    assert code == 0
+    score = json.loads(out)
+    assert score["label"] == rows[0]["predicted"]
+    assert score["confidence"] == pytest.approx(float(rows[0]["confidence"]))
+    assert set(score["probabilities"]) == set(classes) and score["value"] is None
+    code, out, _ = run(capsys, "score", image, "--model", model)
+    assert code == 0 and score["label"] in out
+
+
+def test_bad_files_are_reported_and_counted(tmp_path, capsys):
+    src = tmp_path / "src"
+    (src / "good").mkdir(parents=True)
+    for path in sorted((sample_root() / "textures" / "brick").glob("*.png"))[:3]:
+        (src / "good" / path.name).write_bytes(path.read_bytes())
+    data = (src / "good" / path.name).read_bytes()
+    (src / "bad").mkdir()
+    (src / "bad" / "truncated.png").write_bytes(data[: len(data) // 3])
+    (src / "bad" / "empty.png").write_bytes(b"")
+    (src / "bad" / "text.png").write_text("this is not an image")
+    (src / "bad" / "readme.txt").write_text("not listed: not an image extension")
+    locked = src / "bad" / "locked.png"
+    locked.write_bytes(data)
+    locked.chmod(0)
+    try:
+        code, out, err = run(capsys, "extract", src, "-o", tmp_path / "f.csv", "-j", "1")
+    finally:
+        locked.chmod(0o644)
+    root = os.geteuid() == 0  # root reads the locked file anyway
+    bad = {"truncated.png", "empty.png", "text.png"} | (set() if root else {"locked.png"})
+    assert code == 1
+    assert f"{3 + root} processed, {len(bad)} failed, 1 skipped" in out
+    for name in bad:
+        assert name in err
+    with open(tmp_path / "f.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4 + 3
+    assert {Path(r["path"]).name for r in rows if r["status"] == "error"} == bad
+    assert all(r["error"] for r in rows if r["status"] == "error")
+
+
+def test_same_command_twice_gives_identical_outputs(tmp_path, capsys, subset):
+    for name in ("a", "b"):
+        d = tmp_path / name
+        assert run(capsys, "extract", subset, "-o", d / "f.csv", "-q", "-j", "1")[0] == 0
+        assert run(capsys, "train", subset, "-o", d / "m.npz", "-q", "-j", "1", *NET)[0] == 0
+        assert run(capsys, "predict", subset, "--model", d / "m.npz", "-o", d / "p.csv", "-q", "-j", "1")[0] == 0
+    for name in ("f.csv", "m.npz", "p.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_parallel_extract_matches_serial(tmp_path, capsys, subset):
+    run(capsys, "extract", subset, "-o", tmp_path / "one.csv", "-q", "-j", "1")
+    run(capsys, "extract", subset, "-o", tmp_path / "two.csv", "-q", "-j", "2")
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["extract", "."], "required: -o"),
+    (["extract", "nowhere/", "-o", "x.csv"], "no such file or folder"),
+    (["extract", ".", "-o", "x.csv", "--jobs", "0"], "positive integer"),
+    (["train", ".", "-o", "m.npz", "--test-size", "2"], "fraction"),
+    (["fly"], "invalid choice"),
+])
+def test_usage_errors_exit_2_with_one_line(capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_runtime_error_is_one_line_unless_debug(tmp_path, capsys):
+    bad_model = tmp_path / "model.npz"
+    bad_model.write_text("not a model")
+    image = next((sample_root() / "textures" / "brick").glob("*.png"))
+    code, out, err = run(capsys, "score", image, "--model", bad_model)
+    assert code == 1 and "model.npz" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    from texture.errors import ModelFileError
+
+    with pytest.raises(ModelFileError):
+        main(["score", str(image), "--model", str(bad_model), "--debug"])
+
+
+@pytest.mark.parametrize("verb", ["extract", "train", "predict", "evaluate", "score", "demo"])
+def test_every_verb_help_shows_an_example(capsys, verb):
+    with pytest.raises(SystemExit) as exc:
+        main([verb, "--help"])
+    out = capsys.readouterr().out
+    assert exc.value.code == 0 and "example:" in out and f"texture {verb} " in out
+
+
+def test_runs_as_a_program():
+    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "demo" in result.stdout
+
+
+def test_demo_runs_end_to_end(tmp_path, capsys):
+    code, out, _ = run(capsys, "demo", "-o", tmp_path / "demo", "-q", "--epochs", "60")
+    assert code == 0
+    assert "held-out accuracy" in out and "confusion matrix" in out and "score of" in out
+    for name in ("model.npz", "metrics.csv", "confusion_matrix.csv", "confusion_matrix.png"):
+        assert (tmp_path / "demo" / name).is_file(), name
+        assert str(tmp_path / "demo" / name) in out  # tells where everything went
+    if (sample_root() / "roughness.csv").is_file():
+        assert "roughness score" in out and (tmp_path / "demo" / "roughness_model.npz").is_file()
+
+
+def test_holdout_split_is_stratified_or_group_wise():
+    labels = ["a"] * 8 + ["b"] * 4
+    train, test = holdout_split(labels, test_size=0.25, seed=0)
+    assert sorted([*train, *test]) == list(range(12))
+    assert sum(labels[i] == "a" for i in test) == 2 and sum(labels[i] == "b" for i in test) == 1
+    assert (holdout_split(labels, seed=0)[1] == test).all()  # seeded
+    groups = ["g1", "g1", "g2", "g2", "g3", "g3", "g4", "g4", "g1", "g2", "g3", "g4"]
+    train, test = holdout_split(labels, groups, test_size=0.25, seed=0)
+    assert not {groups[i] for i in train} & {groups[i] for i in test}
+    assert len({groups[i] for i in test}) == 1
+
+
+def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, monkeypatch):
+    from pipeline import batch
+
+    compute = batch.ExtractTask.compute
+    calls = []
+
+    def interrupt_third_chunk(self, items):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return compute(self, items)
+
+    monkeypatch.setattr(batch.ExtractTask, "compute", interrupt_third_chunk)
+    monkeypatch.setattr(batch, "run_batch", _small_chunks(batch.run_batch))
+    code, _, err = run(capsys, "extract", subset, "-o", tmp_path / "f.csv", "-j", "1", "-q")
+    assert code == 130 and "resume" in err and not (tmp_path / "f.csv").exists()
+    code, out, _ = run(capsys, "extract", subset, "-o", tmp_path / "f.csv", "-j", "1", "-q")
+    assert code == 0 and "rows reused" in out
+    monkeypatch.undo()
+    run(capsys, "extract", subset, "-o", tmp_path / "ref.csv", "-j", "1", "-q")
+    assert (tmp_path / "f.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()
+
+
+def _small_chunks(run_batch):
+    def wrapper(*args, **kwargs):
+        return run_batch(*args, chunk_size=4, **kwargs)
+    return wrapper
+
+
+def test_feature_cache_gives_the_same_output(tmp_path, capsys, subset):
+    cache = tmp_path / "cache"
+    for name in ("a.csv", "b.csv"):
+        code, _, _ = run(capsys, "extract", subset, "-o", tmp_path / name, "-j", "1", "-q", "--cache", cache)
+        assert code == 0
+    assert len(list(cache.rglob("*.npy"))) == 24
+    run(capsys, "extract", subset, "-o", tmp_path / "plain.csv", "-j", "1", "-q")
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes() \
+        == (tmp_path / "plain.csv").read_bytes()

@@ -1,0 +1,215 @@
+"""pipeline.data: class-per-folder trees, CSV lists, the bundled sample and KTH-TIPS."""
+
+import doctest
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+import pipeline.data
+from pipeline.data import (
+    COLUMNS,
+    find_images,
+    kth_tips_scale,
+    load_csv,
+    load_folder,
+    load_sample,
+)
+from texture import ConfigError, DatasetError, TextureError
+
+KTH_TIPS = Path(__file__).resolve().parents[2] / "shared/datasets/kth_tips_grey"
+
+
+def _png(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(path, format="PNG")
+    return path
+
+
+@pytest.fixture
+def tree(tmp_path):
+    root = tmp_path / "tree"
+    # Created out of order, mixed-case extensions, a nested folder, and noise
+    # that must be ignored: text files, hidden entries, files at the top.
+    for name in ["b/2.png", "b/10.PNG", "b/1.jpeg", "a/sub/z.tif", "a/x.bmp", "c/deep/er/y.jpg"]:
+        _png(root / name)
+    (root / "a" / "notes.txt").write_text("not an image")
+    _png(root / "a" / ".hidden.png")
+    _png(root / "a" / ".cache" / "thumb.png")
+    _png(root / ".git" / "objects" / "q.png")
+    _png(root / "stray.png")
+    return root
+
+
+def test_load_folder_lists_classes_from_sub_folders_in_sorted_order(tree):
+    table = load_folder(tree)
+    assert list(table.columns) == list(COLUMNS)
+    relative = [Path(p).relative_to(tree).as_posix() for p in table["path"]]
+    assert relative == ["a/sub/z.tif", "a/x.bmp", "b/1.jpeg", "b/10.PNG", "b/2.png",
+                        "c/deep/er/y.jpg"]
+    assert table["label"].tolist() == ["a", "a", "b", "b", "b", "c"]
+    assert table["group"].isna().all()
+    assert all(Path(p).is_absolute() and Path(p).is_file() for p in table["path"])
+
+
+def test_load_folder_applies_the_group_function(tree):
+    table = load_folder(tree, group=lambda path: path.stem.upper())
+    assert table["group"].tolist() == ["Z", "X", "1", "10", "2", "Y"]
+
+
+def test_load_folder_is_independent_of_the_working_directory(tree, monkeypatch):
+    expected = load_folder(tree)
+    monkeypatch.chdir(tree.parent)
+    pd.testing.assert_frame_equal(load_folder("tree"), expected)
+
+
+def test_find_images_is_recursive_sorted_and_skips_hidden(tree):
+    found = [p.relative_to(tree / "a").as_posix() for p in find_images(tree / "a")]
+    assert found == ["sub/z.tif", "x.bmp"]
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda root: root, "no such folder"),
+    (lambda root: root.write_text("x") and root, "not a folder"),
+    (lambda root: root.mkdir() or root, "no class sub-folders"),
+])
+def test_load_folder_refuses_a_missing_file_or_empty_root(tmp_path, make, match):
+    root = make(tmp_path / "data")
+    with pytest.raises(DatasetError, match=match) as info:
+        load_folder(root)
+    assert str(root) in str(info.value)
+
+
+def test_load_folder_names_class_folders_without_images(tree):
+    (tree / "empty").mkdir()
+    (tree / "only_text").mkdir()
+    (tree / "only_text" / "readme.md").write_text("hi")
+    with pytest.raises(DatasetError, match="without any image.*: empty, only_text"):
+        load_folder(tree)
+
+
+def _write_csv(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_load_csv_resolves_relative_paths_against_the_csv_folder(tmp_path, monkeypatch):
+    a, b = _png(tmp_path / "set" / "img" / "a.png"), _png(tmp_path / "elsewhere" / "b.png")
+    csv = _write_csv(tmp_path / "set" / "list.csv", f"path,label\nimg/a.png,rough\n{b},smooth\n")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    table = load_csv(csv)
+    assert table["path"].tolist() == [str(a), str(b)]
+    assert table["label"].tolist() == ["rough", "smooth"]
+    assert table["group"].isna().all()
+
+
+def test_load_csv_keeps_numeric_labels_groups_and_row_order(tmp_path):
+    for name in "cab":
+        _png(tmp_path / f"{name}.png")
+    csv = _write_csv(tmp_path / "l.csv", "label,path,group,note\n3,c.png,1,x\n1.5,a.png,2,y\n2,b.png,1,z\n")
+    table = load_csv(csv)
+    assert list(table.columns) == list(COLUMNS)
+    assert [Path(p).name for p in table["path"]] == ["c.png", "a.png", "b.png"]
+    assert table["label"].dtype.kind == "f" and table["label"].tolist() == [3.0, 1.5, 2.0]
+    assert table["group"].tolist() == [1, 2, 1]
+
+
+def test_load_csv_of_unlabelled_images_needs_only_paths(tmp_path):
+    _png(tmp_path / "a.png")
+    csv = _write_csv(tmp_path / "l.csv", "path\na.png\n")
+    table = load_csv(csv, labelled=False)
+    assert list(table.columns) == list(COLUMNS)
+    assert table["label"].isna().all() and table["group"].isna().all()
+    with pytest.raises(DatasetError, match="missing column.*label"):
+        load_csv(csv)
+    with pytest.raises(DatasetError, match="empty path on line.*3"):
+        load_csv(_write_csv(tmp_path / "m.csv", "path,label\na.png,\n,1\n"), labelled=False)
+
+
+def test_load_csv_accepts_a_byte_order_mark(tmp_path):
+    _png(tmp_path / "a.png")
+    csv = tmp_path / "excel.csv"
+    csv.write_bytes("path,label\na.png,1\n".encode("utf-8-sig"))
+    assert load_csv(csv)["label"].tolist() == [1]
+
+
+@pytest.mark.parametrize("text, match", [
+    ("file,label\na.png,1\n", "missing column.*path.*found: file, label"),
+    ("path,class\na.png,1\n", "missing column.*label"),
+    ("path,label\n", "no rows"),
+    ("path,label\na.png,1\n,2\na.png,\n", "empty path or label on line.*3, 4"),
+    ("", "not a readable CSV"),
+])
+def test_load_csv_refuses_malformed_lists(tmp_path, text, match):
+    _png(tmp_path / "a.png")
+    csv = _write_csv(tmp_path / "bad.csv", text)
+    with pytest.raises(DatasetError, match=match) as info:
+        load_csv(csv)
+    assert str(info.value).startswith(f"{csv}: ")
+
+
+def test_load_csv_names_every_missing_file(tmp_path):
+    _png(tmp_path / "here.png")
+    rows = "".join(f"gone{i}.png,1\n" for i in range(12))
+    csv = _write_csv(tmp_path / "l.csv", "path,label\nhere.png,0\n" + rows)
+    with pytest.raises(DatasetError, match="12 listed image") as info:
+        load_csv(csv)
+    message = str(info.value)
+    assert all(f"gone{i}.png" in message for i in range(10)) and "2 more" in message
+    assert "here.png" not in message
+
+
+def test_load_csv_refuses_a_missing_csv(tmp_path):
+    with pytest.raises(DatasetError, match="no such file"):
+        load_csv(tmp_path / "none.csv")
+    with pytest.raises(DatasetError, match="cannot read"):
+        load_csv(tmp_path)
+
+
+def test_load_sample_textures():
+    table = load_sample()
+    counts = table.groupby("label").size()
+    assert len(counts) >= 5 and (counts >= 20).all()
+    assert all(Path(p).is_file() for p in table["path"])
+
+
+def test_load_sample_roughness_has_numeric_grades():
+    table = load_sample("roughness")
+    assert table["label"].dtype.kind == "i"
+    assert sorted(table["label"].unique()) == [1, 2, 3, 4, 5]
+    assert all(Path(p).is_file() for p in table["path"])
+
+
+def test_load_sample_refuses_an_unknown_name():
+    with pytest.raises(ConfigError, match="'nope'.*textures, roughness"):
+        load_sample("nope")
+
+
+@pytest.mark.parametrize("name, scale", [
+    ("15-scale_1_im_1_grey.png", 1), ("sponge/21-scale_9_im_3_grey.png", 9),
+    (Path("x/1-scale_12_im_10_grey.png"), 12),
+])
+def test_kth_tips_scale(name, scale):
+    assert kth_tips_scale(name) == scale
+
+
+def test_kth_tips_scale_refuses_other_names():
+    with pytest.raises(TextureError, match="holiday.png: file name is not"):
+        kth_tips_scale("holiday.png")
+
+
+@pytest.mark.skipif(not KTH_TIPS.is_dir(), reason=f"KTH-TIPS not found at {KTH_TIPS}")
+def test_kth_tips_tree_with_scale_groups():
+    table = load_folder(KTH_TIPS, group=kth_tips_scale)
+    assert len(table) == 810
+    assert table["label"].nunique() == 10
+    assert (table.groupby("label").size() == 81).all()
+    assert sorted(table["group"].unique()) == list(range(1, 10))
+    assert (table.groupby("group").size() == 90).all()
+
+
+def test_docstring_examples_run():
+    assert doctest.testmod(pipeline.data).failed == 0

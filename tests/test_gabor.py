@@ -1,0 +1,97 @@
+"""Gabor kernels and responses against scikit-image, scipy.ndimage and OpenCV spatial convolution."""
+
+import cv2
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+from skimage.filters import gabor_kernel as skimage_gabor_kernel
+
+import texture
+from texture.gabor import gabor_bank, gabor_feature_names, gabor_kernel, gabor_responses
+
+FREQUENCIES = (0.05, 0.1, 0.2, 0.4)
+
+
+def scipy_response(image, kernel):
+    """Direct periodic convolution with scipy (slow for the large kernels)."""
+    return ndi.convolve(image, kernel.real, mode="wrap") + 1j * ndi.convolve(image, kernel.imag, mode="wrap")
+
+
+def opencv_response(image, kernel, periodic=True):
+    """Spatial convolution with OpenCV; periodic by wrapping the image around first."""
+    half_r, half_c = kernel.shape[0] // 2, kernel.shape[1] // 2
+    padded = np.pad(image, ((half_r, half_r), (half_c, half_c)), mode="wrap") if periodic else image
+    flipped = kernel[::-1, ::-1]  # filter2D correlates: flip the kernel to convolve
+    out = cv2.filter2D(padded, -1, flipped.real.copy()) + 1j * cv2.filter2D(padded, -1, flipped.imag.copy())
+    return out[half_r : out.shape[0] - half_r, half_c : out.shape[1] - half_c] if periodic else out
+
+
+@pytest.mark.parametrize("frequency", FREQUENCIES + (0.13,))
+@pytest.mark.parametrize("degrees", [0, 30, 45, 90, 150])
+def test_kernel_equals_scikit_image(frequency, degrees):
+    ours = gabor_kernel(frequency, np.deg2rad(degrees))
+    theirs = skimage_gabor_kernel(frequency, np.deg2rad(degrees))
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
+def test_responses_equal_periodic_spatial_convolution(texture_images):
+    _, image = texture_images[0]
+    image = image[:90, :110] / 255.0  # the 0.05 kernel (69 pixels) wraps around
+    for k, (response, kernel) in enumerate(zip(gabor_responses(image), gabor_bank())):
+        expected = opencv_response(image, kernel)
+        np.testing.assert_allclose(response, expected, rtol=0, atol=1e-4 * np.abs(expected).max())
+        if k >= 12:  # the small kernels: direct convolution by scipy too
+            np.testing.assert_allclose(response, scipy_response(image, kernel), rtol=0,
+                                       atol=1e-4 * np.abs(expected).max())
+
+
+def test_responses_equal_opencv_filter2d_away_from_the_border(texture_images):
+    _, image = texture_images[1]
+    image = image / 255.0
+    for response, kernel in zip(gabor_responses(image), gabor_bank()):
+        expected = opencv_response(image, kernel, periodic=False)  # OpenCV's reflect-101 border
+        half_r, half_c = kernel.shape[0] // 2, kernel.shape[1] // 2
+        inside = (slice(half_r, -half_r), slice(half_c, -half_c))
+        np.testing.assert_allclose(response[inside], expected[inside], rtol=0,
+                                   atol=1e-4 * np.abs(expected[inside]).max())
+
+
+def test_features_are_magnitude_mean_and_std(texture_images):
+    _, image = texture_images[2]
+    image = image[:96, :80] / 255.0
+    features = texture.gabor_features(image)
+    assert list(features.index) == gabor_feature_names()
+    assert features.index[2] == "gabor_f0.05_t030_mean"
+    for k, kernel in enumerate(gabor_bank()):
+        magnitude = np.abs(opencv_response(image, kernel))
+        np.testing.assert_allclose(features.iloc[2 * k : 2 * k + 2], [magnitude.mean(), magnitude.std()], rtol=1e-4)
+
+
+def test_rotation_aggregate_is_invariant_to_a_quarter_turn(texture_images):
+    # The kernel grid is square and the envelope isotropic, so a quarter turn
+    # maps the 0..150 degree filters onto the same set.
+    _, image = texture_images[0]
+    image = image[:120, :120] / 255.0
+    per_filter = texture.gabor_features(image).to_numpy().reshape(4, 6, 2)
+    features = texture.gabor_features(image, aggregate="rotation")
+    np.testing.assert_allclose(features.filter(like="_mean_avg"), per_filter[:, :, 0].mean(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(features.filter(like="_std_range"), np.ptp(per_filter[:, :, 1], axis=1), rtol=1e-12)
+    rotated = texture.gabor_features(np.rot90(image), aggregate="rotation")
+    np.testing.assert_allclose(rotated, features, rtol=1e-4)
+
+
+def test_flat_image_has_no_texture():
+    features = texture.gabor_features(np.full((40, 50), 0.5))
+    assert np.isfinite(features).all()
+    # The 0.4 filter averages to ~0 on a constant; its magnitude std is ~0.
+    assert features["gabor_f0.40_t000_std"] < 1e-6
+
+
+def test_invalid_bank_raises_config_error():
+    with pytest.raises(texture.ConfigError, match="frequency"):
+        texture.gabor_features(np.zeros((16, 16)), frequencies=(0.6,))
+    with pytest.raises(texture.ConfigError, match="gabor_orientations"):
+        texture.gabor_features(np.zeros((16, 16)), n_orientations=0)
+    with pytest.raises(texture.ConfigError, match="gabor_aggregate"):
+        texture.gabor_features(np.zeros((16, 16)), aggregate="max")

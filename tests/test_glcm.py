@@ -1,0 +1,131 @@
+"""GLCM matrices and Haralick properties against scikit-image, mahotas and the textbook formulas."""
+
+import warnings
+
+import mahotas
+import numpy as np
+import pytest
+from mahotas.features.texture import haralick_features
+from skimage.feature import graycomatrix, graycoprops
+
+import texture
+from texture.glcm import GLCM_PROPERTIES, glcm_matrices, glcm_properties, quantize
+
+DISTANCES = (1, 2, 4)
+ANGLES = (0, 45, 90, 135)
+# mahotas' 13 features in its order, with use_x_minus_y_variance=True.
+MAHOTAS = ("asm", "contrast", "correlation", "variance", "homogeneity", "sum_average", "sum_variance",
+           "sum_entropy", "entropy", "difference_variance", "difference_entropy", "imc1", "imc2")
+
+
+def prop(props, name):
+    return props[GLCM_PROPERTIES.index(name)]
+
+
+@pytest.mark.parametrize("levels", [8, 13, 32, 100, 256])
+def test_quantize_integer_images_like_integer_arithmetic(levels):
+    for dtype in (np.uint8, np.uint16):
+        v = np.arange(np.iinfo(dtype).max + 1, dtype=np.int64)
+        expected = np.minimum(v * levels // np.iinfo(dtype).max, levels - 1)
+        image = v.astype(dtype).reshape(1, -1)
+        np.testing.assert_array_equal(quantize(image, levels)[0], expected)
+        # The working float image (what read_image returns) quantizes identically.
+        np.testing.assert_array_equal(quantize(image / np.iinfo(dtype).max, levels)[0], expected)
+
+
+def test_quantize_rejects_bad_levels():
+    for levels in (7, 257, 32.0, True):
+        with pytest.raises(texture.ConfigError, match="glcm_levels"):
+            quantize(np.zeros((4, 4)), levels)
+
+
+@pytest.mark.parametrize("levels", [8, 32, 256])
+def test_matrices_equal_scikit_image(texture_images, levels):
+    for _, image in texture_images:
+        q = quantize(image, levels)
+        ours = glcm_matrices(image, DISTANCES, ANGLES, levels)
+        ref = graycomatrix(q, DISTANCES, np.deg2rad(ANGLES), levels, symmetric=True, normed=True)
+        np.testing.assert_allclose(ours, ref.transpose(2, 3, 0, 1), rtol=1e-12, atol=1e-15)
+
+
+def test_properties_equal_scikit_image(texture_images):
+    for _, image in texture_images:
+        P = glcm_matrices(image, DISTANCES, ANGLES, 32)
+        ref_P = P.transpose(2, 3, 0, 1)
+        props = glcm_properties(P)
+        for ours, theirs in [("contrast", "contrast"), ("dissimilarity", "dissimilarity"),
+                             ("homogeneity", "homogeneity"), ("asm", "ASM"), ("energy", "energy"),
+                             ("correlation", "correlation"), ("variance", "variance")]:
+            np.testing.assert_allclose(prop(props, ours), graycoprops(ref_P, theirs), rtol=1e-6, err_msg=ours)
+        # scikit-image's entropy is in nats, ours in bits.
+        np.testing.assert_allclose(prop(props, "entropy") * np.log(2), graycoprops(ref_P, "entropy"), rtol=1e-6)
+
+
+def test_properties_equal_mahotas_on_the_same_matrices(texture_images):
+    for _, image in texture_images:
+        q = quantize(image, 32)
+        counts = graycomatrix(q, DISTANCES, np.deg2rad(ANGLES), 32, symmetric=True)
+        cmats = [counts[:, :, d, a].astype(np.int64) for d in range(len(DISTANCES)) for a in range(len(ANGLES))]
+        ref = haralick_features(cmats, use_x_minus_y_variance=True).T.reshape(13, len(DISTANCES), len(ANGLES))
+        props = glcm_properties(glcm_matrices(image, DISTANCES, ANGLES, 32))
+        for k, name in enumerate(MAHOTAS):
+            np.testing.assert_allclose(prop(props, name), ref[k], rtol=1e-6, err_msg=name)
+
+
+def test_distance_one_equals_mahotas_haralick_on_the_image(texture_images):
+    # At distance 1 scikit-image's and mahotas' offsets coincide, and mahotas'
+    # direction order (0,1), (1,1), (1,0), (1,-1) is our 0, 45, 90, 135 degrees.
+    for _, image in texture_images:
+        q = quantize(image, 32)
+        ref = mahotas.features.haralick(q, use_x_minus_y_variance=True, distance=1).T
+        # mahotas sizes its matrices by the image's maximum level.
+        P = glcm_matrices(image, [1], ANGLES, 32)[0, :, : q.max() + 1, : q.max() + 1]
+        props = glcm_properties(P)
+        for k, name in enumerate(MAHOTAS):
+            np.testing.assert_allclose(prop(props, name), ref[k], rtol=1e-6, err_msg=name)
+
+
+def test_remaining_properties_follow_their_definitions(texture_images):
+    # No reference library has these; check them against the formulas written out by hand.
+    _, image = texture_images[0]
+    P = glcm_matrices(image, [1, 3], [0, 90], 16)
+    props = glcm_properties(P)
+    i, j = np.meshgrid(np.arange(16), np.arange(16), indexing="ij")
+    for d in range(2):
+        for a in range(2):
+            p = P[d, a]
+            mu_x, mu_y = (i * p).sum(), (j * p).sum()
+            assert prop(props, "max_probability")[d, a] == p.max()
+            np.testing.assert_allclose(prop(props, "cluster_shade")[d, a], ((i + j - mu_x - mu_y) ** 3 * p).sum())
+            np.testing.assert_allclose(prop(props, "cluster_prominence")[d, a], ((i + j - mu_x - mu_y) ** 4 * p).sum())
+            np.testing.assert_allclose(prop(props, "autocorrelation")[d, a], (i * j * p).sum())
+
+
+def test_flat_image_gives_finite_documented_values():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        props = glcm_properties(glcm_matrices(np.full((9, 11), 0.4), DISTANCES, ANGLES, 32))
+    assert np.isfinite(props).all()
+    assert (prop(props, "correlation") == 1).all()
+    assert (prop(props, "asm") == 1).all() and (prop(props, "contrast") == 0).all()
+    assert (prop(props, "imc1") == 0).all() and (prop(props, "imc2") == 0).all()
+    assert (prop(props, "entropy") == 0).all()
+
+
+def test_features_aggregate_mean_and_range_over_angles(texture_images):
+    _, image = texture_images[1]
+    per_angle = texture.glcm_features(image, aggregate="none")
+    aggregated = texture.glcm_features(image)
+    assert len(aggregated) == len(GLCM_PROPERTIES) * len(DISTANCES) * 2
+    for d in DISTANCES:
+        values = per_angle[[f"glcm_homogeneity_d{d}_a{a:03d}" for a in ANGLES]]
+        assert aggregated[f"glcm_homogeneity_d{d}_mean"] == pytest.approx(values.mean(), rel=1e-12)
+        assert aggregated[f"glcm_homogeneity_d{d}_range"] == pytest.approx(np.ptp(values), rel=1e-12)
+
+
+def test_features_of_a_rotated_image_keep_their_mean_over_angles(texture_images):
+    # A quarter turn maps the 0/90 and 45/135 offsets onto each other.
+    _, image = texture_images[2]
+    features = texture.glcm_features(image)
+    rotated = texture.glcm_features(np.rot90(image))
+    np.testing.assert_allclose(rotated.filter(like="_mean"), features.filter(like="_mean"), rtol=1e-9)

@@ -1,0 +1,94 @@
+"""LBP codes against scikit-image's local_binary_pattern, and the histograms built on them."""
+
+import warnings
+
+import numpy as np
+import pytest
+from skimage.feature import local_binary_pattern
+
+import texture
+from texture.lbp import lbp_codes, lbp_feature_names, lbp_histogram, lbp_n_bins
+
+SCALES = [(8, 1), (16, 2), (24, 3), (4, 1.5), (12, 2.5)]
+
+
+def reference(image, P, R, method):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-image warns about float images
+        return local_binary_pattern(image, P, R, method)
+
+
+@pytest.mark.parametrize(
+    "P, R, method",
+    [(P, R, method) for P, R in SCALES for method in ("default", "ror", "uniform", "nri_uniform")],
+)
+def test_codes_equal_scikit_image_exactly(texture_images, P, R, method):
+    _, image = texture_images[0]
+    # Both the 8-bit image and its working float version: ties resolve by the
+    # same floating-point arithmetic in both implementations.
+    for variant in (image, image / 255.0):
+        np.testing.assert_array_equal(lbp_codes(variant, P, R, method), reference(variant, P, R, method))
+
+
+@pytest.mark.parametrize("P, R", SCALES[:3])
+def test_codes_equal_scikit_image_on_every_image(texture_images, P, R):
+    for _, image in texture_images[1:]:
+        np.testing.assert_array_equal(lbp_codes(image / 255.0, P, R), reference(image / 255.0, P, R, "uniform"))
+
+
+@pytest.mark.parametrize("P, R", SCALES)
+def test_var_equals_scikit_image(texture_images, P, R):
+    _, image = texture_images[0]
+    ours, theirs = lbp_codes(image, P, R, "var"), reference(image, P, R, "var")
+    # scikit-image divides by zero on flat neighbourhoods; ours stays finite there.
+    undefined = np.isnan(theirs)
+    assert (ours[undefined] == 0).all() and np.isfinite(ours).all()
+    np.testing.assert_allclose(ours[~undefined], theirs[~undefined], rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(7, 7), (1, 9), (12, 5)])
+def test_flat_and_tiny_images_equal_scikit_image(shape):
+    rng = np.random.default_rng(3)
+    for image in (np.full(shape, 0.5), rng.integers(0, 4, shape) / 3.0):
+        for method in ("default", "uniform", "nri_uniform"):
+            np.testing.assert_array_equal(lbp_codes(image, 8, 1, method), reference(image, 8, 1, method))
+
+
+def test_histogram_counts_every_pixel(texture_images):
+    _, image = texture_images[1]
+    for P, R in SCALES[:3]:
+        codes = reference(image / 255.0, P, R, "uniform")
+        hist = lbp_histogram(lbp_codes(image / 255.0, P, R), P)
+        assert hist.shape == (P + 2,) and hist.sum() == pytest.approx(1.0)
+        np.testing.assert_allclose(hist, np.bincount(codes.astype(int).ravel(), minlength=P + 2) / codes.size)
+    assert lbp_n_bins(8, "nri_uniform") == 59
+
+
+def test_features_are_normalized_multiscale_histograms(texture_images):
+    _, image = texture_images[2]
+    features = texture.lbp_features(image)
+    assert list(features.index) == lbp_feature_names()
+    assert len(features) == 10 + 18 + 26
+    assert features.index[3] == "lbp_p8_r1_riu2_bin03"
+    for P, R in ((8, 1), (16, 2), (24, 3)):
+        assert features.filter(like=f"lbp_p{P}_r{R}_").sum() == pytest.approx(1.0)
+
+
+def test_rotation_invariant_histogram_of_a_quarter_turn(texture_images):
+    # Four neighbours on the axes need no interpolation, so a quarter turn
+    # permutes them exactly and the rotation-invariant codes cannot change.
+    _, image = texture_images[0]
+    features = texture.lbp_features(image, scales=[(4, 1), (4, 2)])
+    np.testing.assert_array_equal(texture.lbp_features(np.rot90(image), scales=[(4, 1), (4, 2)]), features)
+
+
+def test_invalid_parameters_raise_config_error():
+    image = np.zeros((9, 9))
+    with pytest.raises(texture.ConfigError, match="method"):
+        lbp_codes(image, 8, 1, "bogus")
+    with pytest.raises(texture.ConfigError, match="P"):
+        lbp_codes(image, 0, 1)
+    with pytest.raises(texture.ConfigError, match="R"):
+        lbp_codes(image, 8, -1)
+    with pytest.raises(texture.ConfigError, match="P must be <= 16"):
+        texture.lbp_features(image, scales=[(24, 3)], method="default")

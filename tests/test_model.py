@@ -1,0 +1,218 @@
+"""Tests for pipeline/model.py: TextureModel fit/predict/score, pickle-free save/load."""
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from pipeline.model import FORMAT_VERSION, TextureModel, TextureScore
+from pipeline.nn import BPClassifier, BPRegressor
+from texture.errors import ModelFileError, NotFittedError, TextureError
+
+
+def synthetic_images(n_per_class=8, size=48, seed=0):
+    """Three texture classes: white noise, smoothed noise, stripes with noise."""
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    for _ in range(n_per_class):
+        noise = rng.random((size, size))
+        smooth = ndimage.gaussian_filter(rng.random((size, size)), 3)
+        smooth = (smooth - smooth.min()) / np.ptp(smooth)
+        stripes = 0.5 + 0.4 * np.sin(np.arange(size) * rng.uniform(0.5, 0.9))[None, :] + 0.05 * rng.random((size, size))
+        for label, image in zip(("noise", "smooth", "stripes"), (noise, smooth, stripes)):
+            images.append(np.clip(image, 0, 1))
+            labels.append(label)
+    return images, np.array(labels)
+
+
+def small_net(seed=0, cls=BPClassifier):
+    return cls(hidden_layer_sizes=(8,), epochs=40, batch_size=8, learning_rate=0.01, random_state=seed)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return synthetic_images()
+
+
+@pytest.fixture(scope="module")
+def model(data):
+    return TextureModel(estimator=small_net()).fit(*data)
+
+
+def test_fit_predict_and_proba(model, data):
+    images, labels = data
+    proba = model.predict_proba(images)
+    assert proba.shape == (len(images), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    predicted = model.predict(images)
+    np.testing.assert_array_equal(predicted, model.classes_[proba.argmax(axis=1)])
+    assert np.mean(predicted == labels) > 0.9  # three easy classes
+    assert list(model.classes_) == ["noise", "smooth", "stripes"]
+
+
+def test_scaler_is_fitted_on_training_features_only(model, data):
+    X = model.featurize(data[0])
+    np.testing.assert_allclose(model.scaler_.mean_, X.mean(axis=0))
+    assert model.feature_names_ and len(model.feature_names_) == X.shape[1]
+
+
+def test_score_image(model, data):
+    image = data[0][1]
+    score = model.score_image(image)
+    assert isinstance(score, TextureScore)
+    proba = model.predict_proba([image])[0]
+    assert list(score.probabilities) == list(model.classes_)
+    np.testing.assert_allclose(list(score.probabilities.values()), proba)
+    assert score.label == model.classes_[proba.argmax()] and score.confidence == pytest.approx(proba.max())
+    assert score.value is None  # class names are not numbers
+    json.dumps(score.to_dict())
+
+
+def test_numeric_classes_give_the_expected_value(data):
+    images, labels = data
+    grades = np.select([labels == "noise", labels == "smooth"], [1, 3], 5)
+    model = TextureModel(estimator=small_net()).fit(images, grades)
+    score = model.score_image(images[0])
+    expected = sum(float(c) * p for c, p in score.probabilities.items())
+    assert score.value == pytest.approx(expected)
+    assert 1.0 <= score.value <= 5.0
+    # Grades read from folder names or CSV are text; they are numbers all the same.
+    model = TextureModel(estimator=small_net()).fit(images, grades.astype(str))
+    assert model.score_image(images[0]).value == pytest.approx(
+        sum(float(c) * p for c, p in model.score_image(images[0]).probabilities.items()))
+
+
+def test_regressor_value_is_its_output(data):
+    images, labels = data
+    target = (labels == "noise").astype(float) * 2.0
+    model = TextureModel(estimator=small_net(cls=BPRegressor)).fit(images, target)
+    score = model.score_image(images[0])
+    assert score.label is None and score.probabilities == {}
+    assert score.value == pytest.approx(float(model.predict([images[0]])[0]))
+    with pytest.raises(TextureError, match="regressor"):
+        model.predict_proba(images[:1])
+
+
+def test_fit_on_paths_and_dataframe(tmp_path, data):
+    pd = pytest.importorskip("pandas")
+    from skimage.io import imsave
+
+    images, labels = data
+    paths = []
+    for i, image in enumerate(images):
+        paths.append(tmp_path / f"{i}.png")
+        imsave(paths[-1], (image * 255).round().astype(np.uint8), check_contrast=False)
+    from_paths = TextureModel(estimator=small_net()).fit([str(p) for p in paths], labels)
+    from_frame = TextureModel(estimator=small_net()).fit(pd.DataFrame({"path": paths, "label": labels}))
+    np.testing.assert_array_equal(from_paths.predict_proba(paths[:4]), from_frame.predict_proba(paths[:4]))
+
+
+def test_not_fitted():
+    with pytest.raises(NotFittedError):
+        TextureModel().predict([np.zeros((40, 40))])
+    with pytest.raises(NotFittedError):
+        TextureModel().save("x.npz")
+
+
+def test_bad_image_error_names_the_file(model, tmp_path):
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
+    with pytest.raises(TextureError, match="broken.png"):
+        model.score_image(bad)
+    with pytest.raises(TextureError, match="missing.png"):
+        model.predict([tmp_path / "missing.png"])
+
+
+def test_save_load_round_trip(model, data, tmp_path):
+    path = tmp_path / "model.npz"
+    model.save(path)
+    loaded = TextureModel.load(path)
+    np.testing.assert_array_equal(loaded.predict_proba(data[0][:5]), model.predict_proba(data[0][:5]))
+    assert loaded.feature_names_ == model.feature_names_
+    assert list(loaded.classes_) == list(model.classes_)
+    assert loaded.history_["loss"] == model.history_["loss"]
+    assert loaded.digest() == model.digest()
+    # Saved without pickle: every member loads with allow_pickle=False.
+    with np.load(path, allow_pickle=False) as npz:
+        meta = json.loads(str(npz["metadata"]))
+    assert meta["format_version"] == FORMAT_VERSION and meta["classes"] == list(model.classes_)
+
+
+def test_same_seed_gives_bit_identical_file(data, tmp_path):
+    for name in ("a.npz", "b.npz"):
+        TextureModel(estimator=small_net(seed=3)).fit(*data).save(tmp_path / name)
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+    TextureModel(estimator=small_net(seed=4)).fit(*data).save(tmp_path / "c.npz")
+    assert (tmp_path / "a.npz").read_bytes() != (tmp_path / "c.npz").read_bytes()
+
+
+def _rewrite(src, dst, change):
+    """Copy a saved model, letting `change` edit its arrays."""
+    with np.load(src, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    change(arrays)
+    np.savez(dst, **arrays)
+
+
+def _edit_meta(arrays, **changes):
+    meta = json.loads(str(arrays["metadata"]))
+    meta.update(changes)
+    arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True))
+
+
+def test_tampered_and_damaged_files_are_refused(model, tmp_path):
+    good = tmp_path / "model.npz"
+    model.save(good)
+
+    def bump_weight(arrays):
+        arrays["estimator.W0"] = arrays["estimator.W0"] + 1e-3
+
+    cases = {
+        "weights.npz": (bump_weight, "checksum"),
+        "classes.npz": (lambda a: _edit_meta(a, classes=["x", "y", "z"]), "checksum"),
+        "no_digest.npz": (lambda a: a.pop("sha256"), "metadata"),
+    }
+    for name, (change, message) in cases.items():
+        _rewrite(good, tmp_path / name, change)
+        with pytest.raises(ModelFileError, match=message):
+            TextureModel.load(tmp_path / name)
+
+    data = bytearray(good.read_bytes())
+    (tmp_path / "truncated.npz").write_bytes(data[: len(data) // 2])
+    data[len(data) // 2] ^= 0xFF
+    (tmp_path / "flipped.npz").write_bytes(bytes(data))
+    (tmp_path / "text.npz").write_text("hello")
+    np.savez(tmp_path / "other.npz", x=np.arange(3))
+    for name in ("truncated.npz", "flipped.npz", "text.npz", "other.npz", "missing.npz"):
+        with pytest.raises(ModelFileError, match=name):
+            TextureModel.load(tmp_path / name)
+
+
+def test_incompatible_versions_are_refused(model, tmp_path, monkeypatch):
+    import pipeline.model as model_module
+
+    good = tmp_path / "model.npz"
+    model.save(good)
+
+    def resign(arrays):
+        arrays.pop("sha256")
+        arrays["sha256"] = np.array(model_module._digest(arrays))
+
+    _rewrite(good, tmp_path / "future.npz",
+             lambda a: (_edit_meta(a, format_version=FORMAT_VERSION + 1), resign(a)))
+    with pytest.raises(ModelFileError, match="format"):
+        TextureModel.load(tmp_path / "future.npz")
+    _rewrite(good, tmp_path / "renamed.npz",
+             lambda a: (_edit_meta(a, feature_names=["f"] * len(model.feature_names_)), resign(a)))
+    with pytest.raises(ModelFileError, match="retrain"):
+        TextureModel.load(tmp_path / "renamed.npz")
+
+
+def test_saved_file_is_a_plain_zip_without_pickles(model, tmp_path):
+    model.save(tmp_path / "m.npz")
+    with zipfile.ZipFile(tmp_path / "m.npz") as z:
+        names = z.namelist()
+    assert "metadata.npy" in names and "sha256.npy" in names
+    assert any(n.startswith("estimator.") for n in names) and any(n.startswith("scaler.") for n in names)

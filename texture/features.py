@@ -1,0 +1,281 @@
+"""One configurable extractor: image -> named vector of GLCM, LBP and Gabor features.
+
+:class:`FeatureConfig` says which families run and with which parameters; it
+round-trips through JSON so that a trained model stores exactly how its
+features were made.  :class:`FeatureExtractor` turns working grey images into
+1-D float64 vectors in the stable order of its :attr:`~FeatureExtractor.names`;
+:func:`extract_features` is the one-image convenience returning a
+:class:`pandas.Series`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from texture import gabor, glcm, lbp
+from texture.io import check_min_size, read_image
+from texture.errors import ConfigError
+
+__all__ = ["FAMILIES", "FeatureConfig", "FeatureExtractor", "extract_features"]
+
+FAMILIES = ("glcm", "lbp", "gabor")
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Which feature families to compute, and their parameters.
+
+    Parameters
+    ----------
+    families : tuple of str
+        Subset of ``("glcm", "lbp", "gabor")``, computed in that order.
+    glcm_levels : int
+        Grey levels of the co-occurrence matrices, 8 to 256.
+    glcm_distances : tuple of int
+        Pixel distances of the co-occurrence matrices.
+    glcm_angles : tuple of float
+        Angles in degrees, in [0, 180).
+    glcm_aggregate : {"mean_range", "none"}
+        Mean and range over the angles per distance, or every angle.
+    lbp_scales : tuple of (int, float)
+        ``(P, R)`` neighbour counts and radii.
+    lbp_method : {"uniform", "nri_uniform", "ror", "default"}
+        LBP code (see :func:`texture.lbp.lbp_codes`).
+    gabor_frequencies : tuple of float
+        Filter frequencies in cycles per pixel, in (0, 0.5].
+    gabor_orientations : int
+        Orientations per frequency, evenly spread over 180 degrees.
+    gabor_bandwidth : float
+        Filter bandwidth in octaves.
+    gabor_aggregate : {"none", "rotation"}
+        Statistics per filter, or their average and range over orientations.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first invalid field.
+
+    Examples
+    --------
+    >>> config = FeatureConfig(families=("glcm", "lbp"), glcm_levels=16)
+    >>> FeatureConfig.from_dict(config.to_dict()) == config
+    True
+    >>> config.min_image_size
+    7
+    """
+
+    families: tuple = FAMILIES
+    glcm_levels: int = 32
+    glcm_distances: tuple = (1, 2, 4)
+    glcm_angles: tuple = (0, 45, 90, 135)
+    glcm_aggregate: str = "mean_range"
+    lbp_scales: tuple = ((8, 1), (16, 2), (24, 3))
+    lbp_method: str = "uniform"
+    gabor_frequencies: tuple = gabor.DEFAULT_FREQUENCIES
+    gabor_orientations: int = 6
+    gabor_bandwidth: float = 1.0
+    gabor_aggregate: str = "none"
+
+    def __post_init__(self):
+        # Lists (from JSON) become tuples, so that configs hash and compare equal.
+        for field, value in [
+            ("families", self.families),
+            ("glcm_distances", self.glcm_distances),
+            ("glcm_angles", self.glcm_angles),
+            ("gabor_frequencies", self.gabor_frequencies),
+        ]:
+            if isinstance(value, str) or not np.iterable(value):
+                raise ConfigError(f"{field} must be a sequence, got {value!r}")
+            object.__setattr__(self, field, tuple(value))
+        if isinstance(self.lbp_scales, str) or not np.iterable(self.lbp_scales) or not all(
+            np.iterable(s) and len(s) == 2 for s in self.lbp_scales
+        ):
+            raise ConfigError(f"lbp_scales must be a sequence of (P, R) pairs, got {self.lbp_scales!r}")
+        object.__setattr__(self, "lbp_scales", tuple((s[0], s[1]) for s in self.lbp_scales))
+        self._validate()
+
+    def _validate(self):
+        unknown = [f for f in self.families if f not in FAMILIES]
+        if unknown or not self.families or len(set(self.families)) != len(self.families):
+            raise ConfigError(f"families must be distinct names among {FAMILIES}, got {self.families!r}")
+        glcm._check_levels(self.glcm_levels)
+        if not self.glcm_distances or not all(_is_int(d) and d >= 1 for d in self.glcm_distances):
+            raise ConfigError(f"glcm_distances must be positive integers, got {self.glcm_distances!r}")
+        if not self.glcm_angles or not all(_is_real(a) and 0 <= a < 180 for a in self.glcm_angles):
+            raise ConfigError(f"glcm_angles must be degrees in [0, 180), got {self.glcm_angles!r}")
+        if self.glcm_aggregate not in glcm.AGGREGATES:
+            raise ConfigError(f"glcm_aggregate must be one of {glcm.AGGREGATES}, got {self.glcm_aggregate!r}")
+        if not self.lbp_scales:
+            raise ConfigError("lbp_scales must not be empty")
+        for P, R in self.lbp_scales:
+            lbp._check_scale(P, R)
+            lbp.lbp_n_bins(P, self.lbp_method)  # checks the method and its bin count
+        gabor._check_bank(self.gabor_frequencies, self.gabor_orientations, self.gabor_bandwidth, self.gabor_aggregate)
+
+    @property
+    def min_image_size(self):
+        """Smallest image side the enabled families accept.
+
+        GLCM needs one pixel pair at its longest offset, LBP the whole circle
+        of its largest radius around a pixel; Gabor responses are periodic
+        and accept any size.
+        """
+        sizes = [1]
+        if "glcm" in self.families:
+            sizes.append(int(np.abs(glcm.glcm_offsets(self.glcm_distances, self.glcm_angles)).max()) + 1)
+        if "lbp" in self.families:
+            sizes.append(2 * math.ceil(max(R for _, R in self.lbp_scales)) + 1)
+        return max(sizes)
+
+    def to_dict(self):
+        """JSON-ready dict (lists instead of tuples); :meth:`from_dict` inverts it."""
+        return {
+            field.name: _to_json(getattr(self, field.name)) for field in dataclasses.fields(self)
+        }
+
+    @classmethod
+    def from_dict(cls, data):
+        """Build a config from :meth:`to_dict`'s output; missing fields take their defaults.
+
+        Raises
+        ------
+        ConfigError
+            On unknown fields or invalid values.
+        """
+        if not isinstance(data, dict):
+            raise ConfigError(f"a feature config must be a dict, got {type(data).__name__}")
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown feature config fields: {', '.join(unknown)}")
+        return cls(**data)
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_real(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _to_json(value):
+    if isinstance(value, tuple):
+        return [_to_json(v) for v in value]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+class FeatureExtractor:
+    """Turn working grey images into feature vectors of a fixed layout.
+
+    Parameters
+    ----------
+    config : FeatureConfig, optional
+        Defaults to ``FeatureConfig()``.
+
+    Attributes
+    ----------
+    config : FeatureConfig
+    names : list of str
+        Name of every value of :meth:`transform`'s output, in order.
+
+    Examples
+    --------
+    >>> from skimage.data import brick
+    >>> extractor = FeatureExtractor()
+    >>> vector = extractor.transform(brick() / 255.0)
+    >>> vector.shape == (len(extractor.names),)
+    True
+    """
+
+    def __init__(self, config=None):
+        self.config = FeatureConfig() if config is None else config
+        if not isinstance(self.config, FeatureConfig):
+            raise ConfigError(f"config must be a FeatureConfig, got {type(self.config).__name__}")
+        c = self.config
+        self._glcm_offsets = glcm.glcm_offsets(c.glcm_distances, c.glcm_angles)
+        names = {
+            "glcm": glcm.glcm_feature_names(c.glcm_distances, c.glcm_angles, c.glcm_aggregate),
+            "lbp": lbp.lbp_feature_names(c.lbp_scales, c.lbp_method),
+            "gabor": gabor.gabor_feature_names(c.gabor_frequencies, c.gabor_orientations, c.gabor_aggregate),
+        }
+        self.names = [name for family in c.families for name in names[family]]
+
+    def transform(self, image, path=None):
+        """Feature vector of one image.
+
+        Parameters
+        ----------
+        image : (M, N) ndarray of float64
+            Working grey image in [0, 1] (:func:`texture.read_image`'s output;
+            other arrays go through it).
+        path : str, optional
+            File the image came from, named in error messages.
+
+        Returns
+        -------
+        vector : (len(names),) ndarray of float64
+
+        Raises
+        ------
+        ImageTooSmallError
+            If a side is below ``config.min_image_size``.
+        """
+        if not (isinstance(image, np.ndarray) and image.dtype == np.float64 and image.ndim == 2):
+            image = read_image(image)
+        check_min_size(image, self.config.min_image_size, path=path)
+        c = self.config
+        parts = []
+        for family in c.families:
+            if family == "glcm":
+                q = glcm.quantize(image, c.glcm_levels)
+                parts.append(glcm.glcm_feature_vector(q, self._glcm_offsets, c.glcm_levels, c.glcm_aggregate))
+            elif family == "lbp":
+                parts.append(lbp.lbp_feature_vector(image, c.lbp_scales, c.lbp_method))
+            else:
+                parts.append(
+                    gabor.gabor_feature_vector(
+                        image, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth, c.gabor_aggregate
+                    )
+                )
+        return np.concatenate(parts)
+
+
+def extract_features(image, config=None):
+    """Named texture features of one image.
+
+    Parameters
+    ----------
+    image : str, os.PathLike or array_like
+        Image file or array (grey, RGB(A), integer or float in [0, 1]); see
+        :func:`texture.read_image`.
+    config : FeatureConfig, optional
+        Defaults to ``FeatureConfig()``.
+
+    Returns
+    -------
+    features : pandas.Series
+        float64 values indexed by :attr:`FeatureExtractor.names`: ``glcm_*``,
+        then ``lbp_*``, then ``gabor_*``.
+
+    Raises
+    ------
+    TextureError
+        The subclasses raised by :func:`texture.read_image`, and
+        ImageTooSmallError for an image below ``config.min_image_size``.
+
+    Examples
+    --------
+    >>> from skimage.data import brick
+    >>> features = extract_features(brick())
+    >>> features.index[0]
+    'glcm_contrast_d1_mean'
+    """
+    extractor = FeatureExtractor(config)
+    path = None if isinstance(image, np.ndarray) else image
+    return pd.Series(extractor.transform(read_image(image), path=path), index=extractor.names)
