@@ -83,3 +83,18 @@ def test_missing_matplotlib_gives_clear_message(tmp_path, monkeypatch, labels):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes the import fail
     with pytest.raises(ConfigError, match=r"texture\[plot\]"):
         plot_confusion_matrix(confusion_matrix(*labels), tmp_path / "cm.png")
+
+
+def test_plots_leave_the_callers_matplotlib_alone(tmp_path, labels):
+    # A notebook draws inline through pyplot; a report in between must not
+    # switch its backend or leave figures in pyplot's registry.
+    matplotlib = pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    plt = pytest.importorskip("matplotlib.pyplot")
+    backend, open_figures = matplotlib.get_backend(), plt.get_fignums()
+    figures = [plot_confusion_matrix(confusion_matrix(*labels)),
+               plot_training_curves({"loss": [1.0, 0.5]}, tmp_path / "curves.png")]
+    assert all(isinstance(fig, Figure) and fig.axes for fig in figures)
+    assert matplotlib.get_backend() == backend and plt.get_fignums() == open_figures
+    assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]  # path=None saves nothing
