@@ -117,22 +117,27 @@ def _save(fig, path):
         fig.savefig(path, format="png", dpi=100, metadata={"Software": None})
 
 
-def plot_confusion_matrix(cm: pd.DataFrame, path=None):
-    """Draw a confusion matrix (as from :func:`confusion_matrix`), saved as a PNG picture.
+def plot_confusion_matrix(cm: pd.DataFrame, path=None, *, ax=None):
+    """Draw a confusion matrix (as from :func:`confusion_matrix`), optionally saved as a PNG picture.
 
     Parameters
     ----------
     cm : pandas.DataFrame
     path : str or os.PathLike or binary file object, optional
         Where to save the picture; not saved when None.
+    ax : matplotlib.axes.Axes, optional
+        Draw here, e.g. ``plt.subplots()[1]`` in a notebook; a new figure
+        of its own size when None.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on.
     """
     n = len(cm)
-    fig = _figure((1.5 + 0.6 * n, 1.2 + 0.6 * n))
-    ax = fig.subplots()
+    if ax is None:
+        ax = _figure((1.5 + 0.6 * n, 1.2 + 0.6 * n)).subplots()
+        ax.figure.set_layout_engine("tight")
     ax.imshow(cm.to_numpy(), cmap="Blues")
     ax.set_xticks(range(n), [str(c) for c in cm.columns], rotation=45, ha="right")
     ax.set_yticks(range(n), [str(c) for c in cm.index])
@@ -142,13 +147,12 @@ def plot_confusion_matrix(cm: pd.DataFrame, path=None):
     for (i, j), count in np.ndenumerate(cm.to_numpy()):
         ax.text(j, i, str(count), ha="center", va="center",
                 color="white" if count > threshold else "black")
-    fig.tight_layout()
-    _save(fig, path)
-    return fig
+    _save(ax.figure, path)
+    return ax.figure
 
 
-def plot_training_curves(history: dict, path=None):
-    """Draw per-epoch loss (and accuracy, when recorded) curves, saved as a PNG picture.
+def plot_training_curves(history: dict, path=None, *, axes=None):
+    """Draw per-epoch loss (and accuracy, when recorded) curves, optionally saved as a PNG picture.
 
     Parameters
     ----------
@@ -156,23 +160,31 @@ def plot_training_curves(history: dict, path=None):
         ``loss`` and optionally ``val_loss``, ``accuracy``, ``val_accuracy``.
     path : str or os.PathLike or binary file object, optional
         Where to save the picture; not saved when None.
+    axes : sequence of matplotlib.axes.Axes, optional
+        Where to draw the loss, then the accuracy (when recorded); a new
+        figure when None.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on.
     """
     if not history.get("loss"):
         raise ConfigError("the model has no training history to plot")
-    has_accuracy = bool(history.get("accuracy"))
-    fig = _figure((5 * (1 + has_accuracy), 3.5))
-    axes = fig.subplots(1, 1 + has_accuracy, squeeze=False)
-    for ax, metric in zip(axes[0], ("loss", "accuracy")):
+    metrics = ("loss", "accuracy") if history.get("accuracy") else ("loss",)
+    if axes is None:
+        fig = _figure((5 * len(metrics), 3.5))
+        fig.set_layout_engine("tight")
+        axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    axes = np.ravel(axes)
+    if len(axes) < len(metrics):
+        raise ConfigError(f"plotting {' and '.join(metrics)} needs {len(metrics)} axes, got {len(axes)}")
+    for ax, metric in zip(axes, metrics):
         for key in (metric, f"val_{metric}"):
             if history.get(key):
                 ax.plot(range(1, len(history[key]) + 1), history[key], label=key.replace("_", " "))
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.legend()
-    fig.tight_layout()
-    _save(fig, path)
-    return fig
+    _save(axes[0].figure, path)
+    return axes[0].figure
