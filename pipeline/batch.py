@@ -12,8 +12,9 @@ rows are written in input order and floats as their shortest round-trip
 
 The engine is the only parallel part: :class:`SerialEngine` runs in-process,
 :class:`ProcessEngine` over a process pool whose workers receive the task
-(feature configuration or model) once, at start-up.  Another engine (Dask,
-say) only has to implement :meth:`Engine.map_chunks`.
+(feature configuration or model) once, at start-up, and
+:class:`pipeline.dask_engine.DaskEngine` on a Dask cluster.  An engine only
+has to implement :meth:`Engine.map_chunks`.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ __all__ = [
     "SerialEngine",
     "ProcessEngine",
     "make_engine",
+    "prepare_worker",
+    "in_order",
     "RunSummary",
     "run_batch",
     "feature_matrix",
@@ -250,7 +253,8 @@ class ExtractTask(Task):
 
     def __init__(self, config=None, cache_dir=None):
         self.config = FeatureConfig() if config is None else config
-        self.cache_dir = cache_dir
+        # Absolute: workers elsewhere (a cluster) do not share our working directory.
+        self.cache_dir = None if cache_dir is None else os.path.abspath(cache_dir)
         self.columns = list(FeatureExtractor(self.config).names)
         self._extractor = None
 
@@ -338,10 +342,15 @@ class SerialEngine(Engine):
 _WORKER_TASK: Task | None = None
 
 
-def _init_worker(task: Task) -> None:
-    global _WORKER_TASK
+def prepare_worker(task: Task) -> None:
+    """Set `task` up in a worker process whose parallelism comes from running several workers."""
     cv2.setNumThreads(1)
     task.setup()
+
+
+def _init_worker(task: Task) -> None:
+    global _WORKER_TASK
+    prepare_worker(task)
     _WORKER_TASK = task
 
 
@@ -389,30 +398,60 @@ class ProcessEngine(Engine):
         with _single_threaded_children(), ProcessPoolExecutor(
             self.jobs, mp_context=context, initializer=_init_worker, initargs=(task,)
         ) as pool:
-            pending = deque()
-            try:
-                for chunk in chunks:
-                    pending.append(pool.submit(_run_chunk, chunk))
-                    if len(pending) >= 2 * self.jobs:
-                        yield pending.popleft().result()
-                while pending:
-                    yield pending.popleft().result()
-            finally:
-                for future in pending:
-                    future.cancel()
+            yield from in_order(lambda chunk: pool.submit(_run_chunk, chunk), chunks, 2 * self.jobs)
 
 
-def make_engine(jobs: int | None = None) -> Engine:
-    """The engine for `jobs` workers: serial for 1, a process pool otherwise.
+def in_order(submit, chunks: Iterable[list[Item]], limit: int) -> Iterator:
+    """Submit chunks and yield their results in submission order, at most `limit` ahead.
+
+    Parameters
+    ----------
+    submit : callable
+        Takes a chunk, returns a future (``.result()``, ``.cancel()``).
+    chunks : iterable of list of Item
+        Pulled lazily: memory stays flat however long the input list is.
+    limit : int
+        Futures in flight; enough to keep every worker busy while the
+        oldest result is written.
+    """
+    pending = deque()
+    try:
+        for chunk in chunks:
+            pending.append(submit(chunk))
+            if len(pending) >= limit:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def make_engine(jobs: int | None = None, *, engine: str = "local", scheduler: str | None = None) -> Engine:
+    """The engine of a run: local (serial for 1 job, a process pool otherwise) or Dask.
 
     Parameters
     ----------
     jobs : int, optional
-        Number of worker processes; all usable CPUs when None.
+        Number of worker processes; all usable CPUs when None.  With Dask,
+        the workers of the local cluster (not allowed with `scheduler`).
+    engine : {"local", "dask"}
+        ``"dask"`` needs the ``[dask]`` extra.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``); without
+        it, the Dask engine starts a cluster on this machine.
     """
-    jobs = usable_cpu_count() if jobs is None else jobs
-    if jobs < 1:
+    if engine not in ("local", "dask"):
+        raise ConfigError(f"engine must be 'local' or 'dask', got {engine!r}")
+    if jobs is not None and jobs < 1:
         raise ConfigError(f"--jobs must be >= 1, got {jobs}")
+    if engine == "dask":
+        from pipeline.dask_engine import DaskEngine
+
+        return DaskEngine(scheduler, jobs=jobs)
+    if scheduler is not None:
+        raise ConfigError("--scheduler needs --engine dask")
+    jobs = usable_cpu_count() if jobs is None else jobs
     return SerialEngine() if jobs == 1 else ProcessEngine(jobs)
 
 

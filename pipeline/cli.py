@@ -35,7 +35,8 @@ EXAMPLES = {
     "extract": """\
         example:
           texture extract photos/ -o features.csv --jobs 4
-          texture extract list.csv -o features.parquet --cache ~/.cache/texture""",
+          texture extract list.csv -o features.parquet --cache ~/.cache/texture
+          texture extract /shared/photos -o features.csv --engine dask --scheduler tcp://10.0.0.5:8786""",
     "train": """\
         example:
           texture train datasets/textures -o model.npz
@@ -115,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="worker processes (default: all usable CPUs)")
     runs.add_argument("--cache", metavar="DIR", default=None,
                       help="cache feature vectors here, keyed by file content and extractor settings")
+    runs.add_argument("--engine", choices=("local", "dask"), default="local",
+                      help="where the work runs: local processes (default) or a Dask cluster "
+                           "(needs texture[dask])")
+    runs.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                      help="Dask scheduler to use, e.g. tcp://10.0.0.5:8786 (default with "
+                           "--engine dask: start a cluster on this machine)")
 
     parser = _Parser(prog="texture", description="Texture features, labels and scores for grey images.")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=_Parser)
@@ -203,13 +210,18 @@ def _finish(summary) -> int:
 
 def cmd_extract(args) -> int:
     summary = run_batch(ExtractTask(_feature_config(args), cache_dir=args.cache), args.src, args.output,
-                        jobs=args.jobs, quiet=args.quiet, desc="extract")
+                        engine=_engine(args), quiet=args.quiet, desc="extract")
     return _finish(summary)
+
+
+def _engine(args):
+    """The batch engine of --jobs, --engine and --scheduler."""
+    return make_engine(args.jobs, engine=args.engine, scheduler=args.scheduler)
 
 
 def cmd_predict(args) -> int:
     summary = run_batch(PredictTask(TextureModel.load(args.model), cache_dir=args.cache), args.src,
-                        args.output, jobs=args.jobs, quiet=args.quiet, desc="predict")
+                        args.output, engine=_engine(args), quiet=args.quiet, desc="predict")
     return _finish(summary)
 
 
@@ -247,7 +259,7 @@ def cmd_evaluate(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     items, _ = list_inputs(args.src, labelled=True)
     summary = run_batch(PredictTask(model, cache_dir=args.cache), items, out / "predictions.csv",
-                        jobs=args.jobs, quiet=args.quiet, desc="evaluate")
+                        engine=_engine(args), quiet=args.quiet, desc="evaluate")
     rows = pd.read_csv(summary.output, usecols=["label", "status", "predicted"], dtype=str,
                        keep_default_na=False)
     rows = rows[rows["status"] == "ok"]
@@ -340,7 +352,7 @@ def _train(items, args):
     _say(args, f"extracting features of {len(items)} images ...")
     config = _feature_config(args)
     X, kept, errors = feature_matrix(ExtractTask(config, cache_dir=args.cache), items,
-                                     engine=make_engine(args.jobs))
+                                     engine=_engine(args))
     for message in errors:
         _say(args, f"left out: {message}")
     labels = np.array([item.label for item in kept])
