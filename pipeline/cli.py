@@ -339,6 +339,15 @@ def _network(args):
     return BPClassifier(random_state=args.seed, **{**DEFAULT_NETWORK, **params})
 
 
+def _typed_labels(texts) -> np.ndarray:
+    """Labels as read (text); whole-number grades become ints so that classes sort 1, 2, ..., 10."""
+    try:
+        numbers = np.array([float(t) for t in texts])
+    except ValueError:
+        return np.array(texts)
+    return numbers.astype(np.int64) if (numbers == np.round(numbers)).all() else numbers
+
+
 def _train(items, args):
     """Extract, split, fit on the training part, predict the held-out part.
 
@@ -355,7 +364,7 @@ def _train(items, args):
                                      engine=_engine(args))
     for message in errors:
         _say(args, f"left out: {message}")
-    labels = np.array([item.label for item in kept])
+    labels = _typed_labels([item.label for item in kept])
     train, test = holdout_split(labels, [item.group for item in kept], args.test_size, args.seed)
     _say(args, f"training on {len(train)} images, holding out {len(test)} ...")
     model = TextureModel(config, scaler=args.scaler, estimator=_network(args), random_state=args.seed)
