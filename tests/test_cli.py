@@ -264,7 +264,7 @@ def test_feature_config_option(tmp_path, capsys, subset):
 def test_numeric_grades_train_as_numbers(tmp_path, capsys):
     """Grades from a CSV give numeric classes: sorted 1..5, a JSON label that is a number, a value."""
     table = sample_root() / "roughness.csv"
-    rows = list(csv.DictReader(open(table, newline="")))
+    rows = list(csv.DictReader(table.read_text().splitlines()))
     subset = tmp_path / "grades.csv"
     with open(subset, "w", newline="") as f:
         writer = csv.writer(f)
