@@ -119,7 +119,7 @@ def test_runs_on_the_bundled_sample(path, kernel_env):
 
 @pytest.fixture
 def other_tree(tmp_path):
-    """A smaller class-per-folder tree with other class names: 4 classes x 16 images."""
+    """A smaller class-per-folder tree with other class names: 4 classes x 12 images."""
     from pipeline.data import load_sample
 
     root = tmp_path / "my images"
@@ -127,7 +127,7 @@ def other_tree(tmp_path):
     for label in ["brick", "grass", "waves", "weave"]:
         folder = root / f"{label} (mine)"
         folder.mkdir(parents=True)
-        for source in sample.loc[sample["label"] == label, "path"].iloc[:16]:
+        for source in sample.loc[sample["label"] == label, "path"].iloc[:12]:
             shutil.copy(source, folder / Path(source).name)
     return root
 
