@@ -91,6 +91,10 @@ def kernel_env(tmp_path, monkeypatch):
     """
     from ipykernel.kernelspec import write_kernel_spec
 
+    # A fresh install builds matplotlib's font cache on first import, with a
+    # message that would land in a notebook's stderr: build it here instead.
+    import matplotlib.font_manager  # noqa: F401
+
     write_kernel_spec(tmp_path / "jupyter" / "kernels" / "python3")
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
