@@ -110,12 +110,12 @@ def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], int]:
     Raises
     ------
     texture.DatasetError
-        From the loaders: no class sub-folders or CSV columns missing.  Files a
-        CSV lists but that do not exist are kept: each becomes an error row.
+        From the loaders: no class sub-folders, CSV columns or listed files missing.
     """
     source = Path(source)
     if source.is_file():
-        return _items(load_csv(source, labelled=labelled, must_exist=False)), 0
+        # A listed file that is missing gets an error row, like any unreadable one.
+        return _items(load_csv(source, labelled=labelled, check_files=False)), 0
     if not source.is_dir():
         raise ConfigError(f"{source}: no such folder or CSV file")
     if labelled:

@@ -263,3 +263,24 @@ def test_feature_config_option(tmp_path, capsys, subset):
     (tmp_path / "bad.json").write_text("{not json")
     code, _, err = run(capsys, "extract", subset, "-o", tmp_path / "g.csv", "--config", tmp_path / "bad.json")
     assert code == 1 and "bad.json" in err and "JSON" in err
+
+
+def test_numeric_grades_train_as_numbers(tmp_path, capsys):
+    """Grades from a CSV give numeric classes: sorted 1..5, a JSON label that is a number, a value."""
+    table = sample_root() / "roughness.csv"
+    rows = list(csv.DictReader(table.read_text().splitlines()))
+    subset = tmp_path / "grades.csv"
+    with open(subset, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "label"])
+        writer.writerows((str(table.parent / r["path"]), r["label"]) for r in rows[::2])
+    model = tmp_path / "m.npz"
+    code, out, _ = run(capsys, "train", subset, "-o", model, "-j", "1", "-q", *NET)
+    assert code == 0 and float(out.split("held-out accuracy ")[1].split()[0]) > 0.5  # 5 distinct grades
+    from pipeline import TextureModel
+
+    assert list(TextureModel.load(model).classes_) == [1, 2, 3, 4, 5]
+    code, out, _ = run(capsys, "score", str(table.parent / rows[0]["path"]), "--model", model, "--json")
+    score = json.loads(out)
+    assert code == 0 and isinstance(score["label"], int) and 1 <= score["value"] <= 5
+    assert score["value"] == pytest.approx(sum(int(k) * p for k, p in score["probabilities"].items()))
