@@ -25,7 +25,7 @@ machine with whatever else runs and are indicative only.
 
 Run::
 
-    .venv/bin/python benchmarks/accuracy.py ../shared/datasets/kth_tips_grey
+    .venv/bin/python benchmarks/accuracy.py ../shared/datasets/kth_tips_grey   # from a clone next to shared/
     .venv/bin/python benchmarks/accuracy.py            # the bundled sample data
 """
 
@@ -52,7 +52,7 @@ from pipeline.data import kth_tips_scale, load_folder, load_sample  # noqa: E402
 from pipeline.evaluation import cross_validate, group_holdout, stratified_kfold  # noqa: E402
 from pipeline.model import DEFAULT_NETWORK  # noqa: E402
 from pipeline.normalize import make_scaler  # noqa: E402
-from texture import FeatureExtractor, TextureError, read_image  # noqa: E402
+from texture import DatasetError, FeatureExtractor, read_image  # noqa: E402
 
 SCALE_FOLDS = ({1, 4, 7}, {2, 5, 8}, {3, 6, 9})
 
@@ -70,10 +70,11 @@ def load(folder):
     """Image table of `folder` (KTH-TIPS scales as groups when the names carry them), or the sample."""
     if folder is None:
         return "bundled sample (6 classes x 25)", load_sample()
+    table = load_folder(folder)
     try:
-        table = load_folder(folder, group=kth_tips_scale)
-    except TextureError:  # file names without a scale: no group hold-out
-        table = load_folder(folder)
+        table["group"] = table["path"].map(kth_tips_scale)
+    except DatasetError:
+        pass  # file names without a scale: no scale hold-out
     name = f"{Path(folder).name} ({table['label'].nunique()} classes, {len(table)} images)"
     return name, table
 
