@@ -1,0 +1,152 @@
+"""Batch runs on a Dask cluster: the :class:`~pipeline.batch.Engine` for ``--engine dask``.
+
+:func:`pipeline.batch.run_batch` does the listing, the journal, the resume
+and the atomic output; this engine only decides where chunks run.  The task
+(feature configuration, and the model for predictions) travels once to each
+worker as a worker plugin, which the scheduler also hands to workers that
+join or restart later; then only chunks of paths travel, a bounded number at
+a time, and their rows come back in input order.  The workers open the files
+themselves, so the paths must be visible to them (shared storage, mounted at
+the same place); a worker that cannot see a file reports it in that file's
+error row.
+
+This module needs the ``[dask]`` extra (``dask.distributed``); importing it
+without Dask raises :class:`~texture.errors.ConfigError` saying what to install.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+from dataclasses import replace
+
+from pipeline.batch import Engine, in_order, prepare_worker, usable_cpu_count
+from texture.errors import ConfigError
+
+try:
+    from distributed import Client, LocalCluster, WorkerPlugin, get_worker
+except ImportError:
+    raise ConfigError("--engine dask needs Dask: pip install 'texture[dask]'") from None
+
+__all__ = ["DaskEngine", "local_cluster"]
+
+
+class _TaskPlugin(WorkerPlugin):
+    """Carries the task to each worker and sets it up there, once per worker process."""
+
+    def __init__(self, task, cwd: str):
+        self.task = task
+        self.cwd = cwd
+
+    def setup(self, worker):
+        prepare_worker(self.task)
+
+
+def _run_chunk(plugin_name: str, chunk):
+    """Rows of one chunk, computed on a worker by the task its plugin carries."""
+    plugin = get_worker().plugins[plugin_name]
+    # Relative paths are relative to the submitting process, whose working
+    # directory a worker does not share; the rows keep the paths as listed.
+    absolute = [replace(item, path=os.path.join(plugin.cwd, item.path)) for item in chunk]
+    rows = plugin.task.rows(absolute)
+    for row, item in zip(rows, chunk):
+        row[0] = item.path
+    return rows
+
+
+def local_cluster(n_workers: int | None = None) -> LocalCluster:
+    """The cluster ``--engine dask`` starts when no scheduler is given.
+
+    Parameters
+    ----------
+    n_workers : int, optional
+        Single-threaded worker processes; all usable CPUs when None.
+
+    Returns
+    -------
+    distributed.LocalCluster
+        Listening on 127.0.0.1 only, without a dashboard; use it as a
+        context manager to stop it.
+    """
+    return LocalCluster(
+        n_workers=usable_cpu_count() if n_workers is None else n_workers,
+        threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+        # The scheduler's HTTP endpoints (health, metrics) on a free port:
+        # the default, 8787, may belong to another cluster.
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        silence_logs=logging.ERROR)
+
+
+class DaskEngine(Engine):
+    """Run chunks on the workers of a Dask cluster.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Address of a running scheduler, e.g. ``"tcp://10.0.0.5:8786"``.  When
+        None, each run starts a cluster of single-threaded worker processes
+        on this machine, reachable only from it (127.0.0.1), and stops it at
+        the end.
+    jobs : int, optional
+        Workers of that local cluster; all usable CPUs when None.  Not
+        allowed with `scheduler`: the cluster has its own workers.
+    timeout : float, default 60
+        Seconds to wait for the scheduler and for its first worker.
+
+    Notes
+    -----
+    At most twice as many chunks as the cluster has worker threads (counted
+    when the run starts) are in flight.  A chunk whose worker dies is
+    recomputed by another worker; a chunk that kills several workers in a
+    row (Dask's ``distributed.scheduler.allowed-failures``) stops the run,
+    which can then be resumed like an interrupted one.
+
+    Examples
+    --------
+    >>> from pipeline.batch import ExtractTask, run_batch
+    >>> from pipeline.dask_engine import DaskEngine
+    >>> run_batch(ExtractTask(), "photos/", "features.csv",
+    ...           engine=DaskEngine("tcp://10.0.0.5:8786"))  # doctest: +SKIP
+    """
+
+    def __init__(self, scheduler: str | None = None, *, jobs: int | None = None, timeout: float = 60):
+        if scheduler is not None and jobs is not None:
+            raise ConfigError("--jobs applies to the local cluster only; "
+                              "with --scheduler the cluster's workers do the work")
+        if jobs is not None and jobs < 1:
+            raise ConfigError(f"jobs must be >= 1, got {jobs}")
+        self.scheduler = scheduler
+        self.jobs = jobs
+        self.timeout = timeout
+
+    @contextlib.contextmanager
+    def _client(self):
+        with contextlib.ExitStack() as stack:
+            address = self.scheduler
+            if address is None:
+                address = stack.enter_context(local_cluster(self.jobs))
+            client = stack.enter_context(Client(address, timeout=self.timeout, set_as_default=False))
+            try:
+                client.wait_for_workers(1, timeout=self.timeout)
+            except TimeoutError:
+                raise ConfigError(f"no Dask worker joined the scheduler {address} "
+                                  f"within {self.timeout:g} s") from None
+            yield client
+
+    def map_chunks(self, task, chunks):
+        with self._client() as client:
+            # A name of its own: other runs may share the cluster.
+            name = f"texture-task-{uuid.uuid4().hex}"
+            client.register_plugin(_TaskPlugin(task, os.getcwd()), name=name)
+            try:
+                limit = 2 * max(1, sum(client.nthreads().values()))
+                yield from in_order(lambda chunk: client.submit(_run_chunk, name, chunk, pure=False),
+                                    chunks, limit)
+            finally:
+                # Frees the task (and its model) on the workers of a shared
+                # cluster.  Best effort: if the scheduler is gone, the error
+                # that ended the run is the one to report.
+                with contextlib.suppress(Exception):
+                    client.unregister_worker_plugin(name)

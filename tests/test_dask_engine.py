@@ -1,0 +1,201 @@
+"""Tests for pipeline/dask_engine.py: batch runs on a Dask cluster match the local engine."""
+
+import csv
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+from pipeline.batch import ExtractTask, PredictTask, SerialEngine, feature_matrix, list_inputs, run_batch  # noqa: E402
+from pipeline.cli import main  # noqa: E402
+from pipeline.dask_engine import DaskEngine, local_cluster  # noqa: E402
+from pipeline.model import TextureModel  # noqa: E402
+from pipeline.nn import BPClassifier  # noqa: E402
+from pipeline.sample import sample_root  # noqa: E402
+from texture.errors import ConfigError  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """One cluster for the module: 2 single-threaded worker processes on 127.0.0.1."""
+    with local_cluster(2) as cluster, distributed.Client(cluster, set_as_default=False) as client:
+        yield cluster, client
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    """A CSV of 3 classes x 6 bundled images, one missing file and one corrupt file."""
+    root = sample_root() / "textures"
+    out = tmp_path_factory.mktemp("images")
+    (out / "corrupt.png").write_bytes(b"not a png")
+    rows = [(str(path), label) for label in ("brick", "grass", "waves")
+            for path in sorted((root / label).glob("*.png"))[:6]]
+    rows[4:4] = [(str(out / "missing.png"), "brick"), (str(out / "corrupt.png"), "grass")]
+    with open(out / "list.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "label"])
+        writer.writerows(rows)
+    return out / "list.csv"
+
+
+def read_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def test_extract_gives_the_local_engines_rows(tmp_path, cluster, images):
+    task = ExtractTask()
+    local = run_batch(task, images, tmp_path / "local.csv", engine=SerialEngine(), quiet=True, chunk_size=3)
+    remote = run_batch(task, images, tmp_path / "dask.csv", engine=DaskEngine(cluster[0].scheduler_address),
+                       quiet=True, chunk_size=3)
+    header, *rows = read_rows(tmp_path / "dask.csv")
+    assert sorted(rows) == sorted(read_rows(tmp_path / "local.csv")[1:])
+    # Streamed in input order, so even the bytes agree.
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+    assert [row[0] for row in rows] == [item.path for item in list_inputs(images)[0]]
+    errors = {Path(row[0]).name: row[4] for row in rows if row[3] == "error"}
+    assert set(errors) == {"missing.png", "corrupt.png"} and "NotFound" in errors["missing.png"]
+    assert (remote.processed, remote.failed) == (local.processed, local.failed) == (18, 2)
+    assert not list(tmp_path.glob("dask.csv.partial*"))
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory, images):
+    X, kept, _ = feature_matrix(ExtractTask(), list_inputs(images)[0], engine=SerialEngine())
+    estimator = BPClassifier(hidden_layer_sizes=(8,), epochs=30, random_state=0)
+    model = TextureModel(estimator=estimator).fit_features(X, [item.label for item in kept])
+    path = tmp_path_factory.mktemp("model") / "model.npz"
+    model.save(path)
+    return path
+
+
+def test_predict_through_the_cli_with_a_scheduler(tmp_path, capsys, cluster, images, model_file):
+    common = ["predict", str(images), "--model", str(model_file), "-q"]
+    assert main([*common, "-o", str(tmp_path / "local.csv"), "-j", "1"]) == 1  # 2 bad files
+    code = main([*common, "-o", str(tmp_path / "dask.csv"), "--engine", "dask",
+                 "--scheduler", cluster[0].scheduler_address])
+    assert code == 1 and "18 processed, 2 failed" in capsys.readouterr().out
+    rows = read_rows(tmp_path / "dask.csv")
+    assert "predicted" in rows[0] and len(rows) == 1 + 20
+    assert sorted(rows[1:]) == sorted(read_rows(tmp_path / "local.csv")[1:])
+
+
+def test_the_task_reaches_each_worker_once_and_leaves(tmp_path, cluster, images, model_file):
+    client = cluster[1]
+    task = PredictTask(TextureModel.load(model_file))
+    engine = DaskEngine(cluster[0].scheduler_address)
+    results = engine.map_chunks(task, ([item] for item in list_inputs(images)[0]))
+    next(results)
+    # Only chunks of paths are submitted; the model sits in one plugin per worker.
+    plugins = client.run(lambda dask_worker: [n for n in dask_worker.plugins if n.startswith("texture-task-")])
+    assert sorted(map(len, plugins.values())) == [1, 1]
+    assert len(list(results)) == 19
+    plugins = client.run(lambda dask_worker: [n for n in dask_worker.plugins if n.startswith("texture-task-")])
+    assert all(names == [] for names in plugins.values())
+
+
+def test_relative_paths_are_read_from_the_submitting_directory(tmp_path, monkeypatch, cluster):
+    # The workers started in another working directory.
+    image = sorted((sample_root() / "textures" / "brick").glob("*.png"))[0]
+    (tmp_path / "imgs").mkdir()
+    (tmp_path / "imgs" / "a.png").write_bytes(image.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "list.csv").write_text("path\nimgs/a.png\nimgs/missing.png\n")
+    run_batch(ExtractTask(), "list.csv", "local.csv", engine=SerialEngine(), quiet=True)
+    run_batch(ExtractTask(), "list.csv", "dask.csv", engine=DaskEngine(cluster[0].scheduler_address), quiet=True)
+    rows = read_rows("dask.csv")
+    assert [row[:4] for row in rows[1:]] == [["imgs/a.png", "", "", "ok"], ["imgs/missing.png", "", "", "error"]]
+    assert [row[5:] for row in rows] == [row[5:] for row in read_rows("local.csv")]
+
+
+class StopAfter(DaskEngine):
+    """Interrupts the run after `n` chunks have been written (a test hook for Ctrl-C)."""
+
+    def __init__(self, n, *args):
+        super().__init__(*args)
+        self.n = n
+
+    def map_chunks(self, task, chunks):
+        for i, rows in enumerate(super().map_chunks(task, chunks)):
+            if i == self.n:
+                raise KeyboardInterrupt
+            yield rows
+
+
+def test_interrupted_run_resumes_to_the_same_output(tmp_path, cluster, images):
+    address = cluster[0].scheduler_address
+    out = tmp_path / "out.csv"
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(ExtractTask(), images, out, engine=StopAfter(2, address), quiet=True, chunk_size=3)
+    assert not out.exists() and len(read_rows(tmp_path / "out.csv.partial.csv")) == 1 + 6
+    summary = run_batch(ExtractTask(), images, out, engine=DaskEngine(address), quiet=True, chunk_size=3)
+    assert summary.resumed == 6 and summary.processed + summary.failed == 20
+    run_batch(ExtractTask(), images, tmp_path / "ref.csv", engine=SerialEngine(), quiet=True)
+    assert out.read_bytes() == (tmp_path / "ref.csv").read_bytes()
+
+
+class KillBusyWorker(DaskEngine):
+    """SIGKILLs a worker process that is computing a chunk, once the first rows are in."""
+
+    def __init__(self, client):
+        super().__init__(client.scheduler.address)
+        self.client = client
+        self.killed = None
+
+    def map_chunks(self, task, chunks):
+        for i, rows in enumerate(super().map_chunks(task, chunks)):
+            if i == 0:
+                pids = self.client.run(os.getpid)
+                busy = [worker for worker, keys in self.client.processing().items() if keys]
+                self.killed = pids[busy[0]]
+                os.kill(self.killed, signal.SIGKILL)
+            yield rows
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_a_killed_worker_does_not_lose_inputs(tmp_path, cluster, images):
+    client = cluster[1]
+    engine = KillBusyWorker(client)
+    summary = run_batch(ExtractTask(), images, tmp_path / "dask.csv", engine=engine, quiet=True, chunk_size=2)
+    assert engine.killed is not None and engine.killed not in client.run(os.getpid).values()
+    run_batch(ExtractTask(), images, tmp_path / "local.csv", engine=SerialEngine(), quiet=True)
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+    assert summary.processed + summary.failed == 20
+    client.wait_for_workers(2, timeout=30)  # the nanny restarts it; leave the cluster whole
+
+
+def test_local_cluster_without_a_scheduler(tmp_path, capsys, images):
+    # Started (on 127.0.0.1) and stopped by the run itself.
+    assert main(["extract", str(images), "-o", str(tmp_path / "dask.csv"), "-q", "--engine", "dask", "-j", "2"]) == 1
+    assert main(["extract", str(images), "-o", str(tmp_path / "local.csv"), "-q", "-j", "1"]) == 1
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+
+
+def test_without_dask_the_cli_says_what_to_install(tmp_path, capsys, monkeypatch, images):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    monkeypatch.delitem(sys.modules, "pipeline.dask_engine")
+    code = main(["extract", str(images), "-o", str(tmp_path / "out.csv"), "--engine", "dask"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "pip install 'texture[dask]'" in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_engine_options_are_checked(tmp_path, capsys, images):
+    with pytest.raises(ConfigError, match="--engine dask"):
+        main(["extract", str(images), "-o", str(tmp_path / "o.csv"), "--scheduler", "tcp://127.0.0.1:1",
+              "--debug"])
+    with pytest.raises(ConfigError, match="--jobs"):
+        DaskEngine("tcp://127.0.0.1:1", jobs=2)
+    with pytest.raises(ConfigError, match="jobs must be >= 1"):
+        DaskEngine(jobs=0)
+
+
+def test_unreachable_scheduler_is_named(tmp_path, images):
+    engine = DaskEngine("tcp://127.0.0.1:9", timeout=1)
+    with pytest.raises(OSError, match="127.0.0.1:9"):
+        run_batch(ExtractTask(), images, tmp_path / "o.csv", engine=engine, quiet=True)
+    assert not (tmp_path / "o.csv").exists()
