@@ -768,8 +768,9 @@ def _csv_to_parquet(journal: Path, f, task: Task) -> None:
     numeric = [c for c in task.columns if c not in task.text_columns]
     schema = pa.schema([(c, pa.string() if c in text else pa.float64()) for c in _ITEM_COLUMNS + task.columns])
     with pq.ParquetWriter(f, schema) as writer:
+        # Parquet text must be UTF-8: bytes of non-UTF-8 file names become \xNN escapes.
         for chunk in pd.read_csv(journal, dtype=dict.fromkeys(text, "string"), keep_default_na=False,
-                                 chunksize=4096):
+                                 chunksize=4096, encoding_errors="backslashreplace"):
             # Error rows hold empty strings where the numbers would be.
             chunk[numeric] = chunk[numeric].apply(pd.to_numeric, errors="coerce")
             writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))

@@ -198,3 +198,20 @@ def test_a_large_image_is_processed_holding_a_few_copies_of_it(tmp_path):
         tracemalloc.stop()
     assert np.isfinite(vector).all()
     assert peak < 8 * working_image, f"peak {peak / working_image:.1f} working images"
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"),
+                    reason="needs a file system that stores names as raw bytes")
+def test_non_utf8_names_in_parquet_output_are_escaped_not_fatal(tmp_path):
+    pytest.importorskip("pyarrow")
+    import pandas as pd
+
+    root = tmp_path / "inputs"
+    root.mkdir()
+    Image.fromarray(np.zeros((40, 40), np.uint8)).save(root / "plain.png")
+    with open(os.path.join(os.fsencode(root), b"caf\xe9.png"), "wb") as f:
+        f.write((root / "plain.png").read_bytes())
+    summary = run_batch(ExtractTask(CONFIG), root, tmp_path / "out.parquet", engine=SerialEngine(), quiet=True)
+    assert summary.processed == 2
+    paths = pd.read_parquet(tmp_path / "out.parquet")["path"].tolist()
+    assert paths == [str(root / "caf\\xe9.png"), str(root / "plain.png")]
