@@ -110,11 +110,12 @@ def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], int]:
     Raises
     ------
     texture.DatasetError
-        From the loaders: no class sub-folders, CSV columns or listed files missing.
+        From the loaders: no class sub-folders or CSV columns missing.  Files a
+        CSV lists but that do not exist are kept: each becomes an error row.
     """
     source = Path(source)
     if source.is_file():
-        return _items(load_csv(source, labelled=labelled)), 0
+        return _items(load_csv(source, labelled=labelled, must_exist=False)), 0
     if not source.is_dir():
         raise ConfigError(f"{source}: no such folder or CSV file")
     if labelled:
