@@ -7,7 +7,7 @@ scales + histograms, and OpenCV ``filter2D`` with the same 24 complex Gabor
 kernels + magnitude statistics.  (It computes fewer GLCM properties than ours:
 mahotas' extra ones are not part of it.)
 
-Usage: python benchmarks/features.py [--images N] [--repeat R] [--profile]
+Usage: python benchmarks/features.py [--images N] [--repeat R] [--profile] [--data DIR]
 """
 
 import os
@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 from skimage import data  # noqa: E402
 from skimage.feature import graycomatrix, graycoprops, local_binary_pattern  # noqa: E402
 
-from texture import FeatureConfig, FeatureExtractor  # noqa: E402
+from texture import FeatureConfig, FeatureExtractor, read_image  # noqa: E402
 from texture.gabor import gabor_bank, gabor_feature_vector  # noqa: E402
 from texture.glcm import glcm_feature_vector, glcm_offsets, quantize  # noqa: E402
 from texture.lbp import lbp_feature_vector  # noqa: E402
@@ -39,16 +39,16 @@ SKIMAGE_PROPS = ("contrast", "dissimilarity", "homogeneity", "ASM", "energy", "c
 SIZES = (128, 256, 512, 1024)
 
 
-def load_images(n):
+def load_images(n, folder):
     """n real 200x200 8-bit textures as working float images, and where they come from."""
-    paths = sorted(KTH_TIPS.glob("*/*.png"))
+    paths = sorted(Path(folder).glob("*/*.png"))
     if paths:
         step = max(1, len(paths) // n)
         images = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in paths[::step][:n]]
-        return [im / 255.0 for im in images], f"KTH-TIPS ({KTH_TIPS})"
+        return [read_image(im) for im in images], f"KTH-TIPS ({folder})"
     photos = [getattr(data, name)() for name in ("brick", "grass", "gravel")]
     crops = [photo[r : r + 200, c : c + 200] for photo in photos for r in (0, 150, 300) for c in (0, 150, 300)]
-    return [c / 255.0 for c in crops[:n]], "scikit-image brick/grass/gravel crops"
+    return [read_image(c) for c in crops[:n]], "scikit-image brick/grass/gravel crops"
 
 
 class Reference:
@@ -87,14 +87,18 @@ class Reference:
 
 
 def per_image_ms(function, images, repeat):
-    """Best-of-``repeat`` mean time per image, in milliseconds."""
+    """Best-of-``repeat`` mean CPU time per image, in milliseconds.
+
+    CPU time of this (single-threaded) process rather than wall time, so that
+    other processes sharing the cores do not count.
+    """
     function(images[0])  # warm caches (Gabor spectra, imports)
     best = np.inf
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         for image in images:
             function(image)
-        best = min(best, (time.perf_counter() - start) / len(images))
+        best = min(best, (time.process_time() - start) / len(images))
     return 1e3 * best
 
 
@@ -103,12 +107,13 @@ def main():
     parser.add_argument("--images", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="print the cProfile top functions of ours")
+    parser.add_argument("--data", default=KTH_TIPS, help="KTH-TIPS grey folder (class/*.png); default: %(default)s")
     args = parser.parse_args()
 
     config = FeatureConfig()
     ours, reference = FeatureExtractor(config), Reference(config)
-    images, source = load_images(args.images)
-    print(f"{len(images)} images {images[0].shape} from {source}; single-threaded; best of {args.repeat}")
+    images, source = load_images(args.images, args.data)
+    print(f"{len(images)} images {images[0].shape} from {source}; single-threaded CPU time; best of {args.repeat}")
 
     offsets = glcm_offsets(config.glcm_distances, config.glcm_angles)
     families = {

@@ -25,6 +25,7 @@ import hashlib
 import itertools
 import json
 import math
+import multiprocessing
 import os
 import sys
 import tempfile
@@ -35,12 +36,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+import cv2
 import numpy as np
+import pandas as pd
+from tqdm import tqdm
 
+import texture
+from pipeline.data import find_images, load_csv, load_folder
+from texture import FeatureConfig, FeatureExtractor, read_image
 from texture.errors import ConfigError
 
 __all__ = [
-    "IMAGE_EXTENSIONS",
     "Item",
     "list_inputs",
     "usable_cpu_count",
@@ -58,8 +64,6 @@ __all__ = [
     "feature_matrix",
     "atomic_write",
 ]
-
-IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".pgm", ".ppm"})
 
 # Thread-count variables of the numeric libraries.  Each worker is one process
 # on one core; nested thread pools would oversubscribe the machine.
@@ -80,61 +84,56 @@ class Item:
     group: str = ""
 
 
-def list_inputs(source) -> tuple[list[Item], list[str]]:
+def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], int]:
     """List the inputs of a batch run.
 
     Parameters
     ----------
     source : str or os.PathLike
-        A folder, searched recursively for image files (by extension; a file
-        in a sub-folder takes that top-level sub-folder's name as its label,
-        the usual one-folder-per-class layout), or a CSV file with a ``path``
-        column and optional ``label`` and ``group`` columns (relative paths
-        are relative to the CSV's folder).
+        A folder, searched recursively for images (see
+        :func:`pipeline.data.find_images`), or a CSV file with a ``path``
+        column and optional ``label`` and ``group`` columns (see
+        :func:`pipeline.data.load_csv`).
+    labelled : bool, default False
+        Whether every input needs a label: a folder must then have one
+        sub-folder per class (:func:`pipeline.data.load_folder`) and a CSV a
+        ``label`` column.  Unlabelled, an image in a sub-folder still takes
+        that top-level sub-folder's name as its label.
 
     Returns
     -------
     items : list of Item
         In a deterministic order (sorted paths for a folder, file order for a CSV).
-    skipped : list of str
-        Files of the folder that are not images by extension.
+    skipped : int
+        Files of the folder that are not listed as images (other extensions, hidden).
+
+    Raises
+    ------
+    texture.DatasetError
+        From the loaders: no class sub-folders or CSV columns missing.  Files a
+        CSV lists but that do not exist are kept: each becomes an error row.
     """
     source = Path(source)
-    if source.is_dir():
-        return _list_folder(source)
     if source.is_file():
-        return _list_csv(source), []
-    raise ConfigError(f"{source}: no such folder or CSV file")
+        return _items(load_csv(source, labelled=labelled, must_exist=False)), 0
+    if not source.is_dir():
+        raise ConfigError(f"{source}: no such folder or CSV file")
+    if labelled:
+        items = _items(load_folder(source))
+    else:
+        items = [Item(str(path), path.relative_to(source).parts[0] if path.parent != source else "")
+                 for path in find_images(source)]
+    files = sum(1 for path in source.rglob("*") if path.is_file())
+    return items, files - len(items)
 
 
-def _list_folder(root: Path) -> tuple[list[Item], list[str]]:
-    items, skipped = [], []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        for name in filenames:
-            if name.startswith("."):
-                continue
-            path = Path(dirpath, name)
-            if path.suffix.lower() not in IMAGE_EXTENSIONS:
-                skipped.append(str(path))
-                continue
-            parts = path.relative_to(root).parts
-            items.append(Item(str(path), parts[0] if len(parts) > 1 else ""))
-    items.sort(key=lambda item: item.path)
-    return items, sorted(skipped)
+def _items(table: pd.DataFrame) -> list[Item]:
+    """Items of a loader table (columns path, label, group; missing values become "")."""
+    def text(value):
+        return "" if value is None or pd.isna(value) else str(value)
 
-
-def _list_csv(csv_path: Path) -> list[Item]:
-    base = csv_path.parent
-    with open(csv_path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        if not reader.fieldnames or "path" not in reader.fieldnames:
-            raise ConfigError("the CSV needs a 'path' column (and optionally 'label', 'group')",
-                              path=csv_path)
-        return [
-            Item(str(base / row["path"]), row.get("label") or "", row.get("group") or "")
-            for row in reader
-        ]
+    return [Item(path, text(label), text(group))
+            for path, label, group in table[["path", "label", "group"]].itertuples(index=False)]
 
 
 # --------------------------------------------------------------------------
@@ -197,6 +196,7 @@ class Task:
         """Prepare per-process state; called once in each worker."""
 
     def compute(self, items: Sequence[Item]) -> list:
+        """One result per item: values for :attr:`columns`, or the exception it raised."""
         raise NotImplementedError
 
     def rows(self, items: Sequence[Item]) -> list[list[str]]:
@@ -237,8 +237,6 @@ class _FeatureCache:
 
 
 def _config_digest(config) -> str:
-    import texture
-
     text = json.dumps({"config": config.to_dict(), "texture": texture.__version__}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -255,8 +253,6 @@ class ExtractTask(Task):
     """
 
     def __init__(self, config=None, cache_dir=None):
-        from texture import FeatureConfig, FeatureExtractor
-
         self.config = FeatureConfig() if config is None else config
         # Absolute: workers elsewhere (a cluster) do not share our working directory.
         self.cache_dir = None if cache_dir is None else os.path.abspath(cache_dir)
@@ -267,8 +263,6 @@ class ExtractTask(Task):
         return _config_digest(self.config)
 
     def setup(self) -> None:
-        from texture import FeatureExtractor
-
         self._extractor = FeatureExtractor(self.config)
         self._cache = None if self.cache_dir is None else _FeatureCache(self.cache_dir, self.signature())
 
@@ -278,10 +272,8 @@ class ExtractTask(Task):
 
     def features(self, path: str) -> np.ndarray:
         """Feature vector of one image file (through the cache when there is one)."""
-        from texture import read_image
-
         def compute():
-            return self._extractor.transform(read_image(path))
+            return self._extractor.transform(read_image(path), path=path)
 
         return compute() if self._cache is None else self._cache.get_or_compute(path, compute)
 
@@ -353,10 +345,7 @@ _WORKER_TASK: Task | None = None
 
 def prepare_worker(task: Task) -> None:
     """Set `task` up in a worker process whose parallelism comes from running several workers."""
-    with contextlib.suppress(ImportError):
-        import cv2
-
-        cv2.setNumThreads(1)
+    cv2.setNumThreads(1)
     task.setup()
 
 
@@ -404,8 +393,6 @@ class ProcessEngine(Engine):
         self.jobs = jobs
 
     def map_chunks(self, task, chunks):
-        import multiprocessing
-
         # "spawn" gives workers a clean interpreter: no inherited threads or
         # locks (fork) and the thread-count variables take effect at import.
         context = multiprocessing.get_context("spawn")
@@ -559,7 +546,7 @@ class RunSummary:
         Inputs with a result row (including rows reused from an interrupted run).
     failed : int
         Inputs with an error row.
-    skipped : list of str
+    skipped : int
         Files of the source folder that are not images, left out.
     resumed : int
         Rows reused from an interrupted run.
@@ -570,13 +557,13 @@ class RunSummary:
     output: Path
     processed: int = 0
     failed: int = 0
-    skipped: list[str] = field(default_factory=list)
+    skipped: int = 0
     resumed: int = 0
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         text = (f"{self.processed + self.failed} inputs: {self.processed} processed, "
-                f"{self.failed} failed, {len(self.skipped)} skipped (not images)")
+                f"{self.failed} failed, {self.skipped} skipped (not images)")
         if self.resumed:
             text += f"; {self.resumed} rows reused from the interrupted run"
         return text
@@ -591,8 +578,6 @@ class _Progress:
         self.bar = None
         self.last = time.monotonic()
         if not quiet and self.stream.isatty():
-            from tqdm import tqdm
-
             self.bar = tqdm(total=total, initial=initial, desc=desc, unit="file", file=self.stream)
 
     def update(self, n: int) -> None:
@@ -663,7 +648,7 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
     if isinstance(source, (str, os.PathLike)):
         items, skipped = list_inputs(source)
     else:
-        items, skipped = list(source), []
+        items, skipped = list(source), 0
     engine = make_engine(jobs) if engine is None else engine
     output.parent.mkdir(parents=True, exist_ok=True)
     header = _ITEM_COLUMNS + list(task.columns)
@@ -771,7 +756,6 @@ def _require_pyarrow():
 
 def _csv_to_parquet(journal: Path, f, task: Task) -> None:
     """Stream the finished journal into Parquet, a few thousand rows at a time."""
-    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -17,7 +17,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
+from pipeline import report
+from pipeline.batch import (ExtractTask, PredictTask, atomic_write, feature_matrix, list_inputs,
+                            make_engine, run_batch)
+from pipeline.model import DEFAULT_NETWORK, TextureModel
+from pipeline.nn import BPClassifier
+from pipeline.report import accuracy
+from pipeline.sample import sample_root
+from texture import FeatureConfig
 from texture.errors import ConfigError, TextureError
 
 __all__ = ["main", "build_parser"]
@@ -169,8 +178,6 @@ def _feature_config(args):
     """The FeatureConfig of --config, or None for the default."""
     if args.config is None:
         return None
-    from texture import FeatureConfig
-
     try:
         return FeatureConfig.from_dict(json.loads(args.config.read_text()))
     except json.JSONDecodeError as exc:
@@ -202,8 +209,6 @@ def _finish(summary) -> int:
 
 
 def cmd_extract(args) -> int:
-    from pipeline.batch import ExtractTask, run_batch
-
     summary = run_batch(ExtractTask(_feature_config(args), cache_dir=args.cache), args.src, args.output,
                         engine=_engine(args), quiet=args.quiet, desc="extract")
     return _finish(summary)
@@ -211,30 +216,17 @@ def cmd_extract(args) -> int:
 
 def _engine(args):
     """The batch engine of --jobs, --engine and --scheduler."""
-    from pipeline.batch import make_engine
-
     return make_engine(args.jobs, engine=args.engine, scheduler=args.scheduler)
 
 
-def _load_model(path):
-    from pipeline.model import TextureModel
-
-    return TextureModel.load(path)
-
-
 def cmd_predict(args) -> int:
-    from pipeline.batch import PredictTask, run_batch
-
-    summary = run_batch(PredictTask(_load_model(args.model), cache_dir=args.cache), args.src,
+    summary = run_batch(PredictTask(TextureModel.load(args.model), cache_dir=args.cache), args.src,
                         args.output, engine=_engine(args), quiet=args.quiet, desc="predict")
     return _finish(summary)
 
 
 def _write_report(classes, history, y_true, y_pred, out: Path, args, show=False) -> dict:
     """Metrics CSV, confusion matrix CSV + PNG and training curves PNG into `out`, atomically."""
-    from pipeline import report
-    from pipeline.batch import atomic_write
-
     out.mkdir(parents=True, exist_ok=True)
     # Classes the model never saw still get their row.
     labels = list(classes) + sorted(set(y_true) - set(classes), key=str)
@@ -260,24 +252,17 @@ def _write_report(classes, history, y_true, y_pred, out: Path, args, show=False)
 
 
 def cmd_evaluate(args) -> int:
-    import pandas as pd
-
-    from pipeline.batch import PredictTask, run_batch
-    from pipeline.report import accuracy
-
-    model = _load_model(args.model)
+    model = TextureModel.load(args.model)
     if not model.is_classifier:
         raise ConfigError("evaluate needs a classification model")
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    summary = run_batch(PredictTask(model, cache_dir=args.cache), args.src, out / "predictions.csv",
+    items, _ = list_inputs(args.src, labelled=True)
+    summary = run_batch(PredictTask(model, cache_dir=args.cache), items, out / "predictions.csv",
                         engine=_engine(args), quiet=args.quiet, desc="evaluate")
     rows = pd.read_csv(summary.output, usecols=["label", "status", "predicted"], dtype=str,
                        keep_default_na=False)
     rows = rows[rows["status"] == "ok"]
-    if (rows["label"] == "").any():
-        raise ConfigError(f"{args.src}: evaluate needs a label for every image "
-                          "(class sub-folders or a label column)")
     # Labels come back from CSV as text; compare them with the classes as text.
     classes = [str(c) for c in model.classes_]
     y_true, y_pred = rows["label"].to_numpy(), rows["predicted"].to_numpy()
@@ -290,7 +275,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_score(args) -> int:
-    score = _load_model(args.model).score_image(args.image)
+    score = TextureModel.load(args.model).score_image(args.image)
     if args.json:
         print(json.dumps({"path": str(args.image), **score.to_dict()}, sort_keys=True))
         return 0
@@ -351,9 +336,7 @@ def _network(args):
     params = {k: v for k, v in params.items() if v is not None}
     if not params:
         return None
-    from pipeline.nn import BPClassifier
-
-    return BPClassifier(random_state=args.seed, **params)
+    return BPClassifier(random_state=args.seed, **{**DEFAULT_NETWORK, **params})
 
 
 def _train(items, args):
@@ -366,13 +349,6 @@ def _train(items, args):
     scores : list of TextureScore
         Held-out predictions, aligned with `test_items`.
     """
-    from pipeline.batch import ExtractTask, feature_matrix
-    from pipeline.model import TextureModel
-
-    if not items:
-        raise ConfigError("no images to train on")
-    if any(not item.label for item in items):
-        raise ConfigError("every training image needs a label (class sub-folders or a label column)")
     _say(args, f"extracting features of {len(items)} images ...")
     config = _feature_config(args)
     X, kept, errors = feature_matrix(ExtractTask(config, cache_dir=args.cache), items,
@@ -388,10 +364,7 @@ def _train(items, args):
 
 
 def cmd_train(args) -> int:
-    from pipeline.batch import list_inputs
-    from pipeline.report import accuracy
-
-    items, _ = list_inputs(args.src)
+    items, _ = list_inputs(args.src, labelled=True)
     model, test_items, scores = _train(items, args)
     model.save(args.output)
     y_true, y_pred = [item.label for item in test_items], [score.label for score in scores]
@@ -401,15 +374,11 @@ def cmd_train(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from pipeline.batch import list_inputs
-    from pipeline.report import accuracy
-    from pipeline.sample import sample_root
-
     t0 = time.perf_counter()
     root, out = sample_root(), Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     print(f"texture demo: bundled sample {root / 'textures'}")
-    items, _ = list_inputs(root / "textures")
+    items, _ = list_inputs(root / "textures", labelled=True)
     model, test_items, scores = _train(items, args)
     written = {"model": out / "model.npz"}
     model.save(written["model"])
@@ -423,7 +392,7 @@ def cmd_demo(args) -> int:
 
     grades = root / "roughness.csv"
     if grades.is_file():
-        items, _ = list_inputs(grades)
+        items, _ = list_inputs(grades, labelled=True)
         model, test_items, scores = _train(items, args)
         written["roughness model"] = out / "roughness_model.npz"
         model.save(written["roughness model"])

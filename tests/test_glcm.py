@@ -22,6 +22,19 @@ def prop(props, name):
     return props[GLCM_PROPERTIES.index(name)]
 
 
+def skimage_glcm(q, levels, distances=DISTANCES, normed=True):
+    """scikit-image's matrices for our Chebyshev offsets, as (distance, angle, i, j).
+
+    scikit-image rounds (d sin a, d cos a); the distance d / max(|sin a|, |cos a|)
+    gives the offset d steps along the dominant axis.
+    """
+    per_angle = []
+    for a in np.deg2rad(ANGLES):
+        scaled = np.asarray(distances) / max(abs(np.sin(a)), abs(np.cos(a)))
+        per_angle.append(graycomatrix(q, scaled, [a], levels, symmetric=True, normed=normed)[:, :, :, 0])
+    return np.stack(per_angle, axis=-1).transpose(2, 3, 0, 1)
+
+
 @pytest.mark.parametrize("levels", [8, 13, 32, 100, 256])
 def test_quantize_integer_images_like_integer_arithmetic(levels):
     for dtype in (np.uint8, np.uint16):
@@ -42,16 +55,14 @@ def test_quantize_rejects_bad_levels():
 @pytest.mark.parametrize("levels", [8, 32, 256])
 def test_matrices_equal_scikit_image(texture_images, levels):
     for _, image in texture_images:
-        q = quantize(image, levels)
         ours = glcm_matrices(image, DISTANCES, ANGLES, levels)
-        ref = graycomatrix(q, DISTANCES, np.deg2rad(ANGLES), levels, symmetric=True, normed=True)
-        np.testing.assert_allclose(ours, ref.transpose(2, 3, 0, 1), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(ours, skimage_glcm(quantize(image, levels), levels), rtol=1e-12, atol=1e-15)
 
 
 def test_properties_equal_scikit_image(texture_images):
     for _, image in texture_images:
         P = glcm_matrices(image, DISTANCES, ANGLES, 32)
-        ref_P = P.transpose(2, 3, 0, 1)
+        ref_P = skimage_glcm(quantize(image, 32), 32).transpose(2, 3, 0, 1)
         props = glcm_properties(P)
         for ours, theirs in [("contrast", "contrast"), ("dissimilarity", "dissimilarity"),
                              ("homogeneity", "homogeneity"), ("asm", "ASM"), ("energy", "energy"),
@@ -63,23 +74,23 @@ def test_properties_equal_scikit_image(texture_images):
 
 def test_properties_equal_mahotas_on_the_same_matrices(texture_images):
     for _, image in texture_images:
-        q = quantize(image, 32)
-        counts = graycomatrix(q, DISTANCES, np.deg2rad(ANGLES), 32, symmetric=True)
-        cmats = [counts[:, :, d, a].astype(np.int64) for d in range(len(DISTANCES)) for a in range(len(ANGLES))]
+        counts = skimage_glcm(quantize(image, 32), 32, normed=False)
+        cmats = [counts[d, a].astype(np.int64) for d in range(len(DISTANCES)) for a in range(len(ANGLES))]
         ref = haralick_features(cmats, use_x_minus_y_variance=True).T.reshape(13, len(DISTANCES), len(ANGLES))
         props = glcm_properties(glcm_matrices(image, DISTANCES, ANGLES, 32))
         for k, name in enumerate(MAHOTAS):
             np.testing.assert_allclose(prop(props, name), ref[k], rtol=1e-6, err_msg=name)
 
 
-def test_distance_one_equals_mahotas_haralick_on_the_image(texture_images):
-    # At distance 1 scikit-image's and mahotas' offsets coincide, and mahotas'
-    # direction order (0,1), (1,1), (1,0), (1,-1) is our 0, 45, 90, 135 degrees.
+@pytest.mark.parametrize("distance", DISTANCES)
+def test_properties_equal_mahotas_haralick_on_the_image(texture_images, distance):
+    # mahotas' offsets are ours: distance times (0,1), (1,1), (1,0), (1,-1),
+    # our 0, 45, 90 and 135 degrees.
     for _, image in texture_images:
         q = quantize(image, 32)
-        ref = mahotas.features.haralick(q, use_x_minus_y_variance=True, distance=1).T
+        ref = mahotas.features.haralick(q, use_x_minus_y_variance=True, distance=distance).T
         # mahotas sizes its matrices by the image's maximum level.
-        P = glcm_matrices(image, [1], ANGLES, 32)[0, :, : q.max() + 1, : q.max() + 1]
+        P = glcm_matrices(image, [distance], ANGLES, 32)[0, :, : q.max() + 1, : q.max() + 1]
         props = glcm_properties(P)
         for k, name in enumerate(MAHOTAS):
             np.testing.assert_allclose(prop(props, name), ref[k], rtol=1e-6, err_msg=name)
@@ -129,3 +140,17 @@ def test_features_of_a_rotated_image_keep_their_mean_over_angles(texture_images)
     features = texture.glcm_features(image)
     rotated = texture.glcm_features(np.rot90(image))
     np.testing.assert_allclose(rotated.filter(like="_mean"), features.filter(like="_mean"), rtol=1e-9)
+
+
+def test_large_image_counted_in_bands_equals_scikit_image(texture_images):
+    _, image = texture_images[0]
+    large = np.tile(image, (3, 2))  # 450 x 340: several bands of rows per offset
+    ref = skimage_glcm(quantize(large, 16), 16)
+    np.testing.assert_allclose(glcm_matrices(large, DISTANCES, ANGLES, 16), ref, rtol=1e-12)
+
+
+def test_offsets_are_chebyshev_steps():
+    offsets = texture.glcm.glcm_offsets([1, 2, 4], [0, 45, 90, 135, 30])
+    assert offsets[1].tolist() == [[0, 2], [2, 2], [2, 0], [2, -2], [1, 2]]
+    # No two distances share an offset (scikit-image's rounding maps 1 and 2 to (1, 1) at 45 degrees).
+    assert len({tuple(o) for o in offsets[:, :4].reshape(-1, 2).tolist()}) == 12

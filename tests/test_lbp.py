@@ -92,3 +92,12 @@ def test_invalid_parameters_raise_config_error():
         lbp_codes(image, 8, -1)
     with pytest.raises(texture.ConfigError, match="P must be <= 16"):
         texture.lbp_features(image, scales=[(24, 3)], method="default")
+
+
+def test_large_image_processed_in_bands_equals_scikit_image(texture_images):
+    _, image = texture_images[2]
+    large = np.tile(image, (3, 2))  # 450 x 340: several bands of rows
+    for method in ("uniform", "nri_uniform"):
+        np.testing.assert_array_equal(lbp_codes(large, 16, 2, method), reference(large, 16, 2, method))
+    ours, theirs = lbp_codes(large, 8, 1, "var"), reference(large, 8, 1, "var")
+    np.testing.assert_allclose(ours, np.where(np.isnan(theirs), 0, theirs), rtol=1e-9, atol=1e-9)

@@ -216,3 +216,17 @@ def test_saved_file_is_a_plain_zip_without_pickles(model, tmp_path):
         names = z.namelist()
     assert "metadata.npy" in names and "sha256.npy" in names
     assert any(n.startswith("estimator.") for n in names) and any(n.startswith("scaler.") for n in names)
+
+
+def test_readme_score_example_runs(tmp_path, monkeypatch, capsys):
+    """The README's Python example is documentation users copy: it must run as written."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Score one image (Python)", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    label, confidence = capsys.readouterr().out.splitlines()[0].split()
+    assert 0.0 <= float(confidence) <= 1.0 and (tmp_path / "model.npz").is_file()

@@ -83,3 +83,35 @@ def test_missing_matplotlib_gives_clear_message(tmp_path, monkeypatch, labels):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes the import fail
     with pytest.raises(ConfigError, match=r"texture\[plot\]"):
         plot_confusion_matrix(confusion_matrix(*labels), tmp_path / "cm.png")
+
+
+def test_plots_leave_the_callers_matplotlib_alone(tmp_path, labels):
+    # A notebook draws inline through pyplot; a report in between must not
+    # switch its backend or leave figures in pyplot's registry.
+    matplotlib = pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    plt = pytest.importorskip("matplotlib.pyplot")
+    backend, open_figures = matplotlib.get_backend(), plt.get_fignums()
+    figures = [plot_confusion_matrix(confusion_matrix(*labels)),
+               plot_training_curves({"loss": [1.0, 0.5]}, tmp_path / "curves.png")]
+    assert all(isinstance(fig, Figure) and fig.axes for fig in figures)
+    assert matplotlib.get_backend() == backend and plt.get_fignums() == open_figures
+    assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]  # path=None saves nothing
+
+
+def test_plots_draw_on_the_callers_axes(labels):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    ax_cm, ax_loss, ax_accuracy = fig.subplots(1, 3)
+    cm = confusion_matrix(*labels)
+    assert plot_confusion_matrix(cm, ax=ax_cm) is fig
+    assert ax_cm.images and len(ax_cm.texts) == cm.size
+    history = {"loss": [1.0, 0.5, 0.3], "val_loss": [1.1, 0.7, 0.6], "accuracy": [0.4, 0.7, 0.9]}
+    assert plot_training_curves(history, axes=[ax_loss, ax_accuracy]) is fig
+    assert [len(ax_loss.lines), len(ax_accuracy.lines)] == [2, 1]
+    assert list(ax_loss.lines[1].get_ydata()) == history["val_loss"]
+    with pytest.raises(ConfigError, match="needs 2 axes"):
+        plot_training_curves(history, axes=[ax_loss])

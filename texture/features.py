@@ -10,6 +10,7 @@ features were made.  :class:`FeatureExtractor` turns working grey images into
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from dataclasses import dataclass
@@ -112,10 +113,21 @@ class FeatureConfig:
             raise ConfigError(f"glcm_aggregate must be one of {glcm.AGGREGATES}, got {self.glcm_aggregate!r}")
         if not self.lbp_scales:
             raise ConfigError("lbp_scales must not be empty")
-        for P, R in self.lbp_scales:
-            lbp._check_scale(P, R)
-            lbp.lbp_n_bins(P, self.lbp_method)  # checks the method and its bin count
-        gabor._check_bank(self.gabor_frequencies, self.gabor_orientations, self.gabor_bandwidth, self.gabor_aggregate)
+        # The family modules validate their own parameters; name the config field.
+        with _field("lbp_scales"):
+            for P, R in self.lbp_scales:
+                lbp._check_scale(P, R)
+        with _field("lbp_method"):
+            for P, _ in self.lbp_scales:
+                lbp.lbp_n_bins(P, self.lbp_method)
+        with _field("gabor_frequencies"):
+            gabor._check_bank(self.gabor_frequencies, self.gabor_orientations, self.gabor_bandwidth,
+                              self.gabor_aggregate)
+        # Repeated values would repeat feature names.
+        for field in ("glcm_distances", "glcm_angles", "lbp_scales", "gabor_frequencies"):
+            values = getattr(self, field)
+            if len(set(values)) != len(values):
+                raise ConfigError(f"{field} must not repeat values, got {values!r}")
 
     @property
     def min_image_size(self):
@@ -156,6 +168,17 @@ class FeatureConfig:
         return cls(**data)
 
 
+@contextlib.contextmanager
+def _field(name):
+    """Prefix a ConfigError raised inside with the config field it is about, unless it names a field."""
+    try:
+        yield
+    except ConfigError as error:
+        if error.message.split(" ")[0] in {f.name for f in dataclasses.fields(FeatureConfig)}:
+            raise
+        raise ConfigError(f"{name}: {error.message}") from None
+
+
 def _is_int(value):
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
@@ -184,6 +207,13 @@ class FeatureExtractor:
     names : list of str
         Name of every value of :meth:`transform`'s output, in order.
 
+    Notes
+    -----
+    Everything that depends only on the configuration is computed once: the
+    GLCM offsets here, the Gabor kernel spectra per image shape (cached by
+    :func:`texture.gabor.gabor_spectra`), so a batch of equal-size images
+    pays for one forward FFT and one inverse FFT per filter and image.
+
     Examples
     --------
     >>> from skimage.data import brick
@@ -211,9 +241,9 @@ class FeatureExtractor:
 
         Parameters
         ----------
-        image : (M, N) ndarray of float64
-            Working grey image in [0, 1] (:func:`texture.read_image`'s output;
-            other arrays go through it).
+        image : array_like
+            Working grey image in [0, 1] (:func:`texture.read_image`'s
+            output), or any array :func:`texture.read_image` accepts.
         path : str, optional
             File the image came from, named in error messages.
 
@@ -226,8 +256,7 @@ class FeatureExtractor:
         ImageTooSmallError
             If a side is below ``config.min_image_size``.
         """
-        if not (isinstance(image, np.ndarray) and image.dtype == np.float64 and image.ndim == 2):
-            image = read_image(image)
+        image = read_image(image)  # validates; a working image passes through without a copy
         check_min_size(image, self.config.min_image_size, path=path)
         c = self.config
         parts = []

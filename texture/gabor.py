@@ -128,14 +128,14 @@ def _orientations(n_orientations):
     return [180.0 * k / n_orientations for k in range(n_orientations)]
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=4)
 def gabor_spectra(shape, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, bandwidth=1.0):
     """Discrete Fourier transforms of the bank's kernels for images of ``shape``.
 
     Each kernel is wrapped around an array of ``shape`` with its centre at
     ``(0, 0)`` (kernels larger than the image wrap onto themselves), so that
-    multiplying spectra is a periodic convolution.  Cached: a batch of equal
-    size images computes them once.
+    multiplying spectra is a periodic convolution.  Cached for the last four
+    shapes: a batch of equal size images computes them once.
 
     Parameters
     ----------
@@ -151,13 +151,14 @@ def gabor_spectra(shape, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, band
     """
     rows, cols = shape
     kernels = gabor_bank(frequencies, n_orientations, bandwidth)
-    wrapped = np.zeros((len(kernels), rows, cols), dtype=np.complex128)
-    for out, kernel in zip(wrapped, kernels):
+    spectra = np.empty((len(kernels), rows, cols), dtype=np.complex64)
+    for out, kernel in zip(spectra, kernels):
         half_r, half_c = kernel.shape[0] // 2, kernel.shape[1] // 2
         r = np.arange(-half_r, half_r + 1) % rows
         c = np.arange(-half_c, half_c + 1) % cols
-        np.add.at(out, (r[:, None], c[None, :]), kernel)
-    spectra = scipy.fft.fft2(wrapped, workers=1).astype(np.complex64)
+        wrapped = np.zeros(shape, dtype=np.complex128)
+        np.add.at(wrapped, (r[:, None], c[None, :]), kernel)
+        out[...] = scipy.fft.fft2(wrapped, workers=1, overwrite_x=True)
     spectra.setflags(write=False)
     return spectra
 
@@ -196,10 +197,18 @@ def gabor_feature_names(frequencies=DEFAULT_FREQUENCIES, n_orientations=6, aggre
     names = []
     for f in frequencies:
         if aggregate == "rotation":
-            names += [f"gabor_f{f:.2f}_{stat}_{agg}" for stat in ("mean", "std") for agg in ("avg", "range")]
+            names += [f"gabor_f{_label(f)}_{stat}_{agg}" for stat in ("mean", "std") for agg in ("avg", "range")]
         else:
-            names += [f"gabor_f{f:.2f}_t{t:03.0f}_{stat}" for t in _orientations(n_orientations) for stat in ("mean", "std")]
+            names += [
+                f"gabor_f{_label(f)}_t{t:03g}_{stat}" for t in _orientations(n_orientations) for stat in ("mean", "std")
+            ]
     return names
+
+
+def _label(frequency):
+    """Two decimals (``0.10``) when exact, else every digit needed (``0.125``): names stay unique."""
+    short = f"{frequency:.2f}"
+    return short if float(short) == frequency else repr(float(frequency))
 
 
 def gabor_feature_vector(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, bandwidth=1.0, aggregate="none"):

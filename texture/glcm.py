@@ -63,6 +63,7 @@ MIN_LEVELS, MAX_LEVELS = 8, 256
 # ulps of the exact integer; larger than that, yet far below the smallest true
 # fraction (1 / 65535 for 16-bit input), snaps them onto it.
 _SNAP = 1e-9
+_BAND_PIXELS = 1 << 16  # pixel pairs counted per bincount call
 
 
 def quantize(image, levels=32):
@@ -103,11 +104,16 @@ def quantize(image, levels=32):
 def glcm_offsets(distances, angles):
     """Pixel offsets ``(row, col)`` of each (distance, angle) pair.
 
-    The neighbour of pixel ``(r, c)`` at distance ``d`` and angle ``a``
-    (degrees) is ``(r + round(d sin a), c + round(d cos a))``: the pixel
-    nearest to Euclidean distance ``d``, scikit-image's convention (0 degrees
-    points right, 90 degrees down the rows).  mahotas and IBSI use the
-    Chebyshev convention instead (``(d, d)`` on diagonals).
+    Distances are Chebyshev (chessboard) distances, as in Haralick [1]_,
+    mahotas and IBSI [2]_: the neighbour of pixel ``(r, c)`` at distance
+    ``d`` and angle ``a`` (degrees; 0 points right along the row, 90 down
+    the column) is ``d`` steps along the ray's dominant axis,
+    ``(r + round(d sin a / m), c + round(d cos a / m))`` with ``m =
+    max(|sin a|, |cos a|)``: ``(0, d)``, ``(d, d)``, ``(d, 0)`` and
+    ``(d, -d)`` for 0, 45, 90 and 135 degrees.  (scikit-image's
+    ``graycomatrix`` rounds ``d sin a, d cos a`` instead, which maps the
+    diagonal distances 1 and 2 onto the same offset; it gives these offsets
+    for the distance ``d / m``.)
 
     Parameters
     ----------
@@ -119,10 +125,24 @@ def glcm_offsets(distances, angles):
     Returns
     -------
     offsets : (len(distances), len(angles), 2) ndarray of int
+
+    References
+    ----------
+    .. [1] R. M. Haralick, K. Shanmugam and I. Dinstein, "Textural features
+           for image classification", IEEE Trans. SMC-3(6), 610-621, 1973.
+    .. [2] A. Zwanenburg et al., "The image biomarker standardisation
+           initiative", reference manual arXiv:1612.07003, section 3.6.
+
+    Examples
+    --------
+    >>> glcm_offsets([2], [0, 45, 90, 135]).tolist()
+    [[[0, 2], [2, 2], [2, 0], [2, -2]]]
     """
     d = np.asarray(distances, dtype=np.float64)[:, None]
     a = np.deg2rad(np.asarray(angles, dtype=np.float64))[None, :]
-    return np.stack([np.rint(d * np.sin(a)), np.rint(d * np.cos(a))], axis=-1).astype(np.intp)
+    sin, cos = np.sin(a), np.cos(a)
+    steps = d / np.maximum(np.abs(sin), np.abs(cos))
+    return np.stack([np.rint(steps * sin), np.rint(steps * cos)], axis=-1).astype(np.intp)
 
 
 def glcm_matrices(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32):
@@ -143,11 +163,12 @@ def glcm_matrices(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32
     Returns
     -------
     P : (len(distances), len(angles), levels, levels) ndarray of float64
-        ``P[d, a]`` sums to 1 and is symmetric.  This is
-        ``skimage.feature.graycomatrix(q, radians(angles), distances, levels,
-        symmetric=True, normed=True)`` with axes ``(i, j, d, a)`` moved to
-        ``(d, a, i, j)``.  A matrix whose offset does not fit in the image is
-        all zeros.
+        ``P[d, a]`` sums to 1 and is symmetric.  For one angle ``a`` this
+        is ``skimage.feature.graycomatrix(q, distances / m, [radians(a)],
+        levels, symmetric=True, normed=True)`` (``m`` of
+        :func:`glcm_offsets`) with axes ``(i, j, d, a)`` moved to ``(d, a,
+        i, j)``.  A matrix whose offset does not fit in the image is all
+        zeros.
 
     Examples
     --------
@@ -163,18 +184,20 @@ def glcm_matrices(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32
 def _cooccurrence(q, offsets, levels):
     """Normalized symmetric GLCMs of quantized image ``q``, one per offset."""
     rows, cols = q.shape
-    # Offsets may repeat (distances 1 and 2 both round to (1, 1) at 45 degrees).
+    # Nearby angles can round to the same offset at short distances.
     offsets, repeat = np.unique(offsets, axis=0, return_inverse=True)
     first = q.astype(np.intp) * levels
     counts = np.zeros((len(offsets), levels * levels))
+    # Pair (i, j) as one integer i * levels + j, counted by bincount.  One
+    # offset and one band of rows at a time keeps the temporaries in cache.
+    band = max(1, _BAND_PIXELS // cols)
     for k, (dr, dc) in enumerate(offsets.tolist()):
         r0, r1 = max(0, -dr), min(rows, rows - dr)
         c0, c1 = max(0, -dc), min(cols, cols - dc)
-        if r1 > r0 and c1 > c0:
-            # Pair (i, j) as one integer i * levels + j, counted by bincount.  One
-            # offset at a time keeps the temporaries small and in cache.
-            pairs = first[r0:r1, c0:c1] + q[r0 + dr : r1 + dr, c0 + dc : c1 + dc]
-            counts[k] = np.bincount(pairs.ravel(), minlength=levels * levels)
+        for start in range(r0, r1 if c1 > c0 else r0, band):
+            stop = min(start + band, r1)
+            pairs = first[start:stop, c0:c1] + q[start + dr : stop + dr, c0 + dc : c1 + dc]
+            counts[k] += np.bincount(pairs.ravel(), minlength=levels * levels)
     counts = counts.reshape(len(offsets), levels, levels)[repeat.ravel()]
     counts += counts.transpose(0, 2, 1).copy()
     totals = counts.sum(axis=(1, 2), keepdims=True)
@@ -265,8 +288,8 @@ def glcm_properties(P):
     --------
     >>> P = glcm_matrices(np.eye(8), distances=[1], angles=[0], levels=8)
     >>> props = glcm_properties(P)
-    >>> float(props[GLCM_PROPERTIES.index("contrast")][0, 0])
-    24.5
+    >>> float(props[GLCM_PROPERTIES.index("contrast")][0, 0])  # a quarter of the pairs are 0-7: 49 / 4
+    12.25
     """
     P = np.asarray(P, dtype=np.float64)
     batch, L = P.shape[:-2], P.shape[-1]
@@ -409,7 +432,7 @@ def glcm_features(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32
     --------
     >>> from skimage.data import brick
     >>> features = glcm_features(brick())
-    >>> features["glcm_correlation_d1_mean"] > 0.5
+    >>> bool(features["glcm_correlation_d1_mean"] > 0.5)
     True
     """
     if aggregate not in AGGREGATES:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import io
 import numbers
 import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -97,8 +98,8 @@ def read_image(source, *, max_pixels=None):
     ImageNotFoundError
         The file does not exist.
     ImageReadError
-        The path is a directory, an empty file, not an image, or a truncated
-        or corrupt image.
+        The path is a directory, FIFO or device, an empty file, cannot be
+        opened, is not an image, or is a truncated or corrupt image.
     ImageTooLargeError
         The image has more than `max_pixels` pixels.
     InvalidImageError
@@ -169,25 +170,39 @@ def _decode_file(path, limit):
 
     Returns the pixels and the luminance weights in their channel order.
     """
-    try:
-        file = open(path, "rb")
-    except FileNotFoundError:
-        raise ImageNotFoundError("no such file", path) from None
-    except IsADirectoryError:
-        raise ImageReadError("is a directory, not an image file", path) from None
-    except OSError as err:
-        raise ImageReadError(f"cannot open the file ({err.strerror})", path) from None
-    with file, _open_header(file, path) as header:
+    with _open_regular_file(path) as file, _open_header(file, path) as header:
         width, height = header.size
         _check_pixel_count(height, width, limit, path)
         if _pillow_decodes(header):
             return _pillow_pixels(header, path), _LUMA_RGB
         file.seek(0)
         data = file.read()
-    pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    try:
+        pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:  # e.g. no bytes left: the file shrank since its header was read
+        pixels = None
     if pixels is None:
         raise ImageReadError(_why_undecodable(data), path)
     return pixels, _LUMA_BGR
+
+
+def _open_regular_file(path):
+    """Open `path` for binary reading, refusing anything but a regular file."""
+    try:
+        # Non-blocking, because opening a FIFO for reading would otherwise wait
+        # for a writer forever; it changes nothing for regular files.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise ImageNotFoundError("no such file", path) from None
+    except OSError as err:
+        raise ImageReadError(f"cannot open the file ({err.strerror})", path) from None
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISREG(mode):
+        return os.fdopen(fd, "rb")
+    os.close(fd)
+    if stat.S_ISDIR(mode):
+        raise ImageReadError("is a directory, not an image file", path)
+    raise ImageReadError("not a regular file (a FIFO, socket or device), not an image", path)
 
 
 def _open_header(file, path):
@@ -206,6 +221,8 @@ def _open_header(file, path):
         ) from None
     except Image.DecompressionBombError as err:
         raise ImageTooLargeError(f"Pillow refuses to open it: {err}", path) from None
+    except Exception as err:  # corrupt headers raise OSError, SyntaxError, struct.error...
+        raise ImageReadError(f"truncated or corrupt image header ({err})", path) from None
 
 
 # Pillow modes whose numpy view already is grey, grey + alpha, RGB or RGBA.
@@ -235,7 +252,7 @@ def _pillow_pixels(image, path):
         if image.mode not in _ARRAY_READY_MODES:
             image = image.convert("RGB")  # palette, CMYK, YCbCr...: alpha is dropped anyway
         return np.asarray(image)
-    except OSError as err:
+    except Exception as err:  # corrupt TIFFs also raise TypeError, ValueError...
         raise ImageReadError(f"truncated or corrupt image ({err})", path) from None
 
 

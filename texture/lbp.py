@@ -43,6 +43,7 @@ LBP_METHODS = ("default", "ror", "uniform", "nri_uniform", "var")
 _TAGS = {"uniform": "riu2", "nri_uniform": "u2", "ror": "ri", "default": "raw"}
 _MAX_P = 31  # codes of the "default" method are int32 sums of 2**i in scikit-image
 _MAX_HIST_BITS = 16  # "default"/"ror" histograms have 2**P bins
+_BAND_PIXELS = 1 << 16  # pixels per band of rows processed at once
 
 
 def _check_scale(P, R):
@@ -57,48 +58,52 @@ def _check_method(method, allowed=LBP_METHODS):
         raise ConfigError(f"lbp method must be one of {allowed}, got {method!r}")
 
 
-def _interpolation_weights(n, offset):
-    """Per-index fractions ``t`` and floor offsets of ``index + offset``, computed like scikit-image.
+def _interpolation_weights(start, stop, offset):
+    """Fractions ``t`` of ``i + offset`` for ``i`` in [start, stop), computed like scikit-image, and floor(offset).
 
     ``t = (i + offset) - floor(i + offset)`` differs from ``offset - floor(offset)``
     in the last bits as ``i`` grows; the codes are exact only with these values.
     """
-    position = np.arange(n, dtype=np.float64) + offset
+    position = np.arange(start, stop, dtype=np.float64) + offset
     t = position - np.floor(position)
     return t, math.floor(offset)
 
 
-def _samples(image, P, R):
-    """Yield ``(p, neighbours)`` for the ``P`` interpolated neighbour images of ``image``.
+def _circle(P, R):
+    """Row and column offsets of the ``P`` samples, scikit-image's: rounded to 5 decimals.
 
-    The yielded array is a work buffer overwritten by the next sample: use it
-    before asking for the next one.  Samples come grouped by column position.
+    The rounding puts the neighbours on the axes exactly on pixels.
     """
-    rows, cols = image.shape
-    # Same positions as scikit-image: rounded to 5 decimals, so the neighbours on
-    # the axes are exactly on pixels.
     angles = 2 * np.pi * np.arange(P, dtype=np.float64) / P
-    rp = np.round(-R * np.sin(angles), 5)
-    cp = np.round(R * np.cos(angles), 5)
-    pad = math.ceil(R) + 1
-    padded = np.pad(image, pad)  # zeros: scikit-image's constant-0 border
-    blend, blend_tmp = np.empty_like(padded[:, :cols]), np.empty_like(padded[:, :cols])
-    value, value_tmp = np.empty_like(image), np.empty_like(image)
+    return np.round(-R * np.sin(angles), 5), np.round(R * np.cos(angles), 5)
+
+
+def _samples(padded, pad, start, stop, rp, cp):
+    """Yield ``(p, neighbours)`` of image rows [start, stop) for every sample ``p`` of the circle.
+
+    ``padded`` is the image with ``pad`` zeros around it.  The yielded array
+    is a work buffer overwritten by the next sample: use it before asking for
+    the next one.  Samples come grouped by column position.
+    """
+    rows, cols = stop - start, padded.shape[1] - 2 * pad
+    window = padded[start : stop + 2 * pad]
+    blend, blend_tmp = np.empty((2, len(window), cols))
+    value, value_tmp = np.empty((2, rows, cols))
     # Samples at the same column position share the horizontal blend of their
     # four corners; they differ only in the rows they blend it at.
     for c_off in np.unique(cp):
-        dc, c0 = _interpolation_weights(cols, c_off)
+        dc, c0 = _interpolation_weights(0, cols, c_off)
         left = pad + c0
         if dc.any():
             # (1 - dc) * left + dc * right: scikit-image's bilinear_interpolation, in its order.
-            np.multiply(padded[:, left : left + cols], 1.0 - dc, out=blend)
-            np.multiply(padded[:, left + 1 : left + 1 + cols], dc, out=blend_tmp)
+            np.multiply(window[:, left : left + cols], 1.0 - dc, out=blend)
+            np.multiply(window[:, left + 1 : left + 1 + cols], dc, out=blend_tmp)
             np.add(blend, blend_tmp, out=blend)
             row_blend = blend
         else:
-            row_blend = padded[:, left : left + cols]
+            row_blend = window[:, left : left + cols]
         for p in np.flatnonzero(cp == c_off).tolist():
-            dr, r0 = _interpolation_weights(rows, rp[p])
+            dr, r0 = _interpolation_weights(start, stop, rp[p])
             top = pad + r0
             if dr.any():
                 dr = dr[:, None]
@@ -142,26 +147,38 @@ def lbp_codes(image, P=8, R=1.0, method="uniform"):
     Examples
     --------
     >>> image = np.array([[0, 0, 0], [0, 1, 0], [1, 1, 1]], dtype=float)
-    >>> lbp_codes(image, 8, 1, "default")[1, 1]
-    np.float64(14.0)
+    >>> float(lbp_codes(image, 8, 1, "default")[1, 1])  # only the neighbour below (bit 6) is >= 1
+    64.0
     """
     _check_scale(P, R)
     _check_method(method)
     image = np.ascontiguousarray(image, dtype=np.float64)
     if image.ndim != 2:
         raise ValueError(f"lbp_codes expects a 2-D image, got shape {image.shape}")
-    if method == "var":
-        neighbours = np.empty((P,) + image.shape)
-        for p, value in _samples(image, P, R):
-            neighbours[p] = value
-        # Sums over the first axis add the samples in order, like scikit-image.
-        total = neighbours.sum(axis=0)
-        squares = (neighbours * neighbours).sum(axis=0)
-        return (squares - total * total / P) / P
-    bits = np.empty((P,) + image.shape, dtype=bool)
-    for p, value in _samples(image, P, R):
-        np.greater_equal(value, image, out=bits[p])
-    return _encode(bits, method).astype(np.float64)
+    rp, cp = _circle(P, R)
+    pad = math.ceil(R) + 1
+    padded = np.pad(image, pad)  # zeros: scikit-image's constant-0 border
+    rows, cols = image.shape
+    codes = np.empty(image.shape)
+    # Bands of rows keep the per-sample work buffers in cache on large images.
+    band = max(1, _BAND_PIXELS // cols)
+    for start in range(0, rows, band):
+        stop = min(start + band, rows)
+        samples = _samples(padded, pad, start, stop, rp, cp)
+        if method == "var":
+            neighbours = np.empty((P, stop - start, cols))
+            for p, value in samples:
+                neighbours[p] = value
+            # Sums over the first axis add the samples in order, like scikit-image.
+            total = neighbours.sum(axis=0)
+            squares = (neighbours * neighbours).sum(axis=0)
+            codes[start:stop] = (squares - total * total / P) / P
+        else:
+            bits = np.empty((P, stop - start, cols), dtype=bool)
+            for p, value in samples:
+                np.greater_equal(value, image[start:stop], out=bits[p])
+            codes[start:stop] = _encode(bits, method)
+    return codes
 
 
 def _encode(bits, method):

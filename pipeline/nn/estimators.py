@@ -290,8 +290,15 @@ class _BaseBP:
             training history.
         arrays : dict of str to ndarray
             ``W0, b0, W1, b1, ...`` and, for a classifier, ``classes``.
+
+        Raises
+        ------
+        ModelFileError
+            If a weight is NaN or infinite (never saved).
         """
         self._check_fitted()
+        if not np.isfinite(self.network_.params).all():  # fit never leaves these; edits can
+            raise ModelFileError("refusing to save a model whose weights contain NaN or inf")
         params = self.get_params()
         params["hidden_layer_sizes"] = list(self._check_params()[0])
         params["dtype"] = self.network_.dtype.name

@@ -1,0 +1,173 @@
+"""Honest accuracy estimates: train/test splits and per-fold scoring.
+
+Two kinds of split, both given as lists of ``(train, test)`` index arrays:
+
+* :func:`stratified_kfold` -- every image is tested once, each fold keeps the
+  class proportions of the whole set;
+* :func:`group_holdout` -- whole groups (e.g. the KTH-TIPS scales) are held
+  out together, so that near-duplicate images never straddle the split.
+
+:func:`cross_validate` fits a fresh normalizer and a fresh copy of the
+estimator on each training part only, then scores the held-out part: nothing
+of the test images, not even their mean and spread, reaches the model.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from texture.errors import ConfigError
+
+__all__ = ["FoldScore", "stratified_kfold", "group_holdout", "cross_validate"]
+
+
+def stratified_kfold(labels, n_splits=5, seed=0):
+    """Split into `n_splits` folds that keep the class proportions.
+
+    Each class is shuffled and dealt round-robin to the folds, one class after
+    the other, so fold sizes differ by at most one image and per-class counts
+    by at most one too.
+
+    Parameters
+    ----------
+    labels : array_like of shape (n,)
+    n_splits : int, default 5
+    seed : int, default 0
+        Seed of the shuffles; the same seed gives the same folds.
+
+    Returns
+    -------
+    splits : list of (train, test)
+        Sorted ``int`` index arrays; the test parts partition ``range(n)``.
+
+    Raises
+    ------
+    ConfigError
+        `n_splits` is below 2 or above the size of the smallest class.
+
+    Examples
+    --------
+    >>> labels = np.array(["a"] * 4 + ["b"] * 2)
+    >>> splits = stratified_kfold(labels, n_splits=2)
+    >>> [labels[test].tolist() for _, test in splits]
+    [['a', 'a', 'b'], ['a', 'a', 'b']]
+    """
+    labels = np.asarray(labels)
+    classes, counts = np.unique(labels, return_counts=True)
+    if not isinstance(n_splits, (int, np.integer)) or n_splits < 2:
+        raise ConfigError(f"n_splits must be an integer >= 2, got {n_splits!r}")
+    if counts.min() < n_splits:
+        small = classes[counts.argmin()]
+        raise ConfigError(f"class {small!r} has {counts.min()} images, fewer than n_splits={n_splits}")
+    rng = np.random.default_rng(seed)
+    # Dealing the concatenation of shuffled classes round-robin balances both
+    # the classes within each fold and the fold sizes.
+    order = np.concatenate([rng.permutation(np.flatnonzero(labels == c)) for c in classes])
+    fold = np.empty(len(labels), dtype=np.intp)
+    fold[order] = np.arange(len(labels)) % n_splits
+    return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(n_splits)]
+
+
+def group_holdout(groups, held_out):
+    """Hold out whole groups: one split per set of test groups.
+
+    Parameters
+    ----------
+    groups : array_like of shape (n,)
+        Group of each image (e.g. the KTH-TIPS scale).
+    held_out : sequence of collections
+        For each split, the groups to test on; every other image trains.
+
+    Returns
+    -------
+    splits : list of (train, test)
+        Sorted ``int`` index arrays.
+
+    Raises
+    ------
+    ConfigError
+        A test set names a group that no image has, or leaves nothing to
+        train on.
+
+    Examples
+    --------
+    >>> scales = [1, 1, 2, 2, 3, 3]
+    >>> [test.tolist() for _, test in group_holdout(scales, [{1}, {2, 3}])]
+    [[0, 1], [2, 3, 4, 5]]
+    """
+    groups = np.asarray(groups)
+    present = set(groups.tolist())
+    splits = []
+    for test_groups in held_out:
+        test_groups = list(test_groups)
+        missing = [g for g in test_groups if g not in present]
+        if not test_groups or missing:
+            raise ConfigError(f"held-out groups {test_groups!r} name groups no image has: {missing!r}")
+        test = np.isin(groups, test_groups)
+        if test.all():
+            raise ConfigError(f"holding out groups {test_groups!r} leaves no image to train on")
+        splits.append((np.flatnonzero(~test), np.flatnonzero(test)))
+    return splits
+
+
+@dataclass(frozen=True)
+class FoldScore:
+    """Outcome of one split: held-out accuracy and the time to fit."""
+
+    accuracy: float
+    fit_seconds: float
+    n_train: int  # training rows, augmented copies included
+    n_test: int
+
+
+def cross_validate(estimator, X, y, splits, *, scaler, augmented=()):
+    """Fit on each training part, score on its test part.
+
+    Parameters
+    ----------
+    estimator : object with ``fit(X, y)`` and ``predict(X)``
+        Left untouched: each split fits a deep copy.
+    X : array_like of shape (n, n_features)
+        Unnormalized features.
+    y : array_like of shape (n,)
+    splits : list of (train, test)
+        From :func:`stratified_kfold` or :func:`group_holdout`.
+    scaler : callable
+        Returns a new unfitted normalizer (``fit_transform``/``transform``),
+        e.g. ``pipeline.normalize.StandardScaler``; it is fitted on the
+        training rows only.
+    augmented : sequence of array_like, optional
+        Feature matrices shaped like `X` whose row ``i`` comes from a copy of
+        image ``i`` (e.g. :func:`pipeline.augment.rescaled_copies`).  Their
+        training rows are added to each training part; their test rows are
+        never used, since a copy of a test image would leak it.
+
+    Returns
+    -------
+    scores : list of FoldScore
+        One per split, in order; ``fit_seconds`` covers the normalizer and
+        the estimator.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    if X.ndim != 2 or len(X) != len(y):
+        raise ConfigError(f"X must be 2-D with one row per label, got {X.shape} for {len(y)} labels")
+    augmented = [np.asarray(A, dtype=np.float64) for A in augmented]
+    if any(A.shape != X.shape for A in augmented):
+        raise ConfigError(f"augmented feature matrices must have the shape of X, {X.shape}")
+    scores = []
+    for train, test in splits:
+        model, normalizer = copy.deepcopy(estimator), scaler()
+        X_train = np.concatenate([X[train]] + [A[train] for A in augmented])
+        y_train = np.tile(y[train], 1 + len(augmented))
+        start = time.perf_counter()
+        model.fit(normalizer.fit_transform(X_train), y_train)
+        seconds = time.perf_counter() - start
+        predicted = model.predict(normalizer.transform(X[test]))
+        accuracy = float(np.mean(np.asarray(predicted) == y[test]))
+        scores.append(FoldScore(accuracy, seconds, len(X_train), len(test)))
+    return scores

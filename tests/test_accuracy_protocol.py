@@ -1,0 +1,170 @@
+"""The accuracy protocol of pipeline/evaluation.py, on the bundled sample data."""
+
+import numpy as np
+import pytest
+
+from pipeline import BPClassifier
+from pipeline.evaluation import cross_validate, group_holdout, stratified_kfold
+from pipeline.sample import sample_root
+from texture import ConfigError, read_image
+from texture.lbp import lbp_feature_vector
+
+SCALE_FOLDS = ({1, 4, 7}, {2, 5, 8}, {3, 6, 9})
+
+
+@pytest.fixture(scope="module")
+def sample():
+    """Bundled texture classes: a small LBP matrix, labels, and a pseudo group (image number mod 9 + 1)."""
+    paths = sorted((sample_root() / "textures").glob("*/*.png"))
+    X = np.array([lbp_feature_vector(read_image(p), ((8, 1), (16, 2))) for p in paths])
+    labels = np.array([p.parent.name for p in paths])
+    groups = np.array([int(p.stem.rsplit("_", 1)[1]) % 9 + 1 for p in paths])
+    return X, labels, groups
+
+
+def test_stratified_kfold_partitions_and_keeps_class_proportions(sample):
+    _, labels, _ = sample
+    splits = stratified_kfold(labels, n_splits=5, seed=3)
+    tests = np.concatenate([test for _, test in splits])
+    assert np.array_equal(np.sort(tests), np.arange(len(labels)))
+    classes, totals = np.unique(labels, return_counts=True)
+    for train, test in splits:
+        assert np.intersect1d(train, test).size == 0
+        assert len(train) + len(test) == len(labels)
+        counts = np.array([np.sum(labels[test] == c) for c in classes])
+        assert np.all(np.abs(counts - totals / 5) <= 1)
+
+
+def test_stratified_kfold_is_seeded():
+    labels = np.repeat(["a", "b", "c"], [10, 7, 13])
+    first = stratified_kfold(labels, 3, seed=1)
+    again = stratified_kfold(labels, 3, seed=1)
+    other = stratified_kfold(labels, 3, seed=2)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(first, again))
+    assert not all(np.array_equal(a[1], b[1]) for a, b in zip(first, other))
+
+
+def test_stratified_kfold_balances_fold_sizes_across_odd_classes():
+    labels = np.repeat(["a", "b", "c"], [6, 6, 6])  # 18 images, 4 folds: sizes 5, 5, 4, 4
+    sizes = sorted(len(test) for _, test in stratified_kfold(labels, 4))
+    assert sizes == [4, 4, 5, 5]
+
+
+@pytest.mark.parametrize("n_splits", [1, 26, 2.5])
+def test_stratified_kfold_refuses_impossible_folds(sample, n_splits):
+    with pytest.raises(ConfigError):
+        stratified_kfold(sample[1], n_splits)
+
+
+def test_group_holdout_never_mixes_groups(sample):
+    _, _, groups = sample
+    splits = group_holdout(groups, SCALE_FOLDS)
+    assert len(splits) == 3
+    for (train, test), held in zip(splits, SCALE_FOLDS):
+        assert set(groups[test]) == held
+        assert not set(groups[train]) & held
+        assert len(train) + len(test) == len(groups)
+    # The three scale folds test every image exactly once.
+    tests = np.concatenate([test for _, test in splits])
+    assert np.array_equal(np.sort(tests), np.arange(len(groups)))
+
+
+@pytest.mark.parametrize("held_out", [[{10}], [set()], [set(range(1, 10))]])
+def test_group_holdout_refuses_unknown_empty_or_total_test_sets(sample, held_out):
+    with pytest.raises(ConfigError):
+        group_holdout(sample[2], held_out)
+
+
+class RecordingScaler:
+    """A z-score scaler that remembers which rows it was fitted on."""
+
+    fitted_on = []
+
+    def fit_transform(self, X):
+        RecordingScaler.fitted_on.append(X.copy())
+        self.mean, self.std = X.mean(axis=0), X.std(axis=0) + 1e-12
+        return self.transform(X)
+
+    def transform(self, X):
+        return (X - self.mean) / self.std
+
+
+class RecordingEstimator:
+    """Nearest class mean; remembers the rows it was trained on."""
+
+    trained_on = []
+
+    def fit(self, X, y):
+        RecordingEstimator.trained_on.append(X.copy())
+        self.classes = np.unique(y)
+        self.means = np.array([X[y == c].mean(axis=0) for c in self.classes])
+        return self
+
+    def predict(self, X):
+        return self.classes[((X[:, None, :] - self.means) ** 2).sum(axis=2).argmin(axis=1)]
+
+
+def test_cross_validate_fits_normalizer_and_model_on_training_rows_only(sample):
+    X, labels, groups = sample
+    RecordingScaler.fitted_on.clear()
+    RecordingEstimator.trained_on.clear()
+    splits = group_holdout(groups, SCALE_FOLDS)
+    estimator = RecordingEstimator()
+    scores = cross_validate(estimator, X, labels, splits, scaler=RecordingScaler)
+    assert not hasattr(estimator, "means")  # each split fitted its own copy
+    assert len(RecordingScaler.fitted_on) == len(RecordingEstimator.trained_on) == len(splits)
+    for (train, test), fitted, trained, score in zip(
+        splits, RecordingScaler.fitted_on, RecordingEstimator.trained_on, scores
+    ):
+        assert np.array_equal(fitted, X[train])
+        # The model saw the training rows normalized by their own statistics.
+        expected = (X[train] - X[train].mean(axis=0)) / (X[train].std(axis=0) + 1e-12)
+        np.testing.assert_allclose(trained, expected)
+        assert (score.n_train, score.n_test) == (len(train), len(test))
+        assert 0.0 <= score.accuracy <= 1.0 and score.fit_seconds >= 0.0
+
+
+def test_cross_validate_accuracy_is_the_share_of_correct_test_predictions(sample):
+    X, labels, _ = sample
+    splits = stratified_kfold(labels, 5, seed=0)
+    scores = cross_validate(RecordingEstimator(), X, labels, splits, scaler=RecordingScaler)
+    for (train, test), score in zip(splits, scores):
+        scaler = RecordingScaler()
+        model = RecordingEstimator().fit(scaler.fit_transform(X[train]), labels[train])
+        expected = np.mean(model.predict(scaler.transform(X[test])) == labels[test])
+        assert score.accuracy == pytest.approx(expected)
+
+
+def test_cross_validate_with_the_bp_network_beats_chance_and_is_deterministic(sample):
+    X, labels, _ = sample
+    splits = stratified_kfold(labels, 3, seed=0)
+    net = BPClassifier((32,), epochs=60, random_state=0)
+    first = cross_validate(net, X, labels, splits, scaler=RecordingScaler)
+    again = cross_validate(net, X, labels, splits, scaler=RecordingScaler)
+    assert [s.accuracy for s in first] == [s.accuracy for s in again]
+    # Six balanced classes: chance is 1/6.
+    assert np.mean([s.accuracy for s in first]) > 0.5
+
+
+def test_cross_validate_refuses_mismatched_rows():
+    with pytest.raises(ConfigError):
+        cross_validate(RecordingEstimator(), np.zeros((4, 2)), ["a", "b", "a"], [], scaler=RecordingScaler)
+
+
+def test_cross_validate_adds_augmented_training_rows_but_never_augmented_test_rows(sample):
+    X, labels, groups = sample
+    # Copies marked by an offset no original row has, so that any leak shows.
+    copies = [X + 1000.0, X + 2000.0]
+    RecordingScaler.fitted_on.clear()
+    splits = group_holdout(groups, SCALE_FOLDS)
+    scores = cross_validate(RecordingEstimator(), X, labels, splits, scaler=RecordingScaler, augmented=copies)
+    for (train, test), fitted, score in zip(splits, RecordingScaler.fitted_on, scores):
+        assert np.array_equal(fitted, np.concatenate([X[train], X[train] + 1000.0, X[train] + 2000.0]))
+        assert score.n_train == 3 * len(train) and score.n_test == len(test)
+
+
+def test_cross_validate_refuses_augmented_matrices_of_another_shape(sample):
+    X, labels, _ = sample
+    with pytest.raises(ConfigError):
+        cross_validate(RecordingEstimator(), X, labels, stratified_kfold(labels, 2), scaler=RecordingScaler,
+                       augmented=[X[:-1]])
