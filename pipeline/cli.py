@@ -299,8 +299,9 @@ def holdout_split(labels, groups=None, test_size: float = 0.25, seed: int = 0):
     ----------
     labels : sequence of length n
     groups : sequence of length n, optional
-        When given (and not all empty), whole groups go to one side, so that
-        related images (same scale, same photo) never straddle the split.
+        When given (and not all missing: None, NaN or ""), whole groups go to
+        one side, so that related images (same scale, same photo) never
+        straddle the split.  A ``pipeline.data`` table's ``group`` column fits.
     test_size : float
         Fraction of samples (or of groups) held out.
     seed : int
@@ -313,8 +314,10 @@ def holdout_split(labels, groups=None, test_size: float = 0.25, seed: int = 0):
     rng = np.random.default_rng(seed)
     labels = np.asarray(labels)
     test = np.zeros(len(labels), dtype=bool)
-    if groups is not None and any(str(g) for g in groups):
-        groups = np.asarray([str(g) for g in groups])
+    if groups is not None:
+        # pipeline.data marks a missing group None (NaN after a CSV), list_inputs "".
+        groups = pd.Series(list(groups), dtype=object).fillna("").astype(str).to_numpy()
+    if groups is not None and any(groups):
         names = np.unique(groups)
         if len(names) < 2:
             raise ConfigError("a group-wise split needs at least 2 groups")

@@ -196,10 +196,14 @@ def test_holdout_split_is_stratified_or_group_wise():
     assert sorted([*train, *test]) == list(range(12))
     assert sum(labels[i] == "a" for i in test) == 2 and sum(labels[i] == "b" for i in test) == 1
     assert (holdout_split(labels, seed=0)[1] == test).all()  # seeded
+    test_stratified = test
     groups = ["g1", "g1", "g2", "g2", "g3", "g3", "g4", "g4", "g1", "g2", "g3", "g4"]
     train, test = holdout_split(labels, groups, test_size=0.25, seed=0)
     assert not {groups[i] for i in train} & {groups[i] for i in test}
     assert len({groups[i] for i in test}) == 1
+    # A data table's group column without groups (None, or NaN from a CSV) means no groups.
+    for missing in ([None] * 12, [np.nan] * 12):
+        assert (holdout_split(labels, missing, test_size=0.25, seed=0)[1] == test_stratified).all()
 
 
 def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, monkeypatch):
