@@ -110,7 +110,8 @@ def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], int]:
     Raises
     ------
     texture.DatasetError
-        From the loaders: no class sub-folders, CSV columns or listed files missing.
+        From the loaders: no class sub-folders or CSV columns missing.  Files a
+        CSV lists but that do not exist are kept: each becomes an error row.
     """
     source = Path(source)
     if source.is_file():
