@@ -115,7 +115,8 @@ def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], int]:
     """
     source = Path(source)
     if source.is_file():
-        return _items(load_csv(source, labelled=labelled, must_exist=False)), 0
+        # A listed file that is missing gets an error row, like any unreadable one.
+        return _items(load_csv(source, labelled=labelled, check_files=False)), 0
     if not source.is_dir():
         raise ConfigError(f"{source}: no such folder or CSV file")
     if labelled:

@@ -108,10 +108,10 @@ def test_relative_paths_are_read_from_the_submitting_directory(tmp_path, monkeyp
     run_batch(ExtractTask(), "list.csv", "local.csv", engine=SerialEngine(), quiet=True)
     run_batch(ExtractTask(), "list.csv", "dask.csv", engine=DaskEngine(cluster[0].scheduler_address), quiet=True)
     rows = read_rows("dask.csv")
-    # CSV paths are resolved against the CSV's folder before any worker sees them.
-    imgs = tmp_path.resolve() / "imgs"
-    assert [row[:4] for row in rows[1:]] == [[str(imgs / "a.png"), "", "", "ok"],
-                                             [str(imgs / "missing.png"), "", "", "error"]]
+    # The CSV's relative paths are resolved against its folder (pipeline.data.load_csv).
+    folder = tmp_path.resolve() / "imgs"
+    assert [row[:4] for row in rows[1:]] == [[str(folder / "a.png"), "", "", "ok"],
+                                             [str(folder / "missing.png"), "", "", "error"]]
     assert [row[5:] for row in rows] == [row[5:] for row in read_rows("local.csv")]
 
 
