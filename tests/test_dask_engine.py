@@ -4,6 +4,8 @@ import csv
 import os
 import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -107,6 +109,23 @@ def test_the_task_reaches_each_worker_once_and_leaves(tmp_path, cluster, images,
     assert all(names == [] for names in plugins.values())
 
 
+def test_a_bounded_number_of_chunks_in_flight(cluster, images):
+    """The scheduler never holds more than 2 chunks per worker thread of one run."""
+    items, _ = list_inputs(images)
+    pulled = []
+
+    def chunks():
+        for i, item in enumerate(items):
+            pulled.append(i)
+            yield [item]
+
+    results = DaskEngine(cluster[0].scheduler_address).map_chunks(ExtractTask(), chunks())
+    first = next(results)
+    assert len(pulled) <= 2 * 2 + 1 < len(items)
+    rest = list(results)
+    assert [rows[0][0] for rows in [first, *rest]] == [item.path for item in items]
+
+
 def test_relative_paths_are_read_from_the_submitting_directory(tmp_path, monkeypatch, cluster):
     # The workers started in another working directory.
     image = sorted((sample_root() / "textures" / "brick").glob("*.png"))[0]
@@ -149,28 +168,43 @@ def test_interrupted_run_resumes_to_the_same_output(tmp_path, cluster, images):
 
 
 class KillBusyWorker(DaskEngine):
-    """SIGKILLs a worker process that is computing a chunk, once the first rows are in."""
+    """SIGKILLs a worker process while it computes a chunk, once the first rows are in."""
 
     def __init__(self, client):
         super().__init__(client.scheduler.address)
         self.client = client
         self.killed = None
 
-    def map_chunks(self, task, chunks):
-        for i, rows in enumerate(super().map_chunks(task, chunks)):
-            if i == 0:
-                pids = self.client.run(os.getpid)
-                busy = [worker for worker, keys in self.client.processing().items() if keys]
+    def _kill_when_busy(self, started, done):
+        pids = self.client.run(os.getpid)
+        started.wait()
+        while not done.is_set():
+            busy = [worker for worker, keys in self.client.processing().items() if keys]
+            if busy:
                 self.killed = pids[busy[0]]
                 os.kill(self.killed, signal.SIGKILL)
-            yield rows
+                return
+            time.sleep(0.005)
+
+    def map_chunks(self, task, chunks):
+        started, done = threading.Event(), threading.Event()
+        killer = threading.Thread(target=self._kill_when_busy, args=(started, done))
+        killer.start()
+        try:
+            for rows in super().map_chunks(task, chunks):
+                started.set()
+                yield rows
+        finally:
+            started.set()
+            done.set()
+            killer.join()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_a_killed_worker_does_not_lose_inputs(tmp_path, cluster, images):
     client = cluster[1]
     engine = KillBusyWorker(client)
-    summary = run_batch(ExtractTask(), images, tmp_path / "dask.csv", engine=engine, quiet=True, chunk_size=2)
+    summary = run_batch(ExtractTask(), images, tmp_path / "dask.csv", engine=engine, quiet=True, chunk_size=1)
     assert engine.killed is not None and engine.killed not in client.run(os.getpid).values()
     run_batch(ExtractTask(), images, tmp_path / "local.csv", engine=SerialEngine(), quiet=True)
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
@@ -207,6 +241,13 @@ def test_engine_options_are_checked(tmp_path, capsys, images):
         DaskEngine("tcp://127.0.0.1:1", jobs=2)
     with pytest.raises(ConfigError, match="jobs must be >= 1"):
         DaskEngine(jobs=0)
+
+
+def test_a_scheduler_without_workers_is_reported(tmp_path, images):
+    with local_cluster(0) as empty:
+        engine = DaskEngine(empty.scheduler_address, timeout=1)
+        with pytest.raises(ConfigError, match="no Dask worker joined"):
+            run_batch(ExtractTask(), images, tmp_path / "o.csv", engine=engine, quiet=True)
 
 
 def test_unreachable_scheduler_is_named(tmp_path, images):
