@@ -25,7 +25,7 @@ machine with whatever else runs and are indicative only.
 
 Run::
 
-    .venv/bin/python benchmarks/accuracy.py ../shared/datasets/kth_tips_grey
+    .venv/bin/python benchmarks/accuracy.py ../shared/datasets/kth_tips_grey   # from a clone next to shared/
     .venv/bin/python benchmarks/accuracy.py            # the bundled sample data
 """
 
@@ -38,6 +38,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -52,7 +53,7 @@ from pipeline.data import kth_tips_scale, load_folder, load_sample  # noqa: E402
 from pipeline.evaluation import cross_validate, group_holdout, stratified_kfold  # noqa: E402
 from pipeline.model import DEFAULT_NETWORK  # noqa: E402
 from pipeline.normalize import make_scaler  # noqa: E402
-from texture import FeatureExtractor, TextureError, read_image  # noqa: E402
+from texture import DatasetError, FeatureExtractor, read_image  # noqa: E402
 
 SCALE_FOLDS = ({1, 4, 7}, {2, 5, 8}, {3, 6, 9})
 
@@ -70,15 +71,27 @@ def load(folder):
     """Image table of `folder` (KTH-TIPS scales as groups when the names carry them), or the sample."""
     if folder is None:
         return "bundled sample (6 classes x 25)", load_sample()
+    table = load_folder(folder)
     try:
-        table = load_folder(folder, group=kth_tips_scale)
-    except TextureError:  # file names without a scale: no group hold-out
-        table = load_folder(folder)
+        table["group"] = table["path"].map(kth_tips_scale)
+    except DatasetError:
+        pass  # file names without a scale: no scale hold-out
     name = f"{Path(folder).name} ({table['label'].nunique()} classes, {len(table)} images)"
     return name, table
 
 
-def extract(paths):
+def _features(path):
+    """Default features of one image and of its rescaled copies, with the seconds each took."""
+    extractor = FeatureExtractor()
+    start = time.perf_counter()
+    image = read_image(path)
+    row = extractor.transform(image, path=path)
+    middle = time.perf_counter()
+    copies = [extractor.transform(copy, path=path) for copy in rescaled_copies(image)]
+    return row, copies, middle - start, time.perf_counter() - middle
+
+
+def extract(paths, jobs):
     """Default features of the images and of their rescaled copies, with milliseconds per image.
 
     Returns
@@ -87,21 +100,13 @@ def extract(paths):
     copies : list of (n, n_features) ndarray
         One matrix per rescaling factor, row ``i`` from a copy of image ``i``.
     ms_image, ms_copies : float
-        Per image: reading and extraction; rescaling and extraction of all its copies.
+        Per image, in its worker: reading and extraction; rescaling and
+        extraction of all its copies.
     """
-    extractor = FeatureExtractor()
-    rows, copy_rows = [], []
-    image_seconds = copy_seconds = 0.0
-    for path in paths:
-        start = time.perf_counter()
-        image = read_image(path)
-        rows.append(extractor.transform(image, path=path))
-        middle = time.perf_counter()
-        copy_rows.append([extractor.transform(copy, path=path) for copy in rescaled_copies(image)])
-        image_seconds += middle - start
-        copy_seconds += time.perf_counter() - middle
+    with ProcessPoolExecutor(jobs) as pool:
+        rows, copy_rows, image_seconds, copy_seconds = zip(*pool.map(_features, paths, chunksize=16))
     copies = list(np.array(copy_rows).transpose(1, 0, 2))
-    return np.array(rows), copies, 1000 * image_seconds / len(paths), 1000 * copy_seconds / len(paths)
+    return np.array(rows), copies, 1000 * np.mean(image_seconds), 1000 * np.mean(copy_seconds)
 
 
 def protocols(table, seed, n_splits):
@@ -127,11 +132,12 @@ def main(argv=None):
     parser.add_argument("--sample", action="store_true", help="the bundled sample data (the default)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the folds and the networks")
     parser.add_argument("--folds", type=int, default=5, help="folds of the stratified cross-validation")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="extraction processes (default: all CPUs)")
     args = parser.parse_args(argv)
     folder = None if args.sample else args.folder
 
     name, table = load(folder)
-    X, copies, ms_image, ms_copies = extract(table["path"].tolist())
+    X, copies, ms_image, ms_copies = extract(table["path"].tolist(), args.jobs)
     y = table["label"].to_numpy()
     print(f"{name}: {X.shape[1]} features, {ms_image:.1f} ms/image, {ms_copies:.1f} ms/image for its copies")
 

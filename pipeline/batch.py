@@ -115,7 +115,8 @@ def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], int]:
     """
     source = Path(source)
     if source.is_file():
-        return _items(load_csv(source, labelled=labelled, must_exist=False)), 0
+        # A listed file that is missing gets an error row, like any unreadable one.
+        return _items(load_csv(source, labelled=labelled, check_files=False)), 0
     if not source.is_dir():
         raise ConfigError(f"{source}: no such folder or CSV file")
     if labelled:
@@ -123,7 +124,8 @@ def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], int]:
     else:
         items = [Item(str(path), path.relative_to(source).parts[0] if path.parent != source else "")
                  for path in find_images(source)]
-    files = sum(1 for path in source.rglob("*") if path.is_file())
+    # Anything but a folder is a file here: FIFOs and broken links are listed too.
+    files = sum(1 for path in source.rglob("*") if not path.is_dir())
     return items, files - len(items)
 
 
@@ -222,10 +224,12 @@ class _FeatureCache:
         return self.directory / digest[:2] / f"{digest}.npy"
 
     def get_or_compute(self, path: str, compute) -> np.ndarray:
+        if not os.path.isfile(path):  # reading a FIFO or a device here would block or never end
+            return compute()  # let the reader raise its own, clearer, error
         try:
             data = Path(path).read_bytes()
         except OSError:
-            return compute()  # let the reader raise its own, clearer, error
+            return compute()
         entry = self._path(data)
         with contextlib.suppress(OSError, ValueError):
             return np.load(entry, allow_pickle=False)
@@ -489,6 +493,9 @@ def atomic_write(path, mode: str = "w", **kwargs):
 
 
 _ITEM_COLUMNS = ["path", "label", "group", "status", "error"]
+# File names need not be valid UTF-8 (POSIX names are bytes; Python decodes
+# the others with surrogate escapes): write them back as the same bytes.
+_JOURNAL_TEXT = {"newline": "", "encoding": "utf-8", "errors": "surrogateescape"}
 
 
 def _journal_paths(output: Path) -> tuple[Path, Path]:
@@ -520,8 +527,8 @@ def _resume(journal: Path, header: list[str], items: Sequence[Item]) -> int:
     _drop_incomplete_tail(journal)
     kept = 0
     tmp = journal.with_name(journal.name + ".tmp")
-    with open(journal, newline="", encoding="utf-8") as src, \
-            open(tmp, "w", newline="", encoding="utf-8") as dst:
+    with open(journal, **_JOURNAL_TEXT) as src, \
+            open(tmp, "w", **_JOURNAL_TEXT) as dst:
         reader = csv.reader(src)
         writer = csv.writer(dst, lineterminator="\n")
         if next(reader, None) == header:
@@ -662,13 +669,13 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
                 done = _resume(journal, header, items)
     if done == 0:
         journal_meta.write_text(json.dumps({"signature": signature}))
-        with open(journal, "w", newline="", encoding="utf-8") as f:
+        with open(journal, "w", **_JOURNAL_TEXT) as f:
             csv.writer(f, lineterminator="\n").writerow(header)
 
     summary = RunSummary(output, skipped=skipped, resumed=done)
     # Count what the resumed prefix holds, so the summary covers every input.
     if done:
-        with open(journal, newline="", encoding="utf-8") as f:
+        with open(journal, **_JOURNAL_TEXT) as f:
             reader = csv.reader(f)
             next(reader)
             for row in reader:
@@ -676,7 +683,7 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
 
     progress = _Progress(len(items), done, desc, quiet)
     try:
-        with open(journal, "a", newline="", encoding="utf-8") as f:
+        with open(journal, "a", **_JOURNAL_TEXT) as f:
             writer = csv.writer(f, lineterminator="\n")
             for rows in engine.map_chunks(task, _chunked(items[done:], chunk_size)):
                 writer.writerows(rows)
@@ -763,8 +770,9 @@ def _csv_to_parquet(journal: Path, f, task: Task) -> None:
     numeric = [c for c in task.columns if c not in task.text_columns]
     schema = pa.schema([(c, pa.string() if c in text else pa.float64()) for c in _ITEM_COLUMNS + task.columns])
     with pq.ParquetWriter(f, schema) as writer:
+        # Parquet text must be UTF-8: bytes of non-UTF-8 file names become \xNN escapes.
         for chunk in pd.read_csv(journal, dtype=dict.fromkeys(text, "string"), keep_default_na=False,
-                                 chunksize=4096):
+                                 chunksize=4096, encoding_errors="backslashreplace"):
             # Error rows hold empty strings where the numbers would be.
             chunk[numeric] = chunk[numeric].apply(pd.to_numeric, errors="coerce")
             writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))

@@ -299,8 +299,9 @@ def holdout_split(labels, groups=None, test_size: float = 0.25, seed: int = 0):
     ----------
     labels : sequence of length n
     groups : sequence of length n, optional
-        When given (and not all empty), whole groups go to one side, so that
-        related images (same scale, same photo) never straddle the split.
+        When given (and not all missing: None, NaN or ""), whole groups go to
+        one side, so that related images (same scale, same photo) never
+        straddle the split.  A ``pipeline.data`` table's ``group`` column fits.
     test_size : float
         Fraction of samples (or of groups) held out.
     seed : int
@@ -313,8 +314,10 @@ def holdout_split(labels, groups=None, test_size: float = 0.25, seed: int = 0):
     rng = np.random.default_rng(seed)
     labels = np.asarray(labels)
     test = np.zeros(len(labels), dtype=bool)
-    if groups is not None and any(str(g) for g in groups):
-        groups = np.asarray([str(g) for g in groups])
+    if groups is not None:
+        # pipeline.data marks a missing group None (NaN after a CSV), list_inputs "".
+        groups = pd.Series(list(groups), dtype=object).fillna("").astype(str).to_numpy()
+    if groups is not None and any(groups):
         names = np.unique(groups)
         if len(names) < 2:
             raise ConfigError("a group-wise split needs at least 2 groups")
@@ -339,6 +342,15 @@ def _network(args):
     return BPClassifier(random_state=args.seed, **{**DEFAULT_NETWORK, **params})
 
 
+def _typed_labels(texts) -> np.ndarray:
+    """Labels as read (text); whole-number grades become ints so that classes sort 1, 2, ..., 10."""
+    try:
+        numbers = np.array([float(t) for t in texts])
+    except ValueError:
+        return np.array(texts)
+    return numbers.astype(np.int64) if (numbers == np.round(numbers)).all() else numbers
+
+
 def _train(items, args):
     """Extract, split, fit on the training part, predict the held-out part.
 
@@ -346,6 +358,8 @@ def _train(items, args):
     -------
     model : TextureModel
     test_items : list of Item
+    y_test : ndarray
+        Their labels, typed as the model's classes.
     scores : list of TextureScore
         Held-out predictions, aligned with `test_items`.
     """
@@ -355,19 +369,19 @@ def _train(items, args):
                                      engine=_engine(args))
     for message in errors:
         _say(args, f"left out: {message}")
-    labels = np.array([item.label for item in kept])
+    labels = _typed_labels([item.label for item in kept])
     train, test = holdout_split(labels, [item.group for item in kept], args.test_size, args.seed)
     _say(args, f"training on {len(train)} images, holding out {len(test)} ...")
     model = TextureModel(config, scaler=args.scaler, estimator=_network(args), random_state=args.seed)
     model.fit_features(X[train], labels[train])
-    return model, [kept[i] for i in test], model.score_features(X[test])
+    return model, [kept[i] for i in test], labels[test], model.score_features(X[test])
 
 
 def cmd_train(args) -> int:
     items, _ = list_inputs(args.src, labelled=True)
-    model, test_items, scores = _train(items, args)
+    model, _, y_true, scores = _train(items, args)
     model.save(args.output)
-    y_true, y_pred = [item.label for item in test_items], [score.label for score in scores]
+    y_pred = [score.label for score in scores]
     print(f"held-out accuracy {accuracy(y_true, y_pred):.4f} on {len(y_true)} images")
     print(f"wrote model {args.output}")
     return 0
@@ -379,10 +393,10 @@ def cmd_demo(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     print(f"texture demo: bundled sample {root / 'textures'}")
     items, _ = list_inputs(root / "textures", labelled=True)
-    model, test_items, scores = _train(items, args)
+    model, test_items, y_true, scores = _train(items, args)
     written = {"model": out / "model.npz"}
     model.save(written["model"])
-    y_true, y_pred = [item.label for item in test_items], [score.label for score in scores]
+    y_pred = [score.label for score in scores]
     print(f"held-out accuracy {accuracy(y_true, y_pred):.4f} on {len(y_true)} images "
           f"({len(model.classes_)} classes, {len(model.feature_names_)} features)")
     written.update(_write_report(model.classes_, model.history_, y_true, y_pred, out, args, show=True))
@@ -393,13 +407,13 @@ def cmd_demo(args) -> int:
     grades = root / "roughness.csv"
     if grades.is_file():
         items, _ = list_inputs(grades, labelled=True)
-        model, test_items, scores = _train(items, args)
+        model, test_items, true_grades, scores = _train(items, args)
         written["roughness model"] = out / "roughness_model.npz"
         model.save(written["roughness model"])
         values = [score.value for score in scores]
-        error = np.mean(np.abs(np.array(values) - [float(item.label) for item in test_items]))
+        error = np.mean(np.abs(np.array(values) - true_grades))
         print(f"roughness score (expected grade 1-5) of {test_items[0].path}: {values[0]:.2f} "
-              f"(true grade {test_items[0].label}); mean absolute error {error:.2f} "
+              f"(true grade {true_grades[0]}); mean absolute error {error:.2f} "
               f"on {len(test_items)} held-out images")
     print(f"done in {time.perf_counter() - t0:.1f} s; written:")
     for what, path in written.items():

@@ -116,7 +116,7 @@ def load_folder(root, *, group=None):
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def load_csv(path, *, labelled=True, must_exist=True):
+def load_csv(path, *, labelled=True, check_files=True):
     """List the images of a CSV file with the columns ``path,label[,group]``.
 
     Parameters
@@ -128,9 +128,10 @@ def load_csv(path, *, labelled=True, must_exist=True):
     labelled : bool, default True
         Whether the ``label`` column is required.  Lists of images to
         predict need only ``path``; their missing labels are ``None``.
-    must_exist : bool, default True
-        Whether every listed file must exist.  Batch runs pass False: there a
-        missing file is one input's error row, not the whole run's failure.
+    check_files : bool, default True
+        Refuse the CSV when a listed image does not exist.  Batch runs pass
+        False: there each missing file gets its own error row, so that every
+        input is accounted for and the rest still run.
 
     Returns
     -------
@@ -142,9 +143,9 @@ def load_csv(path, *, labelled=True, must_exist=True):
     ------
     DatasetError
         The CSV does not exist or cannot be parsed, lacks a required column,
-        has no rows or empty cells in ``path``/``label``, or lists files that
-        do not exist while `must_exist` (all of them are named, none is
-        silently dropped).
+        has no rows or empty cells in ``path``/``label``, or (with
+        `check_files`) lists files that do not exist (all of them are named,
+        none is silently dropped).
     """
     path = Path(path)
     try:
@@ -173,8 +174,7 @@ def load_csv(path, *, labelled=True, must_exist=True):
                            path)
     folder = path.resolve().parent
     files = [folder / name for name in table["path"]]  # absolute names stay absolute
-    missing = [name for name, file in zip(table["path"], files)
-               if must_exist and not file.is_file()]
+    missing = [name for name, file in zip(table["path"], files) if check_files and not file.is_file()]
     if missing:
         raise DatasetError(f"{len(missing)} listed image(s) not found: {_listing(missing)}", path)
     return pd.DataFrame({

@@ -408,7 +408,7 @@ class TextureModel:
             meta = json.loads(str(arrays["metadata"]))
         except (KeyError, ValueError):
             raise ModelFileError("not a texture model file (no metadata)", path=path) from None
-        if meta.get("format") != _FORMAT:
+        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
             raise ModelFileError("not a texture model file", path=path)
         if meta.get("format_version") != FORMAT_VERSION:
             raise ModelFileError(
@@ -444,6 +444,14 @@ class TextureModel:
         if name not in _ESTIMATORS:
             raise ModelFileError(f"unknown estimator {name!r}")
         model.estimator_ = _ESTIMATORS[name].from_state(meta["estimator"]["state"], group("estimator."))
+        n_features = len(model.feature_names_)
+        if not model.scaler_.n_features_in_ == model.estimator_.n_features_in_ == n_features:
+            raise ModelFileError(
+                f"the normalizer takes {model.scaler_.n_features_in_} features and the network "
+                f"{model.estimator_.n_features_in_}, not the model's {n_features}")
+        network_classes = getattr(model.estimator_, "classes_", None)
+        if meta["classes"] != (None if network_classes is None else [_python(c) for c in network_classes]):
+            raise ModelFileError("the class names do not match the network's outputs")
         if meta["classes"] is not None:
             model.classes_ = np.asarray(meta["classes"])
         return model

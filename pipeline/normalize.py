@@ -139,15 +139,29 @@ class _AffineScaler:
 
     @classmethod
     def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]):
-        """Rebuild a fitted scaler saved with :meth:`get_state`."""
+        """Rebuild a fitted scaler saved with :meth:`get_state`.
+
+        Raises
+        ------
+        ConfigError
+            If an array is missing or unexpected, not float, not finite, of
+            inconsistent shape, or a scale is not positive.
+        """
         scaler = cls(**meta.get("params", {}))
-        try:
-            learned = {name: np.asarray(arrays[name], dtype=np.float64) for name in cls._learned}
-        except KeyError as exc:
-            raise ConfigError(f"scaler state lacks the array {exc.args[0]!r}") from None
+        missing, unexpected = set(cls._learned) - set(arrays), set(arrays) - set(cls._learned)
+        if missing:
+            raise ConfigError(f"scaler state lacks the arrays {sorted(missing)}")
+        if unexpected:
+            raise ConfigError(f"scaler state has unexpected arrays {sorted(unexpected)}")
+        learned = {name: arrays[name] for name in cls._learned}
+        if any(a.dtype.kind != "f" for a in learned.values()):
+            raise ConfigError("inconsistent scaler state: arrays must hold floats")
+        learned = {name: a.astype(np.float64) for name, a in learned.items()}
         shape = learned["offset"].shape
         if len(shape) != 1 or any(a.shape != shape for a in learned.values()):
             raise ConfigError("inconsistent scaler state: arrays of different shapes")
+        if not all(np.isfinite(a).all() for a in learned.values()):
+            raise ConfigError("inconsistent scaler state: NaN or infinite values")
         if not (learned["scale"] > 0).all():
             raise ConfigError("inconsistent scaler state: non-positive scale")
         for name, value in learned.items():

@@ -328,3 +328,12 @@ def test_engines_stream_in_order_with_bounded_chunks_in_flight(tmp_path, engine)
     rows = [row for rows in [first, *results] for row in rows]
     # Same rows, in input order, wherever they were computed.
     assert rows == ByteStats().rows(items)
+
+
+def test_csv_listing_a_missing_file_gives_an_error_row(tmp_path):
+    root = make_tree(tmp_path / "src", n=2)
+    (tmp_path / "list.csv").write_text("path\nsrc/class0/img000.png\nsrc/gone.png\n")
+    summary = run_batch(ByteStats(), tmp_path / "list.csv", tmp_path / "out.csv", jobs=1, quiet=True)
+    rows = read_rows(tmp_path / "out.csv")[1:]
+    assert [Path(r[0]).name for r in rows] == ["img000.png", "gone.png"]
+    assert [r[3] for r in rows] == ["ok", "error"] and summary.failed == 1 and root.is_dir()

@@ -196,10 +196,14 @@ def test_holdout_split_is_stratified_or_group_wise():
     assert sorted([*train, *test]) == list(range(12))
     assert sum(labels[i] == "a" for i in test) == 2 and sum(labels[i] == "b" for i in test) == 1
     assert (holdout_split(labels, seed=0)[1] == test).all()  # seeded
+    test_stratified = test
     groups = ["g1", "g1", "g2", "g2", "g3", "g3", "g4", "g4", "g1", "g2", "g3", "g4"]
     train, test = holdout_split(labels, groups, test_size=0.25, seed=0)
     assert not {groups[i] for i in train} & {groups[i] for i in test}
     assert len({groups[i] for i in test}) == 1
+    # A data table's group column without groups (None, or NaN from a CSV) means no groups.
+    for missing in ([None] * 12, [np.nan] * 12):
+        assert (holdout_split(labels, missing, test_size=0.25, seed=0)[1] == test_stratified).all()
 
 
 def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, monkeypatch):
@@ -259,3 +263,24 @@ def test_feature_config_option(tmp_path, capsys, subset):
     (tmp_path / "bad.json").write_text("{not json")
     code, _, err = run(capsys, "extract", subset, "-o", tmp_path / "g.csv", "--config", tmp_path / "bad.json")
     assert code == 1 and "bad.json" in err and "JSON" in err
+
+
+def test_numeric_grades_train_as_numbers(tmp_path, capsys):
+    """Grades from a CSV give numeric classes: sorted 1..5, a JSON label that is a number, a value."""
+    table = sample_root() / "roughness.csv"
+    rows = list(csv.DictReader(table.read_text().splitlines()))
+    subset = tmp_path / "grades.csv"
+    with open(subset, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "label"])
+        writer.writerows((str(table.parent / r["path"]), r["label"]) for r in rows[::2])
+    model = tmp_path / "m.npz"
+    code, out, _ = run(capsys, "train", subset, "-o", model, "-j", "1", "-q", *NET)
+    assert code == 0 and float(out.split("held-out accuracy ")[1].split()[0]) > 0.5  # 5 distinct grades
+    from pipeline import TextureModel
+
+    assert list(TextureModel.load(model).classes_) == [1, 2, 3, 4, 5]
+    code, out, _ = run(capsys, "score", str(table.parent / rows[0]["path"]), "--model", model, "--json")
+    score = json.loads(out)
+    assert code == 0 and isinstance(score["label"], int) and 1 <= score["value"] <= 5
+    assert score["value"] == pytest.approx(sum(int(k) * p for k, p in score["probabilities"].items()))

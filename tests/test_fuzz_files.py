@@ -6,10 +6,8 @@ bit in uncompressed pixel data is still an image) or in a
 OpenCV / OS exception, a crash or a hang.
 """
 
-import contextlib
 import io
 import os
-import signal
 import sys
 
 import numpy as np
@@ -18,6 +16,7 @@ from PIL import Image
 from skimage import data as skdata
 
 from texture import ImageNotFoundError, ImageReadError, TextureError, read_image
+from timeouts import time_limit
 
 # Pillow warns about the corrupt metadata it skips; the outcome is what counts.
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -88,29 +87,10 @@ def _magic_then_noise(blob, rng, header):
 CORRUPTIONS = [_truncate, _flip_bits, _random_run, _magic_then_noise]
 
 
-@contextlib.contextmanager
-def _time_limit(seconds):
-    """Fail (instead of hanging the suite) if the block runs longer than `seconds`."""
-    if not hasattr(signal, "SIGALRM"):  # Windows: no alarm, run unguarded
-        yield
-        return
-
-    def expire(signum, frame):
-        raise TimeoutError(f"read_image took more than {seconds} s (hang)")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _read_or_refuse(path):
     """Read `path`; return the image or the TextureError, asserting the contract."""
     try:
-        with _time_limit(TIME_LIMIT):
+        with time_limit(TIME_LIMIT):
             image = read_image(path)
     except TextureError as err:
         assert err.path == os.fspath(path)

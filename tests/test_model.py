@@ -123,6 +123,13 @@ def test_bad_image_error_names_the_file(model, tmp_path):
         model.score_image(bad)
     with pytest.raises(TextureError, match="missing.png"):
         model.predict([tmp_path / "missing.png"])
+    from skimage.io import imsave
+
+    from texture.errors import ImageTooSmallError
+
+    imsave(tmp_path / "tiny.png", np.full((4, 4), 128, np.uint8), check_contrast=False)
+    with pytest.raises(ImageTooSmallError, match="tiny.png"):  # decodes, but too small for the radii
+        model.score_image(tmp_path / "tiny.png")
 
 
 def test_save_load_round_trip(model, data, tmp_path):

@@ -39,6 +39,9 @@ __all__ = [
 
 AGGREGATES = ("none", "rotation")
 DEFAULT_FREQUENCIES = (0.05, 0.1, 0.2, 0.4)
+#: Bytes of kernel spectra the feature vector may hold and cache per image
+#: shape (see ``_spectra``): 64 MiB, a 590 x 590 image with the default bank.
+_SPECTRA_BUDGET = 2**26
 
 
 def gabor_kernel(frequency, theta, bandwidth=1.0, n_stds=3):
@@ -149,18 +152,38 @@ def gabor_spectra(shape, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, band
     spectra : (n_filters, M, N) ndarray of complex64
         Read-only.
     """
-    rows, cols = shape
     kernels = gabor_bank(frequencies, n_orientations, bandwidth)
-    spectra = np.empty((len(kernels), rows, cols), dtype=np.complex64)
+    spectra = np.empty((len(kernels), *shape), dtype=np.complex64)
     for out, kernel in zip(spectra, kernels):
-        half_r, half_c = kernel.shape[0] // 2, kernel.shape[1] // 2
-        r = np.arange(-half_r, half_r + 1) % rows
-        c = np.arange(-half_c, half_c + 1) % cols
-        wrapped = np.zeros(shape, dtype=np.complex128)
-        np.add.at(wrapped, (r[:, None], c[None, :]), kernel)
-        out[...] = scipy.fft.fft2(wrapped, workers=1, overwrite_x=True)
+        out[...] = _kernel_spectrum(kernel, shape)
     spectra.setflags(write=False)
     return spectra
+
+
+def _kernel_spectrum(kernel, shape):
+    """DFT of `kernel` wrapped around an array of `shape`, centred at ``(0, 0)``."""
+    rows, cols = shape
+    half_r, half_c = kernel.shape[0] // 2, kernel.shape[1] // 2
+    r = np.arange(-half_r, half_r + 1) % rows
+    c = np.arange(-half_c, half_c + 1) % cols
+    wrapped = np.zeros(shape, dtype=np.complex128)
+    np.add.at(wrapped, (r[:, None], c[None, :]), kernel)
+    return scipy.fft.fft2(wrapped, workers=1, overwrite_x=True)
+
+
+def _spectra(shape, frequencies, n_orientations, bandwidth):
+    """The kernel spectra, in bank order: the cached stack if small, else one at a time.
+
+    A stack takes 8 bytes per pixel per filter, 24 times the working image
+    for the default bank; above :data:`_SPECTRA_BUDGET` each spectrum is
+    computed when needed and dropped, so a large image costs a few copies of
+    itself instead, and the cache never holds more than 4 budgets.
+    """
+    n_filters = len(frequencies) * n_orientations
+    if n_filters * shape[0] * shape[1] * np.dtype(np.complex64).itemsize <= _SPECTRA_BUDGET:
+        return gabor_spectra(shape, tuple(frequencies), n_orientations, bandwidth)
+    kernels = gabor_bank(frequencies, n_orientations, bandwidth)
+    return (_kernel_spectrum(kernel, shape).astype(np.complex64) for kernel in kernels)
 
 
 def gabor_responses(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, bandwidth=1.0):
@@ -226,11 +249,10 @@ def gabor_feature_vector(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=
     values : 1-D ndarray of float64
         In the order of :func:`gabor_feature_names`.
     """
-    spectra = gabor_spectra(image.shape, tuple(frequencies), n_orientations, bandwidth)
     spectrum = _spectrum(image)
-    stats = np.empty((len(spectra), 2))
+    stats = np.empty((len(frequencies) * n_orientations, 2))
     product = np.empty_like(spectrum)
-    for out, kernel_spectrum in zip(stats, spectra):
+    for out, kernel_spectrum in zip(stats, _spectra(image.shape, frequencies, n_orientations, bandwidth)):
         np.multiply(kernel_spectrum, spectrum, out=product)
         magnitude = np.abs(scipy.fft.ifft2(product, workers=1, overwrite_x=True)).ravel()
         # Single-precision pairwise sums keep ~1e-6 relative accuracy, far

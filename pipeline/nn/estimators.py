@@ -60,6 +60,7 @@ class _BaseBP:
     """Shared hyperparameters, validation, training and persistence (see subclasses)."""
 
     _loss: str  # key of pipeline.nn.losses.LOSSES
+    _state_arrays: tuple = ()  # arrays of get_state() besides the weights
 
     def __init__(self, hidden_layer_sizes=(64,), activation="relu", *, optimizer="adam",
                  learning_rate=1e-3, lr_schedule="constant", batch_size=64, epochs=200,
@@ -350,19 +351,24 @@ class _BaseBP:
                     target[...] = array
             if not np.isfinite(network.params).all():
                 raise ModelFileError("the weights contain NaN or inf")
+            # An array nobody reads means the file is not what it claims to be.
+            unexpected = set(arrays) - {f"{kind}{i}" for i in range(len(network.dense)) for kind in "Wb"}
+            unexpected -= set(cls._state_arrays)
+            if unexpected:
+                raise ModelFileError(f"unexpected arrays {sorted(unexpected)}")
             estimator._restore(meta, arrays)
+            estimator.network_ = network
+            estimator.n_features_in_ = meta["n_features_in_"]
+            if meta["feature_names_in_"] is not None:
+                estimator.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
+            estimator.n_outputs_ = meta["n_outputs_"]
+            estimator.history_ = meta["history_"]
+            estimator.best_epoch_ = meta["best_epoch_"]
+            estimator.n_iter_ = len(estimator.history_["loss"])
         except ModelFileError:
             raise
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(f"invalid model state ({type(exc).__name__}: {exc})") from exc
-        estimator.network_ = network
-        estimator.n_features_in_ = meta["n_features_in_"]
-        if meta["feature_names_in_"] is not None:
-            estimator.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
-        estimator.n_outputs_ = meta["n_outputs_"]
-        estimator.history_ = meta["history_"]
-        estimator.best_epoch_ = meta["best_epoch_"]
-        estimator.n_iter_ = len(estimator.history_["loss"])
         return estimator
 
     def _restore(self, meta, arrays):
@@ -478,6 +484,7 @@ class BPClassifier(_BaseBP):
     """
 
     _loss = "cross_entropy"
+    _state_arrays = ("classes",)
 
     def __sklearn_tags__(self):
         from sklearn.utils import ClassifierTags
@@ -557,7 +564,7 @@ class BPClassifier(_BaseBP):
     def _restore(self, meta, arrays):
         classes = arrays["classes"]
         if classes.shape != (meta["layer_sizes"][-1],):
-            raise ModelFileError(f"{classes.size} classes saved for {meta['layer_sizes'][-1]} outputs")
+            raise ModelFileError(f"classes of shape {classes.shape} saved for {meta['layer_sizes'][-1]} outputs")
         self.classes_ = classes
 
 

@@ -87,7 +87,8 @@ def load_npz(path):
             arrays = {name: npz[name] for name in npz.files if name != _HEADER}
     except FileNotFoundError:
         raise ModelFileError("no such model file", path=path) from None
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, MemoryError, zipfile.BadZipFile,
+            UnicodeDecodeError) as exc:  # MemoryError: an array header claiming a huge shape
         raise ModelFileError(f"not a readable model file ({exc})", path=path) from exc
 
     if not isinstance(header, dict) or header.get("format") != FORMAT:
