@@ -37,12 +37,14 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
-from skimage import data as skdata
 
 from texture.errors import TextureError
 
 __all__ = ["SAMPLE_SETS", "sample_root", "build_sample"]
+
+# scipy.ndimage and skimage.data are imported by the generators that use them:
+# every ``texture`` command imports this module for sample_root(), and they
+# would add about half a second to its start-up.
 
 #: Names accepted by :func:`pipeline.data.load_sample`.
 SAMPLE_SETS = ("textures", "roughness")
@@ -166,6 +168,8 @@ def _save(path, image):
 def _photo_crops(name):
     """Cut ``skimage.data.<name>()`` into PER_CLASS distinct crops, each with its own look."""
     def make(rng):
+        from skimage import data as skdata
+
         photo = getattr(skdata, name)()
         grid = int(np.ceil(np.sqrt(PER_CLASS)))
         span = grid * SIZE
@@ -197,6 +201,8 @@ def _grid():
 
 def _waves(rng):
     """Oriented sinusoidal ripples with a wandering phase and noise."""
+    from scipy import ndimage
+
     y, x = _grid()
     images = []
     for _ in range(PER_CLASS):
@@ -210,6 +216,8 @@ def _waves(rng):
 
 def _blobs(rng):
     """Soft-thresholded smooth noise: rounded blobs of random size."""
+    from scipy import ndimage
+
     images = []
     for _ in range(PER_CLASS):
         field = ndimage.gaussian_filter(rng.normal(size=(SIZE, SIZE)), rng.uniform(1.5, 4.0))

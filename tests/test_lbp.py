@@ -46,6 +46,20 @@ def test_var_equals_scikit_image(texture_images, P, R):
     np.testing.assert_allclose(ours[~undefined], theirs[~undefined], rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("scale", [1e-30, 1.0, 1e30])
+def test_near_ties_equal_scikit_image(scale):
+    # Few grey levels make flat patches, where the interpolated neighbours tie
+    # with the centre up to rounding, and a 1e-9 ripple makes differences far
+    # below single precision: the fast path must hand all of these to the
+    # exact float64 arithmetic.  Any scale, and negative values, work alike.
+    rng = np.random.default_rng(7)
+    levels = rng.integers(0, 3, (40, 50)).repeat(2, axis=0).repeat(2, axis=1) / 2.0
+    for image in (levels, levels + 1e-9 * rng.standard_normal(levels.shape), 0.5 - levels):
+        image = image * scale
+        for P, R in SCALES:
+            np.testing.assert_array_equal(lbp_codes(image, P, R, "default"), reference(image, P, R, "default"))
+
+
 @pytest.mark.parametrize("shape", [(7, 7), (1, 9), (12, 5)])
 def test_flat_and_tiny_images_equal_scikit_image(shape):
     rng = np.random.default_rng(3)

