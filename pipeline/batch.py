@@ -61,6 +61,8 @@ __all__ = [
     "make_engine",
     "prepare_worker",
     "in_order",
+    "Recovering",
+    "crash_row",
     "RunSummary",
     "run_batch",
     "feature_matrix",
@@ -444,14 +446,14 @@ class _Pools:
         self.solo = None  # one-worker pool re-running the chunks a crash broke
         self.crashes_in_a_row = 0
 
-    def submit(self, chunk: list[Item]) -> "_Guarded":
+    def submit(self, chunk: list[Item]) -> Recovering:
         try:
             future = self.pool.submit(_run_chunk, chunk)
         except BrokenProcessPool:  # a worker died since the last submission
             self.pool.shutdown(wait=True)
             self.pool = _new_pool(self.task, self.jobs)
             future = self.pool.submit(_run_chunk, chunk)
-        return _Guarded(self, chunk, future)
+        return Recovering(future, chunk, BrokenProcessPool, self.one_by_one)
 
     def one_by_one(self, chunk: list[Item]) -> list[list[str]]:
         """Rows of a chunk whose pool broke, one file per task, so a crash names its file."""
@@ -474,8 +476,7 @@ class _Pools:
                     f"worker processes died on {self.crashes_in_a_row} files in a row "
                     f"(the last, {item.path}: {status}); stopping rather than retrying. "
                     "Run the same command again to resume")
-            message = f"WorkerCrash: worker process died while processing this file ({status})"
-            rows.append([item.path, item.label, item.group, "error", message] + [""] * len(self.task.columns))
+            rows.append(crash_row(self.task, item, status))
         return rows
 
     def close(self) -> None:
@@ -484,20 +485,38 @@ class _Pools:
                 pool.shutdown(wait=True, cancel_futures=True)
 
 
-class _Guarded:
-    """A pool future whose chunk is re-run file by file if its pool broke."""
+class Recovering:
+    """A future whose chunk is recomputed by `recover` if the worker running it died.
 
-    def __init__(self, pools: _Pools, chunk: list[Item], future):
-        self.pools, self.chunk, self.future = pools, chunk, future
+    Parameters
+    ----------
+    future
+        Has ``.result()`` and ``.cancel()``.
+    chunk : list of Item
+    died : exception type
+        What ``future.result()`` raises when the worker died.
+    recover : callable
+        ``recover(chunk)`` -> the chunk's rows, computed so that a file that
+        kills its worker gets a :func:`crash_row`.
+    """
+
+    def __init__(self, future, chunk: list[Item], died: type[BaseException], recover):
+        self.future, self.chunk, self.died, self.recover = future, chunk, died, recover
 
     def result(self) -> list[list[str]]:
         try:
             return self.future.result()
-        except BrokenProcessPool:
-            return self.pools.one_by_one(self.chunk)
+        except self.died:
+            return self.recover(self.chunk)
 
     def cancel(self) -> bool:
         return self.future.cancel()
+
+
+def crash_row(task: Task, item: Item, status: str) -> list[str]:
+    """The error row of a file whose worker process died while processing it."""
+    message = f"WorkerCrash: worker process died while processing this file ({status})"
+    return [item.path, item.label, item.group, "error", message] + [""] * len(task.columns)
 
 
 def in_order(submit, chunks: Iterable[list[Item]], limit: int) -> Iterator:

@@ -255,3 +255,26 @@ def test_unreachable_scheduler_is_named(tmp_path, images):
     with pytest.raises(OSError, match="127.0.0.1:9"):
         run_batch(ExtractTask(), images, tmp_path / "o.csv", engine=engine, quiet=True)
     assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="os._exit in a worker")
+def test_a_file_that_kills_every_worker_gets_an_error_row(tmp_path, cluster):
+    from test_batch_crash import CrashOn, make_files
+
+    root = make_files(tmp_path / "src", 8)
+    scheduler = cluster[0].scheduler
+    # Dask gives up on a task after its first worker death (the default allows 3).
+    saved, scheduler.allowed_failures = scheduler.allowed_failures, 0
+    try:
+        summary = run_batch(CrashOn({"img005.png"}), root, tmp_path / "dask.csv",
+                            engine=DaskEngine(scheduler.address), chunk_size=4, quiet=True)
+    finally:
+        scheduler.allowed_failures = saved
+        cluster[1].wait_for_workers(2, timeout=30)  # the nanny restarts them; leave the cluster whole
+    run_batch(CrashOn(), root, tmp_path / "ref.csv", engine=SerialEngine(), quiet=True)
+    rows, ref = read_rows(tmp_path / "dask.csv"), read_rows(tmp_path / "ref.csv")
+    assert [row[0] for row in rows] == [row[0] for row in ref]
+    (bad,) = [row for row in rows if row[3] == "error"]
+    assert Path(bad[0]).name == "img005.png" and "worker process died while processing this file" in bad[4]
+    assert [row for row in rows if row is not bad] == [row for row in ref if row[0] != bad[0]]
+    assert (summary.processed, summary.failed) == (7, 1)
