@@ -27,11 +27,13 @@ import json
 import math
 import multiprocessing
 import os
+import signal
 import sys
 import tempfile
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -59,6 +61,8 @@ __all__ = [
     "make_engine",
     "prepare_worker",
     "in_order",
+    "Recovering",
+    "crash_row",
     "RunSummary",
     "run_batch",
     "feature_matrix",
@@ -385,25 +389,134 @@ class ProcessEngine(Engine):
     chunks of paths travel.  At most ``2 * jobs`` chunks are in flight, so
     memory stays flat however long the input list is.
 
+    A worker that dies outright (a decoder's segfault, an out-of-memory kill)
+    breaks the pool and fails every chunk in flight, not only its own.  The
+    pool is then restarted for the chunks to come, and each chunk that was in
+    flight is re-run one file at a time in a one-worker pool: a file that
+    kills that worker gets an error row naming the exit status, the others
+    their normal rows, in input order.
+
     Parameters
     ----------
     jobs : int
         Number of worker processes.
+    max_crashes : int, default 10
+        Stop the run (``BrokenProcessPool``) when this many files in a row
+        each kill their worker: the environment is broken, not the files.
+        The run can then be resumed like an interrupted one.
     """
 
-    def __init__(self, jobs: int):
+    def __init__(self, jobs: int, *, max_crashes: int = 10):
         if jobs < 1:
             raise ConfigError(f"jobs must be >= 1, got {jobs}")
+        if max_crashes < 1:
+            raise ConfigError(f"max_crashes must be >= 1, got {max_crashes}")
         self.jobs = jobs
+        self.max_crashes = max_crashes
 
     def map_chunks(self, task, chunks):
-        # "spawn" gives workers a clean interpreter: no inherited threads or
-        # locks (fork) and the thread-count variables take effect at import.
-        context = multiprocessing.get_context("spawn")
-        with _single_threaded_children(), ProcessPoolExecutor(
-            self.jobs, mp_context=context, initializer=_init_worker, initargs=(task,)
-        ) as pool:
-            yield from in_order(lambda chunk: pool.submit(_run_chunk, chunk), chunks, 2 * self.jobs)
+        with _single_threaded_children(), contextlib.closing(_Pools(task, self.jobs, self.max_crashes)) as pools:
+            yield from in_order(pools.submit, chunks, 2 * self.jobs)
+
+
+def _new_pool(task: Task, jobs: int) -> ProcessPoolExecutor:
+    # "spawn" gives workers a clean interpreter: no inherited threads or
+    # locks (fork) and the thread-count variables take effect at import.
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker, initargs=(task,))
+
+
+def _exit_status(process) -> str:
+    code = None if process is None else process.exitcode
+    if code is None:
+        return "exit status unknown"
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by signal {signal.Signals(-code).name}"
+        return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+class _Pools:
+    """The worker pool of a :class:`ProcessEngine` run, and the recovery from worker deaths."""
+
+    def __init__(self, task: Task, jobs: int, max_crashes: int):
+        self.task, self.jobs, self.max_crashes = task, jobs, max_crashes
+        self.pool = _new_pool(task, jobs)
+        self.solo = None  # one-worker pool re-running the chunks a crash broke
+        self.crashes_in_a_row = 0
+
+    def submit(self, chunk: list[Item]) -> Recovering:
+        try:
+            future = self.pool.submit(_run_chunk, chunk)
+        except BrokenProcessPool:  # a worker died since the last submission
+            self.pool.shutdown(wait=True)
+            self.pool = _new_pool(self.task, self.jobs)
+            future = self.pool.submit(_run_chunk, chunk)
+        return Recovering(future, chunk, BrokenProcessPool, self.one_by_one)
+
+    def one_by_one(self, chunk: list[Item]) -> list[list[str]]:
+        """Rows of a chunk whose pool broke, one file per task, so a crash names its file."""
+        rows = []
+        for item in chunk:
+            if self.solo is None:
+                self.solo = _new_pool(self.task, 1)
+            try:
+                rows.extend(self.solo.submit(_run_chunk, [item]).result())
+                self.crashes_in_a_row = 0
+                continue
+            except BrokenProcessPool:
+                process = next(iter((getattr(self.solo, "_processes", None) or {}).values()), None)
+                self.solo.shutdown(wait=True)  # joins the dead worker: its exit code is known
+                self.solo = None
+            status = _exit_status(process)
+            self.crashes_in_a_row += 1
+            if self.crashes_in_a_row >= self.max_crashes:
+                raise BrokenProcessPool(
+                    f"worker processes died on {self.crashes_in_a_row} files in a row "
+                    f"(the last, {item.path}: {status}); stopping rather than retrying. "
+                    "Run the same command again to resume")
+            rows.append(crash_row(self.task, item, status))
+        return rows
+
+    def close(self) -> None:
+        for pool in (self.pool, self.solo):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+
+class Recovering:
+    """A future whose chunk is recomputed by `recover` if the worker running it died.
+
+    Parameters
+    ----------
+    future
+        Has ``.result()`` and ``.cancel()``.
+    chunk : list of Item
+    died : exception type
+        What ``future.result()`` raises when the worker died.
+    recover : callable
+        ``recover(chunk)`` -> the chunk's rows, computed so that a file that
+        kills its worker gets a :func:`crash_row`.
+    """
+
+    def __init__(self, future, chunk: list[Item], died: type[BaseException], recover):
+        self.future, self.chunk, self.died, self.recover = future, chunk, died, recover
+
+    def result(self) -> list[list[str]]:
+        try:
+            return self.future.result()
+        except self.died:
+            return self.recover(self.chunk)
+
+    def cancel(self) -> bool:
+        return self.future.cancel()
+
+
+def crash_row(task: Task, item: Item, status: str) -> list[str]:
+    """The error row of a file whose worker process died while processing it."""
+    message = f"WorkerCrash: worker process died while processing this file ({status})"
+    return [item.path, item.label, item.group, "error", message] + [""] * len(task.columns)
 
 
 def in_order(submit, chunks: Iterable[list[Item]], limit: int) -> Iterator:

@@ -22,11 +22,11 @@ import os
 import uuid
 from dataclasses import replace
 
-from pipeline.batch import Engine, in_order, prepare_worker, usable_cpu_count
+from pipeline.batch import Engine, Recovering, crash_row, in_order, prepare_worker, usable_cpu_count
 from texture.errors import ConfigError
 
 try:
-    from distributed import Client, LocalCluster, WorkerPlugin, get_worker
+    from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, get_worker
 except ImportError:
     raise ConfigError("--engine dask needs Dask: pip install 'texture[dask]'") from None
 
@@ -99,9 +99,10 @@ class DaskEngine(Engine):
     -----
     At most twice as many chunks as the cluster has worker threads (counted
     when the run starts) are in flight.  A chunk whose worker dies is
-    recomputed by another worker; a chunk that kills several workers in a
-    row (Dask's ``distributed.scheduler.allowed-failures``) stops the run,
-    which can then be resumed like an interrupted one.
+    recomputed by another worker.  A chunk that kills more workers than Dask
+    allows (``distributed.scheduler.allowed-failures``, a
+    ``KilledWorker``) is re-run one file per task: the file that kills its
+    workers again gets an error row, the others their normal rows.
 
     Examples
     --------
@@ -142,7 +143,23 @@ class DaskEngine(Engine):
             client.register_plugin(_TaskPlugin(task, os.getcwd()), name=name)
             try:
                 limit = 2 * max(1, sum(client.nthreads().values()))
-                yield from in_order(lambda chunk: client.submit(_run_chunk, name, chunk, pure=False),
+
+                def submit(chunk):
+                    return client.submit(_run_chunk, name, chunk, pure=False)
+
+                def one_by_one(chunk):
+                    # Dask retries each task on other workers and gives up on
+                    # its own.  One file at a time: a worker's death also
+                    # counts against the tasks queued on it, not only the culprit.
+                    rows = []
+                    for item in chunk:
+                        try:
+                            rows.extend(submit([item]).result())
+                        except KilledWorker:
+                            rows.append(crash_row(task, item, "its Dask workers died on every allowed attempt"))
+                    return rows
+
+                yield from in_order(lambda chunk: Recovering(submit(chunk), chunk, KilledWorker, one_by_one),
                                     chunks, limit)
             finally:
                 # Frees the task (and its model) on the workers of a shared

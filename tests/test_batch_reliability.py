@@ -10,10 +10,8 @@ within it is processed holding a few copies of itself.
 
 import csv
 import os
-import struct
 import sys
 import tracemalloc
-import zlib
 
 import numpy as np
 import pytest
@@ -22,20 +20,13 @@ from PIL import Image
 from pipeline import batch, cli
 from pipeline.batch import ExtractTask, SerialEngine, list_inputs, run_batch
 from texture import FeatureConfig, FeatureExtractor, read_image
+from test_io import _png_header_only
 from timeouts import time_limit
 
 CONFIG = FeatureConfig(glcm_distances=(1,), lbp_scales=((8, 1),), gabor_frequencies=(0.1,), gabor_orientations=2)
 TIME_LIMIT = 60  # seconds for a whole batch before it counts as hung
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow on corrupt metadata
-
-
-def _png_header_only(width, height):
-    """A PNG declaring width x height, with no pixel data: decoding it would fail."""
-    def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
 
 
 def _fuzz_folder(root):
@@ -66,7 +57,7 @@ def _fuzz_folder(root):
     (root / "flipped.png").write_bytes(bytes(flipped))
     (root / "noise.png").write_bytes(rng.bytes(3000))
     (root / "empty.jpg").touch()
-    (root / "bomb.png").write_bytes(_png_header_only(100_000, 100_000))
+    _png_header_only(root / "bomb.png", 100_000, 100_000)
     Image.fromarray(np.zeros((CONFIG.min_image_size - 1, 50), np.uint8)).save(root / "tiny.png")
     bad.update({"truncated.png": "ImageReadError", "truncated.jpg": "ImageReadError",
                 "truncated.tif": "ImageReadError", "flipped.png": "ImageReadError",

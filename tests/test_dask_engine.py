@@ -4,6 +4,8 @@ import csv
 import os
 import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -28,12 +30,12 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory):
-    """A CSV of 3 classes x 6 bundled images, one missing file and one corrupt file."""
+    """A CSV of 3 classes x 4 bundled images, one missing file and one corrupt file."""
     root = sample_root() / "textures"
     out = tmp_path_factory.mktemp("images")
     (out / "corrupt.png").write_bytes(b"not a png")
     rows = [(str(path), label) for label in ("brick", "grass", "waves")
-            for path in sorted((root / label).glob("*.png"))[:6]]
+            for path in sorted((root / label).glob("*.png"))[:4]]
     rows[4:4] = [(str(out / "missing.png"), "brick"), (str(out / "corrupt.png"), "grass")]
     with open(out / "list.csv", "w", newline="") as f:
         writer = csv.writer(f)
@@ -59,7 +61,7 @@ def test_extract_gives_the_local_engines_rows(tmp_path, cluster, images):
     assert [row[0] for row in rows] == [item.path for item in list_inputs(images)[0]]
     errors = {Path(row[0]).name: row[4] for row in rows if row[3] == "error"}
     assert set(errors) == {"missing.png", "corrupt.png"} and "NotFound" in errors["missing.png"]
-    assert (remote.processed, remote.failed) == (local.processed, local.failed) == (18, 2)
+    assert (remote.processed, remote.failed) == (local.processed, local.failed) == (12, 2)
     assert not list(tmp_path.glob("dask.csv.partial*"))
 
 
@@ -78,10 +80,19 @@ def test_predict_through_the_cli_with_a_scheduler(tmp_path, capsys, cluster, ima
     assert main([*common, "-o", str(tmp_path / "local.csv"), "-j", "1"]) == 1  # 2 bad files
     code = main([*common, "-o", str(tmp_path / "dask.csv"), "--engine", "dask",
                  "--scheduler", cluster[0].scheduler_address])
-    assert code == 1 and "18 processed, 2 failed" in capsys.readouterr().out
+    assert code == 1 and "12 processed, 2 failed" in capsys.readouterr().out
     rows = read_rows(tmp_path / "dask.csv")
-    assert "predicted" in rows[0] and len(rows) == 1 + 20
+    assert "predicted" in rows[0] and len(rows) == 1 + 14
     assert sorted(rows[1:]) == sorted(read_rows(tmp_path / "local.csv")[1:])
+
+
+def test_train_extracts_through_the_cluster(tmp_path, capsys, cluster, images):
+    common = ["train", str(images), "-q", "--hidden", "8", "--epochs", "20", "--test-size", "0.3"]
+    assert main([*common, "-o", str(tmp_path / "local.npz"), "-j", "1"]) == 0
+    assert main([*common, "-o", str(tmp_path / "dask.npz"), "--engine", "dask",
+                 "--scheduler", cluster[0].scheduler_address]) == 0
+    local, remote = (TextureModel.load(tmp_path / name) for name in ("local.npz", "dask.npz"))
+    assert remote.digest() == local.digest()
 
 
 def test_the_task_reaches_each_worker_once_and_leaves(tmp_path, cluster, images, model_file):
@@ -93,9 +104,26 @@ def test_the_task_reaches_each_worker_once_and_leaves(tmp_path, cluster, images,
     # Only chunks of paths are submitted; the model sits in one plugin per worker.
     plugins = client.run(lambda dask_worker: [n for n in dask_worker.plugins if n.startswith("texture-task-")])
     assert sorted(map(len, plugins.values())) == [1, 1]
-    assert len(list(results)) == 19
+    assert len(list(results)) == 13
     plugins = client.run(lambda dask_worker: [n for n in dask_worker.plugins if n.startswith("texture-task-")])
     assert all(names == [] for names in plugins.values())
+
+
+def test_a_bounded_number_of_chunks_in_flight(cluster, images):
+    """The scheduler never holds more than 2 chunks per worker thread of one run."""
+    items, _ = list_inputs(images)
+    pulled = []
+
+    def chunks():
+        for i, item in enumerate(items):
+            pulled.append(i)
+            yield [item]
+
+    results = DaskEngine(cluster[0].scheduler_address).map_chunks(ExtractTask(), chunks())
+    first = next(results)
+    assert len(pulled) <= 2 * 2 + 1 < len(items)
+    rest = list(results)
+    assert [rows[0][0] for rows in [first, *rest]] == [item.path for item in items]
 
 
 def test_relative_paths_are_read_from_the_submitting_directory(tmp_path, monkeypatch, cluster):
@@ -103,15 +131,13 @@ def test_relative_paths_are_read_from_the_submitting_directory(tmp_path, monkeyp
     image = sorted((sample_root() / "textures" / "brick").glob("*.png"))[0]
     (tmp_path / "imgs").mkdir()
     (tmp_path / "imgs" / "a.png").write_bytes(image.read_bytes())
+    (tmp_path / "imgs" / "b.png").write_bytes(b"not a png")
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "list.csv").write_text("path\nimgs/a.png\nimgs/missing.png\n")
-    run_batch(ExtractTask(), "list.csv", "local.csv", engine=SerialEngine(), quiet=True)
-    run_batch(ExtractTask(), "list.csv", "dask.csv", engine=DaskEngine(cluster[0].scheduler_address), quiet=True)
+    run_batch(ExtractTask(), "imgs", "local.csv", engine=SerialEngine(), quiet=True)
+    run_batch(ExtractTask(), "imgs", "dask.csv", engine=DaskEngine(cluster[0].scheduler_address), quiet=True)
     rows = read_rows("dask.csv")
-    # The CSV's relative paths are resolved against its folder (pipeline.data.load_csv).
-    folder = tmp_path.resolve() / "imgs"
-    assert [row[:4] for row in rows[1:]] == [[str(folder / "a.png"), "", "", "ok"],
-                                             [str(folder / "missing.png"), "", "", "error"]]
+    assert [row[:4] for row in rows[1:]] == [["imgs/a.png", "", "", "ok"], ["imgs/b.png", "", "", "error"]]
+    assert "NotFound" not in rows[2][4]  # found, then refused as not an image
     assert [row[5:] for row in rows] == [row[5:] for row in read_rows("local.csv")]
 
 
@@ -136,45 +162,65 @@ def test_interrupted_run_resumes_to_the_same_output(tmp_path, cluster, images):
         run_batch(ExtractTask(), images, out, engine=StopAfter(2, address), quiet=True, chunk_size=3)
     assert not out.exists() and len(read_rows(tmp_path / "out.csv.partial.csv")) == 1 + 6
     summary = run_batch(ExtractTask(), images, out, engine=DaskEngine(address), quiet=True, chunk_size=3)
-    assert summary.resumed == 6 and summary.processed + summary.failed == 20
+    assert summary.resumed == 6 and summary.processed + summary.failed == 14
     run_batch(ExtractTask(), images, tmp_path / "ref.csv", engine=SerialEngine(), quiet=True)
     assert out.read_bytes() == (tmp_path / "ref.csv").read_bytes()
 
 
 class KillBusyWorker(DaskEngine):
-    """SIGKILLs a worker process that is computing a chunk, once the first rows are in."""
+    """SIGKILLs a worker process while it computes a chunk, once the first rows are in."""
 
     def __init__(self, client):
         super().__init__(client.scheduler.address)
         self.client = client
         self.killed = None
 
-    def map_chunks(self, task, chunks):
-        for i, rows in enumerate(super().map_chunks(task, chunks)):
-            if i == 0:
-                pids = self.client.run(os.getpid)
-                busy = [worker for worker, keys in self.client.processing().items() if keys]
+    def _kill_when_busy(self, started, done):
+        pids = self.client.run(os.getpid)
+        started.wait()
+        while not done.is_set():
+            busy = [worker for worker, keys in self.client.processing().items() if keys]
+            if busy:
                 self.killed = pids[busy[0]]
                 os.kill(self.killed, signal.SIGKILL)
-            yield rows
+                return
+            time.sleep(0.005)
+
+    def map_chunks(self, task, chunks):
+        started, done = threading.Event(), threading.Event()
+        killer = threading.Thread(target=self._kill_when_busy, args=(started, done))
+        killer.start()
+        try:
+            for rows in super().map_chunks(task, chunks):
+                started.set()
+                yield rows
+        finally:
+            started.set()
+            done.set()
+            killer.join()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_a_killed_worker_does_not_lose_inputs(tmp_path, cluster, images):
     client = cluster[1]
     engine = KillBusyWorker(client)
-    summary = run_batch(ExtractTask(), images, tmp_path / "dask.csv", engine=engine, quiet=True, chunk_size=2)
+    summary = run_batch(ExtractTask(), images, tmp_path / "dask.csv", engine=engine, quiet=True, chunk_size=1)
     assert engine.killed is not None and engine.killed not in client.run(os.getpid).values()
     run_batch(ExtractTask(), images, tmp_path / "local.csv", engine=SerialEngine(), quiet=True)
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
-    assert summary.processed + summary.failed == 20
+    assert summary.processed + summary.failed == 14
     client.wait_for_workers(2, timeout=30)  # the nanny restarts it; leave the cluster whole
 
 
-def test_local_cluster_without_a_scheduler(tmp_path, capsys, images):
+def test_local_cluster_without_a_scheduler(tmp_path, capsys):
     # Started (on 127.0.0.1) and stopped by the run itself.
-    assert main(["extract", str(images), "-o", str(tmp_path / "dask.csv"), "-q", "--engine", "dask", "-j", "2"]) == 1
-    assert main(["extract", str(images), "-o", str(tmp_path / "local.csv"), "-q", "-j", "1"]) == 1
+    image = sorted((sample_root() / "textures" / "grass").glob("*.png"))[0]
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.png").write_bytes(image.read_bytes())
+    (tmp_path / "src" / "b.png").write_bytes(b"not a png")
+    common = ["extract", str(tmp_path / "src"), "-q"]
+    assert main([*common, "-o", str(tmp_path / "dask.csv"), "--engine", "dask", "-j", "1"]) == 1
+    assert main([*common, "-o", str(tmp_path / "local.csv"), "-j", "1"]) == 1
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
 
 
@@ -197,8 +243,38 @@ def test_engine_options_are_checked(tmp_path, capsys, images):
         DaskEngine(jobs=0)
 
 
+def test_a_scheduler_without_workers_is_reported(tmp_path, images):
+    with local_cluster(0) as empty:
+        engine = DaskEngine(empty.scheduler_address, timeout=1)
+        with pytest.raises(ConfigError, match="no Dask worker joined"):
+            run_batch(ExtractTask(), images, tmp_path / "o.csv", engine=engine, quiet=True)
+
+
 def test_unreachable_scheduler_is_named(tmp_path, images):
     engine = DaskEngine("tcp://127.0.0.1:9", timeout=1)
     with pytest.raises(OSError, match="127.0.0.1:9"):
         run_batch(ExtractTask(), images, tmp_path / "o.csv", engine=engine, quiet=True)
     assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="os._exit in a worker")
+def test_a_file_that_kills_every_worker_gets_an_error_row(tmp_path, cluster):
+    from test_batch_crash import CrashOn, make_files
+
+    root = make_files(tmp_path / "src", 8)
+    scheduler = cluster[0].scheduler
+    # Dask gives up on a task after its first worker death (the default allows 3).
+    saved, scheduler.allowed_failures = scheduler.allowed_failures, 0
+    try:
+        summary = run_batch(CrashOn({"img005.png"}), root, tmp_path / "dask.csv",
+                            engine=DaskEngine(scheduler.address), chunk_size=4, quiet=True)
+    finally:
+        scheduler.allowed_failures = saved
+        cluster[1].wait_for_workers(2, timeout=30)  # the nanny restarts them; leave the cluster whole
+    run_batch(CrashOn(), root, tmp_path / "ref.csv", engine=SerialEngine(), quiet=True)
+    rows, ref = read_rows(tmp_path / "dask.csv"), read_rows(tmp_path / "ref.csv")
+    assert [row[0] for row in rows] == [row[0] for row in ref]
+    (bad,) = [row for row in rows if row[3] == "error"]
+    assert Path(bad[0]).name == "img005.png" and "worker process died while processing this file" in bad[4]
+    assert [row for row in rows if row is not bad] == [row for row in ref if row[0] != bad[0]]
+    assert (summary.processed, summary.failed) == (7, 1)

@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import pipeline.model as model_module
-from pipeline import BPClassifier, BPRegressor
+from pipeline import BPClassifier
 from pipeline.model import TextureModel
 from pipeline.nn import persistence
 from texture import FeatureConfig, ModelFileError
@@ -31,8 +31,8 @@ LABELS = np.array(["bark", "cork", "felt", "foil"])[np.arange(40) % 4]
 CONFIG = FeatureConfig(families=("glcm",), glcm_distances=(1,), glcm_angles=(0, 90), glcm_levels=8)
 
 
-def _net(cls=BPClassifier):
-    return cls(hidden_layer_sizes=(5,), epochs=5, batch_size=8, random_state=0)
+def _net():
+    return BPClassifier(hidden_layer_sizes=(5,), epochs=5, batch_size=8, random_state=0)
 
 
 @pytest.fixture(scope="module")

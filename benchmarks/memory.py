@@ -1,0 +1,190 @@
+"""Peak memory of batch runs over many small images, and kill-and-resume equality.
+
+For each size (2,000 and 20,000 64 x 64 PNGs by default, generated with a
+fixed seed into a temporary folder) this runs ``texture extract`` in a
+subprocess and reports its peak resident memory: the peak of the whole
+process tree (driver + workers, sampled every 50 ms from /proc) and the
+largest single process (``wait4``).  Flat memory means the figures barely
+move from 2,000 to 20,000 images.  The reference, run the same way, is the
+obvious in-memory script, ``pd.DataFrame([extract_features(p) ...]).to_csv``,
+whose memory grows with the number of images.
+
+Then a run is killed (SIGKILL to its process group) once its journal holds
+a third of the rows, resumed with the same command, and its output compared
+byte for byte with the uninterrupted run's.
+
+Linux only (/proc, wait4).  Usage::
+
+    python benchmarks/memory.py [--sizes 2000,20000] [--jobs 2] [--large 10000]
+
+``--large N`` also extracts the default features of one N x N noise image in
+a subprocess and reports its peak memory in working images (float64 copies).
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+SIDE = 64
+SEED = 0
+_NAIVE = """
+import sys
+import pandas as pd
+from pipeline.data import find_images
+from texture import extract_features
+paths = find_images(sys.argv[1])
+pd.DataFrame([extract_features(p) for p in paths], index=[str(p) for p in paths]).to_csv(sys.argv[2])
+"""
+_LARGE = """
+import resource, sys
+from texture import FeatureExtractor, read_image
+grey = read_image(sys.argv[1])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+FeatureExtractor().transform(grey)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) * 1024)  # bytes the extraction added to the peak
+"""
+
+
+def make_images(folder: Path, count: int) -> None:
+    """`count` seeded 64 x 64 grey PNGs (smoothed noise, so they compress like photos)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(SEED)
+    for i in range(count):
+        noise = rng.random((SIDE + 3, SIDE + 3))
+        smooth = (noise[:-3, :-3] + noise[3:, 3:] + noise[:-3, 3:] + noise[3:, :-3]) / 4
+        Image.fromarray((smooth * 255).astype(np.uint8)).save(folder / f"{i:06d}.png")
+
+
+def _tree_rss(pgid: int) -> int:
+    """Resident bytes of every process in process group `pgid` (Linux /proc)."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:  # field 5 of stat: process group
+                total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")  # field 24: rss pages
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended meanwhile
+    return total
+
+
+def run_measured(command: list[str], *, kill_when=None) -> dict:
+    """Run `command` in its own process group; return seconds, peak RSS figures, exit status.
+
+    `kill_when`, a callable polled every 50 ms, kills the whole group with
+    SIGKILL as soon as it returns True.
+    """
+    start = time.perf_counter()
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+    tree_peak, killed = 0, False
+    while True:  # not poll(): it would reap the child and lose its rusage
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        tree_peak = max(tree_peak, _tree_rss(process.pid))
+        if kill_when is not None and not killed and kill_when():
+            os.killpg(process.pid, signal.SIGKILL)
+            killed = True
+        time.sleep(0.05)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    output = process.stdout.read().decode(errors="replace")
+    process.stdout.close()
+    return {"seconds": time.perf_counter() - start, "tree_peak": tree_peak,
+            "process_peak": usage.ru_maxrss * 1024, "status": process.returncode,
+            "killed": killed, "output": output.strip()}
+
+
+def _extract_command(src: Path, out: Path, jobs: int) -> list[str]:
+    return [sys.executable, "-m", "pipeline.cli", "extract", str(src), "-o", str(out), "-q",
+            "--jobs", str(jobs)]
+
+
+def _rows(path: Path) -> int:
+    try:
+        with open(path, "rb") as f:
+            return sum(1 for _ in f) - 1
+    except OSError:
+        return 0
+
+
+def _mb(n: float) -> str:
+    return f"{n / 2**20:8.0f}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="2000,20000", help="numbers of images, comma-separated")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes of texture extract")
+    parser.add_argument("--no-reference", action="store_true", help="skip the in-memory reference")
+    parser.add_argument("--large", type=int, default=0, metavar="N",
+                        help="also extract one N x N image and report its peak memory")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    with tempfile.TemporaryDirectory(prefix="texture-memory-") as tmp:
+        tmp = Path(tmp)
+        print(f"images: {SIDE} x {SIDE} PNG, seed {SEED}; texture extract --jobs {args.jobs}; "
+              "peak RSS in MiB (tree: all processes together, sampled; process: largest one)")
+        print(f"{'images':>7s} {'run':10s} {'seconds':>8s} {'tree MiB':>8s} {'proc MiB':>8s}")
+        outputs = {}
+        for n in sizes:
+            src = tmp / f"images{n}"
+            make_images(src, n)
+            out = tmp / f"ours{n}.csv"
+            ours = run_measured(_extract_command(src, out, args.jobs))
+            assert ours["status"] == 0 and _rows(out) == n, ours["output"]
+            outputs[n] = (src, out)
+            print(f"{n:7d} {'ours':10s} {ours['seconds']:8.1f} {_mb(ours['tree_peak'])} {_mb(ours['process_peak'])}")
+            if not args.no_reference:
+                ref = run_measured([sys.executable, "-c", _NAIVE, str(src), str(tmp / f"naive{n}.csv")])
+                assert ref["status"] == 0, ref["output"]
+                print(f"{n:7d} {'in-memory':10s} {ref['seconds']:8.1f} {_mb(ref['tree_peak'])} "
+                      f"{_mb(ref['process_peak'])}   ratio tree {ref['tree_peak'] / ours['tree_peak']:.2f}")
+
+        n = sizes[0]
+        src, uninterrupted = outputs[n]
+        resumed = tmp / f"resumed{n}.csv"
+        journal = resumed.with_name(resumed.name + ".partial.csv")
+        first = run_measured(_extract_command(src, resumed, args.jobs),
+                             kill_when=lambda: _rows(journal) >= n // 3)
+        partial_rows = _rows(journal)
+        second = run_measured(_extract_command(src, resumed, args.jobs))
+        same = second["status"] == 0 and filecmp.cmp(uninterrupted, resumed, shallow=False)
+        print(f"\nkill and resume ({n} images): killed={first['killed']} with {partial_rows} rows "
+              f"in the journal; resumed run: {second['output'].splitlines()[-1]}")
+        print(f"resumed output byte-identical to the uninterrupted one: {same}")
+
+        if args.large:
+            path = tmp / "large.png"
+            pixels = np.random.default_rng(SEED).integers(0, 256, (args.large, args.large), dtype=np.uint8)
+            Image.fromarray(pixels).save(path, compress_level=1)
+            del pixels
+            large = run_measured([sys.executable, "-c", _LARGE, str(path)])
+            assert large["status"] == 0, large["output"]
+            working = args.large**2 * 8
+            added = int(large["output"].splitlines()[-1])
+            print(f"\n{args.large} x {args.large} image, default features: {large['seconds']:.0f} s; "
+                  f"process peak RSS {large['process_peak'] / 2**20:.0f} MiB, of which the extraction "
+                  f"added {added / 2**20:.0f} MiB = {added / working:.1f} x the "
+                  f"{working / 2**20:.0f} MiB working image")
+        return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
