@@ -158,35 +158,45 @@ def gabor_spectra(shape, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, band
     kernels = gabor_bank(frequencies, n_orientations, bandwidth)
     spectra = np.empty((len(kernels), *shape), dtype=np.complex64)
     for out, kernel in zip(spectra, kernels):
-        out[...] = _kernel_spectrum(kernel, shape)
+        _kernel_spectrum(kernel, shape, out)
     spectra.setflags(write=False)
     return spectra
 
 
-def _kernel_spectrum(kernel, shape):
-    """DFT of `kernel` wrapped around an array of `shape`, centred at ``(0, 0)``."""
+def _kernel_spectrum(kernel, shape, out=None):
+    """Single-precision DFT of `kernel` wrapped around `shape`, centred at ``(0, 0)``.
+
+    Written into `out` (complex64, `shape`) when given, so that a large
+    image streams every filter through one buffer.
+    """
     rows, cols = shape
     half_r, half_c = kernel.shape[0] // 2, kernel.shape[1] // 2
     r = np.arange(-half_r, half_r + 1) % rows
     c = np.arange(-half_c, half_c + 1) % cols
-    wrapped = np.zeros(shape, dtype=np.complex128)
-    np.add.at(wrapped, (r[:, None], c[None, :]), kernel)
-    return cv2.dft(wrapped.view(np.float64).reshape(*shape, 2)).view(np.complex128)[..., 0]
+    if out is None:
+        out = np.zeros(shape, dtype=np.complex64)
+    else:
+        out[...] = 0
+    np.add.at(out, (r[:, None], c[None, :]), kernel.astype(np.complex64))
+    pairs = out.view(np.float32).reshape(*shape, 2)  # OpenCV's complex layout
+    cv2.dft(pairs, dst=pairs)
+    return out
 
 
-def _spectra(shape, frequencies, n_orientations, bandwidth):
+def _spectra(shape, frequencies, n_orientations, bandwidth, buffer):
     """The kernel spectra, in bank order: the cached stack if small, else one at a time.
 
     A stack takes 8 bytes per pixel per filter, 24 times the working image
     for the default bank; above :data:`_SPECTRA_BUDGET` each spectrum is
-    computed when needed and dropped, so a large image costs a few copies of
-    itself instead, and the cache never holds more than 4 budgets.
+    computed into `buffer` (complex64, `shape`) when needed, so a large image
+    costs a few copies of itself instead, and the cache never holds more than
+    4 budgets.
     """
     n_filters = len(frequencies) * n_orientations
     if n_filters * shape[0] * shape[1] * np.dtype(np.complex64).itemsize <= _SPECTRA_BUDGET:
         return gabor_spectra(shape, tuple(frequencies), n_orientations, bandwidth)
     kernels = gabor_bank(frequencies, n_orientations, bandwidth)
-    return (_kernel_spectrum(kernel, shape).astype(np.complex64) for kernel in kernels)
+    return (_kernel_spectrum(kernel, shape, buffer) for kernel in kernels)
 
 
 def gabor_responses(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, bandwidth=1.0):
@@ -266,10 +276,11 @@ def gabor_feature_vector(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=
     """
     spectrum = _spectrum(image)
     stats = np.empty((len(frequencies) * n_orientations, 2))
-    product, response = np.empty((2, *image.shape), dtype=np.complex64)
-    for out, kernel_spectrum in zip(stats, _spectra(image.shape, frequencies, n_orientations, bandwidth)):
-        np.multiply(kernel_spectrum, spectrum, out=product)
-        _inverse_dft(product, out=response)
+    # One buffer holds a kernel's spectrum (when streamed), the product, then the response.
+    response = np.empty(image.shape, dtype=np.complex64)
+    for out, kernel_spectrum in zip(stats, _spectra(image.shape, frequencies, n_orientations, bandwidth, response)):
+        np.multiply(kernel_spectrum, spectrum, out=response)
+        _inverse_dft(response, out=response)
         magnitude = np.abs(response).ravel()
         # Single-precision pairwise sums keep ~1e-6 relative accuracy, far
         # inside the 1e-4 the responses are good to.
