@@ -22,6 +22,7 @@ import pandas as pd
 from pipeline import report
 from pipeline.batch import (ExtractTask, PredictTask, atomic_write, feature_matrix, list_inputs,
                             make_engine, run_batch)
+from pipeline.evaluation import holdout_split
 from pipeline.model import DEFAULT_NETWORK, TextureModel
 from pipeline.nn import BPClassifier
 from pipeline.report import accuracy
@@ -290,47 +291,6 @@ def cmd_score(args) -> int:
 
 # --------------------------------------------------------------------------
 # training
-
-
-def holdout_split(labels, groups=None, test_size: float = 0.25, seed: int = 0):
-    """Indices of a seeded train/test split, stratified by label or by whole groups.
-
-    Parameters
-    ----------
-    labels : sequence of length n
-    groups : sequence of length n, optional
-        When given (and not all missing: None, NaN or ""), whole groups go to
-        one side, so that related images (same scale, same photo) never
-        straddle the split.  A ``pipeline.data`` table's ``group`` column fits.
-    test_size : float
-        Fraction of samples (or of groups) held out.
-    seed : int
-
-    Returns
-    -------
-    train, test : ndarray of int
-        Sorted indices.
-    """
-    rng = np.random.default_rng(seed)
-    labels = np.asarray(labels)
-    test = np.zeros(len(labels), dtype=bool)
-    if groups is not None:
-        # pipeline.data marks a missing group None (NaN after a CSV), list_inputs "".
-        groups = pd.Series(list(groups), dtype=object).fillna("").astype(str).to_numpy()
-    if groups is not None and any(groups):
-        names = np.unique(groups)
-        if len(names) < 2:
-            raise ConfigError("a group-wise split needs at least 2 groups")
-        n_test = min(len(names) - 1, max(1, round(test_size * len(names))))
-        test = np.isin(groups, rng.permutation(names)[:n_test])
-    else:
-        for label in np.unique(labels):
-            members = rng.permutation(np.flatnonzero(labels == label))
-            if len(members) < 2:
-                raise ConfigError(f"class {label!r} has {len(members)} image; need at least 2 to hold one out")
-            n_test = min(len(members) - 1, max(1, round(test_size * len(members))))
-            test[members[:n_test]] = True
-    return np.flatnonzero(~test), np.flatnonzero(test)
 
 
 def _network(args):

@@ -1,6 +1,8 @@
 """Honest accuracy estimates: train/test splits and per-fold scoring.
 
-Two kinds of split, both given as lists of ``(train, test)`` index arrays:
+:func:`holdout_split` makes the one train/test split of ``texture train``
+(stratified, or by whole groups).  For estimates, two kinds of split, both
+given as lists of ``(train, test)`` index arrays:
 
 * :func:`stratified_kfold` -- every image is tested once, each fold keeps the
   class proportions of the whole set;
@@ -19,10 +21,52 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from texture.errors import ConfigError
 
-__all__ = ["FoldScore", "stratified_kfold", "group_holdout", "cross_validate"]
+__all__ = ["FoldScore", "holdout_split", "stratified_kfold", "group_holdout", "cross_validate"]
+
+
+def holdout_split(labels, groups=None, test_size: float = 0.25, seed: int = 0):
+    """Indices of a seeded train/test split, stratified by label or by whole groups.
+
+    Parameters
+    ----------
+    labels : sequence of length n
+    groups : sequence of length n, optional
+        When given (and not all missing: None, NaN or ""), whole groups go to
+        one side, so that related images (same scale, same photo) never
+        straddle the split.  A ``pipeline.data`` table's ``group`` column fits.
+    test_size : float
+        Fraction of samples (or of groups) held out.
+    seed : int
+
+    Returns
+    -------
+    train, test : ndarray of int
+        Sorted indices.
+    """
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(labels)
+    test = np.zeros(len(labels), dtype=bool)
+    if groups is not None:
+        # pipeline.data marks a missing group None (NaN after a CSV), list_inputs "".
+        groups = pd.Series(list(groups), dtype=object).fillna("").astype(str).to_numpy()
+    if groups is not None and any(groups):
+        names = np.unique(groups)
+        if len(names) < 2:
+            raise ConfigError("a group-wise split needs at least 2 groups")
+        n_test = min(len(names) - 1, max(1, round(test_size * len(names))))
+        test = np.isin(groups, rng.permutation(names)[:n_test])
+    else:
+        for label in np.unique(labels):
+            members = rng.permutation(np.flatnonzero(labels == label))
+            if len(members) < 2:
+                raise ConfigError(f"class {label!r} has {len(members)} image; need at least 2 to hold one out")
+            n_test = min(len(members) - 1, max(1, round(test_size * len(members))))
+            test[members[:n_test]] = True
+    return np.flatnonzero(~test), np.flatnonzero(test)
 
 
 def stratified_kfold(labels, n_splits=5, seed=0):

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.cli import holdout_split, main
+from pipeline.cli import main
 from pipeline.sample import sample_root
 
 # A small, fast network for every training command in these tests.
@@ -188,22 +188,6 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
         assert str(tmp_path / "demo" / name) in out  # tells where everything went
     if (sample_root() / "roughness.csv").is_file():
         assert "roughness score" in out and (tmp_path / "demo" / "roughness_model.npz").is_file()
-
-
-def test_holdout_split_is_stratified_or_group_wise():
-    labels = ["a"] * 8 + ["b"] * 4
-    train, test = holdout_split(labels, test_size=0.25, seed=0)
-    assert sorted([*train, *test]) == list(range(12))
-    assert sum(labels[i] == "a" for i in test) == 2 and sum(labels[i] == "b" for i in test) == 1
-    assert (holdout_split(labels, seed=0)[1] == test).all()  # seeded
-    test_stratified = test
-    groups = ["g1", "g1", "g2", "g2", "g3", "g3", "g4", "g4", "g1", "g2", "g3", "g4"]
-    train, test = holdout_split(labels, groups, test_size=0.25, seed=0)
-    assert not {groups[i] for i in train} & {groups[i] for i in test}
-    assert len({groups[i] for i in test}) == 1
-    # A data table's group column without groups (None, or NaN from a CSV) means no groups.
-    for missing in ([None] * 12, [np.nan] * 12):
-        assert (holdout_split(labels, missing, test_size=0.25, seed=0)[1] == test_stratified).all()
 
 
 def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, monkeypatch):

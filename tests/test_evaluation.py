@@ -1,10 +1,10 @@
-"""The accuracy protocol of pipeline/evaluation.py, on the bundled sample data."""
+"""pipeline/evaluation.py: the train/test splits and the accuracy protocol, on the bundled sample data."""
 
 import numpy as np
 import pytest
 
 from pipeline import BPClassifier
-from pipeline.evaluation import cross_validate, group_holdout, stratified_kfold
+from pipeline.evaluation import cross_validate, group_holdout, holdout_split, stratified_kfold
 from pipeline.sample import sample_root
 from texture import ConfigError, read_image
 from texture.lbp import lbp_feature_vector
@@ -168,3 +168,19 @@ def test_cross_validate_refuses_augmented_matrices_of_another_shape(sample):
     with pytest.raises(ConfigError):
         cross_validate(RecordingEstimator(), X, labels, stratified_kfold(labels, 2), scaler=RecordingScaler,
                        augmented=[X[:-1]])
+
+
+def test_holdout_split_is_stratified_or_group_wise():
+    labels = ["a"] * 8 + ["b"] * 4
+    train, test = holdout_split(labels, test_size=0.25, seed=0)
+    assert sorted([*train, *test]) == list(range(12))
+    assert sum(labels[i] == "a" for i in test) == 2 and sum(labels[i] == "b" for i in test) == 1
+    assert (holdout_split(labels, seed=0)[1] == test).all()  # seeded
+    test_stratified = test
+    groups = ["g1", "g1", "g2", "g2", "g3", "g3", "g4", "g4", "g1", "g2", "g3", "g4"]
+    train, test = holdout_split(labels, groups, test_size=0.25, seed=0)
+    assert not {groups[i] for i in train} & {groups[i] for i in test}
+    assert len({groups[i] for i in test}) == 1
+    # A data table's group column without groups (None, or NaN from a CSV) means no groups.
+    for missing in ([None] * 12, [np.nan] * 12):
+        assert (holdout_split(labels, missing, test_size=0.25, seed=0)[1] == test_stratified).all()
