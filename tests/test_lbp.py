@@ -7,7 +7,7 @@ import pytest
 from skimage.feature import local_binary_pattern
 
 import texture
-from texture.lbp import lbp_codes, lbp_feature_names, lbp_histogram, lbp_n_bins
+from texture.lbp import lbp_codes, lbp_feature_names, lbp_feature_vector, lbp_histogram, lbp_n_bins
 
 SCALES = [(8, 1), (16, 2), (24, 3), (4, 1.5), (12, 2.5)]
 
@@ -76,6 +76,31 @@ def test_histogram_counts_every_pixel(texture_images):
         assert hist.shape == (P + 2,) and hist.sum() == pytest.approx(1.0)
         np.testing.assert_allclose(hist, np.bincount(codes.astype(int).ravel(), minlength=P + 2) / codes.size)
     assert lbp_n_bins(8, "nri_uniform") == 59
+
+
+def codes_histograms(image, scales):
+    """The uniform histograms counted from the full code arrays."""
+    return np.concatenate(
+        [np.bincount(lbp_codes(image, P, R, "uniform").astype(int).ravel(), minlength=P + 2) / image.size for P, R in scales]
+    )
+
+
+def test_fast_uniform_histograms_equal_histograms_of_the_codes(texture_images):
+    # The default feature path counts codes on the fly, without the code array.
+    rng = np.random.default_rng(11)
+    levels = rng.integers(0, 3, (40, 50)).repeat(2, axis=0).repeat(2, axis=1) / 2.0
+    images = [image / 255.0 for _, image in texture_images]
+    images += [
+        np.tile(images[0], (3, 2)),  # several bands of rows
+        np.full((20, 30), 0.5),  # flat: every neighbour ties with its centre
+        np.zeros((9, 9)),
+        levels,  # flat patches: near-ties decided exactly
+        levels + 1e-9 * rng.standard_normal(levels.shape),
+        np.where(levels > 0.5, np.inf, levels),  # non-finite: the exact path throughout
+    ]
+    scales = [(8, 1), (16, 2), (24, 3), (4, 1.5), (12, 2.5)]
+    for image in images:
+        np.testing.assert_array_equal(lbp_feature_vector(image, scales), codes_histograms(image, scales))
 
 
 def test_features_are_normalized_multiscale_histograms(texture_images):

@@ -135,8 +135,10 @@ def _samples(padded, pad, start, stop, rp, cp):
 
 
 def _comparisons(padded, scaled, pad, start, stop, rp, cp, out):
-    """Write ``out[p] = (g_p >= g_c)`` for image rows [start, stop), exactly as scikit-image.
+    """Write ``out[p] = (g_p >= g_c)`` for image rows [start, stop), exactly as scikit-image, yielding ``p``.
 
+    ``p`` is yielded once ``out[p]`` is written, in order, so ``out`` may
+    repeat one buffer when each comparison is used before the next.
     ``padded`` is the float64 image with ``pad`` zeros around it, ``scaled``
     the image (unpadded) divided by its largest magnitude, in float32.  A filter2D pass
     gives ``g_p - g_c`` to within ``2**-20``; only pixels where it is below
@@ -159,6 +161,7 @@ def _comparisons(padded, scaled, pad, start, stop, rp, cp, out):
         if r_off == r0 and c_off == c0:
             # On a pixel: scikit-image's interpolation returns it unchanged.
             np.greater_equal(padded[pad + start + r0 : pad + stop + r0, pad + c0 : pad + c0 + cols], centre, out=out[p])
+            yield p
             continue
         dr, dc = r_off - r0, c_off - c0
         kernel[...] = 0
@@ -178,6 +181,25 @@ def _comparisons(padded, scaled, pad, start, stop, rp, cp, out):
             upper = padded[top, left] * (1.0 - col_t) + padded[top, left + 1] * col_t
             lower = padded[top + 1, left] * (1.0 - col_t) + padded[top + 1, left + 1] * col_t
             out[p].ravel()[ties] = upper * (1.0 - row_t) + lower * row_t >= padded[i + pad, j + pad]
+        yield p
+
+
+def _prepare(image, R, fast=True):
+    """Inputs of :func:`_comparisons` for an image: ``(image, padded, pad, scaled, band)``.
+
+    ``scaled`` is None when the fast path is not wanted or not reliable
+    (non-finite image); ``band`` is the number of rows processed at once.
+    """
+    image = np.ascontiguousarray(image, dtype=np.float64)
+    if image.ndim != 2:
+        raise ValueError(f"lbp_codes expects a 2-D image, got shape {image.shape}")
+    pad = math.ceil(R) + 1
+    padded = np.pad(image, pad)  # zeros: scikit-image's constant-0 border
+    scale = float(np.abs(image).max(initial=0.0)) or 1.0
+    scaled = (image / scale).astype(np.float32) if fast and math.isfinite(scale) else None
+    # Bands of rows keep the per-sample work buffers in cache on large images.
+    band = max(1, _BAND_PIXELS // max(image.shape[1], 1))
+    return image, padded, pad, scaled, band
 
 
 def lbp_codes(image, P=8, R=1.0, method="uniform"):
@@ -217,19 +239,10 @@ def lbp_codes(image, P=8, R=1.0, method="uniform"):
     """
     _check_scale(P, R)
     _check_method(method)
-    image = np.ascontiguousarray(image, dtype=np.float64)
-    if image.ndim != 2:
-        raise ValueError(f"lbp_codes expects a 2-D image, got shape {image.shape}")
+    image, padded, pad, scaled, band = _prepare(image, R, fast=method != "var")
     rp, cp = _circle(P, R)
-    pad = math.ceil(R) + 1
-    padded = np.pad(image, pad)  # zeros: scikit-image's constant-0 border
     rows, cols = image.shape
     codes = np.empty(image.shape)
-    scale = float(np.abs(image).max(initial=0.0)) or 1.0
-    # Non-finite images (no reliable fast path) and "var" use the exact samples throughout.
-    scaled = (image / scale).astype(np.float32) if math.isfinite(scale) and method != "var" else None
-    # Bands of rows keep the per-sample work buffers in cache on large images.
-    band = max(1, _BAND_PIXELS // cols)
     for start in range(0, rows, band):
         stop = min(start + band, rows)
         samples = _samples(padded, pad, start, stop, rp, cp)
@@ -244,7 +257,8 @@ def lbp_codes(image, P=8, R=1.0, method="uniform"):
         else:
             bits = np.empty((P, stop - start, cols), dtype=bool)
             if scaled is not None:
-                _comparisons(padded, scaled, pad, start, stop, rp, cp, bits)
+                for _ in _comparisons(padded, scaled, pad, start, stop, rp, cp, bits):
+                    pass
             else:
                 for p, value in samples:
                     np.greater_equal(value, image[start:stop], out=bits[p])
@@ -283,6 +297,41 @@ def _encode(bits, method):
     return code
 
 
+def _uniform_histogram(image, P, R):
+    """:func:`lbp_histogram` of the ``"uniform"`` codes of :func:`lbp_codes`, without building the codes.
+
+    Running per-pixel counts of ones and of 0/1 transitions (uint8, as
+    ``P <= 31``) replace the ``P`` comparison planes and the float64 codes:
+    the code is the number of ones when there are at most two transitions,
+    ``P + 1`` otherwise, as in :func:`_encode`.
+    """
+    image, padded, pad, scaled, band = _prepare(image, R)
+    if scaled is None:
+        return lbp_histogram(lbp_codes(image, P, R, "uniform"), P)
+    rp, cp = _circle(P, R)
+    rows, cols = image.shape
+    counts = np.zeros(P + 2, dtype=np.intp)
+    for start in range(0, rows, band):
+        stop = min(start + band, rows)
+        # Two comparison buffers, alternately written: the current and the previous neighbour's.
+        pair = np.empty((2, stop - start, cols), dtype=bool)
+        ones = np.zeros((stop - start, cols), dtype=np.uint8)
+        changes = np.zeros_like(ones)
+        change = np.empty_like(pair[0])
+        for p in _comparisons(padded, scaled, pad, start, stop, rp, cp, [pair[p % 2] for p in range(P)]):
+            np.add(ones, pair[p % 2], out=ones)
+            if p:
+                np.not_equal(pair[p % 2], pair[1 - p % 2], out=change)
+                np.add(changes, change, out=changes)
+        ones[changes > 2] = P + 1
+        counts += np.bincount(ones.ravel(), minlength=P + 2)
+    return _normalized(counts)
+
+
+def _normalized(counts):
+    return counts / max(counts.sum(), 1)
+
+
 def lbp_n_bins(P, method="uniform"):
     """Number of distinct codes of ``method`` with ``P`` neighbours (histogram length)."""
     _check_method(method, tuple(_TAGS))
@@ -311,8 +360,7 @@ def lbp_histogram(codes, P, method="uniform"):
     -------
     hist : (lbp_n_bins(P, method),) ndarray of float64
     """
-    counts = np.bincount(np.asarray(codes, dtype=np.intp).ravel(), minlength=lbp_n_bins(P, method))
-    return counts / max(counts.sum(), 1)
+    return _normalized(np.bincount(np.asarray(codes, dtype=np.intp).ravel(), minlength=lbp_n_bins(P, method)))
 
 
 def lbp_feature_names(scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
@@ -340,7 +388,12 @@ def lbp_feature_vector(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform
     values : 1-D ndarray of float64
         In the order of :func:`lbp_feature_names`.
     """
-    return np.concatenate([lbp_histogram(lbp_codes(image, P, R, method), P, method) for P, R in scales])
+    if method != "uniform":
+        return np.concatenate([lbp_histogram(lbp_codes(image, P, R, method), P, method) for P, R in scales])
+    # The default riu2 histograms come from running counts alone (same values, faster).
+    for P, R in scales:
+        _check_scale(P, R)
+    return np.concatenate([_uniform_histogram(image, P, R) for P, R in scales])
 
 
 def lbp_features(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
