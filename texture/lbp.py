@@ -28,6 +28,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
@@ -134,6 +135,21 @@ def _samples(padded, pad, start, stop, rp, cp):
                 yield p, row_blend[top : top + rows]
 
 
+@functools.lru_cache(maxsize=256)
+def _difference_kernel(r_off, c_off, pad):
+    """filter2D kernel (float32, read-only) giving ``g_p - g_c`` for the sample at ``(r_off, c_off)``.
+
+    Cached: the same few circles are used on every image.
+    """
+    r0, c0 = math.floor(r_off), math.floor(c_off)
+    dr, dc = r_off - r0, c_off - c0
+    kernel = np.zeros((2 * pad + 1, 2 * pad + 1), dtype=np.float32)
+    kernel[pad + r0 : pad + r0 + 2, pad + c0 : pad + c0 + 2] = np.outer([1 - dr, dr], [1 - dc, dc])
+    kernel[pad, pad] -= 1  # may coincide with a corner when R < 2
+    kernel.flags.writeable = False
+    return kernel
+
+
 def _comparisons(padded, scaled, pad, start, stop, rp, cp, out):
     """Write ``out[p] = (g_p >= g_c)`` for image rows [start, stop), exactly as scikit-image, yielding ``p``.
 
@@ -155,7 +171,6 @@ def _comparisons(padded, scaled, pad, start, stop, rp, cp, out):
     magnitude = np.empty(inner.shape, dtype=np.float32)
     centre = padded[pad + start : pad + stop, pad : pad + cols]
     near = np.empty((rows, cols), dtype=bool)
-    kernel = np.zeros((2 * pad + 1, 2 * pad + 1), dtype=np.float32)
     for p, (r_off, c_off) in enumerate(zip(rp.tolist(), cp.tolist())):
         r0, c0 = math.floor(r_off), math.floor(c_off)
         if r_off == r0 and c_off == c0:
@@ -163,11 +178,7 @@ def _comparisons(padded, scaled, pad, start, stop, rp, cp, out):
             np.greater_equal(padded[pad + start + r0 : pad + stop + r0, pad + c0 : pad + c0 + cols], centre, out=out[p])
             yield p
             continue
-        dr, dc = r_off - r0, c_off - c0
-        kernel[...] = 0
-        kernel[pad + r0 : pad + r0 + 2, pad + c0 : pad + c0 + 2] = np.outer([1 - dr, dr], [1 - dc, dc])
-        kernel[pad, pad] -= 1  # may coincide with a corner when R < 2
-        cv2.filter2D(window, -1, kernel, dst=difference, anchor=(pad, pad), borderType=cv2.BORDER_CONSTANT)
+        cv2.filter2D(window, -1, _difference_kernel(r_off, c_off, pad), dst=difference, anchor=(pad, pad), borderType=cv2.BORDER_CONSTANT)
         np.greater_equal(inner, 0, out=out[p])
         np.less(np.abs(inner, out=magnitude), _TIE, out=near)
         ties = np.flatnonzero(near)
@@ -319,10 +330,11 @@ def _uniform_histogram(image, P, R):
         changes = np.zeros_like(ones)
         change = np.empty_like(pair[0])
         for p in _comparisons(padded, scaled, pad, start, stop, rp, cp, [pair[p % 2] for p in range(P)]):
-            np.add(ones, pair[p % 2], out=ones)
+            # uint8 views of the bools: adding them needs no cast.
+            np.add(ones, pair[p % 2].view(np.uint8), out=ones)
             if p:
                 np.not_equal(pair[p % 2], pair[1 - p % 2], out=change)
-                np.add(changes, change, out=changes)
+                np.add(changes, change.view(np.uint8), out=changes)
         ones[changes > 2] = P + 1
         counts += np.bincount(ones.ravel(), minlength=P + 2)
     return _normalized(counts)
