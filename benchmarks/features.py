@@ -40,12 +40,17 @@ SIZES = (128, 256, 512, 1024)
 
 
 def load_images(n, folder):
-    """n real 200x200 8-bit textures as working float images, and where they come from."""
+    """n real 200x200 8-bit textures as working float images, and where they come from.
+
+    Spread over the classes; the few KTH-TIPS images of other sizes are
+    skipped (the target is per 200x200 image, and transform sizes with large
+    prime factors cost more per pixel).
+    """
     paths = sorted(Path(folder).glob("*/*.png"))
     if paths:
-        step = max(1, len(paths) // n)
-        images = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in paths[::step][:n]]
-        return [read_image(im) for im in images], f"KTH-TIPS ({folder})"
+        candidates = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in paths[:: max(1, len(paths) // (2 * n))]]
+        images = [im for im in candidates if im.shape == (200, 200)]
+        return [read_image(im) for im in images[:: max(1, len(images) // n)][:n]], f"KTH-TIPS ({folder})"
     photos = [getattr(data, name)() for name in ("brick", "grass", "gravel")]
     crops = [photo[r : r + 200, c : c + 200] for photo in photos for r in (0, 150, 300) for c in (0, 150, 300)]
     return [read_image(c) for c in crops[:n]], "scikit-image brick/grass/gravel crops"
