@@ -167,6 +167,7 @@ def test_deep_relu_or_tanh_network_with_auto_init_does_not_warn(activation):
         clf.fit(X, y)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # the error says it all, no overflow warnings
 def test_divergence_raises_and_leaves_no_nan_weights():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100, 3)) * 100
