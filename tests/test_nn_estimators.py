@@ -212,7 +212,7 @@ def test_labels_unseen_at_fit_time_are_refused(fitted):
     (np.ones((4, 2)), [1, 1, 1, 1], "1 class"),
     (np.ones((4, 2)), [0, 1, 0], "inconsistent numbers of samples"),
     (np.ones((4, 2)), [0.5, 1.5, 0.2, 0.1], "continuous"),
-    (np.array([[1e300, 0.0], [0.0, 1.0]]), r"beyond the float32 range \(largest magnitude 1e\+300\)"),
+    (np.array([[1e300, 0.0], [0.0, 1.0]]), [0, 1], r"beyond the float32 range \(largest magnitude 1e\+300\)"),
 ])
 def test_bad_training_sets_are_refused(X, y, match):
     with pytest.raises(TextureError, match=match):
