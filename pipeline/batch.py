@@ -26,6 +26,7 @@ import itertools
 import json
 import math
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
 import sys
@@ -40,8 +41,6 @@ from typing import Iterable, Iterator, Sequence
 
 import cv2
 import numpy as np
-import pandas as pd
-from tqdm import tqdm
 
 import texture
 from pipeline.data import find_images, load_csv, load_folder
@@ -133,13 +132,11 @@ def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], int]:
     return items, files - len(items)
 
 
-def _items(table: pd.DataFrame) -> list[Item]:
-    """Items of a loader table (columns path, label, group; missing values become "")."""
-    def text(value):
-        return "" if value is None or pd.isna(value) else str(value)
-
-    return [Item(path, text(label), text(group))
-            for path, label, group in table[["path", "label", "group"]].itertuples(index=False)]
+def _items(table) -> list[Item]:
+    """Items of a loader table (a DataFrame: path, label, group; missing values become "")."""
+    table = table[["path", "label", "group"]]
+    text = table.astype(object).where(table.notna(), "").astype(str)
+    return [Item(*row) for row in text.itertuples(index=False)]
 
 
 # --------------------------------------------------------------------------
@@ -415,15 +412,32 @@ class ProcessEngine(Engine):
         self.max_crashes = max_crashes
 
     def map_chunks(self, task, chunks):
-        with _single_threaded_children(), contextlib.closing(_Pools(task, self.jobs, self.max_crashes)) as pools:
+        with contextlib.closing(_Pools(task, self.jobs, self.max_crashes)) as pools:
             yield from in_order(pools.submit, chunks, 2 * self.jobs)
 
 
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """The start method of the workers: forked from a server that has imported this module.
+
+    A "spawn" worker is a new interpreter that imports numpy, OpenCV, pandas
+    and this package again: about a second per worker, every run.  A
+    "forkserver" worker is forked from a server process that imported them
+    once (the preload), in milliseconds.  The server is a fresh
+    single-threaded interpreter, so forking it is safe where forking this
+    process is not ("fork": a pool's manager thread or a progress bar's
+    monitor could hold a lock that the child would inherit held).  It starts
+    once per process, with the numeric libraries' thread counts set to 1
+    in its environment, which its workers inherit.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", __name__])  # no effect once the server runs
+    with _single_threaded_children():
+        multiprocessing.forkserver.ensure_running()
+    return context
+
+
 def _new_pool(task: Task, jobs: int) -> ProcessPoolExecutor:
-    # "spawn" gives workers a clean interpreter: no inherited threads or
-    # locks (fork) and the thread-count variables take effect at import.
-    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker, initargs=(task,))
+    return ProcessPoolExecutor(jobs, mp_context=_worker_context(), initializer=_init_worker, initargs=(task,))
 
 
 def _exit_status(process) -> str:
@@ -698,6 +712,8 @@ class _Progress:
         self.bar = None
         self.last = time.monotonic()
         if not quiet and self.stream.isatty():
+            from tqdm import tqdm  # here: only a terminal shows a bar, and the import takes time
+
             self.bar = tqdm(total=total, initial=initial, desc=desc, unit="file", file=self.stream)
 
     def update(self, n: int) -> None:
@@ -876,6 +892,7 @@ def _require_pyarrow():
 
 def _csv_to_parquet(journal: Path, f, task: Task) -> None:
     """Stream the finished journal into Parquet, a few thousand rows at a time."""
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
