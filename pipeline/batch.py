@@ -24,9 +24,6 @@ import csv
 import hashlib
 import itertools
 import json
-import math
-import multiprocessing
-import multiprocessing.forkserver
 import os
 import signal
 import sys
@@ -44,13 +41,13 @@ import numpy as np
 
 import texture
 from pipeline.data import find_images, load_csv, load_folder
+from pipeline.workers import pool_size, start_worker_server
 from texture import FeatureConfig, FeatureExtractor, read_image
 from texture.errors import ConfigError
 
 __all__ = [
     "Item",
     "list_inputs",
-    "usable_cpu_count",
     "Task",
     "ExtractTask",
     "PredictTask",
@@ -67,12 +64,6 @@ __all__ = [
     "feature_matrix",
     "atomic_write",
 ]
-
-# Thread-count variables of the numeric libraries.  Each worker is one process
-# on one core; nested thread pools would oversubscribe the machine.
-_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
-
 
 # --------------------------------------------------------------------------
 # Inputs
@@ -141,27 +132,6 @@ def _items(table) -> list[Item]:
 
 # --------------------------------------------------------------------------
 # Tasks: what one worker does to one chunk of items
-
-
-def usable_cpu_count() -> int:
-    """Number of CPUs this process may use: affinity mask and cgroup quota.
-
-    Returns
-    -------
-    int
-        At least 1.
-    """
-    try:
-        count = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        count = os.cpu_count() or 1
-    # A container limited by a CPU quota (cgroup v2 "cpu.max": "quota period")
-    # still sees every host CPU in its affinity mask.
-    with contextlib.suppress(OSError, ValueError):
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
-        if quota != "max":
-            count = min(count, math.ceil(int(quota) / int(period)))
-    return max(1, count)
 
 
 def _format(value) -> str:
@@ -364,26 +334,13 @@ def _run_chunk(chunk: list[Item]) -> list[list[str]]:
     return _WORKER_TASK.rows(chunk)
 
 
-@contextlib.contextmanager
-def _single_threaded_children():
-    """Make child processes start with single-threaded numeric libraries."""
-    saved = {name: os.environ.get(name) for name in _THREAD_ENV}
-    os.environ.update({name: "1" for name in _THREAD_ENV})
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 class ProcessEngine(Engine):
     """Run chunks over a pool of worker processes.
 
-    The task is sent to each worker once, by the pool initializer; then only
-    chunks of paths travel.  At most ``2 * jobs`` chunks are in flight, so
+    Workers fork from the worker server of :mod:`pipeline.workers`, which
+    has imported this module once: they start in milliseconds, with
+    single-threaded numeric libraries.  The task is sent to each worker once,
+    by the pool initializer; then only chunks of paths travel.  At most ``2 * jobs`` chunks are in flight, so
     memory stays flat however long the input list is.
 
     A worker that dies outright (a decoder's segfault, an out-of-memory kill)
@@ -416,28 +373,8 @@ class ProcessEngine(Engine):
             yield from in_order(pools.submit, chunks, 2 * self.jobs)
 
 
-def _worker_context() -> multiprocessing.context.BaseContext:
-    """The start method of the workers: forked from a server that has imported this module.
-
-    A "spawn" worker is a new interpreter that imports numpy, OpenCV, pandas
-    and this package again: about a second per worker, every run.  A
-    "forkserver" worker is forked from a server process that imported them
-    once (the preload), in milliseconds.  The server is a fresh
-    single-threaded interpreter, so forking it is safe where forking this
-    process is not ("fork": a pool's manager thread or a progress bar's
-    monitor could hold a lock that the child would inherit held).  It starts
-    once per process, with the numeric libraries' thread counts set to 1
-    in its environment, which its workers inherit.
-    """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", __name__])  # no effect once the server runs
-    with _single_threaded_children():
-        multiprocessing.forkserver.ensure_running()
-    return context
-
-
 def _new_pool(task: Task, jobs: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(jobs, mp_context=_worker_context(), initializer=_init_worker, initargs=(task,))
+    return ProcessPoolExecutor(jobs, mp_context=start_worker_server(), initializer=_init_worker, initargs=(task,))
 
 
 def _exit_status(process) -> str:
@@ -583,7 +520,7 @@ def make_engine(jobs: int | None = None, *, engine: str = "local", scheduler: st
         return DaskEngine(scheduler, jobs=jobs)
     if scheduler is not None:
         raise ConfigError("--scheduler needs --engine dask")
-    jobs = usable_cpu_count() if jobs is None else jobs
+    jobs = pool_size(jobs)
     return SerialEngine() if jobs == 1 else ProcessEngine(jobs)
 
 

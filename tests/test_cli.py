@@ -220,6 +220,14 @@ def test_extract_does_not_import_what_it_does_not_use(extract_modules, module):
     assert module not in extract_modules
 
 
+def test_the_command_line_module_imports_no_numeric_library():
+    # main() starts the worker server before it imports the verbs (numpy,
+    # OpenCV, ...), so that the server and this process import at the same time.
+    code = "import sys, pipeline.cli; print(*sys.modules)"
+    modules = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert not {"numpy", "cv2", "texture", "pipeline.batch", "pipeline.commands"} & set(modules.split())
+
+
 def test_demo_runs_end_to_end(tmp_path, capsys):
     code, out, _ = run(capsys, "demo", "-o", tmp_path / "demo", "-q", "--epochs", "60", "-j", "1")
     assert code == 0
@@ -232,7 +240,7 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
 
 
 def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, monkeypatch):
-    from pipeline import batch, cli
+    from pipeline import batch, commands
 
     compute = batch.ExtractTask.compute
     calls = []
@@ -244,7 +252,7 @@ def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, mon
         return compute(self, items)
 
     monkeypatch.setattr(batch.ExtractTask, "compute", interrupt_third_chunk)
-    monkeypatch.setattr(cli, "run_batch", _small_chunks(batch.run_batch))
+    monkeypatch.setattr(commands, "run_batch", _small_chunks(batch.run_batch))
     code, _, err = run(capsys, "extract", subset, "-o", tmp_path / "f.csv", "-j", "1", "-q")
     assert code == 130 and "resume" in err and not (tmp_path / "f.csv").exists()
     code, out, _ = run(capsys, "extract", subset, "-o", tmp_path / "f.csv", "-j", "1", "-q")
