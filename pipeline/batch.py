@@ -24,8 +24,6 @@ import csv
 import hashlib
 import itertools
 import json
-import math
-import multiprocessing
 import os
 import signal
 import sys
@@ -40,18 +38,16 @@ from typing import Iterable, Iterator, Sequence
 
 import cv2
 import numpy as np
-import pandas as pd
-from tqdm import tqdm
 
 import texture
 from pipeline.data import find_images, load_csv, load_folder
+from pipeline.workers import pool_size, start_worker_server
 from texture import FeatureConfig, FeatureExtractor, read_image
 from texture.errors import ConfigError
 
 __all__ = [
     "Item",
     "list_inputs",
-    "usable_cpu_count",
     "Task",
     "ExtractTask",
     "PredictTask",
@@ -68,12 +64,6 @@ __all__ = [
     "feature_matrix",
     "atomic_write",
 ]
-
-# Thread-count variables of the numeric libraries.  Each worker is one process
-# on one core; nested thread pools would oversubscribe the machine.
-_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
-
 
 # --------------------------------------------------------------------------
 # Inputs
@@ -133,38 +123,15 @@ def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], int]:
     return items, files - len(items)
 
 
-def _items(table: pd.DataFrame) -> list[Item]:
-    """Items of a loader table (columns path, label, group; missing values become "")."""
-    def text(value):
-        return "" if value is None or pd.isna(value) else str(value)
-
-    return [Item(path, text(label), text(group))
-            for path, label, group in table[["path", "label", "group"]].itertuples(index=False)]
+def _items(table) -> list[Item]:
+    """Items of a loader table (a DataFrame: path, label, group; missing values become "")."""
+    table = table[["path", "label", "group"]]
+    text = table.astype(object).where(table.notna(), "").astype(str)
+    return [Item(*row) for row in text.itertuples(index=False)]
 
 
 # --------------------------------------------------------------------------
 # Tasks: what one worker does to one chunk of items
-
-
-def usable_cpu_count() -> int:
-    """Number of CPUs this process may use: affinity mask and cgroup quota.
-
-    Returns
-    -------
-    int
-        At least 1.
-    """
-    try:
-        count = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        count = os.cpu_count() or 1
-    # A container limited by a CPU quota (cgroup v2 "cpu.max": "quota period")
-    # still sees every host CPU in its affinity mask.
-    with contextlib.suppress(OSError, ValueError):
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
-        if quota != "max":
-            count = min(count, math.ceil(int(quota) / int(period)))
-    return max(1, count)
 
 
 def _format(value) -> str:
@@ -367,26 +334,13 @@ def _run_chunk(chunk: list[Item]) -> list[list[str]]:
     return _WORKER_TASK.rows(chunk)
 
 
-@contextlib.contextmanager
-def _single_threaded_children():
-    """Make child processes start with single-threaded numeric libraries."""
-    saved = {name: os.environ.get(name) for name in _THREAD_ENV}
-    os.environ.update({name: "1" for name in _THREAD_ENV})
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 class ProcessEngine(Engine):
     """Run chunks over a pool of worker processes.
 
-    The task is sent to each worker once, by the pool initializer; then only
-    chunks of paths travel.  At most ``2 * jobs`` chunks are in flight, so
+    Workers fork from the worker server of :mod:`pipeline.workers`, which
+    has imported this module once: they start in milliseconds, with
+    single-threaded numeric libraries.  The task is sent to each worker once,
+    by the pool initializer; then only chunks of paths travel.  At most ``2 * jobs`` chunks are in flight, so
     memory stays flat however long the input list is.
 
     A worker that dies outright (a decoder's segfault, an out-of-memory kill)
@@ -415,15 +369,12 @@ class ProcessEngine(Engine):
         self.max_crashes = max_crashes
 
     def map_chunks(self, task, chunks):
-        with _single_threaded_children(), contextlib.closing(_Pools(task, self.jobs, self.max_crashes)) as pools:
+        with contextlib.closing(_Pools(task, self.jobs, self.max_crashes)) as pools:
             yield from in_order(pools.submit, chunks, 2 * self.jobs)
 
 
 def _new_pool(task: Task, jobs: int) -> ProcessPoolExecutor:
-    # "spawn" gives workers a clean interpreter: no inherited threads or
-    # locks (fork) and the thread-count variables take effect at import.
-    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker, initargs=(task,))
+    return ProcessPoolExecutor(jobs, mp_context=start_worker_server(), initializer=_init_worker, initargs=(task,))
 
 
 def _exit_status(process) -> str:
@@ -569,7 +520,7 @@ def make_engine(jobs: int | None = None, *, engine: str = "local", scheduler: st
         return DaskEngine(scheduler, jobs=jobs)
     if scheduler is not None:
         raise ConfigError("--scheduler needs --engine dask")
-    jobs = usable_cpu_count() if jobs is None else jobs
+    jobs = pool_size(jobs)
     return SerialEngine() if jobs == 1 else ProcessEngine(jobs)
 
 
@@ -698,6 +649,8 @@ class _Progress:
         self.bar = None
         self.last = time.monotonic()
         if not quiet and self.stream.isatty():
+            from tqdm import tqdm  # here: only a terminal shows a bar, and the import takes time
+
             self.bar = tqdm(total=total, initial=initial, desc=desc, unit="file", file=self.stream)
 
     def update(self, n: int) -> None:
@@ -876,6 +829,7 @@ def _require_pyarrow():
 
 def _csv_to_parquet(journal: Path, f, task: Task) -> None:
     """Stream the finished journal into Parquet, a few thousand rows at a time."""
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 

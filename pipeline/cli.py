@@ -1,34 +1,23 @@
 """The ``texture`` command line: extract, train, predict, evaluate, score, demo.
 
-Every verb is a thin layer over the library: :mod:`pipeline.batch` for runs
-over folders and CSV lists, :class:`pipeline.TextureModel` for training and
-scoring, :mod:`pipeline.report` for metrics and pictures.  Exit status: 0 on
-success, 1 when a run failed or some input could not be processed, 2 for a
-usage error, 130 when interrupted.
+This module parses the arguments; :mod:`pipeline.commands` runs the verbs.
+Exit status: 0 on success, 1 when a run failed or some input could not be
+processed, 2 for a usage error, 130 when interrupted.
+
+It imports only the standard library and :mod:`pipeline.workers`: when a
+verb will run worker processes, :func:`main` starts their server first and
+imports the verbs (numpy, OpenCV, ...) after, so that the server and this
+process import at the same time, on two cores.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import textwrap
-import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-from pipeline import report
-from pipeline.batch import (ExtractTask, PredictTask, atomic_write, feature_matrix, list_inputs,
-                            make_engine, run_batch)
-from pipeline.evaluation import holdout_split
-from pipeline.model import DEFAULT_NETWORK, TextureModel
-from pipeline.nn import BPClassifier
-from pipeline.report import accuracy
-from pipeline.sample import sample_root
-from texture import FeatureConfig
-from texture.errors import ConfigError, TextureError
+from pipeline.workers import pool_size, start_worker_server
 
 __all__ = ["main", "build_parser"]
 
@@ -136,53 +125,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("src", type=_existing, metavar="SRC", help="folder (searched recursively) or CSV with a path column")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output .csv or .parquet")
     _config_option(p)
-    p.set_defaults(func=cmd_extract)
 
     p = verb("train", "Train a texture model and report its held-out accuracy.", [common, runs])
     p.add_argument("src", type=_existing, metavar="SRC", help="class-per-folder tree or CSV path,label[,group]")
     p.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write (.npz)")
     _training_options(p)
-    p.set_defaults(func=cmd_train)
 
     p = verb("predict", "Label and score every image with a trained model.", [common, runs])
     p.add_argument("src", type=_existing, metavar="SRC", help="folder (searched recursively) or CSV with a path column")
     p.add_argument("--model", required=True, type=_existing, help="model file from texture train")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output .csv or .parquet")
-    p.set_defaults(func=cmd_predict)
 
     p = verb("evaluate", "Measure a model on labelled images: metrics, confusion matrix, plots.", [common, runs])
     p.add_argument("src", type=_existing, metavar="SRC", help="class-per-folder tree or CSV path,label")
     p.add_argument("--model", required=True, type=_existing, help="model file from texture train")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the report files")
-    p.set_defaults(func=cmd_evaluate)
 
     p = verb("score", "Print the texture score of one image.", [common])
     p.add_argument("image", type=_existing, metavar="IMAGE")
     p.add_argument("--model", required=True, type=_existing, help="model file from texture train")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=cmd_score)
 
     p = verb("demo", "Run the whole path on the bundled sample data.", [common, runs])
     p.add_argument("-o", "--output", default="texture-demo", metavar="DIR",
                    help="folder for everything the demo writes (default: %(default)s)")
     _training_options(p)
-    p.set_defaults(func=cmd_demo)
     return parser
 
 
 def _config_option(p) -> None:
     p.add_argument("--config", type=_existing, metavar="JSON",
                    help="feature settings: a JSON file of FeatureConfig.to_dict() (default settings otherwise)")
-
-
-def _feature_config(args):
-    """The FeatureConfig of --config, or None for the default."""
-    if args.config is None:
-        return None
-    try:
-        return FeatureConfig.from_dict(json.loads(args.config.read_text()))
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"not valid JSON ({exc})", path=args.config) from None
 
 
 def _training_options(p) -> None:
@@ -192,193 +165,6 @@ def _training_options(p) -> None:
     p.add_argument("--scaler", choices=("zscore", "minmax"), default="zscore", help="feature normalization")
     p.add_argument("--hidden", type=_hidden, default=None, metavar="SIZES", help="hidden layer sizes, e.g. 64,32")
     p.add_argument("--epochs", type=_positive_int, default=None, help="training epochs")
-
-
-def _say(args, message: str) -> None:
-    """Progress narration on stderr, silenced by --quiet."""
-    if not args.quiet:
-        print(message, file=sys.stderr, flush=True)
-
-
-def _finish(summary) -> int:
-    print(f"wrote {summary.output}: {summary}")
-    return 1 if summary.failed else 0
-
-
-# --------------------------------------------------------------------------
-# verbs
-
-
-def cmd_extract(args) -> int:
-    summary = run_batch(ExtractTask(_feature_config(args), cache_dir=args.cache), args.src, args.output,
-                        engine=_engine(args), quiet=args.quiet, desc="extract")
-    return _finish(summary)
-
-
-def _engine(args):
-    """The batch engine of --jobs, --engine and --scheduler."""
-    return make_engine(args.jobs, engine=args.engine, scheduler=args.scheduler)
-
-
-def cmd_predict(args) -> int:
-    summary = run_batch(PredictTask(TextureModel.load(args.model), cache_dir=args.cache), args.src,
-                        args.output, engine=_engine(args), quiet=args.quiet, desc="predict")
-    return _finish(summary)
-
-
-def _write_report(classes, history, y_true, y_pred, out: Path, args, show=False) -> dict:
-    """Metrics CSV, confusion matrix CSV + PNG and training curves PNG into `out`, atomically."""
-    out.mkdir(parents=True, exist_ok=True)
-    # Classes the model never saw still get their row.
-    labels = list(classes) + sorted(set(y_true) - set(classes), key=str)
-    cm = report.confusion_matrix(y_true, y_pred, labels)
-    files = {"metrics": out / "metrics.csv", "confusion matrix": out / "confusion_matrix.csv"}
-    with atomic_write(files["metrics"], "w", newline="") as f:
-        report.classification_report(y_true, y_pred, labels).to_csv(f, float_format="%.6f")
-    with atomic_write(files["confusion matrix"], "w", newline="") as f:
-        cm.to_csv(f)
-    pictures = {"confusion matrix picture": (report.plot_confusion_matrix, cm, "confusion_matrix.png"),
-                "training curves": (report.plot_training_curves, history, "training_curves.png")}
-    try:
-        for what, (plot, data, name) in pictures.items():
-            if len(data):
-                with atomic_write(out / name, "wb") as f:
-                    plot(data, f)
-                files[what] = out / name
-    except ConfigError as exc:  # no [plot] extra: the tables are still useful
-        _say(args, f"no pictures: {exc}")
-    if show:
-        print("confusion matrix (rows: true, columns: predicted):\n" + cm.to_string())
-    return files
-
-
-def cmd_evaluate(args) -> int:
-    model = TextureModel.load(args.model)
-    if not model.is_classifier:
-        raise ConfigError("evaluate needs a classification model")
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
-    items, _ = list_inputs(args.src, labelled=True)
-    summary = run_batch(PredictTask(model, cache_dir=args.cache), items, out / "predictions.csv",
-                        engine=_engine(args), quiet=args.quiet, desc="evaluate")
-    rows = pd.read_csv(summary.output, usecols=["label", "status", "predicted"], dtype=str,
-                       keep_default_na=False)
-    rows = rows[rows["status"] == "ok"]
-    # Labels come back from CSV as text; compare them with the classes as text.
-    classes = [str(c) for c in model.classes_]
-    y_true, y_pred = rows["label"].to_numpy(), rows["predicted"].to_numpy()
-    files = _write_report(classes, model.history_, y_true, y_pred, out, args)
-    print(f"accuracy {accuracy(y_true, y_pred):.4f} on {len(rows)} images")
-    for what, path in {"predictions": summary.output, **files}.items():
-        print(f"  {what}: {path}")
-    print(f"wrote {out}: {summary}")
-    return 1 if summary.failed else 0
-
-
-def cmd_score(args) -> int:
-    score = TextureModel.load(args.model).score_image(args.image)
-    if args.json:
-        print(json.dumps({"path": str(args.image), **score.to_dict()}, sort_keys=True))
-        return 0
-    print(f"{args.image}: {score.label} (confidence {score.confidence:.3f})"
-          if score.label is not None else f"{args.image}:")
-    if score.value is not None:
-        print(f"  score {score.value:.4f}")
-    for label, p in score.probabilities.items():
-        print(f"  {label!s:>12} {p:.3f}")
-    return 0
-
-
-# --------------------------------------------------------------------------
-# training
-
-
-def _network(args):
-    """The BP network the training options ask for, or None for the model's default."""
-    params = {"hidden_layer_sizes": args.hidden, "epochs": args.epochs}
-    params = {k: v for k, v in params.items() if v is not None}
-    if not params:
-        return None
-    return BPClassifier(random_state=args.seed, **{**DEFAULT_NETWORK, **params})
-
-
-def _typed_labels(texts) -> np.ndarray:
-    """Labels as read (text); whole-number grades become ints so that classes sort 1, 2, ..., 10."""
-    try:
-        numbers = np.array([float(t) for t in texts])
-    except ValueError:
-        return np.array(texts)
-    return numbers.astype(np.int64) if (numbers == np.round(numbers)).all() else numbers
-
-
-def _train(items, args):
-    """Extract, split, fit on the training part, predict the held-out part.
-
-    Returns
-    -------
-    model : TextureModel
-    test_items : list of Item
-    y_test : ndarray
-        Their labels, typed as the model's classes.
-    scores : list of TextureScore
-        Held-out predictions, aligned with `test_items`.
-    """
-    _say(args, f"extracting features of {len(items)} images ...")
-    config = _feature_config(args)
-    X, kept, errors = feature_matrix(ExtractTask(config, cache_dir=args.cache), items,
-                                     engine=_engine(args))
-    for message in errors:
-        _say(args, f"left out: {message}")
-    labels = _typed_labels([item.label for item in kept])
-    train, test = holdout_split(labels, [item.group for item in kept], args.test_size, args.seed)
-    _say(args, f"training on {len(train)} images, holding out {len(test)} ...")
-    model = TextureModel(config, scaler=args.scaler, estimator=_network(args), random_state=args.seed)
-    model.fit_features(X[train], labels[train])
-    return model, [kept[i] for i in test], labels[test], model.score_features(X[test])
-
-
-def cmd_train(args) -> int:
-    items, _ = list_inputs(args.src, labelled=True)
-    model, _, y_true, scores = _train(items, args)
-    model.save(args.output)
-    y_pred = [score.label for score in scores]
-    print(f"held-out accuracy {accuracy(y_true, y_pred):.4f} on {len(y_true)} images")
-    print(f"wrote model {args.output}")
-    return 0
-
-
-def cmd_demo(args) -> int:
-    t0 = time.perf_counter()
-    root, out = sample_root(), Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
-    print(f"texture demo: bundled sample {root / 'textures'}")
-    items, _ = list_inputs(root / "textures", labelled=True)
-    model, test_items, y_true, scores = _train(items, args)
-    written = {"model": out / "model.npz"}
-    model.save(written["model"])
-    y_pred = [score.label for score in scores]
-    print(f"held-out accuracy {accuracy(y_true, y_pred):.4f} on {len(y_true)} images "
-          f"({len(model.classes_)} classes, {len(model.feature_names_)} features)")
-    written.update(_write_report(model.classes_, model.history_, y_true, y_pred, out, args, show=True))
-    example = test_items[0].path
-    score = model.score_image(example)
-    print(f"score of {example}: {score.label} (confidence {score.confidence:.3f})")
-
-    grades = root / "roughness.csv"
-    if grades.is_file():
-        items, _ = list_inputs(grades, labelled=True)
-        model, test_items, true_grades, scores = _train(items, args)
-        written["roughness model"] = out / "roughness_model.npz"
-        model.save(written["roughness model"])
-        values = [score.value for score in scores]
-        error = np.mean(np.abs(np.array(values) - true_grades))
-        print(f"roughness score (expected grade 1-5) of {test_items[0].path}: {values[0]:.2f} "
-              f"(true grade {true_grades[0]}); mean absolute error {error:.2f} "
-              f"on {len(test_items)} held-out images")
-    print(f"done in {time.perf_counter() - t0:.1f} s; written:")
-    for what, path in written.items():
-        print(f"  {what}: {path}")
-    return 0
 
 
 # --------------------------------------------------------------------------
@@ -394,8 +180,13 @@ def main(argv=None) -> int:
         Arguments without the program name; ``sys.argv[1:]`` when None.
     """
     args = build_parser().parse_args(argv)
+    if getattr(args, "engine", None) == "local" and pool_size(args.jobs) > 1:
+        start_worker_server()  # in the background: it imports while this process does below
+    from pipeline.commands import VERBS
+    from texture.errors import TextureError
+
     try:
-        return args.func(args)
+        return VERBS[args.verb](args)
     except KeyboardInterrupt:
         print("texture: interrupted; run the same command again to resume", file=sys.stderr)
         return 130

@@ -22,7 +22,8 @@ import os
 import uuid
 from dataclasses import replace
 
-from pipeline.batch import Engine, Recovering, crash_row, in_order, prepare_worker, usable_cpu_count
+from pipeline.batch import Engine, Recovering, crash_row, in_order, prepare_worker
+from pipeline.workers import usable_cpu_count
 from texture.errors import ConfigError
 
 try:

@@ -23,7 +23,6 @@ from pipeline.batch import (
     list_inputs,
     make_engine,
     run_batch,
-    usable_cpu_count,
 )
 from texture.errors import ConfigError, DatasetError, ImageReadError
 
@@ -110,11 +109,7 @@ def test_list_csv_resolves_relative_paths(tmp_path):
         list_inputs(tmp_path / "missing")
 
 
-def test_usable_cpu_count_respects_affinity():
-    n = usable_cpu_count()
-    assert 1 <= n <= (os.cpu_count() or 1)
-    if hasattr(os, "sched_getaffinity"):
-        assert n <= len(os.sched_getaffinity(0))
+def test_make_engine_runs_one_job_in_process():
     assert isinstance(make_engine(1), SerialEngine) and isinstance(make_engine(2), ProcessEngine)
     with pytest.raises(ConfigError):
         make_engine(0)

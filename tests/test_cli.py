@@ -179,6 +179,55 @@ def test_runs_as_a_program():
     assert result.returncode == 0 and "demo" in result.stdout
 
 
+# Libraries `texture extract` does not use, each a tenth of a second or more
+# to import: start-up is a target of issue 9 (under 1 s), and a module-level
+# import creeping back would go unnoticed but for this test.
+_MODULES_AFTER = """
+import json, sys
+from pipeline.cli import main
+status = main(sys.argv[1:])
+print(json.dumps(sorted(sys.modules)))
+sys.exit(status)
+"""
+
+
+@pytest.fixture(scope="module")
+def extract_modules(tmp_path_factory):
+    """Modules imported by one ``texture extract`` run, in a fresh interpreter."""
+    tmp = tmp_path_factory.mktemp("modules")
+    image = sorted((sample_root() / "textures" / "brick").glob("*.png"))[0]
+    # One worker: the extraction runs in this process, so its imports are seen too.
+    argv = ["extract", image.parent, "-o", tmp / "out.csv", "--jobs", "1", "-q"]
+    result = subprocess.run([sys.executable, "-c", _MODULES_AFTER, *map(str, argv)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize("module", [
+    "scipy.special",
+    "matplotlib",
+    "dask",
+    "distributed",
+    "tqdm",
+    "sklearn",
+    "skimage",
+    pytest.param("pandas", marks=pytest.mark.xfail(
+        strict=True, reason="texture.glcm, texture.lbp and texture.gabor still import pandas at module level")),
+])
+def test_extract_does_not_import_what_it_does_not_use(extract_modules, module):
+    assert "texture.features" in extract_modules  # the run did extract features
+    assert module not in extract_modules
+
+
+def test_the_command_line_module_imports_no_numeric_library():
+    # main() starts the worker server before it imports the verbs (numpy,
+    # OpenCV, ...), so that the server and this process import at the same time.
+    code = "import sys, pipeline.cli; print(*sys.modules)"
+    modules = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert not {"numpy", "cv2", "texture", "pipeline.batch", "pipeline.commands"} & set(modules.split())
+
+
 def test_demo_runs_end_to_end(tmp_path, capsys):
     code, out, _ = run(capsys, "demo", "-o", tmp_path / "demo", "-q", "--epochs", "60", "-j", "1")
     assert code == 0
@@ -191,7 +240,7 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
 
 
 def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, monkeypatch):
-    from pipeline import batch, cli
+    from pipeline import batch, commands
 
     compute = batch.ExtractTask.compute
     calls = []
@@ -203,7 +252,7 @@ def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, mon
         return compute(self, items)
 
     monkeypatch.setattr(batch.ExtractTask, "compute", interrupt_third_chunk)
-    monkeypatch.setattr(cli, "run_batch", _small_chunks(batch.run_batch))
+    monkeypatch.setattr(commands, "run_batch", _small_chunks(batch.run_batch))
     code, _, err = run(capsys, "extract", subset, "-o", tmp_path / "f.csv", "-j", "1", "-q")
     assert code == 130 and "resume" in err and not (tmp_path / "f.csv").exists()
     code, out, _ = run(capsys, "extract", subset, "-o", tmp_path / "f.csv", "-j", "1", "-q")

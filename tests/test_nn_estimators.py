@@ -167,6 +167,7 @@ def test_deep_relu_or_tanh_network_with_auto_init_does_not_warn(activation):
         clf.fit(X, y)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # the error says it all, no overflow warnings
 def test_divergence_raises_and_leaves_no_nan_weights():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100, 3)) * 100
@@ -211,6 +212,7 @@ def test_labels_unseen_at_fit_time_are_refused(fitted):
     (np.ones((4, 2)), [1, 1, 1, 1], "1 class"),
     (np.ones((4, 2)), [0, 1, 0], "inconsistent numbers of samples"),
     (np.ones((4, 2)), [0.5, 1.5, 0.2, 0.1], "continuous"),
+    (np.array([[1e300, 0.0], [0.0, 1.0]]), [0, 1], r"beyond the float32 range \(largest magnitude 1e\+300\)"),
 ])
 def test_bad_training_sets_are_refused(X, y, match):
     with pytest.raises(TextureError, match=match):

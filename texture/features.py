@@ -16,7 +16,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from texture import gabor, glcm, lbp
 from texture.io import check_min_size, read_image
@@ -305,6 +304,10 @@ def extract_features(image, config=None):
     >>> features.index[0]
     'glcm_contrast_d1_mean'
     """
+    # Imported here: pandas takes a third of a second to import, and batch
+    # runs, which call FeatureExtractor.transform, never build a Series.
+    import pandas as pd
+
     extractor = FeatureExtractor(config)
     path = None if isinstance(image, np.ndarray) else image
     return pd.Series(extractor.transform(read_image(image), path=path), index=extractor.names)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 import numpy as np
-from scipy.special import expit
 
 __all__ = ["Activation", "ACTIVATIONS", "LEAKY_SLOPE"]
 
@@ -29,6 +28,10 @@ def sigmoid(z):
     ``scipy.special.expit`` is used because it never overflows for large
     :math:`|z|`.
     """
+    # Imported here, not at the top: scipy.special takes ~0.3 s to import and
+    # only networks with sigmoid units need it (not the texture CLI start-up).
+    from scipy.special import expit
+
     return expit(z, out=z)
 
 

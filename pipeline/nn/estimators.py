@@ -171,7 +171,9 @@ class _BaseBP:
         X = np.asarray(X)
         if np.iscomplexobj(X):
             raise ConfigError("Complex data not supported")
-        X = np.asarray(X, dtype=dtype)
+        given = X
+        with np.errstate(over="ignore"):  # an overflowing cast is reported below
+            X = np.asarray(X, dtype=dtype)
         if X.ndim != 2:
             raise ConfigError(
                 f"expected a 2-D array of shape (n_samples, n_features), got shape {X.shape}. "
@@ -182,6 +184,12 @@ class _BaseBP:
             what = "sample(s)" if X.shape[0] == 0 else "feature(s)"
             raise ConfigError(f"found an array with 0 {what} (shape={X.shape}) while a minimum of 1 is required.")
         if not np.isfinite(X).all():
+            as_float64 = np.asarray(given, dtype=np.float64)
+            if np.isfinite(as_float64).all():
+                raise ConfigError(
+                    f"X has values beyond the {X.dtype} range (largest magnitude {np.abs(as_float64).max():.3g}); "
+                    "standardize the inputs or use dtype='float64'"
+                )
             raise ConfigError("X contains NaN or inf; remove or impute those values")
         if not fitted:
             return X, names

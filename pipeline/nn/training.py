@@ -26,6 +26,9 @@ __all__ = ["train"]
 DIVERGENCE_FACTOR = 1e4
 
 
+# A diverging run overflows before its loss turns non-finite; that raises
+# TrainingError below, so numpy's overflow warnings would only repeat it.
+@np.errstate(over="ignore", invalid="ignore")
 def train(network, X, Y, *, loss, optimizer, learning_rate, schedule, epochs, batch_size,
           alpha, shuffle, rng, n_iter_no_change, tol, labels=None, validation=None):
     """Train ``network`` in place and return its per-epoch history.

@@ -1,0 +1,244 @@
+"""The verbs of the ``texture`` command line (:mod:`pipeline.cli` parses their arguments).
+
+Every verb is a thin layer over the library: :mod:`pipeline.batch` for runs
+over folders and CSV lists, :class:`pipeline.TextureModel` for training and
+scoring, :mod:`pipeline.report` for metrics and pictures.  Each takes the
+parsed arguments and returns the exit status.
+
+The verbs that build tables (train, evaluate, demo) import pandas and the
+modules built on it (:mod:`pipeline.report`, :mod:`pipeline.evaluation`) in
+their own functions: ``texture extract`` and ``predict`` start without
+them, a third of a second sooner.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.batch import (ExtractTask, PredictTask, atomic_write, feature_matrix, list_inputs,
+                            make_engine, run_batch)
+from pipeline.model import DEFAULT_NETWORK, TextureModel
+from pipeline.nn import BPClassifier
+from pipeline.sample import sample_root
+from texture import FeatureConfig
+from texture.errors import ConfigError
+
+__all__ = ["VERBS"]
+
+
+def _feature_config(args):
+    """The FeatureConfig of --config, or None for the default."""
+    if args.config is None:
+        return None
+    try:
+        return FeatureConfig.from_dict(json.loads(args.config.read_text()))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"not valid JSON ({exc})", path=args.config) from None
+
+
+def _say(args, message: str) -> None:
+    """Progress narration on stderr, silenced by --quiet."""
+    if not args.quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _finish(summary) -> int:
+    print(f"wrote {summary.output}: {summary}")
+    return 1 if summary.failed else 0
+
+
+# --------------------------------------------------------------------------
+# verbs
+
+
+def cmd_extract(args) -> int:
+    summary = run_batch(ExtractTask(_feature_config(args), cache_dir=args.cache), args.src, args.output,
+                        engine=_engine(args), quiet=args.quiet, desc="extract")
+    return _finish(summary)
+
+
+def _engine(args):
+    """The batch engine of --jobs, --engine and --scheduler."""
+    return make_engine(args.jobs, engine=args.engine, scheduler=args.scheduler)
+
+
+def cmd_predict(args) -> int:
+    summary = run_batch(PredictTask(TextureModel.load(args.model), cache_dir=args.cache), args.src,
+                        args.output, engine=_engine(args), quiet=args.quiet, desc="predict")
+    return _finish(summary)
+
+
+def _write_report(classes, history, y_true, y_pred, out: Path, args, show=False) -> dict:
+    """Metrics CSV, confusion matrix CSV + PNG and training curves PNG into `out`, atomically."""
+    from pipeline import report
+
+    out.mkdir(parents=True, exist_ok=True)
+    # Classes the model never saw still get their row.
+    labels = list(classes) + sorted(set(y_true) - set(classes), key=str)
+    cm = report.confusion_matrix(y_true, y_pred, labels)
+    files = {"metrics": out / "metrics.csv", "confusion matrix": out / "confusion_matrix.csv"}
+    with atomic_write(files["metrics"], "w", newline="") as f:
+        report.classification_report(y_true, y_pred, labels).to_csv(f, float_format="%.6f")
+    with atomic_write(files["confusion matrix"], "w", newline="") as f:
+        cm.to_csv(f)
+    pictures = {"confusion matrix picture": (report.plot_confusion_matrix, cm, "confusion_matrix.png"),
+                "training curves": (report.plot_training_curves, history, "training_curves.png")}
+    try:
+        for what, (plot, data, name) in pictures.items():
+            if len(data):
+                with atomic_write(out / name, "wb") as f:
+                    plot(data, f)
+                files[what] = out / name
+    except ConfigError as exc:  # no [plot] extra: the tables are still useful
+        _say(args, f"no pictures: {exc}")
+    if show:
+        print("confusion matrix (rows: true, columns: predicted):\n" + cm.to_string())
+    return files
+
+
+def cmd_evaluate(args) -> int:
+    import pandas as pd
+
+    from pipeline.report import accuracy
+
+    model = TextureModel.load(args.model)
+    if not model.is_classifier:
+        raise ConfigError("evaluate needs a classification model")
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    items, _ = list_inputs(args.src, labelled=True)
+    summary = run_batch(PredictTask(model, cache_dir=args.cache), items, out / "predictions.csv",
+                        engine=_engine(args), quiet=args.quiet, desc="evaluate")
+    rows = pd.read_csv(summary.output, usecols=["label", "status", "predicted"], dtype=str,
+                       keep_default_na=False)
+    rows = rows[rows["status"] == "ok"]
+    # Labels come back from CSV as text; compare them with the classes as text.
+    classes = [str(c) for c in model.classes_]
+    y_true, y_pred = rows["label"].to_numpy(), rows["predicted"].to_numpy()
+    files = _write_report(classes, model.history_, y_true, y_pred, out, args)
+    print(f"accuracy {accuracy(y_true, y_pred):.4f} on {len(rows)} images")
+    for what, path in {"predictions": summary.output, **files}.items():
+        print(f"  {what}: {path}")
+    print(f"wrote {out}: {summary}")
+    return 1 if summary.failed else 0
+
+
+def cmd_score(args) -> int:
+    score = TextureModel.load(args.model).score_image(args.image)
+    if args.json:
+        print(json.dumps({"path": str(args.image), **score.to_dict()}, sort_keys=True))
+        return 0
+    print(f"{args.image}: {score.label} (confidence {score.confidence:.3f})"
+          if score.label is not None else f"{args.image}:")
+    if score.value is not None:
+        print(f"  score {score.value:.4f}")
+    for label, p in score.probabilities.items():
+        print(f"  {label!s:>12} {p:.3f}")
+    return 0
+
+
+# --------------------------------------------------------------------------
+# training
+
+
+def _network(args):
+    """The BP network the training options ask for, or None for the model's default."""
+    params = {"hidden_layer_sizes": args.hidden, "epochs": args.epochs}
+    params = {k: v for k, v in params.items() if v is not None}
+    if not params:
+        return None
+    return BPClassifier(random_state=args.seed, **{**DEFAULT_NETWORK, **params})
+
+
+def _typed_labels(texts) -> np.ndarray:
+    """Labels as read (text); whole-number grades become ints so that classes sort 1, 2, ..., 10."""
+    try:
+        numbers = np.array([float(t) for t in texts])
+    except ValueError:
+        return np.array(texts)
+    return numbers.astype(np.int64) if (numbers == np.round(numbers)).all() else numbers
+
+
+def _train(items, args):
+    """Extract, split, fit on the training part, predict the held-out part.
+
+    Returns
+    -------
+    model : TextureModel
+    test_items : list of Item
+    y_test : ndarray
+        Their labels, typed as the model's classes.
+    scores : list of TextureScore
+        Held-out predictions, aligned with `test_items`.
+    """
+    from pipeline.evaluation import holdout_split
+
+    _say(args, f"extracting features of {len(items)} images ...")
+    config = _feature_config(args)
+    X, kept, errors = feature_matrix(ExtractTask(config, cache_dir=args.cache), items,
+                                     engine=_engine(args))
+    for message in errors:
+        _say(args, f"left out: {message}")
+    labels = _typed_labels([item.label for item in kept])
+    train, test = holdout_split(labels, [item.group for item in kept], args.test_size, args.seed)
+    _say(args, f"training on {len(train)} images, holding out {len(test)} ...")
+    model = TextureModel(config, scaler=args.scaler, estimator=_network(args), random_state=args.seed)
+    model.fit_features(X[train], labels[train])
+    return model, [kept[i] for i in test], labels[test], model.score_features(X[test])
+
+
+def cmd_train(args) -> int:
+    from pipeline.report import accuracy
+
+    items, _ = list_inputs(args.src, labelled=True)
+    model, _, y_true, scores = _train(items, args)
+    model.save(args.output)
+    y_pred = [score.label for score in scores]
+    print(f"held-out accuracy {accuracy(y_true, y_pred):.4f} on {len(y_true)} images")
+    print(f"wrote model {args.output}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from pipeline.report import accuracy
+
+    t0 = time.perf_counter()
+    root, out = sample_root(), Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"texture demo: bundled sample {root / 'textures'}")
+    items, _ = list_inputs(root / "textures", labelled=True)
+    model, test_items, y_true, scores = _train(items, args)
+    written = {"model": out / "model.npz"}
+    model.save(written["model"])
+    y_pred = [score.label for score in scores]
+    print(f"held-out accuracy {accuracy(y_true, y_pred):.4f} on {len(y_true)} images "
+          f"({len(model.classes_)} classes, {len(model.feature_names_)} features)")
+    written.update(_write_report(model.classes_, model.history_, y_true, y_pred, out, args, show=True))
+    example = test_items[0].path
+    score = model.score_image(example)
+    print(f"score of {example}: {score.label} (confidence {score.confidence:.3f})")
+
+    grades = root / "roughness.csv"
+    if grades.is_file():
+        items, _ = list_inputs(grades, labelled=True)
+        model, test_items, true_grades, scores = _train(items, args)
+        written["roughness model"] = out / "roughness_model.npz"
+        model.save(written["roughness model"])
+        values = [score.value for score in scores]
+        error = np.mean(np.abs(np.array(values) - true_grades))
+        print(f"roughness score (expected grade 1-5) of {test_items[0].path}: {values[0]:.2f} "
+              f"(true grade {true_grades[0]}); mean absolute error {error:.2f} "
+              f"on {len(test_items)} held-out images")
+    print(f"done in {time.perf_counter() - t0:.1f} s; written:")
+    for what, path in written.items():
+        print(f"  {what}: {path}")
+    return 0
+
+
+VERBS = {"extract": cmd_extract, "train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate,
+         "score": cmd_score, "demo": cmd_demo}
