@@ -299,7 +299,7 @@ def glcm_properties(P):
     batch, L = P.shape[:-2], P.shape[-1]
     P = P.reshape(-1, L, L)
     k = np.arange(L, dtype=np.float64)
-    i, j = np.ogrid[:L, :L]
+    i, j = k.astype(np.intp)[:, None], k.astype(np.intp)[None, :]
 
     px, py = P.sum(axis=2), P.sum(axis=1)
     mu_x, mu_y = px @ k, py @ k
@@ -307,7 +307,7 @@ def glcm_properties(P):
     dev_y = k - mu_y[:, None]
     var_x = (px * dev_x**2).sum(axis=1)
     s_x, s_y = np.sqrt(var_x), np.sqrt((py * dev_y**2).sum(axis=1))
-    cov = np.einsum("nij,ni,nj->n", P, dev_x, dev_y)
+    cov = (dev_x[:, None, :] @ P @ dev_y[:, :, None]).ravel()  # batched matmuls: quicker than einsum
     flat = (s_x < 1e-15) | (s_y < 1e-15)
     correlation = np.divide(cov, s_x * s_y, out=np.ones_like(cov), where=~flat)
 
@@ -348,7 +348,7 @@ def glcm_properties(P):
         "max_probability": P.max(axis=(1, 2)),
         "cluster_shade": (p_sum * cluster_dev**3).sum(axis=1),
         "cluster_prominence": (p_sum * cluster_dev**4).sum(axis=1),
-        "autocorrelation": np.einsum("nij,i,j->n", P, k, k),
+        "autocorrelation": P @ k @ k,
     }
     return np.stack([values[name] for name in GLCM_PROPERTIES]).reshape((-1,) + batch)
 
