@@ -92,19 +92,23 @@ class Reference:
 
 
 def per_image_ms(function, images, repeat):
-    """Best-of-``repeat`` mean CPU time per image, in milliseconds.
+    """Mean over the images of each one's best-of-``repeat`` CPU time, in milliseconds.
 
     CPU time of this (single-threaded) process rather than wall time, so that
-    other processes sharing the cores do not count.
+    other processes sharing the cores do not count; the best of a few calls
+    per image, as ``timeit`` advises, so that the cache misses and
+    preemptions they still cause count as little as possible, whatever the
+    function's duration (the best of whole passes over the images is biased
+    against the slower functions on a busy machine).
     """
     function(images[0])  # warm caches (Gabor spectra, imports)
-    best = np.inf
+    best = np.full(len(images), np.inf)
     for _ in range(repeat):
-        start = time.process_time()
-        for image in images:
+        for k, image in enumerate(images):
+            start = time.process_time()
             function(image)
-        best = min(best, (time.process_time() - start) / len(images))
-    return 1e3 * best
+            best[k] = min(best[k], time.process_time() - start)
+    return 1e3 * best.mean()
 
 
 def main():
