@@ -316,13 +316,16 @@ def lbp_codes(image, P=8, R=1.0, method="uniform"):
     return codes
 
 
-def _transitions(bits):
-    """Number of 0/1 changes between consecutive planes of ``bits`` (uint8).
+def _ones_and_transitions(bits):
+    """Per pixel, the number of ones and of 0/1 changes between consecutive planes of ``bits`` (uint8).
 
-    Along the open chain 0..P-1, scikit-image's count: <= 2 there is
+    Changes along the open chain 0..P-1, scikit-image's count: <= 2 there is
     equivalent to <= 2 around the circle, since the circular count is even.
+    Reductions of the planes viewed as uint8 (0/1), which skip bool casts.
     """
-    return np.not_equal(bits[1:], bits[:-1]).sum(axis=0, dtype=np.uint8)
+    planes = bits.view(np.uint8)
+    ones = np.add.reduce(planes, axis=0, dtype=np.uint8)
+    return ones, np.add.reduce(planes[1:] ^ planes[:-1], axis=0, dtype=np.uint8)
 
 
 def _riu2(ones, changes, P):
@@ -343,8 +346,7 @@ def _encode(bits, method):
                 rotated = (rotated >> 1) | ((rotated << (P - 1)) & mask)
                 np.minimum(code, rotated, out=code)
         return code
-    ones = bits.sum(axis=0, dtype=np.uint8)  # P <= 31
-    changes = _transitions(bits)
+    ones, changes = _ones_and_transitions(bits)  # uint8: P <= 31
     if method == "uniform":
         return _riu2(ones, changes, P)
     uniform = changes <= 2
@@ -386,8 +388,9 @@ def _uniform_histograms(image, scales):
             last = np.empty_like(group[0])  # the previous group's last sample
             for first in _comparisons(prepared, pad, start, stop, rp, cp, group):
                 bits = group[: P - first]
-                np.add(ones, bits.sum(axis=0, dtype=np.uint8), out=ones)
-                np.add(changes, _transitions(bits), out=changes)
+                group_ones, group_changes = _ones_and_transitions(bits)
+                np.add(ones, group_ones, out=ones)
+                np.add(changes, group_changes, out=changes)
                 if first:
                     np.add(changes, np.not_equal(bits[0], last).view(np.uint8), out=changes)
                 last[...] = bits[-1]
