@@ -123,6 +123,11 @@ def main():
     ours, reference = FeatureExtractor(config), Reference(config)
     images, source = load_images(args.images, args.data)
     print(f"{len(images)} images {images[0].shape} from {source}; single-threaded CPU time; best of {args.repeat}")
+    # Warm up (allocator, caches, clocks): the first timings of a fresh
+    # process run slower, which would penalise whatever is measured first.
+    for image in images:
+        ours.transform(image)
+    reference.transform(images[0])
 
     offsets = glcm_offsets(config.glcm_distances, config.glcm_angles)
     families = {
