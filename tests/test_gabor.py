@@ -108,3 +108,17 @@ def test_features_are_bit_identical_wherever_the_buffers_lie():
     for k in range(32):
         held.append(np.empty(2000 + 24 * k, dtype=np.uint8))  # shifts where the next buffers start
         np.testing.assert_array_equal(texture.gabor_features(image.copy()).to_numpy(), expected)
+
+
+@pytest.mark.parametrize("shape", [(64, 64), (37, 90), (15, 16), (5, 81)])
+def test_kernel_spectra_equal_the_2d_transform_of_the_wrapped_kernel(shape):
+    # The spectra come from the kernels' separable factors; kernels larger
+    # than the image (the 0.05 one spans 69 pixels) wrap onto themselves.
+    spectra = texture.gabor.gabor_spectra(shape)
+    for spectrum, kernel in zip(spectra, gabor_bank()):
+        wrapped = np.zeros(shape, dtype=complex)
+        r = (np.arange(kernel.shape[0]) - kernel.shape[0] // 2) % shape[0]
+        c = (np.arange(kernel.shape[1]) - kernel.shape[1] // 2) % shape[1]
+        np.add.at(wrapped, (r[:, None], c[None, :]), kernel)
+        expected = np.fft.fft2(wrapped)
+        np.testing.assert_allclose(spectrum, expected, rtol=0, atol=1e-6 * np.abs(expected).max())
