@@ -298,10 +298,11 @@ def gabor_feature_vector(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=
         np.multiply(kernel_spectrum, spectrum, out=response)
         cv2.idft(pairs, dst=pairs)  # the response (the spectrum is scaled)
         np.abs(response, out=magnitude)
-        # OpenCV sums in double precision; the single-precision dot product
-        # keeps ~1e-6 relative accuracy, far inside the 1e-4 the responses
-        # are good to.
-        out[0] = cv2.sumElems(magnitude)[0]
+        # Single-precision sums keep ~1e-6 relative accuracy, far inside the
+        # 1e-4 the responses are good to.  (Not cv2.sumElems: its order of
+        # summation follows the buffer's memory alignment, so the same image
+        # could give features differing in the last bit.)
+        out[0] = flat.sum()
         out[1] = np.dot(flat, flat)
     sums /= image.size
     std = np.sqrt(np.maximum(sums[:, 1] - sums[:, 0] ** 2, 0.0))
