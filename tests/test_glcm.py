@@ -142,11 +142,35 @@ def test_features_of_a_rotated_image_keep_their_mean_over_angles(texture_images)
     np.testing.assert_allclose(rotated.filter(like="_mean"), features.filter(like="_mean"), rtol=1e-9)
 
 
-def test_large_image_counted_in_bands_equals_scikit_image(texture_images):
+def test_large_image_counted_in_bands_equals_scikit_image(texture_images, monkeypatch):
     _, image = texture_images[0]
-    large = np.tile(image, (3, 2))  # 450 x 340: several bands of rows per offset
+    large = np.tile(image, (3, 2))  # 450 x 340
+    monkeypatch.setattr(texture.glcm, "_BAND_PIXELS", 1 << 14)  # 48 rows: several bands per offset
     ref = skimage_glcm(quantize(large, 16), 16)
     np.testing.assert_allclose(glcm_matrices(large, DISTANCES, ANGLES, 16), ref, rtol=1e-12)
+
+
+def test_repeated_and_oversized_offsets_are_counted_like_pixel_pairs():
+    # At distance 1, 0 and 10 degrees give the same offset (0, 1); at
+    # distance 7 no pair fits in the 6 columns, nor in the 5 rows at 90.
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, (5, 6)).astype(np.uint8)
+    q = quantize(image, 8)
+    P = glcm_matrices(image, [1, 7], [0, 10, 90], 8)
+    offsets = texture.glcm.glcm_offsets([1, 7], [0, 10, 90])
+    for d in range(2):
+        for a in range(3):
+            dr, dc = offsets[d, a]
+            counts = np.zeros((8, 8))
+            for r in range(5):
+                for c in range(6):
+                    if 0 <= r + dr < 5 and 0 <= c + dc < 6:
+                        counts[q[r, c], q[r + dr, c + dc]] += 1
+                        counts[q[r + dr, c + dc], q[r, c]] += 1
+            expected = counts / counts.sum() if counts.any() else counts
+            np.testing.assert_allclose(P[d, a], expected, rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(P[0, 0], P[0, 1])
+    assert not P[1].any()
 
 
 def test_offsets_are_chebyshev_steps():

@@ -3,8 +3,9 @@
 An image is quantized to ``levels`` grey levels; for every (distance, angle)
 offset the symmetric, normalized co-occurrence matrix ``P[i, j]`` is the
 probability that a pixel of level ``i`` has a neighbour of level ``j`` at that
-offset.  All matrices of an image are counted in one ``np.bincount`` and all
-properties are evaluated on the whole stack at once.
+offset.  Each matrix is one joint histogram (OpenCV ``calcHist``) of two
+views of the quantized image, and all properties are evaluated on the whole
+stack at once.
 
 References
 ----------
@@ -18,6 +19,7 @@ References
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pandas as pd
 
@@ -63,7 +65,7 @@ MIN_LEVELS, MAX_LEVELS = 8, 256
 # ulps of the exact integer; larger than that, yet far below the smallest true
 # fraction (1 / 65535 for 16-bit input), snaps them onto it.
 _SNAP = 1e-9
-_BAND_PIXELS = 1 << 16  # pixel pairs counted per bincount call
+_BAND_PIXELS = 1 << 22  # pixel pairs counted per calcHist call (exact float32 counts)
 
 
 def quantize(image, levels=32):
@@ -184,21 +186,23 @@ def glcm_matrices(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32
 def _cooccurrence(q, offsets, levels):
     """Normalized symmetric GLCMs of quantized image ``q``, one per offset."""
     rows, cols = q.shape
-    # Nearby angles can round to the same offset at short distances.
-    offsets, repeat = np.unique(offsets, axis=0, return_inverse=True)
-    first = q.astype(np.intp) * levels
-    counts = np.zeros((len(offsets), levels * levels))
-    # Pair (i, j) as one integer i * levels + j, counted by bincount.  One
-    # offset and one band of rows at a time keeps the temporaries in cache.
+    # Nearby angles can round to the same offset at short distances: count each once.
+    offsets = [tuple(offset) for offset in np.asarray(offsets).tolist()]
+    unique = list(dict.fromkeys(offsets))
+    counts = np.zeros((len(unique), levels, levels))
+    # The pairs (q[x], q[x + offset]) of two uint8 views of q, counted by
+    # OpenCV's joint histogram, much quicker than numpy's bincount of
+    # combined indices.  Its float32 counts are exact below 2**24 pairs,
+    # hence bands of rows.
     band = max(1, _BAND_PIXELS // cols)
-    for k, (dr, dc) in enumerate(offsets.tolist()):
+    for k, (dr, dc) in enumerate(unique):
         r0, r1 = max(0, -dr), min(rows, rows - dr)
         c0, c1 = max(0, -dc), min(cols, cols - dc)
         for start in range(r0, r1 if c1 > c0 else r0, band):
             stop = min(start + band, r1)
-            pairs = first[start:stop, c0:c1] + q[start + dr : stop + dr, c0 + dc : c1 + dc]
-            counts[k] += np.bincount(pairs.ravel(), minlength=levels * levels)
-    counts = counts.reshape(len(offsets), levels, levels)[repeat.ravel()]
+            views = [q[start:stop, c0:c1], q[start + dr : stop + dr, c0 + dc : c1 + dc]]
+            counts[k] += cv2.calcHist(views, [0, 1], None, [levels, levels], [0, levels, 0, levels])
+    counts = counts[[unique.index(offset) for offset in offsets]]
     counts += counts.transpose(0, 2, 1).copy()
     totals = counts.sum(axis=(1, 2), keepdims=True)
     return np.divide(counts, totals, out=counts, where=totals > 0)
@@ -295,7 +299,7 @@ def glcm_properties(P):
     batch, L = P.shape[:-2], P.shape[-1]
     P = P.reshape(-1, L, L)
     k = np.arange(L, dtype=np.float64)
-    i, j = np.ogrid[:L, :L]
+    i, j = k.astype(np.intp)[:, None], k.astype(np.intp)[None, :]
 
     px, py = P.sum(axis=2), P.sum(axis=1)
     mu_x, mu_y = px @ k, py @ k
@@ -303,7 +307,7 @@ def glcm_properties(P):
     dev_y = k - mu_y[:, None]
     var_x = (px * dev_x**2).sum(axis=1)
     s_x, s_y = np.sqrt(var_x), np.sqrt((py * dev_y**2).sum(axis=1))
-    cov = np.einsum("nij,ni,nj->n", P, dev_x, dev_y)
+    cov = (dev_x[:, None, :] @ P @ dev_y[:, :, None]).ravel()  # batched matmuls: quicker than einsum
     flat = (s_x < 1e-15) | (s_y < 1e-15)
     correlation = np.divide(cov, s_x * s_y, out=np.ones_like(cov), where=~flat)
 
@@ -344,7 +348,7 @@ def glcm_properties(P):
         "max_probability": P.max(axis=(1, 2)),
         "cluster_shade": (p_sum * cluster_dev**3).sum(axis=1),
         "cluster_prominence": (p_sum * cluster_dev**4).sum(axis=1),
-        "autocorrelation": np.einsum("nij,i,j->n", P, k, k),
+        "autocorrelation": P @ k @ k,
     }
     return np.stack([values[name] for name in GLCM_PROPERTIES]).reshape((-1,) + batch)
 

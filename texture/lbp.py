@@ -157,19 +157,20 @@ def _difference_kernel(r_off, c_off):
     return kernel, (-left, -top)  # OpenCV anchors are (x, y)
 
 
-def _comparisons(padded, scaled, pad, start, stop, rp, cp, out):
+def _comparisons(prepared, pad, start, stop, rp, cp, out):
     """Write ``g_p >= g_c`` of image rows [start, stop) into ``out``, group by group, exactly as scikit-image.
 
     ``out`` holds ``G`` planes: samples ``first .. first + G - 1`` go to
     ``out[0 .. G - 1]``, and ``first`` is yielded once they are all written
-    (with ``G >= P``, one group: ``out[p]`` is sample ``p``).  ``padded`` is
-    the float64 image with ``pad`` zeros around it, ``scaled`` the image
-    (unpadded) divided by its largest magnitude, in float32.  A filter2D pass
-    gives ``g_p - g_c`` to within ``2**-20``; only pixels where it is below
-    ``_TIE`` are recomputed with scikit-image's arithmetic, a whole group's at
-    once (:func:`_exact_comparisons`).
+    (with ``G >= P``, one group: ``out[p]`` is sample ``p``).  ``prepared``
+    is :func:`_prepare`'s output for a ``pad`` that the circle fits in.  On
+    its ``scaled`` image (divided by its largest magnitude, in float32) a
+    filter2D pass gives ``g_p - g_c`` to within ``2**-20``; only pixels where
+    it is below ``_TIE`` are recomputed with scikit-image's arithmetic, a
+    whole group's at once (:func:`_exact_comparisons`).
     """
-    cols = padded.shape[1] - 2 * pad
+    image, padded, scaled, _ = prepared
+    cols = image.shape[1]
     # Rows of the band and up to ``pad`` more on each side; outside the image,
     # OpenCV's constant-0 border is scikit-image's zero border.
     low = max(start - pad, 0)
@@ -178,7 +179,7 @@ def _comparisons(padded, scaled, pad, start, stop, rp, cp, out):
     inner = difference[start - low : stop - low]
     magnitude = np.empty(inner.shape, dtype=np.float32)
     near = np.empty(inner.shape, dtype=bool)
-    centre = padded[pad + start : pad + stop, pad : pad + cols]
+    centre = image[start:stop]
     for first in range(0, len(rp), len(out)):
         group_rp, group_cp = rp[first : first + len(out)], cp[first : first + len(out)]
         ties = []
@@ -262,7 +263,7 @@ def _band_codes(prepared, pad, P, R, method):
             continue
         bits = np.empty((P, stop - start, cols), dtype=bool)
         if scaled is not None:
-            for _ in _comparisons(padded, scaled, pad, start, stop, rp, cp, bits):
+            for _ in _comparisons(prepared, pad, start, stop, rp, cp, bits):
                 pass
         else:
             for p, value in samples:
@@ -315,13 +316,16 @@ def lbp_codes(image, P=8, R=1.0, method="uniform"):
     return codes
 
 
-def _transitions(bits):
-    """Number of 0/1 changes between consecutive planes of ``bits`` (uint8).
+def _ones_and_transitions(bits):
+    """Per pixel, the number of ones and of 0/1 changes between consecutive planes of ``bits`` (uint8).
 
-    Along the open chain 0..P-1, scikit-image's count: <= 2 there is
+    Changes along the open chain 0..P-1, scikit-image's count: <= 2 there is
     equivalent to <= 2 around the circle, since the circular count is even.
+    Reductions of the planes viewed as uint8 (0/1), which skip bool casts.
     """
-    return np.not_equal(bits[1:], bits[:-1]).sum(axis=0, dtype=np.uint8)
+    planes = bits.view(np.uint8)
+    ones = np.add.reduce(planes, axis=0, dtype=np.uint8)
+    return ones, np.add.reduce(planes[1:] ^ planes[:-1], axis=0, dtype=np.uint8)
 
 
 def _riu2(ones, changes, P):
@@ -342,8 +346,7 @@ def _encode(bits, method):
                 rotated = (rotated >> 1) | ((rotated << (P - 1)) & mask)
                 np.minimum(code, rotated, out=code)
         return code
-    ones = bits.sum(axis=0, dtype=np.uint8)  # P <= 31
-    changes = _transitions(bits)
+    ones, changes = _ones_and_transitions(bits)  # uint8: P <= 31
     if method == "uniform":
         return _riu2(ones, changes, P)
     uniform = changes <= 2
@@ -383,10 +386,11 @@ def _uniform_histograms(image, scales):
             ones = np.zeros((stop - start, cols), dtype=np.uint8)
             changes = np.zeros_like(ones)
             last = np.empty_like(group[0])  # the previous group's last sample
-            for first in _comparisons(padded, scaled, pad, start, stop, rp, cp, group):
+            for first in _comparisons(prepared, pad, start, stop, rp, cp, group):
                 bits = group[: P - first]
-                np.add(ones, bits.sum(axis=0, dtype=np.uint8), out=ones)
-                np.add(changes, _transitions(bits), out=changes)
+                group_ones, group_changes = _ones_and_transitions(bits)
+                np.add(ones, group_ones, out=ones)
+                np.add(changes, group_changes, out=changes)
                 if first:
                     np.add(changes, np.not_equal(bits[0], last).view(np.uint8), out=changes)
                 last[...] = bits[-1]
