@@ -86,6 +86,14 @@ def start_worker_server() -> multiprocessing.context.BaseContext:
     -------
     multiprocessing.context.BaseContext
         The "forkserver" context, for ``ProcessPoolExecutor(mp_context=...)``.
+
+    Notes
+    -----
+    A process has one fork server, shared by everything in it that uses the
+    "forkserver" start method; whoever starts it first sets its preload and
+    environment.  Workers forked from a server started elsewhere still work:
+    they import the batch code themselves, and :func:`pipeline.batch.prepare_worker`
+    still makes OpenCV single-threaded.
     """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_PRELOAD)  # no effect once the server runs
