@@ -674,13 +674,20 @@ class _Progress:
             self.bar.close()
 
 
+#: Inputs per chunk sent to a worker: enough that the messages cost nothing
+#: next to the images (~0.1 ms against ~20 ms per image), few enough that the
+#: first rows arrive early and that at the end of a run a worker waits for
+#: the others' last chunks briefly (8 images: 0.15 s at most).
+CHUNK_SIZE = 8
+
+
 def _chunked(items: Sequence[Item], size: int) -> Iterator[list[Item]]:
     for start in range(0, len(items), size):
         yield list(items[start:start + size])
 
 
 def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: Engine | None = None,
-              chunk_size: int = 16, quiet: bool = False, desc: str = "texture") -> RunSummary:
+              chunk_size: int = CHUNK_SIZE, quiet: bool = False, desc: str = "texture") -> RunSummary:
     """Run `task` over every input of `source` and write one row per input to `output`.
 
     Parameters
@@ -696,7 +703,7 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
         Worker processes; all usable CPUs when None.  Ignored when `engine` is given.
     engine : Engine, optional
         Where the chunks run; ``make_engine(jobs)`` by default.
-    chunk_size : int, default 16
+    chunk_size : int, default CHUNK_SIZE (8)
         Inputs per task sent to a worker.
     quiet : bool, default False
         No progress bar or per-file error lines.
@@ -772,7 +779,7 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
 
 
 def feature_matrix(task: ExtractTask, items: Sequence[Item], *, engine: Engine | None = None,
-                   chunk_size: int = 16) -> tuple[np.ndarray, list[Item], list[str]]:
+                   chunk_size: int = CHUNK_SIZE) -> tuple[np.ndarray, list[Item], list[str]]:
     """Feature vectors of `items` in memory (for training), bad files left out.
 
     Parameters
@@ -781,7 +788,7 @@ def feature_matrix(task: ExtractTask, items: Sequence[Item], *, engine: Engine |
     items : sequence of Item
     engine : Engine, optional
         ``make_engine()`` (all usable CPUs) by default.
-    chunk_size : int, default 16
+    chunk_size : int, default CHUNK_SIZE (8)
 
     Returns
     -------
