@@ -41,7 +41,7 @@ import numpy as np
 
 import texture
 from pipeline.data import find_images, load_csv, load_folder
-from pipeline.workers import pool_size, start_worker_server
+from pipeline.workers import pool_size, single_threaded_environment, start_worker_server
 from texture import FeatureConfig, FeatureExtractor, read_image
 from texture.errors import ConfigError
 
@@ -340,8 +340,9 @@ class ProcessEngine(Engine):
     Workers fork from the worker server of :mod:`pipeline.workers`, which
     has imported this module once: they start in milliseconds, with
     single-threaded numeric libraries.  The task is sent to each worker once,
-    by the pool initializer; then only chunks of paths travel.  At most ``2 * jobs`` chunks are in flight, so
-    memory stays flat however long the input list is.
+    by the pool initializer; then only chunks of paths travel.  At most
+    ``2 * jobs`` chunks are in flight, so memory stays flat however long the
+    input list is.
 
     A worker that dies outright (a decoder's segfault, an out-of-memory kill)
     breaks the pool and fails every chunk in flight, not only its own.  The
@@ -369,7 +370,8 @@ class ProcessEngine(Engine):
         self.max_crashes = max_crashes
 
     def map_chunks(self, task, chunks):
-        with contextlib.closing(_Pools(task, self.jobs, self.max_crashes)) as pools:
+        # The environment matters to "spawn" workers (no fork server on Windows), started on demand.
+        with single_threaded_environment(), contextlib.closing(_Pools(task, self.jobs, self.max_crashes)) as pools:
             yield from in_order(pools.submit, chunks, 2 * self.jobs)
 
 
