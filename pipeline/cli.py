@@ -182,6 +182,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "engine", None) == "local" and pool_size(args.jobs) > 1:
         start_worker_server()  # in the background: it imports while this process does below
+    # Imported here, after the server has started (see the module docstring).
     from pipeline.commands import VERBS
     from texture.errors import TextureError
 

@@ -22,7 +22,7 @@ import multiprocessing.forkserver
 import os
 from pathlib import Path
 
-__all__ = ["usable_cpu_count", "pool_size", "start_worker_server"]
+__all__ = ["usable_cpu_count", "pool_size", "single_threaded_environment", "start_worker_server"]
 
 # Thread-count variables of the numeric libraries.  Each worker is one process
 # on one core; nested thread pools would oversubscribe the machine.
@@ -61,8 +61,12 @@ def pool_size(jobs: int | None) -> int:
 
 
 @contextlib.contextmanager
-def _single_threaded_environment():
-    """Processes started inside this block get single-threaded numeric libraries."""
+def single_threaded_environment():
+    """Processes started inside this block get single-threaded numeric libraries.
+
+    The libraries read their thread-count variables when they load, so the
+    variables must be in a worker's environment when it starts.
+    """
     saved = {name: os.environ.get(name) for name in _THREAD_ENV}
     os.environ.update({name: "1" for name in _THREAD_ENV})
     try:
@@ -85,10 +89,24 @@ def start_worker_server() -> multiprocessing.context.BaseContext:
     Returns
     -------
     multiprocessing.context.BaseContext
-        The "forkserver" context, for ``ProcessPoolExecutor(mp_context=...)``.
+        The "forkserver" context, for ``ProcessPoolExecutor(mp_context=...)``;
+        "spawn" where there is no fork (Windows), whose workers must then be
+        started inside :func:`single_threaded_environment`.
+
+    Notes
+    -----
+    A process has one fork server, shared by everything in it that uses the
+    "forkserver" start method; whoever starts it first sets its preload and
+    environment.  Workers forked from a server started elsewhere still work:
+    they import the batch code themselves, and :func:`pipeline.batch.prepare_worker`
+    still makes OpenCV single-threaded.
     """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        # Windows has no fork: each worker is a new interpreter, which
+        # imports everything itself and inherits the environment of its start.
+        return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_PRELOAD)  # no effect once the server runs
-    with _single_threaded_environment():
+    with single_threaded_environment():
         multiprocessing.forkserver.ensure_running()
     return context

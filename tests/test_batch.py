@@ -2,6 +2,7 @@
 
 import csv
 import hashlib
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -107,6 +108,29 @@ def test_list_csv_resolves_relative_paths(tmp_path):
         list_inputs(tmp_path / "paths.csv", labelled=True)
     with pytest.raises(ConfigError, match="no such"):
         list_inputs(tmp_path / "missing")
+
+
+class ThreadEnvironment(Task):
+    """Stand-in task: the numeric libraries' thread-count variables in the worker."""
+
+    columns = ["threads"]
+
+    def signature(self):
+        return "threads-1"
+
+    def compute(self, items):
+        return [[os.environ.get("OPENBLAS_NUM_THREADS")] for _ in items]
+
+
+@pytest.mark.parametrize("start_methods", [["fork", "spawn", "forkserver"], ["spawn"]], ids=["posix", "windows"])
+def test_workers_run_single_threaded_numeric_libraries(tmp_path, monkeypatch, start_methods):
+    # Without a fork server (Windows) the workers are spawned: they must get the variables too.
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: start_methods)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    root = make_tree(tmp_path / "src", n=4)
+    run_batch(ThreadEnvironment(), root, tmp_path / "out.csv", engine=ProcessEngine(2), chunk_size=1, quiet=True)
+    assert [row[5] for row in read_rows(tmp_path / "out.csv")[1:]] == ["1"] * 4
+    assert "OPENBLAS_NUM_THREADS" not in os.environ  # only the workers' environment
 
 
 def test_make_engine_runs_one_job_in_process():

@@ -322,8 +322,8 @@ def gabor_feature_vector(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=
         np.abs(response, out=magnitude)
         # Single-precision pairwise sum and dot product: ~1e-6 relative
         # accuracy, far inside the 1e-4 the responses are good to, and the
-        # same result on every call (OpenCV's multi-threaded sums combine
-        # their partial sums in any order).
+        # same result on every call (cv2.sumElems gave the same image sums
+        # differing in the last bit from one call to the next).
         out[0] = flat.sum()
         out[1] = np.dot(flat, flat)
     sums /= image.size
