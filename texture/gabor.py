@@ -316,15 +316,16 @@ def gabor_feature_vector(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=
     pairs = _pairs(response)
     magnitude = np.empty(image.shape, dtype=np.float32)
     flat = magnitude.reshape(-1)
+    ones = np.ones_like(flat)
     for out, kernel_spectrum in zip(sums, _spectra(image.shape, frequencies, n_orientations, bandwidth, response)):
         np.multiply(kernel_spectrum, spectrum, out=response)
         cv2.idft(pairs, dst=pairs)  # the response (the spectrum is scaled)
         np.abs(response, out=magnitude)
-        # Single-precision pairwise sum and dot product: ~1e-6 relative
-        # accuracy, far inside the 1e-4 the responses are good to, and the
-        # same result on every call (cv2.sumElems gave the same image sums
-        # differing in the last bit from one call to the next).
-        out[0] = flat.sum()
+        # Single-precision dot products (BLAS, quicker than numpy's sum):
+        # ~1e-6 relative accuracy, far inside the 1e-4 the responses are
+        # good to, and the same result on every call (cv2.sumElems gave the
+        # same image sums differing in the last bit from one call to the next).
+        out[0] = np.dot(flat, ones)
         out[1] = np.dot(flat, flat)
     sums /= image.size
     std = np.sqrt(np.maximum(sums[:, 1] - sums[:, 0] ** 2, 0.0))
