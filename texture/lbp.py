@@ -211,7 +211,8 @@ def _exact_comparisons(padded, pad, start, rp, cp, ties, out):
     """
     plane, cols, width = out[0].size, out.shape[2], padded.shape[1]
     flat = padded.reshape(-1)
-    for chunk in np.split(ties, range(_TIE_CHUNK, ties.size, _TIE_CHUNK)):
+    for low in range(0, ties.size, _TIE_CHUNK):
+        chunk = ties[low : low + _TIE_CHUNK]
         p, pixel = np.divmod(chunk, plane)
         i, j = np.divmod(pixel, cols)
         i += start
