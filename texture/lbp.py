@@ -194,8 +194,9 @@ def _comparisons(prepared, pad, start, stop, rp, cp, out):
             cv2.filter2D(window, -1, kernel, dst=difference, anchor=anchor, borderType=cv2.BORDER_CONSTANT)
             np.greater_equal(inner, 0, out=out[k])
             np.less(np.abs(inner, out=magnitude), _TIE, out=near)
-            if near.any():
-                ties.append(np.flatnonzero(near) + k * near.size)
+            found = np.flatnonzero(near)  # most samples have a few
+            if found.size:
+                ties.append(found + k * near.size)
         if ties:
             _exact_comparisons(padded, pad, start, group_rp, group_cp, np.concatenate(ties), out)
         yield first
