@@ -261,7 +261,7 @@ class FeatureExtractor:
         parts = []
         for family in c.families:
             if family == "glcm":
-                q = glcm.quantize(image, c.glcm_levels)
+                q = glcm._quantize(image, c.glcm_levels)  # validated above
                 parts.append(glcm.glcm_feature_vector(q, self._glcm_offsets, c.glcm_levels, c.glcm_aggregate))
             elif family == "lbp":
                 parts.append(lbp.lbp_feature_vector(image, c.lbp_scales, c.lbp_method))

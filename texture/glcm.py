@@ -96,11 +96,15 @@ def quantize(image, levels=32):
     array([[0, 3, 4, 7]], dtype=uint8)
     """
     _check_levels(levels)
-    scaled = read_image(image) * levels
+    return _quantize(read_image(image), levels)
+
+
+def _quantize(image, levels):
+    """:func:`quantize` of a working grey image, already validated: the extractor's path."""
+    scaled = image * levels
     scaled += _SNAP
-    np.floor(scaled, out=scaled)
     np.minimum(scaled, levels - 1, out=scaled)
-    return scaled.astype(np.uint8)
+    return scaled.astype(np.uint8)  # truncation: the floor of these non-negative values
 
 
 def glcm_offsets(distances, angles):
