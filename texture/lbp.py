@@ -239,8 +239,12 @@ def _prepare(image, pad, fast=True):
         raise ValueError(f"lbp_codes expects a 2-D image, got shape {image.shape}")
     # Zeros around: scikit-image's constant-0 border (OpenCV pads faster than np.pad).
     padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
-    scale = float(np.abs(image).max(initial=0.0)) or 1.0
-    scaled = (image / scale).astype(np.float32) if fast and math.isfinite(scale) else None
+    # The largest magnitude (NaN if any, which max and min propagate).
+    scale = max(float(image.max(initial=0.0)), -float(image.min(initial=0.0))) or 1.0
+    scaled = None
+    if fast and math.isfinite(scale):
+        scaled = np.empty(image.shape, dtype=np.float32)
+        np.divide(image, scale, out=scaled)  # in float64, rounded once
     # Bands of rows keep the per-sample work buffers in cache on large images.
     band = max(1, _BAND_PIXELS // max(image.shape[1], 1))
     return image, padded, scaled, band
