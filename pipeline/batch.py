@@ -40,6 +40,7 @@ import cv2
 import numpy as np
 
 import texture
+from pipeline.augment import copy_features, training_copies
 from pipeline.data import find_images, load_csv, load_folder
 from pipeline.workers import pool_size, single_threaded_environment, start_worker_server
 from texture import FeatureConfig, FeatureExtractor, read_image
@@ -211,8 +212,8 @@ class _FeatureCache:
         return features
 
 
-def _config_digest(config) -> str:
-    text = json.dumps({"config": config.to_dict(), "texture": texture.__version__}, sort_keys=True)
+def _config_digest(config, **extra) -> str:
+    text = json.dumps({"config": config.to_dict(), "texture": texture.__version__, **extra}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -225,17 +226,29 @@ class ExtractTask(Task):
         Extractor settings; the default configuration when None.
     cache_dir : str or os.PathLike, optional
         Cache feature vectors here, keyed by file content and configuration.
+    copies : bool, default False
+        Instead of the image's vector, the vectors of its training copies
+        (:func:`pipeline.augment.training_copies`) side by side, columns
+        ``copy0:<name>``, ``copy1:<name>``, ...; ``texture train`` uses it on
+        the training images.  An image whose shrunk copy is too small for the
+        extractor gets an error row.
     """
 
-    def __init__(self, config=None, cache_dir=None):
+    def __init__(self, config=None, cache_dir=None, copies=False):
         self.config = FeatureConfig() if config is None else config
         # Absolute: workers elsewhere (a cluster) do not share our working directory.
         self.cache_dir = None if cache_dir is None else os.path.abspath(cache_dir)
-        self.columns = list(FeatureExtractor(self.config).names)
+        self.copies = copies
+        names = FeatureExtractor(self.config).names
+        if copies:
+            n_copies = len(training_copies(np.zeros((8, 8))))
+            names = [f"copy{k}:{name}" for k in range(n_copies) for name in names]
+        self.columns = list(names)
         self._extractor = None
 
     def signature(self) -> str:
-        return _config_digest(self.config)
+        # Copies get cache entries of their own; plain vectors keep their digest.
+        return _config_digest(self.config, copies=True) if self.copies else _config_digest(self.config)
 
     def setup(self) -> None:
         self._extractor = FeatureExtractor(self.config)
@@ -248,7 +261,10 @@ class ExtractTask(Task):
     def features(self, path: str) -> np.ndarray:
         """Feature vector of one image file (through the cache when there is one)."""
         def compute():
-            return self._extractor.transform(read_image(path), path=path)
+            image = read_image(path)
+            if self.copies:
+                return copy_features(self._extractor, image, path=path).ravel()
+            return self._extractor.transform(image, path=path)
 
         return compute() if self._cache is None else self._cache.get_or_compute(path, compute)
 

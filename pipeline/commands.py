@@ -186,9 +186,20 @@ def _train(items, args):
         _say(args, f"left out: {message}")
     labels = _typed_labels([item.label for item in kept])
     train, test = holdout_split(labels, [item.group for item in kept], args.test_size, args.seed)
+    X_train, y_train = X[train], labels[train]
+    if args.augment:
+        _say(args, f"extracting features of rescaled and blurred copies of {len(train)} training images ...")
+        copies, copied, _ = feature_matrix(ExtractTask(config, cache_dir=args.cache, copies=True),
+                                           [kept[i] for i in train], engine=_engine(args))
+        # One row per copy; an image whose shrunk copy is too small adds none.
+        index = {id(kept[i]): i for i in train}
+        copy_labels = labels[[index[id(item)] for item in copied]].repeat(copies.shape[1] // X.shape[1])
+        X_train = np.vstack([X_train, copies.reshape(-1, X.shape[1])])
+        y_train = np.concatenate([y_train, copy_labels])
     _say(args, f"training on {len(train)} images, holding out {len(test)} ...")
-    model = TextureModel(config, scaler=args.scaler, estimator=_network(args), random_state=args.seed)
-    model.fit_features(X[train], labels[train])
+    model = TextureModel(config, scaler=args.scaler, estimator=_network(args), random_state=args.seed,
+                         augment=args.augment)
+    model.fit_features(X_train, y_train)
     return model, [kept[i] for i in test], labels[test], model.score_features(X[test])
 
 

@@ -1,11 +1,12 @@
-"""Rescaled training copies (pipeline/augment.py)."""
+"""Training copies: rescaled and blurred (pipeline/augment.py)."""
 
 import numpy as np
 import pytest
+from skimage.filters import gaussian
 from skimage.transform import rescale
 
-from pipeline.augment import SCALE_FACTORS, rescaled_copies
-from texture import ConfigError, read_image
+from pipeline.augment import BLUR_SIGMA, SCALE_FACTORS, copy_features, rescaled_copies, training_copies
+from texture import ConfigError, FeatureConfig, FeatureExtractor, read_image
 from pipeline.sample import sample_root
 
 
@@ -45,3 +46,31 @@ def test_a_constant_image_stays_constant():
 def test_refuses_factors_that_are_not_positive_numbers(factors):
     with pytest.raises(ConfigError):
         rescaled_copies(np.zeros((10, 10)), factors)
+
+
+def test_training_copies_are_the_rescaled_ones_then_a_gaussian_blur(brick):
+    copies = training_copies(brick)
+    assert len(copies) == len(SCALE_FACTORS) + 1
+    for copy, expected in zip(copies, rescaled_copies(brick)):
+        np.testing.assert_array_equal(copy, expected)
+    np.testing.assert_allclose(copies[-1], gaussian(brick, BLUR_SIGMA))
+    assert copies[-1].shape == brick.shape
+    # Blurring removes fine detail.
+    assert np.abs(np.diff(copies[-1], axis=1)).mean() < np.abs(np.diff(brick, axis=1)).mean()
+
+
+def test_training_copies_without_blur_are_the_rescaled_ones(brick):
+    assert len(training_copies(brick, factors=(0.5,), blur_sigma=None)) == 1
+
+
+@pytest.mark.parametrize("sigma", [0.0, -1.0, np.nan])
+def test_training_copies_refuse_a_blur_that_is_not_positive(sigma):
+    with pytest.raises(ConfigError):
+        training_copies(np.zeros((10, 10)), blur_sigma=sigma)
+
+
+def test_copy_features_are_the_extractor_output_of_each_copy(brick):
+    extractor = FeatureExtractor(FeatureConfig(families=("lbp",)))
+    rows = copy_features(extractor, brick)
+    expected = [extractor.transform(copy) for copy in training_copies(brick)]
+    np.testing.assert_array_equal(rows, expected)

@@ -16,6 +16,7 @@ import pytest
 
 from pipeline import batch
 from pipeline.batch import (
+    ExtractTask,
     Item,
     ProcessEngine,
     SerialEngine,
@@ -25,6 +26,9 @@ from pipeline.batch import (
     make_engine,
     run_batch,
 )
+from pipeline.augment import copy_features, training_copies
+from pipeline.sample import sample_root
+from texture import FeatureConfig, FeatureExtractor, read_image
 from texture.errors import ConfigError, DatasetError, ImageReadError
 
 
@@ -356,3 +360,18 @@ def test_csv_listing_a_missing_file_gives_an_error_row(tmp_path):
     rows = read_rows(tmp_path / "out.csv")[1:]
     assert [Path(r[0]).name for r in rows] == ["img000.png", "gone.png"]
     assert [r[3] for r in rows] == ["ok", "error"] and summary.failed == 1 and root.is_dir()
+
+
+def test_extract_task_copies_gives_the_training_copies_features_side_by_side(tmp_path):
+    path = str(sample_root() / "textures" / "brick" / "brick_00.png")
+    config = FeatureConfig(families=("lbp",))
+    plain, copies = ExtractTask(config), ExtractTask(config, cache_dir=tmp_path, copies=True)
+    n_copies = len(training_copies(np.zeros((8, 8))))
+    assert copies.columns == [f"copy{k}:{name}" for k in range(n_copies) for name in plain.columns]
+    assert copies.signature() != plain.signature()  # cached apart
+    copies.setup()
+    row = copies.features(path)
+    expected = copy_features(FeatureExtractor(config), read_image(path))
+    np.testing.assert_array_equal(row, expected.ravel())
+    np.testing.assert_array_equal(copies.features(path), row)  # from the cache
+    assert len(list(tmp_path.rglob("*.npy"))) == 1

@@ -317,3 +317,28 @@ def test_numeric_grades_train_as_numbers(tmp_path, capsys):
     score = json.loads(out)
     assert code == 0 and isinstance(score["label"], int) and 1 <= score["value"] <= 5
     assert score["value"] == pytest.approx(sum(int(k) * p for k, p in score["probabilities"].items()))
+
+
+def test_train_adds_training_copies_unless_told_not_to(tmp_path, capsys, subset):
+    from pipeline import TextureModel
+    from pipeline.augment import copy_features
+    from pipeline.evaluation import holdout_split
+    from texture import FeatureConfig, FeatureExtractor, read_image
+
+    config = FeatureConfig(families=("lbp",))  # fast; the copies do not depend on the families
+    (tmp_path / "lbp.json").write_text(json.dumps(config.to_dict()))
+    models = {}
+    for name, flags in (("default", []), ("plain", ["--no-augment"])):
+        code, _, _ = run(capsys, "train", subset, "-o", tmp_path / f"{name}.npz", "-j", "1", "-q",
+                         "--config", tmp_path / "lbp.json", *NET, *flags)
+        assert code == 0
+        models[name] = TextureModel.load(tmp_path / f"{name}.npz")
+    with open(subset, newline="") as f:
+        rows = list(csv.DictReader(f))
+    images = [read_image(subset.parent / row["path"]) for row in rows]
+    train, _ = holdout_split([row["label"] for row in rows], None, 0.25, seed=1)
+    extractor = FeatureExtractor(config)
+    X = np.array([extractor.transform(images[i]) for i in train])
+    copies = np.vstack([copy_features(extractor, images[i]) for i in train])
+    np.testing.assert_allclose(models["plain"].scaler_.mean_, X.mean(axis=0))
+    np.testing.assert_allclose(models["default"].scaler_.mean_, np.vstack([X, copies]).mean(axis=0))

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from pipeline.augment import training_copies
 from pipeline.model import FORMAT_VERSION, TextureModel, TextureScore
 from pipeline.nn import BPClassifier, BPRegressor
+from texture import FeatureExtractor
 from texture.errors import ModelFileError, NotFittedError, TextureError
 
 
@@ -52,10 +54,32 @@ def test_fit_predict_and_proba(model, data):
     assert list(model.classes_) == ["noise", "smooth", "stripes"]
 
 
-def test_scaler_is_fitted_on_training_features_only(model, data):
-    X = model.featurize(data[0])
+def test_scaler_is_fitted_on_training_features_only(data):
+    plain = TextureModel(estimator=small_net(), augment=False).fit(*data)
+    X = plain.featurize(data[0])
+    np.testing.assert_allclose(plain.scaler_.mean_, X.mean(axis=0))
+    assert plain.feature_names_ and len(plain.feature_names_) == X.shape[1]
+
+
+def test_augmented_fit_trains_on_the_images_and_their_training_copies(model, data):
+    images, labels = data
+    extractor = FeatureExtractor()
+    copies = [extractor.transform(copy) for image in images for copy in training_copies(image)]
+    X = np.vstack([model.featurize(images), copies])
+    assert len(copies) == 3 * len(images)  # two rescaled, one blurred
     np.testing.assert_allclose(model.scaler_.mean_, X.mean(axis=0))
-    assert model.feature_names_ and len(model.feature_names_) == X.shape[1]
+    # The same rows through fit_features give the same network.
+    y = np.concatenate([labels, np.repeat(labels, 3)])
+    by_hand = TextureModel(estimator=small_net()).fit_features(X, y)
+    np.testing.assert_array_equal(by_hand.predict_proba(images), model.predict_proba(images))
+
+
+def test_an_image_whose_shrunk_copy_is_too_small_adds_no_copies():
+    # 9 px images pass LBP's 7 px minimum; their 6 px shrunk copies do not.
+    images, labels = synthetic_images(n_per_class=3, size=9)
+    model = TextureModel(estimator=small_net()).fit(images, labels)
+    plain = TextureModel(estimator=small_net(), augment=False).fit(images, labels)
+    np.testing.assert_array_equal(model.scaler_.mean_, plain.scaler_.mean_)
 
 
 def test_score_image(model, data):
