@@ -6,8 +6,8 @@ features.  Training on altered copies of every training image (the test
 images are never touched) teaches the network that those features belong to
 the same class.  :func:`training_copies` makes the copies ``texture train``
 adds by default: two rescaled by half an octave each way and one blurred.
-On KTH-TIPS, where whole scales are held out, they raise the accuracy of the
-default network by about six points over no copies (README, "Results").
+On KTH-TIPS, where whole scales are held out, they raise the held-out-scale
+accuracy of the default network from 93.6 to 95.9 % (README, "Results").
 """
 
 from __future__ import annotations

@@ -186,7 +186,7 @@ def cross_validate(estimator, X, y, splits, *, scaler, augmented=()):
         training rows only.
     augmented : sequence of array_like, optional
         Feature matrices shaped like `X` whose row ``i`` comes from a copy of
-        image ``i`` (e.g. :func:`pipeline.augment.rescaled_copies`).  Their
+        image ``i`` (e.g. :func:`pipeline.augment.training_copies`).  Their
         training rows are added to each training part; their test rows are
         never used, since a copy of a test image would leak it.
 
