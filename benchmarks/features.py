@@ -122,7 +122,8 @@ def main():
     config = FeatureConfig()
     ours, reference = FeatureExtractor(config), Reference(config)
     images, source = load_images(args.images, args.data)
-    print(f"{len(images)} images {images[0].shape} from {source}; single-threaded CPU time; best of {args.repeat}")
+    print(f"{len(images)} images {images[0].shape} from {source}; single-threaded CPU time, "
+          f"mean over the images of the best of {args.repeat} calls")
     # Warm up (allocator, caches, clocks): the first timings of a fresh
     # process run slower, which would penalise whatever is measured first.
     for image in images:

@@ -140,3 +140,15 @@ def test_large_image_processed_in_bands_equals_scikit_image(texture_images):
         np.testing.assert_array_equal(lbp_codes(large, 16, 2, method), reference(large, 16, 2, method))
     ours, theirs = lbp_codes(large, 8, 1, "var"), reference(large, 8, 1, "var")
     np.testing.assert_allclose(ours, np.where(np.isnan(theirs), 0, theirs), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(1, 9), (5, 30), (9, 4)])
+def test_bands_of_one_row_equal_scikit_image(shape, monkeypatch):
+    # Bands of a single row: neighbours on the axes up to 3 rows away lie in
+    # other bands or outside the image, and some rows are narrower than R.
+    monkeypatch.setattr(texture.lbp, "_BAND_PIXELS", 1)
+    image = np.random.default_rng(4).integers(0, 4, shape) / 3.0
+    for P, R in [(4, 1), (4, 2), (8, 3), (12, 2.5)]:
+        np.testing.assert_array_equal(lbp_codes(image, P, R, "default"), reference(image, P, R, "default"))
+        expected = np.bincount(reference(image, P, R, "uniform").astype(int).ravel(), minlength=P + 2) / image.size
+        np.testing.assert_array_equal(lbp_feature_vector(image, [(P, R)]), expected)

@@ -179,7 +179,6 @@ def _comparisons(prepared, pad, start, stop, rp, cp, out):
     inner = difference[start - low : stop - low]
     magnitude = np.empty(inner.shape, dtype=np.float32)
     near = np.empty(inner.shape, dtype=bool)
-    centre = image[start:stop]
     for first in range(0, len(rp), len(out)):
         group_rp, group_cp = rp[first : first + len(out)], cp[first : first + len(out)]
         ties = []
@@ -187,8 +186,7 @@ def _comparisons(prepared, pad, start, stop, rp, cp, out):
             r0, c0 = math.floor(r_off), math.floor(c_off)
             if r_off == r0 and c_off == c0:
                 # On a pixel: scikit-image's interpolation returns it unchanged.
-                np.greater_equal(padded[pad + start + r0 : pad + stop + r0, pad + c0 : pad + c0 + cols], centre,
-                                 out=out[k])
+                _on_pixel_comparison(image, start, stop, r0, c0, out[k])
                 continue
             kernel, anchor = _difference_kernel(r_off, c_off)
             cv2.filter2D(window, -1, kernel, dst=difference, anchor=anchor, borderType=cv2.BORDER_CONSTANT)
@@ -200,6 +198,27 @@ def _comparisons(prepared, pad, start, stop, rp, cp, out):
         if ties:
             _exact_comparisons(padded, pad, start, group_rp, group_cp, np.concatenate(ties), out)
         yield first
+
+
+def _on_pixel_comparison(image, start, stop, r0, c0, out):
+    """Write ``out = image[i + r0, j + c0] >= image[i, j]`` for rows ``i`` in [start, stop), 0 outside the image.
+
+    One comparison of the flattened image with itself shifted by ``r0 * cols
+    + c0`` (contiguous, so much quicker than 2-D views), then the pixels
+    whose neighbour is outside the image are compared with 0.
+    """
+    rows, cols = image.shape
+    flat, bits = image.reshape(-1), out.reshape(-1)
+    shift, low, high = r0 * cols + c0, start * cols, stop * cols
+    # [low, first) and [last, high): neighbours above or below the image.
+    first = min(max(low, -shift), high)
+    last = max(min(high, flat.size - shift), first)
+    np.greater_equal(flat[first + shift : last + shift], flat[first:last], out=bits[first - low : last - low])
+    np.greater_equal(0.0, flat[low:first], out=bits[: first - low])
+    np.greater_equal(0.0, flat[last:high], out=bits[last - low :])
+    if c0:  # columns beyond a side: the flat shift wrapped them onto the next or previous row
+        edge = slice(cols - c0, cols) if c0 > 0 else slice(0, -c0)
+        np.greater_equal(0.0, image[start:stop, edge], out=out[:, edge])
 
 
 def _exact_comparisons(padded, pad, start, rp, cp, ties, out):
