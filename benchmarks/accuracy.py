@@ -20,6 +20,13 @@ z-score normalizer and ``BPClassifier(**pipeline.model.DEFAULT_NETWORK)``.
 The references are scikit-learn's ``StandardScaler`` + ``SVC(C=10)`` and
 ``StandardScaler`` + ``MLPClassifier(hidden_layer_sizes=(128,))``.
 
+With ``--nested`` the outer test parts are not scored: each cell is the mean
+accuracy of an inner cross-validation inside each outer training part, the
+protocol that chose the defaults (README, "Results"): the six training scales
+of a scale hold-out fold split again as {s0,s3} / {s1,s4} / {s2,s5}, a
+stratified fold's training part into three stratified folds.  ``--factors``
+and ``--blur`` change the training copies, to compare candidates that way.
+
 Prints a markdown table: accuracy per protocol and method, extraction
 milliseconds per image (and for its training copies) and mean training seconds per
 fold.  Timings share the
@@ -29,6 +36,7 @@ Run::
 
     .venv/bin/python benchmarks/accuracy.py ../shared/datasets/kth_tips_grey   # from a clone next to shared/
     .venv/bin/python benchmarks/accuracy.py            # the bundled sample data
+    .venv/bin/python benchmarks/accuracy.py DIR --nested --blur 2.0   # a candidate, validated inside the training parts
 """
 
 import os
@@ -41,6 +49,7 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
+from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -50,7 +59,7 @@ from sklearn.preprocessing import StandardScaler as SkStandardScaler  # noqa: E4
 from sklearn.svm import SVC  # noqa: E402
 
 from pipeline import BPClassifier  # noqa: E402
-from pipeline.augment import copy_features  # noqa: E402
+from pipeline.augment import BLUR_SIGMA, SCALE_FACTORS, training_copies  # noqa: E402
 from pipeline.data import kth_tips_scale, load_folder, load_sample  # noqa: E402
 from pipeline.evaluation import cross_validate, group_holdout, stratified_kfold  # noqa: E402
 from pipeline.model import DEFAULT_NETWORK  # noqa: E402
@@ -82,18 +91,18 @@ def load(folder):
     return name, table
 
 
-def _features(path):
+def _features(path, factors, blur_sigma):
     """Default features of one image and of its training copies, with the seconds each took."""
     extractor = FeatureExtractor()
     start = time.process_time()
     image = read_image(path)
     row = extractor.transform(image, path=path)
     middle = time.process_time()
-    copies = copy_features(extractor, image, path=path)
+    copies = [extractor.transform(copy, path=path) for copy in training_copies(image, factors, blur_sigma)]
     return row, copies, middle - start, time.process_time() - middle
 
 
-def extract(paths, jobs):
+def extract(paths, jobs, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA):
     """Default features of the images and of their training copies, with milliseconds per image.
 
     Returns
@@ -106,7 +115,8 @@ def extract(paths, jobs):
         extracting all its copies.
     """
     with ProcessPoolExecutor(jobs) as pool:
-        rows, copy_rows, image_seconds, copy_seconds = zip(*pool.map(_features, paths, chunksize=16))
+        work = partial(_features, factors=factors, blur_sigma=blur_sigma)
+        rows, copy_rows, image_seconds, copy_seconds = zip(*pool.map(work, paths, chunksize=16))
     copies = list(np.array(copy_rows).transpose(1, 0, 2))
     return np.array(rows), copies, 1000 * np.mean(image_seconds), 1000 * np.mean(copy_seconds)
 
@@ -119,6 +129,29 @@ def protocols(table, seed, n_splits):
         splits = group_holdout(table["group"].to_numpy(), SCALE_FOLDS)
         found.append(("scale hold-out", splits))
     return found
+
+
+def inner_splits(table, protocol, train, seed):
+    """Splits of the training part `train` for nested validation (indices into the whole table)."""
+    if protocol == "scale hold-out":
+        scales = sorted(set(table["group"].to_numpy()[train].tolist()))
+        inner = group_holdout(table["group"].to_numpy()[train], [set(scales[i::3]) for i in range(3)])
+    else:
+        inner = stratified_kfold(table["label"].to_numpy()[train], 3, seed + 1)
+    return [(train[fit], train[validate]) for fit, validate in inner]
+
+
+def scores(estimator, X, y, splits, *, scaler, augmented, nested):
+    """Accuracy and fitting seconds of each outer split, or of its inner validation when `nested`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if nested is None:
+            found = cross_validate(estimator, X, y, splits, scaler=scaler, augmented=augmented)
+            return [s.accuracy for s in found], [s.fit_seconds for s in found]
+        inner = [cross_validate(estimator, X, y, nested(train), scaler=scaler, augmented=augmented)
+                 for train, _ in splits]
+    return ([np.mean([s.accuracy for s in fold]) for fold in inner],
+            [s.fit_seconds for fold in inner for s in fold])
 
 
 def summary(protocol, accuracy):
@@ -135,27 +168,34 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="seed of the folds and the networks")
     parser.add_argument("--folds", type=int, default=5, help="folds of the stratified cross-validation")
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="extraction processes (default: all CPUs)")
+    parser.add_argument("--nested", action="store_true",
+                        help="score inner validation inside each training part, never the test parts")
+    parser.add_argument("--factors", type=float, nargs="*", default=SCALE_FACTORS,
+                        help="zoom factors of the rescaled training copies (default: 2**-0.5 2**0.5)")
+    parser.add_argument("--blur", type=float, default=BLUR_SIGMA,
+                        help="sigma in pixels of the blurred training copy, 0 for none (default: %(default)s)")
     args = parser.parse_args(argv)
     folder = None if args.sample else args.folder
 
     name, table = load(folder)
-    X, copies, ms_image, ms_copies = extract(table["path"].tolist(), args.jobs)
+    X, copies, ms_image, ms_copies = extract(table["path"].tolist(), args.jobs, args.factors, args.blur or None)
     y = table["label"].to_numpy()
     print(f"{name}: {X.shape[1]} features, {ms_image:.1f} ms/image, {ms_copies:.1f} ms/image for its copies")
 
     rows = []
     for method, estimator, scaler in methods(args.seed):
         for protocol, splits in protocols(table, args.seed, args.folds):
+            nested = partial(inner_splits, table, protocol, seed=args.seed) if args.nested else None
             cells = []
             for augmented in ([], copies):
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    scores = cross_validate(estimator, X, y, splits, scaler=scaler, augmented=augmented)
-                cells += [summary(protocol, [s.accuracy for s in scores]),
-                          f"{np.mean([s.fit_seconds for s in scores]):.1f}"]
+                accuracy, seconds = scores(estimator, X, y, splits, scaler=scaler, augmented=augmented,
+                                           nested=nested)
+                cells += [summary(protocol, accuracy), f"{np.mean(seconds):.1f}"]
             rows.append([protocol, method] + cells)
             print("  " + " | ".join(rows[-1]), flush=True)
 
+    if args.nested:
+        print("\nNested validation inside the training parts (the test parts were not scored):")
     print(f"\n{name}; default FeatureConfig ({X.shape[1]} features): extraction {ms_image:.0f} ms/image, "
           f"+{ms_copies:.0f} ms/image for its training copies (texture train).\n")
     print("| protocol | method | accuracy %, images only | training s/fold "
