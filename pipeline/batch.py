@@ -232,13 +232,17 @@ class ExtractTask(Task):
         ``copy0:<name>``, ``copy1:<name>``, ...; ``texture train`` uses it on
         the training images.  An image whose shrunk copy is too small for the
         extractor gets an error row.
+    max_pixels : int, optional
+        Largest image read, in pixels (see :func:`texture.read_image`); a
+        larger one gets an error row.
     """
 
-    def __init__(self, config=None, cache_dir=None, copies=False):
+    def __init__(self, config=None, cache_dir=None, copies=False, max_pixels=None):
         self.config = FeatureConfig() if config is None else config
         # Absolute: workers elsewhere (a cluster) do not share our working directory.
         self.cache_dir = None if cache_dir is None else os.path.abspath(cache_dir)
         self.copies = copies
+        self.max_pixels = max_pixels
         names = FeatureExtractor(self.config).names
         if copies:
             n_copies = len(training_copies(np.zeros((8, 8))))
@@ -261,7 +265,7 @@ class ExtractTask(Task):
     def features(self, path: str) -> np.ndarray:
         """Feature vector of one image file (through the cache when there is one)."""
         def compute():
-            image = read_image(path)
+            image = read_image(path, max_pixels=self.max_pixels)
             if self.copies:
                 return copy_features(self._extractor, image, path=path).ravel()
             return self._extractor.transform(image, path=path)
@@ -288,10 +292,12 @@ class PredictTask(ExtractTask):
         A fitted model; its feature configuration drives the extraction.
     cache_dir : str or os.PathLike, optional
         Feature cache, as in :class:`ExtractTask`.
+    max_pixels : int, optional
+        Largest image read, as in :class:`ExtractTask`.
     """
 
-    def __init__(self, model, cache_dir=None):
-        super().__init__(model.feature_config_, cache_dir)
+    def __init__(self, model, cache_dir=None, max_pixels=None):
+        super().__init__(model.feature_config_, cache_dir, max_pixels=max_pixels)
         self.model = model
         self.columns = model.score_columns()
         self.text_columns = frozenset({"predicted"} & set(self.columns))

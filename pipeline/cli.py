@@ -101,7 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     common.add_argument("--debug", action="store_true", help="show tracebacks of errors")
-    runs = argparse.ArgumentParser(add_help=False)
+    reads = argparse.ArgumentParser(add_help=False)
+    reads.add_argument("--max-pixels", type=_positive_int, default=None, metavar="N",
+                       help="refuse images of more than N pixels before decoding them, a guard against "
+                            "decompression bombs (default: 134,217,728 = 2**27, texture.io.DEFAULT_MAX_PIXELS)")
+    runs = argparse.ArgumentParser(add_help=False, parents=[reads])
     runs.add_argument("-j", "--jobs", type=_positive_int, default=None,
                       help="worker processes (default: all usable CPUs)")
     runs.add_argument("--cache", metavar="DIR", default=None,
@@ -141,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, type=_existing, help="model file from texture train")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the report files")
 
-    p = verb("score", "Print the texture score of one image.", [common])
+    p = verb("score", "Print the texture score of one image.", [common, reads])
     p.add_argument("image", type=_existing, metavar="IMAGE")
     p.add_argument("--model", required=True, type=_existing, help="model file from texture train")
     p.add_argument("--json", action="store_true", help="machine-readable output")

@@ -57,8 +57,8 @@ def _finish(summary) -> int:
 
 
 def cmd_extract(args) -> int:
-    summary = run_batch(ExtractTask(_feature_config(args), cache_dir=args.cache), args.src, args.output,
-                        engine=_engine(args), quiet=args.quiet, desc="extract")
+    task = ExtractTask(_feature_config(args), cache_dir=args.cache, max_pixels=args.max_pixels)
+    summary = run_batch(task, args.src, args.output, engine=_engine(args), quiet=args.quiet, desc="extract")
     return _finish(summary)
 
 
@@ -68,8 +68,8 @@ def _engine(args):
 
 
 def cmd_predict(args) -> int:
-    summary = run_batch(PredictTask(TextureModel.load(args.model), cache_dir=args.cache), args.src,
-                        args.output, engine=_engine(args), quiet=args.quiet, desc="predict")
+    task = PredictTask(TextureModel.load(args.model), cache_dir=args.cache, max_pixels=args.max_pixels)
+    summary = run_batch(task, args.src, args.output, engine=_engine(args), quiet=args.quiet, desc="predict")
     return _finish(summary)
 
 
@@ -112,8 +112,8 @@ def cmd_evaluate(args) -> int:
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     items, _ = list_inputs(args.src, labelled=True)
-    summary = run_batch(PredictTask(model, cache_dir=args.cache), items, out / "predictions.csv",
-                        engine=_engine(args), quiet=args.quiet, desc="evaluate")
+    task = PredictTask(model, cache_dir=args.cache, max_pixels=args.max_pixels)
+    summary = run_batch(task, items, out / "predictions.csv", engine=_engine(args), quiet=args.quiet, desc="evaluate")
     rows = pd.read_csv(summary.output, usecols=["label", "status", "predicted"], dtype=str,
                        keep_default_na=False)
     rows = rows[rows["status"] == "ok"]
@@ -129,7 +129,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_score(args) -> int:
-    score = TextureModel.load(args.model).score_image(args.image)
+    score = TextureModel.load(args.model).score_image(args.image, max_pixels=args.max_pixels)
     if args.json:
         print(json.dumps({"path": str(args.image), **score.to_dict()}, sort_keys=True))
         return 0
@@ -180,8 +180,8 @@ def _train(items, args):
 
     _say(args, f"extracting features of {len(items)} images ...")
     config = _feature_config(args)
-    X, kept, errors = feature_matrix(ExtractTask(config, cache_dir=args.cache), items,
-                                     engine=_engine(args))
+    X, kept, errors = feature_matrix(ExtractTask(config, cache_dir=args.cache, max_pixels=args.max_pixels),
+                                     items, engine=_engine(args))
     for message in errors:
         _say(args, f"left out: {message}")
     labels = _typed_labels([item.label for item in kept])
@@ -189,7 +189,8 @@ def _train(items, args):
     X_train, y_train = X[train], labels[train]
     if args.augment:
         _say(args, f"extracting features of rescaled and blurred copies of {len(train)} training images ...")
-        copies, copied, _ = feature_matrix(ExtractTask(config, cache_dir=args.cache, copies=True),
+        copies, copied, _ = feature_matrix(ExtractTask(config, cache_dir=args.cache, copies=True,
+                                                      max_pixels=args.max_pixels),
                                            [kept[i] for i in train], engine=_engine(args))
         # One row per copy; an image whose shrunk copy is too small adds none.
         index = {id(kept[i]): i for i in train}

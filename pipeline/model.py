@@ -166,12 +166,14 @@ class TextureModel:
             self._extractor_cache = FeatureExtractor(config)
         return self._extractor_cache
 
-    def featurize(self, images) -> np.ndarray:
+    def featurize(self, images, *, max_pixels=None) -> np.ndarray:
         """Feature matrix of `images` (unnormalized).
 
         Parameters
         ----------
         images : path, or sequence of paths or 2-D arrays, or DataFrame with a ``path`` column
+        max_pixels : int, optional
+            Largest image read, in pixels (see :func:`texture.read_image`).
 
         Returns
         -------
@@ -184,7 +186,7 @@ class TextureModel:
             message names the file.
         """
         extractor = self._extractor()
-        rows = [extractor.transform(read_image(image),
+        rows = [extractor.transform(read_image(image, max_pixels=max_pixels),
                                     path=image if isinstance(image, (str, os.PathLike)) else None)
                 for image in _as_images(images)]
         if not rows:
@@ -325,13 +327,15 @@ class TextureModel:
             for p, k, v in zip(proba, best, values)
         ]
 
-    def score_image(self, image) -> TextureScore:
+    def score_image(self, image, *, max_pixels=None) -> TextureScore:
         """The texture score of one image.
 
         Parameters
         ----------
         image : str or os.PathLike or ndarray
             An image file or a 2-D grey array (see :func:`texture.read_image`).
+        max_pixels : int, optional
+            Largest image read, in pixels (see :func:`texture.read_image`).
 
         Returns
         -------
@@ -342,7 +346,7 @@ class TextureModel:
         if isinstance(image, np.ndarray):
             image = [image]
         self._check_fitted()
-        return self.score_features(self.featurize(image))[0]
+        return self.score_features(self.featurize(image, max_pixels=max_pixels))[0]
 
     def score_columns(self) -> list[str]:
         """Column names of :meth:`score_row`, for tabular prediction output."""

@@ -129,6 +129,28 @@ def test_bad_files_are_reported_and_counted(tmp_path, capsys):
     assert all(r["error"] for r in rows if r["status"] == "error")
 
 
+def test_max_pixels_refuses_larger_images_and_goes_on(tmp_path, capsys):
+    import cv2
+
+    from texture.io import DEFAULT_MAX_PIXELS
+
+    src = tmp_path / "src"
+    src.mkdir()
+    brick = sorted((sample_root() / "textures" / "brick").glob("*.png"))[0]
+    small = cv2.imread(str(brick), cv2.IMREAD_GRAYSCALE)
+    cv2.imwrite(str(src / "small.png"), small)
+    cv2.imwrite(str(src / "large.png"), np.tile(small, (2, 2)))
+    limit = small.size * 2
+    code, out, err = run(capsys, "extract", src, "-o", tmp_path / "f.csv", "-j", "1", "--max-pixels", limit)
+    assert code == 1 and "1 processed, 1 failed" in out
+    assert "large.png" in err and f"more than the limit of {limit}" in err
+    code, out, _ = run(capsys, "extract", src, "-o", tmp_path / "g.csv", "-j", "1")
+    assert code == 0 and "2 processed, 0 failed" in out
+    with pytest.raises(SystemExit):
+        main(["extract", "--help"])
+    assert f"{DEFAULT_MAX_PIXELS:,}" in capsys.readouterr().out  # the help states the real default
+
+
 def test_same_command_twice_gives_identical_outputs(tmp_path, capsys, subset):
     for name in ("a", "b"):
         d = tmp_path / name
@@ -143,6 +165,7 @@ def test_same_command_twice_gives_identical_outputs(tmp_path, capsys, subset):
     (["extract", "."], "required: -o"),
     (["extract", "nowhere/", "-o", "x.csv"], "no such file or folder"),
     (["extract", ".", "-o", "x.csv", "--jobs", "0"], "positive integer"),
+    (["score", ".", "--model", ".", "--max-pixels", "-5"], "positive integer"),
     (["train", ".", "-o", "m.npz", "--test-size", "2"], "fraction"),
     (["fly"], "invalid choice"),
 ])

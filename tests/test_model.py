@@ -156,6 +156,18 @@ def test_bad_image_error_names_the_file(model, tmp_path):
         model.score_image(tmp_path / "tiny.png")
 
 
+def test_score_image_honours_a_pixel_limit(model, data, tmp_path):
+    from skimage.io import imsave
+
+    from texture.errors import ImageTooLargeError
+
+    image = (data[0][0] * 255).astype(np.uint8)
+    imsave(tmp_path / "big.png", image, check_contrast=False)
+    with pytest.raises(ImageTooLargeError, match=f"big.png.*limit of {image.size - 1}"):
+        model.score_image(tmp_path / "big.png", max_pixels=image.size - 1)
+    assert model.score_image(tmp_path / "big.png", max_pixels=image.size).label in model.classes_
+
+
 def test_save_load_round_trip(model, data, tmp_path):
     path = tmp_path / "model.npz"
     model.save(path)
