@@ -235,8 +235,7 @@ def extract_modules(tmp_path_factory):
     "tqdm",
     "sklearn",
     "skimage",
-    pytest.param("pandas", marks=pytest.mark.xfail(
-        strict=True, reason="texture.glcm, texture.lbp and texture.gabor still import pandas at module level")),
+    "pandas",
 ])
 def test_extract_does_not_import_what_it_does_not_use(extract_modules, module):
     assert "texture.features" in extract_modules  # the run did extract features

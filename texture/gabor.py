@@ -28,7 +28,6 @@ import math
 
 import cv2
 import numpy as np
-import pandas as pd
 
 from texture.io import read_image
 from texture.errors import ConfigError
@@ -371,6 +370,8 @@ def gabor_features(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, ban
     """
     _check_bank(frequencies, n_orientations, bandwidth, aggregate)
     values = gabor_feature_vector(read_image(image), frequencies, n_orientations, bandwidth, aggregate)
+    import pandas as pd  # see texture.features.extract_features
+
     return pd.Series(values, index=gabor_feature_names(frequencies, n_orientations, aggregate))
 
 

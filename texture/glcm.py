@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pandas as pd
 
 from texture.io import read_image
 from texture.errors import ConfigError
@@ -447,4 +446,6 @@ def glcm_features(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32
         raise ConfigError(f"glcm_aggregate must be one of {AGGREGATES}, got {aggregate!r}")
     q = quantize(image, levels)
     values = glcm_feature_vector(q, glcm_offsets(distances, angles), levels, aggregate)
+    import pandas as pd  # see texture.features.extract_features
+
     return pd.Series(values, index=glcm_feature_names(distances, angles, aggregate))

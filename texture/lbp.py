@@ -35,7 +35,6 @@ import math
 
 import cv2
 import numpy as np
-import pandas as pd
 
 from texture.io import read_image
 from texture.errors import ConfigError
@@ -170,7 +169,6 @@ def _comparisons(prepared, pad, start, stop, rp, cp, out):
     whole group's at once (:func:`_exact_comparisons`).
     """
     image, padded, scaled, _ = prepared
-    cols = image.shape[1]
     # Rows of the band and up to ``pad`` more on each side; outside the image,
     # OpenCV's constant-0 border is scikit-image's zero border.
     low = max(start - pad, 0)
@@ -535,4 +533,6 @@ def lbp_features(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
     for P, R in scales:
         _check_scale(P, R)
     values = lbp_feature_vector(read_image(image), scales, method)
+    import pandas as pd  # see texture.features.extract_features
+
     return pd.Series(values, index=lbp_feature_names(scales, method))
