@@ -179,6 +179,8 @@ def main():
                         help="run each of the three runs this many times, in turn, and keep each one's "
                              "fastest (on a shared machine, the least disturbed); default 1")
     args = parser.parse_args()
+    # Absolute: the quarter's CSV lives in a temporary folder, and a CSV's relative paths are relative to it.
+    args.folder = args.folder.resolve()
     images = sorted(p for p in args.folder.rglob("*.png"))
     if not images:
         raise SystemExit(f"no PNG images under {args.folder}")
