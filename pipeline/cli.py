@@ -121,9 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=_Parser)
 
     def verb(name, help, parents):
-        return verbs.add_parser(name, help=help, description=help, parents=parents,
-                                epilog=textwrap.dedent(EXAMPLES[name]),
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = verbs.add_parser(name, help=help, description=help, parents=parents,
+                             epilog=textwrap.dedent(EXAMPLES[name]),
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+        # For usage errors that only the combination of options reveals (see main).
+        p.set_defaults(usage_error=p.error)
+        return p
 
     p = verb("extract", "Compute the feature vector of every image.", [common, runs])
     p.add_argument("src", type=_existing, metavar="SRC", help="folder (searched recursively) or CSV with a path column")
@@ -186,6 +189,11 @@ def main(argv=None) -> int:
         Arguments without the program name; ``sys.argv[1:]`` when None.
     """
     args = build_parser().parse_args(argv)
+    if getattr(args, "scheduler", None) is not None:
+        if args.engine != "dask":
+            args.usage_error("--scheduler needs --engine dask")
+        if args.jobs is not None:
+            args.usage_error("--jobs sizes a cluster started here; the one at --scheduler has its own workers")
     if getattr(args, "engine", None) == "local" and pool_size(args.jobs) > 1:
         start_worker_server()  # in the background: it imports while this process does below
     # Imported here, after the server has started (see the module docstring).

@@ -12,7 +12,9 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from pipeline.batch import ExtractTask, PredictTask, SerialEngine, feature_matrix, list_inputs, run_batch  # noqa: E402
+from pipeline.batch import (  # noqa: E402
+    ExtractTask, PredictTask, SerialEngine, feature_matrix, list_inputs, make_engine, run_batch,
+)
 from pipeline.cli import main  # noqa: E402
 from pipeline.dask_engine import DaskEngine, local_cluster  # noqa: E402
 from pipeline.model import TextureModel  # noqa: E402
@@ -234,9 +236,8 @@ def test_without_dask_the_cli_says_what_to_install(tmp_path, capsys, monkeypatch
 
 
 def test_engine_options_are_checked(tmp_path, capsys, images):
-    with pytest.raises(ConfigError, match="--engine dask"):
-        main(["extract", str(images), "-o", str(tmp_path / "o.csv"), "--scheduler", "tcp://127.0.0.1:1",
-              "--debug"])
+    with pytest.raises(ConfigError, match="--engine dask"):  # the command line exits 2 (tests/test_cli.py)
+        make_engine(scheduler="tcp://127.0.0.1:1")
     with pytest.raises(ConfigError, match="--jobs"):
         DaskEngine("tcp://127.0.0.1:1", jobs=2)
     with pytest.raises(ConfigError, match="jobs must be >= 1"):
