@@ -2,6 +2,7 @@
 
 import csv
 import hashlib
+import io
 import multiprocessing
 import os
 import signal
@@ -305,6 +306,27 @@ def test_progress_plain_log_when_not_a_tty(tmp_path, capsys):
     assert "extract: 6/6 files" in err and "failed: " in err and "img001.png" in err
     run_batch(ByteStats(), root, tmp_path / "out2.csv", jobs=1, quiet=True)
     assert capsys.readouterr().err == ""
+
+
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_on_a_terminal(tmp_path, monkeypatch):
+    root = make_tree(tmp_path / "src", n=6, bad=(1,))
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    run_batch(ByteStats(), root, tmp_path / "out.csv", jobs=1, desc="extract")
+    shown = terminal.getvalue()
+    assert "extract: 100%" in shown and "6/6" in shown  # tqdm's bar, not the plain log
+    assert "extract: 6/6 files" not in shown
+    assert "failed: " in shown and "img001.png" in shown  # errors are written above the bar
+    terminal.seek(0), terminal.truncate()
+    run_batch(ByteStats(), root, tmp_path / "quiet.csv", jobs=1, quiet=True)
+    assert terminal.getvalue() == ""
 
 
 def test_feature_cache_keys_on_content_and_config(tmp_path):
