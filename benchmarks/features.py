@@ -68,7 +68,12 @@ class Reference:
     def glcm(self, image):
         c = self.config
         q = quantize(image, c.glcm_levels)
-        P = graycomatrix(q, c.glcm_distances, np.deg2rad(c.glcm_angles), c.glcm_levels, symmetric=True, normed=True)
+        # Our Chebyshev offsets: scikit-image's distance d / max(|sin a|, |cos a|) per angle.
+        P = np.concatenate([
+            graycomatrix(q, np.divide(c.glcm_distances, max(abs(np.sin(a)), abs(np.cos(a)))), [a], c.glcm_levels,
+                         symmetric=True, normed=True)
+            for a in np.deg2rad(c.glcm_angles)
+        ], axis=3)
         return np.concatenate([graycoprops(P, prop).ravel() for prop in SKIMAGE_PROPS])
 
     def lbp(self, image):
