@@ -16,7 +16,8 @@ import numpy as np
 
 from texture.errors import ConfigError
 
-__all__ = ["SCALE_FACTORS", "BLUR_SIGMA", "rescaled_copies", "training_copies", "copy_features"]
+__all__ = ["SCALE_FACTORS", "BLUR_SIGMA", "N_TRAINING_COPIES", "rescaled_copies", "training_copies",
+           "copy_features"]
 
 # Half an octave each way and a Gaussian blur of 1.4 pixels: the nested
 # validation of benchmarks/accuracy.py chose them (README, "Results") among
@@ -25,6 +26,8 @@ __all__ = ["SCALE_FACTORS", "BLUR_SIGMA", "rescaled_copies", "training_copies", 
 # scale is out of focus.
 SCALE_FACTORS = (2**-0.5, 2**0.5)
 BLUR_SIGMA = 1.4
+#: Number of copies :func:`training_copies` makes with its defaults.
+N_TRAINING_COPIES = len(SCALE_FACTORS) + (BLUR_SIGMA is not None)
 
 
 def rescaled_copies(image, factors=SCALE_FACTORS):

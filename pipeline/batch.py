@@ -40,7 +40,7 @@ import cv2
 import numpy as np
 
 import texture
-from pipeline.augment import copy_features, training_copies
+from pipeline.augment import N_TRAINING_COPIES, copy_features
 from pipeline.data import find_images, load_csv, load_folder
 from pipeline.workers import pool_size, single_threaded_environment, start_worker_server
 from texture import FeatureConfig, FeatureExtractor, read_image
@@ -245,8 +245,7 @@ class ExtractTask(Task):
         self.max_pixels = max_pixels
         names = FeatureExtractor(self.config).names
         if copies:
-            n_copies = len(training_copies(np.zeros((8, 8))))
-            names = [f"copy{k}:{name}" for k in range(n_copies) for name in names]
+            names = [f"copy{k}:{name}" for k in range(N_TRAINING_COPIES) for name in names]
         self.columns = list(names)
         self._extractor = None
 

@@ -5,7 +5,8 @@ import pytest
 from skimage.filters import gaussian
 from skimage.transform import rescale
 
-from pipeline.augment import BLUR_SIGMA, SCALE_FACTORS, copy_features, rescaled_copies, training_copies
+from pipeline.augment import (BLUR_SIGMA, N_TRAINING_COPIES, SCALE_FACTORS, copy_features, rescaled_copies,
+                              training_copies)
 from texture import ConfigError, FeatureConfig, FeatureExtractor, read_image
 from pipeline.sample import sample_root
 
@@ -50,7 +51,7 @@ def test_refuses_factors_that_are_not_positive_numbers(factors):
 
 def test_training_copies_are_the_rescaled_ones_then_a_gaussian_blur(brick):
     copies = training_copies(brick)
-    assert len(copies) == len(SCALE_FACTORS) + 1
+    assert len(copies) == len(SCALE_FACTORS) + 1 == N_TRAINING_COPIES
     for copy, expected in zip(copies, rescaled_copies(brick)):
         np.testing.assert_array_equal(copy, expected)
     np.testing.assert_allclose(copies[-1], gaussian(brick, BLUR_SIGMA))
