@@ -110,6 +110,19 @@ def _as_images(images) -> list:
     return list(images)
 
 
+def _read(images, max_pixels=None):
+    """Yield ``(working grey image, path or None)`` of each of :func:`_as_images`' images, one at a time."""
+    for image in _as_images(images):
+        yield read_image(image, max_pixels=max_pixels), image if isinstance(image, (str, os.PathLike)) else None
+
+
+def _stack(rows) -> np.ndarray:
+    """The feature matrix of per-image rows; at least one image is needed."""
+    if not rows:
+        raise ConfigError("no images given")
+    return np.vstack(rows)
+
+
 class TextureModel:
     """Texture labelling and scoring: features -> normalizer -> network.
 
@@ -186,12 +199,7 @@ class TextureModel:
             message names the file.
         """
         extractor = self._extractor()
-        rows = [extractor.transform(read_image(image, max_pixels=max_pixels),
-                                    path=image if isinstance(image, (str, os.PathLike)) else None)
-                for image in _as_images(images)]
-        if not rows:
-            raise ConfigError("no images given")
-        return np.vstack(rows)
+        return _stack([extractor.transform(grey, path=path) for grey, path in _read(images, max_pixels)])
 
     # ---- training ---------------------------------------------------------
 
@@ -213,22 +221,28 @@ class TextureModel:
             if not (hasattr(images, "columns") and "label" in images.columns):
                 raise ConfigError("labels are required (or pass a DataFrame with a 'label' column)")
             labels = images["label"]
-        images, labels = _as_images(images), np.asarray(labels)
-        X = self.featurize(images)
+        labels = np.asarray(labels)
+        if not self.augment:
+            X = self.featurize(images)
+        else:
+            # Each image is read once, for its own features and for its copies'.
+            extractor, rows, copies = self._extractor(), [], []
+            for grey, path in _read(images):
+                rows.append(extractor.transform(grey, path=path))
+                copies.append(self._copy_features(grey, path))
+            X = _stack(rows)
         if len(labels) != len(X):
             raise ConfigError(f"{len(labels)} labels for {len(X)} images")
         if self.augment:
-            copies = [self._copy_features(image) for image in images]
             X = np.vstack([X, *copies])
             labels = np.concatenate([labels, *(np.repeat(label, len(rows)) for label, rows in zip(labels, copies))])
         return self.fit_features(X, labels)
 
-    def _copy_features(self, image) -> np.ndarray:
-        """Features of the training copies of one image; none when a shrunk copy is too small
+    def _copy_features(self, grey, path) -> np.ndarray:
+        """Features of the training copies of one working image; none when a shrunk copy is too small
         (all or none, as in ``texture train``)."""
-        path = image if isinstance(image, (str, os.PathLike)) else None
         try:
-            return copy_features(self._extractor(), read_image(image), path=path)
+            return copy_features(self._extractor(), grey, path=path)
         except ImageTooSmallError:
             return np.empty((0, len(self._extractor().names)))
 
