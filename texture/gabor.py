@@ -312,13 +312,12 @@ def gabor_feature_vector(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=
     sums = np.empty((n_filters, 2))  # of |response| and of |response|^2
     # One buffer holds a kernel's spectrum (when streamed), the product, then the response.
     response = np.empty(image.shape, dtype=np.complex64)
-    pairs = _pairs(response)
     magnitude = np.empty(image.shape, dtype=np.float32)
     flat = magnitude.reshape(-1)
     ones = np.ones_like(flat)
     for out, kernel_spectrum in zip(sums, _spectra(image.shape, frequencies, n_orientations, bandwidth, response)):
         np.multiply(kernel_spectrum, spectrum, out=response)
-        cv2.idft(pairs, dst=pairs)  # the response (the spectrum is scaled)
+        _inverse_dft(response, out=response)  # the response (the spectrum is scaled)
         np.abs(response, out=magnitude)
         # Single-precision dot products (BLAS, quicker than numpy's sum):
         # ~1e-6 relative accuracy, far inside the 1e-4 the responses are
