@@ -302,7 +302,8 @@ def glcm_properties(P):
     batch, L = P.shape[:-2], P.shape[-1]
     P = P.reshape(-1, L, L)
     k = np.arange(L, dtype=np.float64)
-    i, j = k.astype(np.intp)[:, None], k.astype(np.intp)[None, :]
+    levels = np.arange(L)
+    i, j = levels[:, None], levels[None, :]
 
     px, py = P.sum(axis=2), P.sum(axis=1)
     mu_x, mu_y = px @ k, py @ k
