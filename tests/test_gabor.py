@@ -122,3 +122,30 @@ def test_kernel_spectra_equal_the_2d_transform_of_the_wrapped_kernel(shape):
         np.add.at(wrapped, (r[:, None], c[None, :]), kernel)
         expected = np.fft.fft2(wrapped)
         np.testing.assert_allclose(spectrum, expected, rtol=0, atol=1e-6 * np.abs(expected).max())
+
+
+def test_transform_length_avoids_slow_prime_factors_only():
+    length = texture.gabor._transform_length
+    assert length(200, 34) == 200 and length(196, 34) == 196  # 2^3 5^2 and 2^2 7^2: fast as they are
+    assert length(283, 34) == 360  # a prime: wrapped around by 34 on each side, next 5-smooth length
+    assert length(141, 34) == 216  # 3 x 47
+    assert length(47, 34) == 47  # lengthening would more than double it
+
+
+@pytest.mark.parametrize("shape", [(94, 103), (103, 90)])
+def test_responses_on_a_lengthened_grid_equal_periodic_spatial_convolution(shape):
+    # 94 = 2 x 47 and 103 (prime) are transformed at 162 and 180: the image is
+    # wrapped around, and the responses read on its own pixels.
+    image = np.random.default_rng(4).integers(0, 256, shape) / 255.0
+    responses = gabor_responses(image)
+    assert responses.shape == (24, *shape)
+    for response, kernel in zip(responses, gabor_bank()):
+        expected = opencv_response(image, kernel)
+        np.testing.assert_allclose(response, expected, rtol=0, atol=1e-4 * np.abs(expected).max())
+
+
+def test_features_do_not_depend_on_the_transform_length(monkeypatch):
+    image = np.random.default_rng(5).integers(0, 256, (94, 103)) / 255.0
+    lengthened = texture.gabor_features(image).to_numpy()
+    monkeypatch.setattr(texture.gabor, "_FAST_PRIME", 10**9)  # every side transformed as it is
+    np.testing.assert_allclose(lengthened, texture.gabor_features(image).to_numpy(), rtol=1e-5)
