@@ -96,24 +96,29 @@ class Reference:
         return np.concatenate([self.glcm(image), self.lbp(image), self.gabor(image)])
 
 
-def per_image_ms(function, images, repeat):
-    """Mean over the images of each one's best-of-``repeat`` CPU time, in milliseconds.
+def per_image_ms(functions, images, repeat):
+    """Mean over the images of each function's best-of-``repeat`` CPU time, in milliseconds.
 
     CPU time of this (single-threaded) process rather than wall time, so that
     other processes sharing the cores do not count; the best of a few calls
     per image, as ``timeit`` advises, so that the cache misses and
     preemptions they still cause count as little as possible, whatever the
     function's duration (the best of whole passes over the images is biased
-    against the slower functions on a busy machine).
+    against the slower functions on a busy machine).  The functions take
+    turns on each image, so that ours and the reference see the same phase
+    of a machine whose speed drifts (by up to a third on this virtual
+    machine): their ratio is steadier than either time.
     """
-    function(images[0])  # warm caches (Gabor spectra, imports)
-    best = np.full(len(images), np.inf)
+    for function in functions:
+        function(images[0])  # warm caches (Gabor spectra, imports)
+    best = np.full((len(functions), len(images)), np.inf)
     for _ in range(repeat):
         for k, image in enumerate(images):
-            start = time.process_time()
-            function(image)
-            best[k] = min(best[k], time.process_time() - start)
-    return 1e3 * best.mean()
+            for f, function in enumerate(functions):
+                start = time.process_time()
+                function(image)
+                best[f, k] = min(best[f, k], time.process_time() - start)
+    return 1e3 * best.mean(axis=1)
 
 
 def main():
@@ -145,10 +150,9 @@ def main():
     }
     print(f"{'':10}{'ours ms':>10}{'reference ms':>14}{'ratio':>8}")
     for name, (mine, theirs) in families.items():
-        a, b = per_image_ms(mine, images, args.repeat), per_image_ms(theirs, images, args.repeat)
+        a, b = per_image_ms([mine, theirs], images, args.repeat)
         print(f"{name:10}{a:10.2f}{b:14.2f}{b / a:8.1f}x")
-    a = per_image_ms(ours.transform, images, args.repeat)
-    b = per_image_ms(reference.transform, images, args.repeat)
+    a, b = per_image_ms([ours.transform, reference.transform], images, args.repeat)
     print(f"{'total':10}{a:10.2f}{b:14.2f}{b / a:8.1f}x   (target: < 10 ms and >= 10x)")
 
     print("\ncost vs size (one real texture resized, square):")
@@ -156,8 +160,7 @@ def main():
     base = images[0]
     for size in SIZES:
         image = cv2.resize(base, (size, size), interpolation=cv2.INTER_LINEAR)
-        a = per_image_ms(ours.transform, [image], max(1, args.repeat))
-        b = per_image_ms(reference.transform, [image], 1)
+        a, b = per_image_ms([ours.transform, reference.transform], [image], args.repeat)
         print(f"{size:6d}{a:10.2f}{a / (size * size / 1e6):9.1f}{b:14.2f}{b / a:8.1f}x")
 
     if args.profile:
