@@ -27,7 +27,7 @@ from pipeline.model import DEFAULT_NETWORK, TextureModel
 from pipeline.nn import BPClassifier
 from pipeline.sample import sample_root
 from texture import FeatureConfig
-from texture.errors import ConfigError
+from texture.errors import ConfigError, DatasetError
 
 __all__ = ["VERBS"]
 
@@ -119,6 +119,9 @@ def cmd_evaluate(args) -> int:
     rows = pd.read_csv(summary.output, usecols=["label", "status", "predicted"], dtype=str,
                        keep_default_na=False)
     rows = rows[rows["status"] == "ok"]
+    if rows.empty:
+        raise DatasetError(f"no image could be evaluated: {summary}; the errors are in {summary.output}",
+                           args.src)
     classes = model.classes_.tolist()
     y_true, y_pred = (_typed_labels(rows[column], classes) for column in ("label", "predicted"))
     files = _write_report(classes, model.history_, y_true, y_pred, out, args)
@@ -254,6 +257,8 @@ def _train(source, args):
                                      items, engine=_engine(args))
     for message in errors:
         _say(args, f"left out: {message}")
+    if not kept:  # the cause, not what follows from it (no samples to fit)
+        raise DatasetError(f"none of its {len(items)} images could be used; the first: {errors[0]}", source)
     labels = _typed_labels([item.label for item in kept])
     train, test = holdout_split(labels, [item.group for item in kept], args.test_size, args.seed)
     X_train, y_train = X[train], labels[train]

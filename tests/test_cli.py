@@ -500,3 +500,20 @@ def test_evaluate_keeps_text_classes_as_written(tmp_path, capsys, lbp_config):
     cm = pd.read_csv(tmp_path / "r" / "confusion_matrix.csv", index_col=0, dtype=str)
     assert code == 0 and list(cm.index) == ["1", "one", "01"]  # "01": a class the model never saw
     assert cm.loc["01"].astype(int).sum() == 4 and cm.loc["1"].astype(int).sum() == 0
+
+
+def test_train_and_evaluate_say_when_no_image_could_be_used(tmp_path, capsys, lbp_config):
+    """Not a consequence ("cannot fit a scaler on 0 samples") but the cause, even with --quiet."""
+    src = tmp_path / "src"
+    for label in ("a", "b"):
+        (src / label).mkdir(parents=True)
+        for k in range(2):
+            (src / label / f"{k}.png").write_text("not an image")
+    code, _, err = run(capsys, "train", src, "-o", tmp_path / "m.npz", "-j", "1", "-q", *NET)
+    assert code == 1 and not (tmp_path / "m.npz").exists()
+    assert "none of its 4 images could be used" in err and str(src / "a" / "0.png") in err
+    model = tmp_path / "good.npz"
+    run(capsys, "train", _class_tree(tmp_path / "good"), "-o", model, "-j", "1", "-q", "--config", lbp_config, *NET)
+    code, _, err = run(capsys, "evaluate", src, "--model", model, "-o", tmp_path / "r", "-j", "1", "-q")
+    assert code == 1 and "no image could be evaluated: 4 inputs: 0 processed, 4 failed" in err
+    assert str(tmp_path / "r" / "predictions.csv") in err  # where the errors are
