@@ -456,7 +456,7 @@ def _write_labels(path, rows):
     return path
 
 
-@pytest.mark.parametrize("unit", [1, 0.5], ids=["int grades", "float grades"])
+@pytest.mark.parametrize("unit", [1, 0.5], ids=["whole grades", "fractional grades"])
 def test_evaluate_compares_grades_as_numbers(tmp_path, capsys, lbp_config, unit):
     """A grade is the same grade however the CSV spells it: 1, 1.00, 01."""
     table = sample_root() / "roughness.csv"
