@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from pipeline.model import DEFAULT_NETWORK, TextureModel
 from pipeline.nn import BPClassifier
 from pipeline.sample import sample_root
 from texture import FeatureConfig
-from texture.errors import ConfigError
+from texture.errors import ConfigError, DatasetError
 
 __all__ = ["VERBS"]
 
@@ -111,15 +112,18 @@ def cmd_evaluate(args) -> int:
         raise ConfigError("evaluate needs a classification model")
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    items, _ = list_inputs(args.src, labelled=True)
+    items, skipped = list_inputs(args.src, labelled=True)
     task = PredictTask(model, cache_dir=args.cache, max_pixels=args.max_pixels)
     summary = run_batch(task, items, out / "predictions.csv", engine=_engine(args), quiet=args.quiet, desc="evaluate")
+    summary.skipped = skipped  # listed here, not by run_batch: it counts only what it is given
     rows = pd.read_csv(summary.output, usecols=["label", "status", "predicted"], dtype=str,
                        keep_default_na=False)
     rows = rows[rows["status"] == "ok"]
-    # Labels come back from CSV as text; compare them with the classes as text.
-    classes = [str(c) for c in model.classes_]
-    y_true, y_pred = rows["label"].to_numpy(), rows["predicted"].to_numpy()
+    if rows.empty:
+        raise DatasetError(f"no image could be evaluated: {summary}; the errors are in {summary.output}",
+                           args.src)
+    classes = model.classes_.tolist()
+    y_true, y_pred = (_typed_labels(rows[column], classes) for column in ("label", "predicted"))
     files = _write_report(classes, model.history_, y_true, y_pred, out, args)
     print(f"accuracy {accuracy(y_true, y_pred):.4f} on {len(rows)} images")
     for what, path in {"predictions": summary.output, **files}.items():
@@ -155,17 +159,83 @@ def _network(args):
     return BPClassifier(random_state=args.seed, **{**DEFAULT_NETWORK, **params})
 
 
-def _typed_labels(texts) -> np.ndarray:
-    """Labels as read (text); whole-number grades become ints so that classes sort 1, 2, ..., 10."""
+def _number(text) -> float | None:
+    """The finite number `text` spells, or None: "nan" and "inf" are names, not grades."""
     try:
-        numbers = np.array([float(t) for t in texts])
+        value = float(text)
     except ValueError:
-        return np.array(texts)
-    return numbers.astype(np.int64) if (numbers == np.round(numbers)).all() else numbers
+        return None
+    return value if np.isfinite(value) else None
 
 
-def _train(items, args):
-    """Extract, split, fit on the training part, predict the held-out part.
+def _typed_labels(texts, classes=None) -> np.ndarray:
+    """Labels as read (folder names, CSV cells: text), typed as class labels.
+
+    ``texture train`` types its labels with it, ``texture evaluate`` the true
+    and the predicted ones, so that a class is equal to itself however it is
+    spelled.
+
+    Parameters
+    ----------
+    texts : sequence of str
+    classes : sequence, optional
+        The classes of a trained model (typed by this function at training).
+
+    Returns
+    -------
+    labels : ndarray
+        Without `classes`, when every label is a finite number: int64 when
+        all are whole (so that classes sort 1, 2, ..., 10, and "1", "1.0" and
+        "01" are one class), else each number's shortest text ("0.5",
+        "1.0"): the classifier, as scikit-learn's, takes fractional numbers
+        for a continuous target, not for classes.  Otherwise the texts
+        unchanged ("1" and "one" are two names).  With `classes`: each text
+        that spells a class is that class (any spelling of its number when
+        every class is a number, else its exact name); any other text stays
+        as written, a class the model never saw.
+    """
+    numbers = [_number(text) for text in texts]
+    if classes is None:
+        if None in numbers:
+            return np.array(texts)
+        values = np.array(numbers, dtype=np.float64)
+        if np.all((values == np.round(values)) & (np.abs(values) < 2.0**63)):  # beyond: no int64
+            return values.astype(np.int64)
+        return np.array([repr(value) for value in numbers])
+    numeric = np.asarray(classes).dtype.kind in "iufU"  # not bool: True and False are names
+    class_numbers = [_number(c) for c in classes] if numeric else []
+    if numeric and None not in class_numbers:
+        spelled, keys = dict(zip(class_numbers, classes)), numbers
+    else:
+        spelled, keys = {str(c): c for c in classes}, texts
+    return np.array([spelled.get(key, text) for key, text in zip(keys, texts)], dtype=object)
+
+
+@dataclass
+class _Counts:
+    """What a training run did with its inputs (each one left out is named on stderr)."""
+
+    trained: int
+    held_out: int
+    failed: int  # features failed: neither trained on nor held out
+    without_copies: int = 0  # trained on, but their training copies failed
+    skipped: int = 0  # files of the folder that are not images
+
+    def __str__(self) -> str:
+        without = f" ({self.without_copies} without their training copies)" if self.without_copies else ""
+        return (f"{self.trained + self.held_out + self.failed} inputs: {self.trained} trained on{without}, "
+                f"{self.held_out} held out, {self.failed} failed, {self.skipped} skipped (not images)")
+
+
+def _train(source, args):
+    """List, extract, split, fit on the training part, predict the held-out part.
+
+    Parameters
+    ----------
+    source : pathlib.Path
+        Class-per-folder tree or CSV (see :func:`pipeline.batch.list_inputs`).
+    args : argparse.Namespace
+        The training options.
 
     Returns
     -------
@@ -175,24 +245,36 @@ def _train(items, args):
         Their labels, typed as the model's classes.
     scores : list of TextureScore
         Held-out predictions, aligned with `test_items`.
+    counts : _Counts
+        Images trained on, held out and left out.
     """
     from pipeline.evaluation import holdout_split
 
+    items, skipped = list_inputs(source, labelled=True)
     _say(args, f"extracting features of {len(items)} images ...")
     config = _feature_config(args)
     X, kept, errors = feature_matrix(ExtractTask(config, cache_dir=args.cache, max_pixels=args.max_pixels),
                                      items, engine=_engine(args))
     for message in errors:
         _say(args, f"left out: {message}")
+    if not kept:  # the cause, not what follows from it (no samples to fit)
+        raise DatasetError(f"none of its {len(items)} images could be used; the first: {errors[0]}", source)
     labels = _typed_labels([item.label for item in kept])
     train, test = holdout_split(labels, [item.group for item in kept], args.test_size, args.seed)
     X_train, y_train = X[train], labels[train]
+    counts = _Counts(len(train), len(test), len(errors), skipped=skipped)
     if args.augment:
         _say(args, f"extracting features of rescaled and blurred copies of {len(train)} training images ...")
-        copies, copied, _ = feature_matrix(ExtractTask(config, cache_dir=args.cache, copies=True,
-                                                      max_pixels=args.max_pixels),
-                                           [kept[i] for i in train], engine=_engine(args))
-        # One row per copy; an image whose shrunk copy is too small adds none.
+        copies, copied, copy_errors = feature_matrix(ExtractTask(config, cache_dir=args.cache, copies=True,
+                                                                max_pixels=args.max_pixels),
+                                                     [kept[i] for i in train], engine=_engine(args))
+        # The copies of an image can fail where the image did not: a shrunk
+        # copy below the extractor's minimum size, or the file changed or
+        # removed since the first pass.  The image's own row stays.
+        for message in copy_errors:
+            _say(args, f"left out: training copies (the image itself is trained on): {message}")
+        counts.without_copies = len(copy_errors)
+        # One row per copy.
         index = {id(kept[i]): i for i in train}
         copy_labels = labels[[index[id(item)] for item in copied]].repeat(copies.shape[1] // X.shape[1])
         X_train = np.vstack([X_train, copies.reshape(-1, X.shape[1])])
@@ -201,19 +283,19 @@ def _train(items, args):
     model = TextureModel(config, scaler=args.scaler, estimator=_network(args), random_state=args.seed,
                          augment=args.augment)
     model.fit_features(X_train, y_train)
-    return model, [kept[i] for i in test], labels[test], model.score_features(X[test])
+    return model, [kept[i] for i in test], labels[test], model.score_features(X[test]), counts
 
 
 def cmd_train(args) -> int:
     from pipeline.report import accuracy
 
-    items, _ = list_inputs(args.src, labelled=True)
-    model, _, y_true, scores = _train(items, args)
+    model, _, y_true, scores, counts = _train(args.src, args)
     model.save(args.output)
     y_pred = [score.label for score in scores]
     print(f"held-out accuracy {accuracy(y_true, y_pred):.4f} on {len(y_true)} images")
-    print(f"wrote model {args.output}")
-    return 0
+    print(f"wrote model {args.output}: {counts}")
+    # The model is usable, but an input could not be processed: exit 1 as the batch verbs do.
+    return 1 if counts.failed else 0
 
 
 def cmd_demo(args) -> int:
@@ -223,13 +305,14 @@ def cmd_demo(args) -> int:
     root, out = sample_root(), Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     print(f"texture demo: bundled sample {root / 'textures'}")
-    items, _ = list_inputs(root / "textures", labelled=True)
-    model, test_items, y_true, scores = _train(items, args)
+    model, test_items, y_true, scores, counts = _train(root / "textures", args)
+    failed = counts.failed
     written = {"model": out / "model.npz"}
     model.save(written["model"])
     y_pred = [score.label for score in scores]
     print(f"held-out accuracy {accuracy(y_true, y_pred):.4f} on {len(y_true)} images "
           f"({len(model.classes_)} classes, {len(model.feature_names_)} features)")
+    print(counts)
     written.update(_write_report(model.classes_, model.history_, y_true, y_pred, out, args, show=True))
     example = test_items[0].path
     score = model.score_image(example)
@@ -237,8 +320,8 @@ def cmd_demo(args) -> int:
 
     grades = root / "roughness.csv"
     if grades.is_file():
-        items, _ = list_inputs(grades, labelled=True)
-        model, test_items, true_grades, scores = _train(items, args)
+        model, test_items, true_grades, scores, counts = _train(grades, args)
+        failed += counts.failed
         written["roughness model"] = out / "roughness_model.npz"
         model.save(written["roughness model"])
         values = [score.value for score in scores]
@@ -246,10 +329,11 @@ def cmd_demo(args) -> int:
         print(f"roughness score (expected grade 1-5) of {test_items[0].path}: {values[0]:.2f} "
               f"(true grade {true_grades[0]}); mean absolute error {error:.2f} "
               f"on {len(test_items)} held-out images")
+        print(counts)
     print(f"done in {time.perf_counter() - t0:.1f} s; written:")
     for what, path in written.items():
         print(f"  {what}: {path}")
-    return 0
+    return 1 if failed else 0
 
 
 VERBS = {"extract": cmd_extract, "train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate,

@@ -16,6 +16,7 @@ import copy
 import hashlib
 import json
 import os
+import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -143,7 +144,9 @@ class TextureModel:
         (:func:`pipeline.augment.training_copies`: rescaled by half an
         octave each way and blurred), which makes the model robust to the
         distance and focus of the photograph.  Triples the extraction time
-        of training; prediction is unaffected.
+        of training; prediction is unaffected.  An image whose shrunk copy
+        is too small for the extractor is trained on without copies, with a
+        ``UserWarning`` naming it.
 
     Attributes
     ----------
@@ -239,11 +242,13 @@ class TextureModel:
         return self.fit_features(X, labels)
 
     def _copy_features(self, grey, path) -> np.ndarray:
-        """Features of the training copies of one working image; none when a shrunk copy is too small
-        (all or none, as in ``texture train``)."""
+        """Features of the training copies of one working image; none, with a warning, when a shrunk
+        copy is too small (all or none, as in ``texture train``)."""
         try:
             return copy_features(self._extractor(), grey, path=path)
-        except ImageTooSmallError:
+        except ImageTooSmallError as exc:
+            warnings.warn(f"training copies left out (the image itself is trained on): {exc}", UserWarning,
+                          stacklevel=3)
             return np.empty((0, len(self._extractor().names)))
 
     def fit_features(self, X, labels):

@@ -367,3 +367,153 @@ def test_train_adds_training_copies_unless_told_not_to(tmp_path, capsys, subset)
     copies = np.vstack([copy_features(extractor, images[i]) for i in train])
     np.testing.assert_allclose(models["plain"].scaler_.mean_, X.mean(axis=0))
     np.testing.assert_allclose(models["default"].scaler_.mean_, np.vstack([X, copies]).mean(axis=0))
+
+
+def _class_tree(root, n=4, classes=("brick", "grass")):
+    """Copy the first `n` bundled images of each class into a class-per-folder tree at `root`."""
+    for label in classes:
+        (root / label).mkdir(parents=True)
+        for path in sorted((sample_root() / "textures" / label).glob("*.png"))[:n]:
+            (root / label / path.name).write_bytes(path.read_bytes())
+    return root
+
+
+@pytest.fixture
+def lbp_config(tmp_path):
+    """--config of LBP features only: fast, and the training copies do not depend on the families."""
+    from texture import FeatureConfig
+
+    path = tmp_path / "lbp.json"
+    path.write_text(json.dumps(FeatureConfig(families=("lbp",)).to_dict()))
+    return path
+
+
+def test_train_names_the_images_trained_on_without_their_copies(tmp_path, capsys, monkeypatch, lbp_config):
+    """Copies can fail where the image did not: the image is trained on and stderr names it."""
+    import cv2
+
+    from pipeline import batch, commands
+    from pipeline.evaluation import holdout_split
+
+    src = _class_tree(tmp_path / "src")
+    # 8 x 8 is enough for the features (7 x 7) but not for its copy shrunk by half an octave (6 x 6).
+    brick = cv2.imread(str(next((src / "brick").iterdir())), cv2.IMREAD_GRAYSCALE)
+    cv2.imwrite(str(src / "brick" / "tiny.png"), brick[:8, :8])
+    items, _ = batch.list_inputs(src, labelled=True)
+    train, test = holdout_split([item.label for item in items], None, 0.25, seed=2)
+    trained = [Path(items[i].path) for i in train]
+    tiny, gone = src / "brick" / "tiny.png", trained[-1]  # a grass image
+    assert tiny in trained and gone.parent.name == "grass"
+
+    def delete_before_the_copies(task, items, **kwargs):
+        if task.copies:  # the file changes between the two passes
+            gone.unlink()
+        return batch.feature_matrix(task, items, **kwargs)
+
+    monkeypatch.setattr(commands, "feature_matrix", delete_before_the_copies)
+    code, out, err = run(capsys, "train", src, "-o", tmp_path / "m.npz", "-j", "1", "--config", lbp_config,
+                         *NET, "--seed", "2")
+    assert code == 0  # every image was trained on or held out
+    copies = [line for line in err.splitlines() if "training copies" in line]
+    assert len(copies) == 2
+    assert str(tiny) in copies[0] and "ImageTooSmallError" in copies[0]
+    assert str(gone) in copies[1] and "ImageNotFoundError" in copies[1]
+    assert all("the image itself is trained on" in line for line in copies)
+    assert f"training on {len(train)} images, holding out {len(test)}" in err
+    assert f"9 inputs: {len(train)} trained on (2 without their training copies), {len(test)} held out, " \
+           "0 failed, 0 skipped (not images)" in out
+
+
+def test_train_counts_and_names_the_images_it_leaves_out(tmp_path, capsys, lbp_config):
+    src = _class_tree(tmp_path / "src")
+    (src / "grass" / "broken.png").write_bytes(b"not an image")
+    (src / "grass" / "notes.txt").write_text("not listed: not an image extension")
+    code, out, err = run(capsys, "train", src, "-o", tmp_path / "m.npz", "-j", "1", "--config", lbp_config,
+                         "--no-augment", *NET)
+    # The model is written, but an input could not be processed: exit status 1, as `extract`.
+    assert code == 1 and (tmp_path / "m.npz").is_file()
+    assert [line for line in err.splitlines() if "left out" in line and str(src / "grass" / "broken.png") in line]
+    assert "9 inputs: 6 trained on, 2 held out, 1 failed, 1 skipped (not images)" in out
+    # --quiet silences the per-file lines, not the counts.
+    code, out, err = run(capsys, "train", src, "-o", tmp_path / "m.npz", "-j", "1", "--config", lbp_config,
+                         "--no-augment", "-q", *NET)
+    assert code == 1 and err == "" and "1 failed, 1 skipped (not images)" in out
+
+
+def test_evaluate_counts_the_files_that_are_not_images(tmp_path, capsys, lbp_config):
+    src = _class_tree(tmp_path / "src")
+    run(capsys, "train", src, "-o", tmp_path / "m.npz", "-j", "1", "-q", "--config", lbp_config, *NET)
+    (src / "grass" / "notes.txt").write_text("not an image")
+    code, out, _ = run(capsys, "evaluate", src, "--model", tmp_path / "m.npz", "-o", tmp_path / "r", "-j", "1", "-q")
+    assert code == 0 and "8 inputs: 8 processed, 0 failed, 1 skipped (not images)" in out
+
+
+def _write_labels(path, rows):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "label"])
+        writer.writerows(rows)
+    return path
+
+
+@pytest.mark.parametrize("unit", [1, 0.5], ids=["whole grades", "fractional grades"])
+def test_evaluate_compares_grades_as_numbers(tmp_path, capsys, lbp_config, unit):
+    """A grade is the same grade however the CSV spells it: 1, 1.00, 01."""
+    table = sample_root() / "roughness.csv"
+    rows = list(csv.DictReader(table.read_text().splitlines()))[::3]
+    grades = [int(row["label"]) * unit for row in rows]
+    paths = [str(table.parent / row["path"]) for row in rows]
+    plain = _write_labels(tmp_path / "plain.csv", zip(paths, (f"{g:g}" for g in grades)))
+    spelled = _write_labels(tmp_path / "spelled.csv",
+                            zip(paths, (f"{g:.2f}" if k % 2 else f"0{g:g}" for k, g in enumerate(grades))))
+    model = tmp_path / "m.npz"
+    assert run(capsys, "train", plain, "-o", model, "-j", "1", "-q", "--config", lbp_config, *NET)[0] == 0
+    reports = {}
+    for name, labels in (("plain", plain), ("spelled", spelled)):
+        code, out, _ = run(capsys, "evaluate", labels, "--model", model, "-o", tmp_path / name, "-j", "1", "-q")
+        reports[name] = out.splitlines()[0]
+        assert code == 0
+    assert reports["spelled"] == reports["plain"]
+    for name in ("metrics.csv", "confusion_matrix.csv"):
+        assert (tmp_path / "spelled" / name).read_bytes() == (tmp_path / "plain" / name).read_bytes(), name
+    with open(tmp_path / "plain" / "predictions.csv", newline="") as f:
+        predicted = [float(row["predicted"]) for row in csv.DictReader(f)]
+    expected = np.mean(np.array(predicted) == grades)
+    assert expected > 0 and reports["plain"] == f"accuracy {expected:.4f} on {len(rows)} images"
+
+
+def test_evaluate_keeps_text_classes_as_written(tmp_path, capsys, lbp_config):
+    """Classes "1" and "one" are names: "01" is not the class "1"."""
+    src = _class_tree(tmp_path / "src")
+    (src / "brick").rename(src / "1")
+    (src / "grass").rename(src / "one")
+    model = tmp_path / "m.npz"
+    assert run(capsys, "train", src, "-o", model, "-j", "1", "-q", "--config", lbp_config, *NET)[0] == 0
+    from pipeline import TextureModel
+
+    assert TextureModel.load(model).classes_.tolist() == ["1", "one"]
+    images = sorted(src.rglob("*.png"))
+    labels = _write_labels(tmp_path / "labels.csv", [(p, "01" if p.parent.name == "1" else "one") for p in images])
+    code, out, _ = run(capsys, "evaluate", labels, "--model", model, "-o", tmp_path / "r", "-j", "1", "-q")
+    import pandas as pd
+
+    cm = pd.read_csv(tmp_path / "r" / "confusion_matrix.csv", index_col=0, dtype=str)
+    assert code == 0 and list(cm.index) == ["1", "one", "01"]  # "01": a class the model never saw
+    assert cm.loc["01"].astype(int).sum() == 4 and cm.loc["1"].astype(int).sum() == 0
+
+
+def test_train_and_evaluate_say_when_no_image_could_be_used(tmp_path, capsys, lbp_config):
+    """Not a consequence ("cannot fit a scaler on 0 samples") but the cause, even with --quiet."""
+    src = tmp_path / "src"
+    for label in ("a", "b"):
+        (src / label).mkdir(parents=True)
+        for k in range(2):
+            (src / label / f"{k}.png").write_text("not an image")
+    code, _, err = run(capsys, "train", src, "-o", tmp_path / "m.npz", "-j", "1", "-q", *NET)
+    assert code == 1 and not (tmp_path / "m.npz").exists()
+    assert "none of its 4 images could be used" in err and str(src / "a" / "0.png") in err
+    model = tmp_path / "good.npz"
+    run(capsys, "train", _class_tree(tmp_path / "good"), "-o", model, "-j", "1", "-q", "--config", lbp_config, *NET)
+    code, _, err = run(capsys, "evaluate", src, "--model", model, "-o", tmp_path / "r", "-j", "1", "-q")
+    assert code == 1 and "no image could be evaluated: 4 inputs: 0 processed, 4 failed" in err
+    assert str(tmp_path / "r" / "predictions.csv") in err  # where the errors are

@@ -77,9 +77,24 @@ def test_augmented_fit_trains_on_the_images_and_their_training_copies(model, dat
 def test_an_image_whose_shrunk_copy_is_too_small_adds_no_copies():
     # 9 px images pass LBP's 7 px minimum; their 6 px shrunk copies do not.
     images, labels = synthetic_images(n_per_class=3, size=9)
-    model = TextureModel(estimator=small_net()).fit(images, labels)
+    with pytest.warns(UserWarning, match=r"training copies left out \(the image itself is trained on\)"):
+        model = TextureModel(estimator=small_net()).fit(images, labels)
     plain = TextureModel(estimator=small_net(), augment=False).fit(images, labels)
     np.testing.assert_array_equal(model.scaler_.mean_, plain.scaler_.mean_)
+
+
+def test_fit_names_each_file_whose_copies_are_left_out(tmp_path):
+    import cv2
+
+    images, labels = synthetic_images(n_per_class=2, size=9)
+    paths = [tmp_path / f"{k}.png" for k in range(len(images))]
+    for path, image in zip(paths, images):
+        cv2.imwrite(str(path), np.round(image * 255).astype(np.uint8))
+    with pytest.warns(UserWarning) as warned:
+        TextureModel(estimator=small_net()).fit(paths, labels)
+    assert len(warned) == len(paths)
+    assert all(str(path) in str(w.message) for path, w in zip(paths, warned))
+    assert all(w.filename == __file__ for w in warned)  # points at the caller's fit
 
 
 def test_score_image(model, data):
