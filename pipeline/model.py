@@ -445,7 +445,8 @@ class TextureModel:
             longer match this version of `texture`.
         """
         try:
-            with np.load(path, allow_pickle=False) as npz:
+            # Our own file object: np.load leaks the one it opens when the zip is damaged.
+            with open(path, "rb") as file, np.load(file, allow_pickle=False) as npz:
                 arrays = {name: npz[name] for name in npz.files}
         except FileNotFoundError:
             raise ModelFileError("no such model file", path=path) from None

@@ -82,7 +82,8 @@ def load_npz(path):
         or an array does not match its checksum.
     """
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        # Our own file object: np.load leaks the one it opens when the zip is damaged.
+        with open(path, "rb") as file, np.load(file, allow_pickle=False) as npz:
             header = json.loads(npz[_HEADER].tobytes().decode())
             arrays = {name: npz[name] for name in npz.files if name != _HEADER}
     except FileNotFoundError:
