@@ -14,10 +14,17 @@ EXPECTED_FAILURES = {
 }
 
 
-@parametrize_with_checks(
-    [BPClassifier(epochs=50, random_state=0), BPRegressor(epochs=50, random_state=0)],
-    expected_failed_checks=lambda est: EXPECTED_FAILURES,
-)
+with warnings.catch_warnings():
+    # Deliberate: the estimators follow scikit-learn's API without inheriting
+    # its BaseEstimator, since the library does not import scikit-learn.
+    warnings.filterwarnings("ignore", "Estimator .* does not inherit", UserWarning)
+    _SKLEARN_CHECKS = parametrize_with_checks(
+        [BPClassifier(epochs=50, random_state=0), BPRegressor(epochs=50, random_state=0)],
+        expected_failed_checks=lambda est: EXPECTED_FAILURES,
+    )
+
+
+@_SKLEARN_CHECKS
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -244,6 +251,7 @@ def test_in_a_pipeline_with_grid_search():
     assert search.score(X, y) > 0.5
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # a few epochs on purpose
 def test_same_weights_as_sklearn_mlp_from_the_same_start(monkeypatch):
     """Same initial weights, no shuffling, float64: Adam training ends on sklearn's weights."""
     from sklearn.neural_network import MLPClassifier
