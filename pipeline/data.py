@@ -153,8 +153,9 @@ def load_csv(path, *, labelled=True, check_files=True):
 
     path = Path(path)
     try:
+        # keep_default_na=False: a class named "NA", "null" or "None" is a name, not a blank cell.
         table = pd.read_csv(path, dtype={"path": str}, encoding="utf-8-sig",
-                            skipinitialspace=True)
+                            skipinitialspace=True, keep_default_na=False)
     except FileNotFoundError:
         raise DatasetError("no such file", path) from None
     except OSError as err:
@@ -171,7 +172,7 @@ def load_csv(path, *, labelled=True, check_files=True):
         )
     if table.empty:
         raise DatasetError("no rows below the header", path)
-    blank = table.index[table[list(required)].isna().any(axis=1)]
+    blank = table.index[table[list(required)].map(_is_blank).any(axis=1)]
     if len(blank):
         # +2: one for the header, one because people count lines from 1.
         raise DatasetError(f"empty {' or '.join(required)} on line(s) {_listing(blank + 2)}",
@@ -181,11 +182,19 @@ def load_csv(path, *, labelled=True, check_files=True):
     missing = [name for name, file in zip(table["path"], files) if check_files and not file.is_file()]
     if missing:
         raise DatasetError(f"{len(missing)} listed image(s) not found: {_listing(missing)}", path)
+    for column in ("label", "group"):  # a blank cell where one is allowed: missing
+        if column in table.columns:
+            table[column] = table[column].mask(table[column].map(_is_blank))
     return pd.DataFrame({
         "path": [str(file) for file in files],
         **{column: table[column].to_numpy() if column in table.columns else None
            for column in COLUMNS[1:]},
     })
+
+
+def _is_blank(cell) -> bool:
+    """An empty CSV cell: read as "" (or whitespace) since no text is taken for missing."""
+    return isinstance(cell, str) and not cell.strip()
 
 
 def load_sample(name="textures"):

@@ -129,6 +129,21 @@ def test_load_csv_of_unlabelled_images_needs_only_paths(tmp_path):
         load_csv(_write_csv(tmp_path / "m.csv", "path,label\na.png,\n,1\n"), labelled=False)
 
 
+def test_load_csv_reads_na_like_labels_as_names_and_blank_cells_as_missing(tmp_path):
+    for name in "abcde":
+        _png(tmp_path / f"{name}.png")
+    csv = _write_csv(tmp_path / "l.csv", "path,label,group\na.png,NA,1\nb.png,None,\nc.png,null, \n"
+                                          "d.png,nan,2\ne.png,n/a,NA\n")
+    table = load_csv(csv)
+    assert table["label"].tolist() == ["NA", "None", "null", "nan", "n/a"]
+    assert table["group"].isna().tolist() == [False, True, True, False, False]
+    assert table["group"][[0, 3, 4]].tolist() == ["1", "2", "NA"]
+    with pytest.raises(DatasetError, match="empty path or label on line.*3"):
+        load_csv(_write_csv(tmp_path / "m.csv", "path,label\na.png,x\nb.png,  \n"))
+    unlabelled = load_csv(_write_csv(tmp_path / "u.csv", "path,label\na.png,\nb.png,NA\n"), labelled=False)
+    assert unlabelled["label"].isna().tolist() == [True, False] and unlabelled["label"][1] == "NA"
+
+
 def test_load_csv_accepts_a_byte_order_mark(tmp_path):
     _png(tmp_path / "a.png")
     csv = tmp_path / "excel.csv"
