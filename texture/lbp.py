@@ -92,13 +92,17 @@ def _split(index, offset):
     return floor.astype(np.intp), position - floor
 
 
+@functools.lru_cache(maxsize=64)
 def _circle(P, R):
     """Row and column offsets of the ``P`` samples, scikit-image's: rounded to 5 decimals.
 
-    The rounding puts the neighbours on the axes exactly on pixels.
+    The rounding puts the neighbours on the axes exactly on pixels.  Cached
+    (read-only arrays): the same few circles serve every image.
     """
     angles = 2 * np.pi * np.arange(P, dtype=np.float64) / P
-    return np.round(-R * np.sin(angles), 5), np.round(R * np.cos(angles), 5)
+    rp, cp = np.round(-R * np.sin(angles), 5), np.round(R * np.cos(angles), 5)
+    rp.flags.writeable = cp.flags.writeable = False
+    return rp, cp
 
 
 def _samples(padded, pad, start, stop, rp, cp):
@@ -156,9 +160,26 @@ def _difference_kernel(r_off, c_off):
     return kernel, (-left, -top)  # OpenCV anchors are (x, y)
 
 
-def _comparisons(prepared, pad, start, stop, rp, cp, out):
+@functools.lru_cache(maxsize=64)
+def _sample_plan(P, R):
+    """Per sample of the :func:`_circle` of ``(P, R)``, ``(r0, c0, kernel, anchor)``.
+
+    ``(r0, c0)`` is the floor of its offset; ``kernel`` and ``anchor`` are
+    its :func:`_difference_kernel`, or None for a sample exactly on a pixel.
+    Cached: the per-sample decisions are made once per circle, not per image.
+    """
+    plan = []
+    for r_off, c_off in zip(*(offsets.tolist() for offsets in _circle(P, R))):
+        r0, c0 = math.floor(r_off), math.floor(c_off)
+        on_pixel = r_off == r0 and c_off == c0
+        plan.append((r0, c0, *((None, None) if on_pixel else _difference_kernel(r_off, c_off))))
+    return tuple(plan)
+
+
+def _comparisons(prepared, pad, start, stop, P, R, out):
     """Write ``g_p >= g_c`` of image rows [start, stop) into ``out``, group by group, exactly as scikit-image.
 
+    The samples are those of the ``(P, R)`` circle (:func:`_circle`).
     ``out`` holds ``G`` planes: samples ``first .. first + G - 1`` go to
     ``out[0 .. G - 1]``, and ``first`` is yielded once they are all written
     (with ``G >= P``, one group: ``out[p]`` is sample ``p``).  ``prepared``
@@ -177,20 +198,21 @@ def _comparisons(prepared, pad, start, stop, rp, cp, out):
     inner = difference[start - low : stop - low]
     magnitude = np.empty(inner.shape, dtype=np.float32)
     near = np.empty(inner.shape, dtype=bool)
+    near_flat = near.reshape(-1)
+    rp, cp = _circle(P, R)
+    plan = _sample_plan(P, R)
     for first in range(0, len(rp), len(out)):
         group_rp, group_cp = rp[first : first + len(out)], cp[first : first + len(out)]
         ties = []
-        for k, (r_off, c_off) in enumerate(zip(group_rp.tolist(), group_cp.tolist())):
-            r0, c0 = math.floor(r_off), math.floor(c_off)
-            if r_off == r0 and c_off == c0:
+        for k, (r0, c0, kernel, anchor) in enumerate(plan[first : first + len(out)]):
+            if kernel is None:
                 # On a pixel: scikit-image's interpolation returns it unchanged.
                 _on_pixel_comparison(image, start, stop, r0, c0, out[k])
                 continue
-            kernel, anchor = _difference_kernel(r_off, c_off)
             cv2.filter2D(window, -1, kernel, dst=difference, anchor=anchor, borderType=cv2.BORDER_CONSTANT)
             np.greater_equal(inner, 0, out=out[k])
             np.less(np.abs(inner, out=magnitude), _TIE, out=near)
-            found = np.flatnonzero(near)  # most samples have a few
+            found = near_flat.nonzero()[0]  # most samples have a few
             if found.size:
                 ties.append(found + k * near.size)
         if ties:
@@ -286,7 +308,7 @@ def _band_codes(prepared, pad, P, R, method):
             continue
         bits = np.empty((P, stop - start, cols), dtype=bool)
         if scaled is not None:
-            for _ in _comparisons(prepared, pad, start, stop, rp, cp, bits):
+            for _ in _comparisons(prepared, pad, start, stop, P, R, bits):
                 pass
         else:
             for p, value in samples:
@@ -401,7 +423,6 @@ def _uniform_histograms(image, scales):
     rows, cols = image.shape
     histograms = []
     for P, R in scales:
-        rp, cp = _circle(P, R)
         counts = np.zeros(P + 2, dtype=np.intp)
         for start in range(0, rows, band):
             stop = min(start + band, rows)
@@ -409,7 +430,7 @@ def _uniform_histograms(image, scales):
             ones = np.zeros((stop - start, cols), dtype=np.uint8)
             changes = np.zeros_like(ones)
             last = np.empty_like(group[0])  # the previous group's last sample
-            for first in _comparisons(prepared, pad, start, stop, rp, cp, group):
+            for first in _comparisons(prepared, pad, start, stop, P, R, group):
                 bits = group[: P - first]
                 group_ones, group_changes = _ones_and_transitions(bits)
                 np.add(ones, group_ones, out=ones)
