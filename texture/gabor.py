@@ -231,6 +231,7 @@ def _spectra(shape, frequencies, n_orientations, bandwidth, buffer):
 
 
 def _largest_prime_factor(n):
+    """Largest prime factor of a positive integer (1 for 1), by trial division: sides are small."""
     factor, largest = 2, 1
     while factor * factor <= n:
         while n % factor == 0:
