@@ -53,9 +53,9 @@ DEFAULT_FREQUENCIES = (0.05, 0.1, 0.2, 0.4)
 #: shape (see ``_spectra``): 64 MiB, a 590 x 590 image with the default bank.
 _SPECTRA_BUDGET = 2**26
 #: Largest prime factor of a side length that OpenCV transforms at full speed.
-#: Measured on 200-row images: sides whose largest prime factor is 2 to 13
-#: transform faster than at the next 5-smooth length holding 68 more pixels,
-#: sides with one of 17 to 2003 1.2 to 4 times slower.
+#: Measured on 200-row images against the next 5-smooth length holding 68
+#: more pixels: sides whose largest prime factor is 2 to 13 transform faster
+#: or within 11 %, sides with one of 17 to 2003 1.15 to 4 times slower.
 _FAST_PRIME = 13
 
 
