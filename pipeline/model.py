@@ -143,8 +143,9 @@ class TextureModel:
         :meth:`fit` also trains on altered copies of every image
         (:func:`pipeline.augment.training_copies`: rescaled by half an
         octave each way and blurred), which makes the model robust to the
-        distance and focus of the photograph.  Triples the extraction time
-        of training; prediction is unaffected.  An image whose shrunk copy
+        distance and focus of the photograph.  Multiplies the extraction time
+        of training by about five (the upscaled copy has twice the pixels);
+        prediction is unaffected.  An image whose shrunk copy
         is too small for the extractor is trained on without copies, with a
         ``UserWarning`` naming it.
 
@@ -238,7 +239,7 @@ class TextureModel:
             raise ConfigError(f"{len(labels)} labels for {len(X)} images")
         if self.augment:
             X = np.vstack([X, *copies])
-            labels = np.concatenate([labels, *(np.repeat(label, len(rows)) for label, rows in zip(labels, copies))])
+            labels = np.concatenate([labels, *(np.repeat(label, len(block)) for label, block in zip(labels, copies))])
         return self.fit_features(X, labels)
 
     def _copy_features(self, grey, path) -> np.ndarray:
