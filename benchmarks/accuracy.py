@@ -19,7 +19,7 @@ Protocols (see ``pipeline.evaluation``):
 
 Methods.  *Ours* is the default of ``texture train``: the default
 ``FeatureConfig`` (extracted once per image), a z-score normalizer and
-``BPClassifier(**pipeline.model.DEFAULT_NETWORK)``.  On the same feature
+``BPClassifier(**pipeline.model.default_network(n_classes))``.  On the same feature
 matrix: scikit-learn's ``StandardScaler`` + ``SVC(C=10)`` and
 ``StandardScaler`` + ``MLPClassifier(hidden_layer_sizes=(128,))``.  And the
 *reference pipeline*, features composed from the reference libraries alone
@@ -33,8 +33,9 @@ ours).  The normalizer is fitted inside each training fold only.
 Each figure is given twice: trained on the images as they are (``texture
 train --no-augment``), and trained with the training copies of every training
 image added, as ``texture train`` does by default
-(``pipeline.augment.training_copies``: rescaled by half an octave each way and
-blurred; test images are never copied).  Every method gets the same training
+(``pipeline.augment.training_copies``: rescaled by half an octave each way,
+blurred, and with noise at 10 dB SNR, drawn independently of the test
+images' noise; test images are never copied).  Every method gets the same training
 rows in both.  The noise and rotation tables train with the copies.
 
 With ``--nested`` the outer test parts are not scored: each cell is the mean
@@ -42,7 +43,7 @@ accuracy of an inner cross-validation inside each outer training part, the
 protocol that chose the defaults (README, "Results"): the six training scales
 of a scale hold-out fold split again as {s0,s3} / {s1,s4} / {s2,s5}, a
 stratified fold's training part into three stratified folds.  ``--factors``,
-``--blur``, ``--config`` and ``--network`` change the training copies, the
+``--blur``, ``--copy-noise``, ``--config`` and ``--network`` change the training copies, the
 features and the network, to compare candidates that way; ``--cache DIR``
 keeps every feature matrix extracted, so that each candidate feature set is
 extracted once per data set.
@@ -84,10 +85,10 @@ from sklearn.preprocessing import StandardScaler as SkStandardScaler  # noqa: E4
 from sklearn.svm import SVC  # noqa: E402
 
 from pipeline import BPClassifier  # noqa: E402
-from pipeline.augment import BLUR_SIGMA, SCALE_FACTORS, training_copies  # noqa: E402
+from pipeline.augment import BLUR_SIGMA, NOISE_SNR_DB, SCALE_FACTORS, add_noise, training_copies  # noqa: E402
 from pipeline.data import kth_tips_scale, load_folder, load_sample  # noqa: E402
 from pipeline.evaluation import cross_validate, group_holdout, stratified_kfold  # noqa: E402
-from pipeline.model import DEFAULT_NETWORK  # noqa: E402
+from pipeline.model import default_network  # noqa: E402
 from pipeline.normalize import make_scaler  # noqa: E402
 from texture import DatasetError, FeatureConfig, FeatureExtractor, read_image  # noqa: E402
 
@@ -102,9 +103,8 @@ REFERENCE_PROPS = ("contrast", "dissimilarity", "homogeneity", "ASM", "energy", 
 
 
 def noisy(image, rng, snr_db):
-    """`image` plus white Gaussian noise of variance ``var(image) / 10**(snr_db / 10)``, clipped to [0, 1]."""
-    sigma = math.sqrt(image.var() / 10 ** (snr_db / 10))
-    return np.clip(image + rng.normal(0.0, sigma, image.shape), 0.0, 1.0)
+    """`image` with white Gaussian noise at `snr_db` (:func:`pipeline.augment.add_noise`)."""
+    return add_noise(image, snr_db, rng)
 
 
 def rotated(image, degrees):
@@ -136,7 +136,10 @@ def alterations(noise_db, rotation_degrees):
 
 
 def methods(seed, network, with_references=True):
-    """(name, unfitted estimator, normalizer factory, feature set) of ours and the references."""
+    """(name, unfitted estimator, normalizer factory, feature set) of ours and the references.
+
+    `network` holds the BPClassifier parameters of ours (see
+    :func:`pipeline.model.default_network`)."""
     found = [("ours: z-score + BPClassifier", BPClassifier(random_state=seed, **network), make_scaler, "ours")]
     if with_references:
         for features, label in (("ours", "our features"), ("reference", "reference features")):
@@ -165,17 +168,19 @@ def _as_is(image, rng):
     return image
 
 
-def _copy(image, rng, factors, blur_sigma):
-    """The one training copy that `factors` and `blur_sigma` describe."""
-    return training_copies(image, factors, blur_sigma)[0]
+def _copy(image, rng, factors=(), blur_sigma=None, noise_snr_db=None):
+    """The one training copy that the arguments describe."""
+    return training_copies(image, factors, blur_sigma, noise_snr_db)[0]
 
 
-def variants(factors, blur_sigma, altered):
+def variants(factors, blur_sigma, noise_snr_db, altered):
     """(name, function of (image, rng)) of every image extracted: the image, its training copies, its alterations."""
     found = [("image", _as_is)]
-    found += [(f"rescaled x{f:.4g}", partial(_copy, factors=[f], blur_sigma=None)) for f in factors]
+    found += [(f"rescaled x{f:.4g}", partial(_copy, factors=[f])) for f in factors]
     if blur_sigma:
-        found.append((f"blurred {blur_sigma:g}", partial(_copy, factors=[], blur_sigma=blur_sigma)))
+        found.append((f"blurred {blur_sigma:g}", partial(_copy, blur_sigma=blur_sigma)))
+    if noise_snr_db is not None:
+        found.append((f"noisy copy {noise_snr_db:g} dB", partial(_copy, noise_snr_db=noise_snr_db)))
     return found + list(altered)
 
 
@@ -227,12 +232,12 @@ def _features(task, features, config, made, seed):
     return rows, seconds
 
 
-def extract(paths, jobs, features="ours", config=None, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, altered=(),
-            seed=0, cache=None):
+def extract(paths, jobs, features="ours", config=None, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA,
+            noise_snr_db=NOISE_SNR_DB, altered=(), seed=0, cache=None):
     """A :class:`FeatureSet` of the images, extracted in `jobs` processes; with a `cache` folder, each
     matrix (the images', one kind of copy's, one alteration's) is read from it when there, else kept there."""
     config = config or FeatureConfig()
-    wanted = variants(factors, blur_sigma, altered)
+    wanted = variants(factors, blur_sigma, noise_snr_db, altered)
     matrices, milliseconds = {}, {}
     stem = json.dumps([[str(p) for p in paths], features, config.to_dict() if features == "ours" else None, seed])
 
@@ -327,6 +332,8 @@ def main(argv=None):
                         help="zoom factors of the rescaled training copies (default: 2**-0.5 2**0.5)")
     parser.add_argument("--blur", type=float, default=BLUR_SIGMA,
                         help="sigma in pixels of the blurred training copy, 0 for none (default: %(default)s)")
+    parser.add_argument("--copy-noise", type=float, default=NOISE_SNR_DB,
+                        help="SNR in dB of the noisy training copy, 'nan' for none (default: %(default)s)")
     parser.add_argument("--config", type=json.loads, default={},
                         help="FeatureConfig fields of ours, as JSON (default: the default FeatureConfig)")
     parser.add_argument("--network", type=json.loads, default={},
@@ -340,13 +347,15 @@ def main(argv=None):
     paths, y = table["path"].tolist(), table["label"].to_numpy()
     altered = alterations(NOISE_DB if args.noise else (), ROTATION_DEGREES if args.rotation else ())
     config = FeatureConfig.from_dict(args.config)
-    network = {**DEFAULT_NETWORK, **args.network}
+    network = {**default_network(len(set(y))), **args.network}
     chosen = methods(args.seed, network, with_references=not args.ours_only)
-    sets = {"ours": extract(paths, args.jobs, "ours", config, args.factors, args.blur or None, altered, args.seed,
-                            args.cache)}
+    copy_noise = None if math.isnan(args.copy_noise) else args.copy_noise
+    sets = {"ours": extract(paths, args.jobs, "ours", config, args.factors, args.blur or None, copy_noise, altered,
+                            args.seed, args.cache)}
     if not args.ours_only:
         # Ten times slower to extract than ours: the images only, neither copies nor alterations.
-        sets["reference"] = extract(paths, args.jobs, "reference", factors=(), blur_sigma=None, cache=args.cache)
+        sets["reference"] = extract(paths, args.jobs, "reference", factors=(), blur_sigma=None, noise_snr_db=None,
+                                    cache=args.cache)
     ours = sets["ours"]
     print(f"{name}: {ours.X.shape[1]} features, {ours.ms_image:.1f} ms/image, "
           f"{ours.ms_copies:.1f} ms/image for its copies", flush=True)

@@ -1,23 +1,28 @@
-"""Training-set augmentation: each texture seen at more scales and focus than photographed.
+"""Training-set augmentation: each texture seen at more scales, focus and noise than photographed.
 
 GLCM, LBP and Gabor features all look at fixed pixel distances, so the same
-material photographed from further away, or out of focus, gives different
-features.  Training on altered copies of every training image (the test
-images are never touched) teaches the network that those features belong to
-the same class.  :func:`training_copies` makes the copies ``texture train``
-adds by default: two rescaled by half an octave each way and one blurred.
-On KTH-TIPS, where whole scales are held out, they raise the held-out-scale
-accuracy of the default network from 93.6 to 95.9 % (README, "Results").
+material photographed from further away, out of focus or with a noisy
+sensor gives different features.  Training on altered copies of every
+training image (the test images are never touched) teaches the network that
+those features belong to the same class.  :func:`training_copies` makes the
+copies ``texture train`` adds by default: two rescaled by half an octave each
+way, one blurred and one with white noise.  On KTH-TIPS, where whole scales
+are held out, the first three raise the held-out-scale accuracy of the
+default network from 93.6 to 95.9 %; the noisy copy keeps the accuracy on
+images with noise at 10 dB SNR within about 1.5 points of the clean one,
+instead of 5 (README, "Results").
 """
 
 from __future__ import annotations
+
+import zlib
 
 import numpy as np
 
 from texture.errors import ConfigError
 
-__all__ = ["SCALE_FACTORS", "BLUR_SIGMA", "N_TRAINING_COPIES", "rescaled_copies", "training_copies",
-           "copy_features"]
+__all__ = ["SCALE_FACTORS", "BLUR_SIGMA", "NOISE_SNR_DB", "N_TRAINING_COPIES", "COPIES", "rescaled_copies",
+           "add_noise", "training_copies", "copy_features"]
 
 # Half an octave each way and a Gaussian blur of 1.4 pixels: the nested
 # validation of benchmarks/accuracy.py chose them (README, "Results") among
@@ -26,8 +31,15 @@ __all__ = ["SCALE_FACTORS", "BLUR_SIGMA", "N_TRAINING_COPIES", "rescaled_copies"
 # scale is out of focus.
 SCALE_FACTORS = (2**-0.5, 2**0.5)
 BLUR_SIGMA = 1.4
+# Signal-to-noise ratio of the noisy copy, in dB: noise of a tenth of the
+# image's variance, the heaviest of the usual evaluation levels (30 to 5 dB,
+# Kylberg and Sintorn 2013) that still leaves the clean accuracy unchanged
+# in nested validation; a 20 dB copy protected less (README, "Results").
+NOISE_SNR_DB = 10.0
 #: Number of copies :func:`training_copies` makes with its defaults.
-N_TRAINING_COPIES = len(SCALE_FACTORS) + (BLUR_SIGMA is not None)
+N_TRAINING_COPIES = len(SCALE_FACTORS) + (BLUR_SIGMA is not None) + (NOISE_SNR_DB is not None)
+#: The default copies, as stored with cached copy features.
+COPIES = {"factors": list(SCALE_FACTORS), "blur_sigma": BLUR_SIGMA, "noise_snr_db": NOISE_SNR_DB}
 
 
 def rescaled_copies(image, factors=SCALE_FACTORS):
@@ -70,7 +82,45 @@ def rescaled_copies(image, factors=SCALE_FACTORS):
     ]
 
 
-def training_copies(image, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA):
+def add_noise(image, snr_db, rng):
+    """`image` plus white Gaussian noise at a signal-to-noise ratio of `snr_db`.
+
+    The noise variance is ``image.var() / 10 ** (snr_db / 10)`` (the
+    definition of Kylberg and Sintorn [1]_); values are clipped to [0, 1],
+    as an 8-bit photograph's would be.
+
+    Parameters
+    ----------
+    image : (M, N) ndarray of float64
+        Working grey image in [0, 1].
+    snr_db : float
+        Signal-to-noise ratio in decibels.
+    rng : numpy.random.Generator
+        Source of the noise.
+
+    Returns
+    -------
+    noisy : (M, N) ndarray of float64
+
+    References
+    ----------
+    .. [1] G. Kylberg and I.-M. Sintorn, "Evaluation of noise robustness for
+           local binary pattern descriptors in texture classification",
+           EURASIP Journal on Image and Video Processing 2013:17.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> image = np.linspace(0.2, 0.8, 10000).reshape(100, 100)
+    >>> noisy = add_noise(image, 10.0, np.random.default_rng(0))
+    >>> bool(abs((noisy - image).var() / image.var() - 0.1) < 0.01)
+    True
+    """
+    sigma = np.sqrt(image.var() / 10 ** (snr_db / 10))
+    return np.clip(image + rng.normal(0.0, sigma, image.shape), 0.0, 1.0)
+
+
+def training_copies(image, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, noise_snr_db=NOISE_SNR_DB):
     """The altered copies of a training image that ``texture train`` adds.
 
     Parameters
@@ -80,25 +130,32 @@ def training_copies(image, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA):
     factors : sequence of float, default ``SCALE_FACTORS``
         Zoom factors of the rescaled copies (see :func:`rescaled_copies`).
     blur_sigma : float or None, default ``BLUR_SIGMA``
-        Standard deviation, in pixels, of the Gaussian blur of the last
+        Standard deviation, in pixels, of the Gaussian blur of the blurred
         copy, which imitates a photograph out of focus; None for no blurred
         copy.
+    noise_snr_db : float or None, default ``NOISE_SNR_DB``
+        Signal-to-noise ratio in dB of the noisy copy (:func:`add_noise`),
+        which imitates a noisy sensor; None for no noisy copy.  The noise is
+        seeded by the image's pixels: the same image always gets the same
+        copy, whichever process makes it.
 
     Returns
     -------
     copies : list of ndarray of float64
-        The rescaled copies, in the order of `factors`, then the blurred one.
+        The rescaled copies, in the order of `factors`, then the blurred
+        one, then the noisy one.
 
     Raises
     ------
     ConfigError
-        A factor or `blur_sigma` is not positive and finite.
+        A factor or `blur_sigma` is not positive and finite, or
+        `noise_snr_db` is not finite.
 
     Examples
     --------
     >>> import numpy as np
     >>> [copy.shape for copy in training_copies(np.zeros((100, 60)))]
-    [(71, 42), (141, 85), (100, 60)]
+    [(71, 42), (141, 85), (100, 60), (100, 60)]
     """
     from skimage.filters import gaussian  # see rescaled_copies
 
@@ -107,6 +164,11 @@ def training_copies(image, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA):
         if not (np.isfinite(blur_sigma) and blur_sigma > 0):
             raise ConfigError(f"blur_sigma must be a positive number or None, got {blur_sigma!r}")
         copies.append(gaussian(image, blur_sigma))
+    if noise_snr_db is not None:
+        if not np.isfinite(noise_snr_db):
+            raise ConfigError(f"noise_snr_db must be a finite number or None, got {noise_snr_db!r}")
+        rng = np.random.default_rng(zlib.crc32(np.ascontiguousarray(image, dtype=np.float64).tobytes()))
+        copies.append(add_noise(image, noise_snr_db, rng))
     return copies
 
 

@@ -40,7 +40,7 @@ import cv2
 import numpy as np
 
 import texture
-from pipeline.augment import N_TRAINING_COPIES, copy_features
+from pipeline.augment import COPIES, N_TRAINING_COPIES, copy_features
 from pipeline.data import find_images, load_csv, load_folder
 from pipeline.workers import pool_size, single_threaded_environment, start_worker_server
 from texture import FeatureConfig, FeatureExtractor, read_image
@@ -250,8 +250,8 @@ class ExtractTask(Task):
         self._extractor = None
 
     def signature(self) -> str:
-        # Copies get cache entries of their own; plain vectors keep their digest.
-        return _config_digest(self.config, copies=True) if self.copies else _config_digest(self.config)
+        # Copies get cache entries of their own, renewed when the copies change; plain vectors keep their digest.
+        return _config_digest(self.config, copies=COPIES) if self.copies else _config_digest(self.config)
 
     def setup(self) -> None:
         self._extractor = FeatureExtractor(self.config)

@@ -173,7 +173,7 @@ def _training_options(p) -> None:
     p.add_argument("--hidden", type=_hidden, default=None, metavar="SIZES", help="hidden layer sizes, e.g. 64,32")
     p.add_argument("--epochs", type=_positive_int, default=None, help="training epochs")
     p.add_argument("--no-augment", dest="augment", action="store_false",
-                   help="train on the images only, without their rescaled and blurred copies")
+                   help="train on the images only, without their rescaled, blurred and noisy copies")
 
 
 # --------------------------------------------------------------------------

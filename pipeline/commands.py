@@ -23,7 +23,7 @@ import numpy as np
 
 from pipeline.batch import (ExtractTask, PredictTask, atomic_write, feature_matrix, list_inputs,
                             make_engine, run_batch)
-from pipeline.model import DEFAULT_NETWORK, TextureModel
+from pipeline.model import TextureModel, default_network
 from pipeline.nn import BPClassifier
 from pipeline.sample import sample_root
 from texture import FeatureConfig
@@ -150,13 +150,13 @@ def cmd_score(args) -> int:
 # training
 
 
-def _network(args):
+def _network(args, n_classes):
     """The BP network the training options ask for, or None for the model's default."""
     params = {"hidden_layer_sizes": args.hidden, "epochs": args.epochs}
     params = {k: v for k, v in params.items() if v is not None}
     if not params:
         return None
-    return BPClassifier(random_state=args.seed, **{**DEFAULT_NETWORK, **params})
+    return BPClassifier(random_state=args.seed, **{**default_network(n_classes), **params})
 
 
 def _number(text) -> float | None:
@@ -264,7 +264,7 @@ def _train(source, args):
     X_train, y_train = X[train], labels[train]
     counts = _Counts(len(train), len(test), len(errors), skipped=skipped)
     if args.augment:
-        _say(args, f"extracting features of rescaled and blurred copies of {len(train)} training images ...")
+        _say(args, f"extracting features of rescaled, blurred and noisy copies of {len(train)} training images ...")
         copies, copied, copy_errors = feature_matrix(ExtractTask(config, cache_dir=args.cache, copies=True,
                                                                 max_pixels=args.max_pixels),
                                                      [kept[i] for i in train], engine=_engine(args))
@@ -280,8 +280,8 @@ def _train(source, args):
         X_train = np.vstack([X_train, copies.reshape(-1, X.shape[1])])
         y_train = np.concatenate([y_train, copy_labels])
     _say(args, f"training on {len(train)} images, holding out {len(test)} ...")
-    model = TextureModel(config, scaler=args.scaler, estimator=_network(args), random_state=args.seed,
-                         augment=args.augment)
+    model = TextureModel(config, scaler=args.scaler, estimator=_network(args, len(np.unique(y_train))),
+                         random_state=args.seed, augment=args.augment)
     model.fit_features(X_train, y_train)
     return model, [kept[i] for i in test], labels[test], model.score_features(X[test]), counts
 

@@ -29,7 +29,7 @@ from pipeline.normalize import make_scaler, scaler_from_state
 from texture import FeatureConfig, FeatureExtractor, read_image
 from texture.errors import ConfigError, ImageTooSmallError, ModelFileError, NotFittedError, TextureError
 
-__all__ = ["TextureModel", "TextureScore", "FORMAT_VERSION"]
+__all__ = ["TextureModel", "TextureScore", "FORMAT_VERSION", "default_network"]
 
 #: Version of the saved-model layout; bumped on any incompatible change.
 FORMAT_VERSION = 1
@@ -38,10 +38,27 @@ _FORMAT = "texture-model"
 _HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 # BPClassifier parameters of the default network (`texture train` without
-# --hidden/--epochs).  Chosen on KTH-TIPS by nested validation inside the
-# training scales only, never the held-out ones (README, "Results"): tanh
-# beat relu there, and 64 hidden units did as well as 128 or more.
-DEFAULT_NETWORK = {"hidden_layer_sizes": (64,), "activation": "tanh"}
+# --hidden/--epochs), but its width (see default_network).  Chosen by nested
+# validation inside the training parts only, never the test parts (README,
+# "Results"): tanh beat relu on KTH-TIPS.
+DEFAULT_NETWORK = {"activation": "tanh"}
+#: Fewest hidden units of the default network.
+MIN_HIDDEN_UNITS = 64
+
+
+def default_network(n_classes):
+    """BPClassifier parameters of the default network for `n_classes` classes.
+
+    One tanh hidden layer of ``max(64, n_classes)`` units: 64 did as well as
+    128 or 256 on KTH-TIPS's 10 classes, and one unit per class did better
+    than 64 on Brodatz's 112 (README, "Results").
+
+    Examples
+    --------
+    >>> default_network(10)["hidden_layer_sizes"], default_network(112)["hidden_layer_sizes"]
+    ((64,), (112,))
+    """
+    return {"hidden_layer_sizes": (max(MIN_HIDDEN_UNITS, int(n_classes)),), **DEFAULT_NETWORK}
 
 
 @dataclass(frozen=True)
@@ -136,7 +153,9 @@ class TextureModel:
     estimator : estimator, optional
         The network, unfitted: a :class:`pipeline.BPClassifier` (labels) or
         :class:`pipeline.BPRegressor` (numeric targets).  A copy is fitted.
-        Default: ``BPClassifier(random_state=random_state, **DEFAULT_NETWORK)``.
+        Default: ``BPClassifier(random_state=random_state,
+        **default_network(n_classes))``, one hidden layer of at least 64
+        units and at least one per class.
     random_state : int, default 0
         Seed of the default network.
     augment : bool, default True
@@ -278,7 +297,7 @@ class TextureModel:
         self.scaler_ = make_scaler(self.scaler)
         Xs = self.scaler_.fit_transform(X)
         if self.estimator is None:
-            self.estimator_ = BPClassifier(random_state=self.random_state, **DEFAULT_NETWORK)
+            self.estimator_ = BPClassifier(random_state=self.random_state, **default_network(len(np.unique(labels))))
         else:
             self.estimator_ = copy.deepcopy(self.estimator)
         self.estimator_.fit(Xs, labels)

@@ -1,12 +1,12 @@
-"""Training copies: rescaled and blurred (pipeline/augment.py)."""
+"""Training copies: rescaled, blurred and noisy (pipeline/augment.py)."""
 
 import numpy as np
 import pytest
 from skimage.filters import gaussian
 from skimage.transform import rescale
 
-from pipeline.augment import (BLUR_SIGMA, N_TRAINING_COPIES, SCALE_FACTORS, copy_features, rescaled_copies,
-                              training_copies)
+from pipeline.augment import (BLUR_SIGMA, N_TRAINING_COPIES, NOISE_SNR_DB, SCALE_FACTORS, add_noise, copy_features,
+                              rescaled_copies, training_copies)
 from texture import ConfigError, FeatureConfig, FeatureExtractor, read_image
 from pipeline.sample import sample_root
 
@@ -49,19 +49,45 @@ def test_refuses_factors_that_are_not_positive_numbers(factors):
         rescaled_copies(np.zeros((10, 10)), factors)
 
 
-def test_training_copies_are_the_rescaled_ones_then_a_gaussian_blur(brick):
+def test_training_copies_are_the_rescaled_ones_then_a_gaussian_blur_then_noise(brick):
     copies = training_copies(brick)
-    assert len(copies) == len(SCALE_FACTORS) + 1 == N_TRAINING_COPIES
+    assert len(copies) == len(SCALE_FACTORS) + 2 == N_TRAINING_COPIES
     for copy, expected in zip(copies, rescaled_copies(brick)):
         np.testing.assert_array_equal(copy, expected)
-    np.testing.assert_allclose(copies[-1], gaussian(brick, BLUR_SIGMA))
-    assert copies[-1].shape == brick.shape
+    blurred, noisy = copies[-2:]
+    np.testing.assert_allclose(blurred, gaussian(brick, BLUR_SIGMA))
+    assert blurred.shape == noisy.shape == brick.shape
     # Blurring removes fine detail.
-    assert np.abs(np.diff(copies[-1], axis=1)).mean() < np.abs(np.diff(brick, axis=1)).mean()
+    assert np.abs(np.diff(blurred, axis=1)).mean() < np.abs(np.diff(brick, axis=1)).mean()
+    # The noise has the variance its signal-to-noise ratio says (clipping at 0 and 1 trims a little).
+    ratio = (noisy - brick).var() / brick.var()
+    assert 0.8 * 10 ** (-NOISE_SNR_DB / 10) < ratio <= 1.05 * 10 ** (-NOISE_SNR_DB / 10)
+    assert noisy.min() >= 0.0 and noisy.max() <= 1.0
 
 
-def test_training_copies_without_blur_are_the_rescaled_ones(brick):
-    assert len(training_copies(brick, factors=(0.5,), blur_sigma=None)) == 1
+def test_the_noisy_copy_depends_on_the_image_only(brick):
+    first, again = training_copies(brick, (), None)[0], training_copies(brick.copy(), (), None)[0]
+    np.testing.assert_array_equal(first, again)
+    other = training_copies(brick[::-1].copy(), (), None)[0][::-1]
+    assert not np.array_equal(first - brick, other - brick)  # another image, another draw
+
+
+@pytest.mark.parametrize("snr_db", [30.0, 10.0, 5.0])
+def test_add_noise_has_the_variance_of_its_signal_to_noise_ratio(snr_db):
+    image = np.linspace(0.3, 0.7, 200 * 200).reshape(200, 200)  # far from 0 and 1: nothing clipped
+    noise = add_noise(image, snr_db, np.random.default_rng(1)) - image
+    assert abs(noise.mean()) < 0.01 * noise.std()
+    assert noise.var() / image.var() == pytest.approx(10 ** (-snr_db / 10), rel=0.02)
+
+
+def test_training_copies_without_blur_nor_noise_are_the_rescaled_ones(brick):
+    assert len(training_copies(brick, factors=(0.5,), blur_sigma=None, noise_snr_db=None)) == 1
+
+
+@pytest.mark.parametrize("snr_db", [np.nan, np.inf])
+def test_training_copies_refuse_a_signal_to_noise_ratio_that_is_not_finite(snr_db):
+    with pytest.raises(ConfigError):
+        training_copies(np.zeros((10, 10)), noise_snr_db=snr_db)
 
 
 @pytest.mark.parametrize("sigma", [0.0, -1.0, np.nan])

@@ -8,7 +8,7 @@ import pytest
 from scipy import ndimage
 
 from pipeline.augment import training_copies
-from pipeline.model import FORMAT_VERSION, TextureModel, TextureScore
+from pipeline.model import FORMAT_VERSION, TextureModel, TextureScore, default_network
 from pipeline.nn import BPClassifier, BPRegressor
 from texture import FeatureExtractor
 from texture.errors import ModelFileError, NotFittedError, TextureError
@@ -54,6 +54,16 @@ def test_fit_predict_and_proba(model, data):
     assert list(model.classes_) == ["noise", "smooth", "stripes"]
 
 
+@pytest.mark.parametrize("n_classes, width", [(3, 64), (70, 70)])
+def test_the_default_network_has_at_least_64_hidden_units_and_one_per_class(n_classes, width):
+    rng = np.random.default_rng(0)
+    n_features = len(FeatureExtractor().names)
+    labels = np.repeat([f"c{k}" for k in range(n_classes)], 2)
+    model = TextureModel().fit_features(rng.random((len(labels), n_features)), labels)
+    assert model.estimator_.hidden_layer_sizes == (width,) == default_network(n_classes)["hidden_layer_sizes"]
+    assert model.estimator_.activation == "tanh"
+
+
 def test_scaler_is_fitted_on_training_features_only(data):
     plain = TextureModel(estimator=small_net(), augment=False).fit(*data)
     X = plain.featurize(data[0])
@@ -66,10 +76,10 @@ def test_augmented_fit_trains_on_the_images_and_their_training_copies(model, dat
     extractor = FeatureExtractor()
     copies = [extractor.transform(copy) for image in images for copy in training_copies(image)]
     X = np.vstack([model.featurize(images), copies])
-    assert len(copies) == 3 * len(images)  # two rescaled, one blurred
+    assert len(copies) == 4 * len(images)  # two rescaled, one blurred, one noisy
     np.testing.assert_allclose(model.scaler_.mean_, X.mean(axis=0))
     # The same rows through fit_features give the same network.
-    y = np.concatenate([labels, np.repeat(labels, 3)])
+    y = np.concatenate([labels, np.repeat(labels, 4)])
     by_hand = TextureModel(estimator=small_net()).fit_features(X, y)
     np.testing.assert_array_equal(by_hand.predict_proba(images), model.predict_proba(images))
 
