@@ -27,7 +27,6 @@ import json
 import os
 import signal
 import sys
-import tempfile
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -40,6 +39,7 @@ import cv2
 import numpy as np
 
 import texture
+from pipeline.atomic import atomic_write
 from pipeline.augment import N_TRAINING_COPIES, copy_features
 from pipeline.data import find_images, load_csv, load_folder
 from pipeline.workers import pool_size, single_threaded_environment, start_worker_server
@@ -63,7 +63,6 @@ __all__ = [
     "RunSummary",
     "run_batch",
     "feature_matrix",
-    "atomic_write",
 ]
 
 # --------------------------------------------------------------------------
@@ -549,34 +548,6 @@ def make_engine(jobs: int | None = None, *, engine: str = "local", scheduler: st
 
 # --------------------------------------------------------------------------
 # Output: atomic writes, journal, resume
-
-
-@contextlib.contextmanager
-def atomic_write(path, mode: str = "w", **kwargs):
-    """Open a temporary file next to `path`; on success fsync it and rename it onto `path`.
-
-    Readers see either the old file or the complete new one, never a partial
-    file; on an exception the temporary file is removed.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-    mode : {"w", "wb"}
-    **kwargs
-        Passed to :func:`open` (``newline``, ``encoding``).
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with open(fd, mode, **kwargs) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 _ITEM_COLUMNS = ["path", "label", "group", "status", "error"]

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.batch import (ExtractTask, PredictTask, atomic_write, feature_matrix, list_inputs,
-                            make_engine, run_batch)
+from pipeline.atomic import atomic_write
+from pipeline.batch import ExtractTask, PredictTask, feature_matrix, list_inputs, make_engine, run_batch
 from pipeline.model import DEFAULT_NETWORK, TextureModel
 from pipeline.nn import BPClassifier
 from pipeline.sample import sample_root

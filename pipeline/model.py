@@ -7,23 +7,21 @@ command line.  It saves to one self-describing ``.npz`` file without pickle:
 arrays plus a JSON metadata entry (versions, feature configuration and names,
 class names, normalizer and network state) and a SHA-256 digest of all of it,
 so a tampered, truncated or incompatible file is refused with
-:class:`~texture.errors.ModelFileError` instead of silently mispredicting.
+:class:`~texture.errors.ModelFileError` instead of silently mispredicting
+(:mod:`pipeline.model_file` writes and checks the file).
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import os
 import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-import texture
+from pipeline import model_file
 from pipeline.augment import copy_features
-from pipeline.batch import atomic_write
 from pipeline.nn import BPClassifier, BPRegressor
 from pipeline.normalize import make_scaler, scaler_from_state
 from texture import FeatureConfig, FeatureExtractor, read_image
@@ -31,9 +29,9 @@ from texture.errors import ConfigError, ImageTooSmallError, ModelFileError, NotF
 
 __all__ = ["TextureModel", "TextureScore", "FORMAT_VERSION"]
 
-#: Version of the saved-model layout; bumped on any incompatible change.
-FORMAT_VERSION = 1
 _FORMAT = "texture-model"
+#: Version of the saved-model layout (see :data:`pipeline.model_file.VERSIONS`).
+FORMAT_VERSION = model_file.VERSIONS[_FORMAT]
 # Training-history series shown by the training-curve plot.
 _HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
@@ -90,16 +88,6 @@ def _numeric(classes) -> np.ndarray | None:
 def _python(value):
     """numpy scalars -> Python scalars, for JSON and dict keys."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-def _digest(arrays: dict[str, np.ndarray]) -> str:
-    """SHA-256 over every array's name, dtype, shape and bytes, in name order."""
-    h = hashlib.sha256()
-    for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
-        h.update(f"{name}\0{a.dtype.str}\0{a.shape}\0".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
 
 
 def _as_images(images) -> list:
@@ -389,15 +377,12 @@ class TextureModel:
 
     # ---- persistence ------------------------------------------------------
 
-    def _to_arrays(self) -> dict[str, np.ndarray]:
-        """Everything that defines the fitted model, as named arrays (no digest)."""
+    def _state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """Everything that defines the fitted model: JSON metadata and named arrays."""
         self._check_fitted()
         scaler_meta, scaler_arrays = self.scaler_.get_state()
         est_meta, est_arrays = self.estimator_.get_state()
         meta = {
-            "format": _FORMAT,
-            "format_version": FORMAT_VERSION,
-            "texture_version": texture.__version__,
             "feature_config": self.feature_config_.to_dict(),
             "feature_names": self.feature_names_,
             "classes": [_python(c) for c in self.classes_] if self.is_classifier else None,
@@ -405,13 +390,12 @@ class TextureModel:
             "estimator": {"class": type(self.estimator_).__name__, "state": est_meta},
         }
         arrays = {f"scaler.{k}": v for k, v in scaler_arrays.items()}
-        arrays.update({f"estimator.{k}": np.asarray(v) for k, v in est_arrays.items()})
-        arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True))
-        return arrays
+        arrays.update({f"estimator.{k}": v for k, v in est_arrays.items()})
+        return meta, arrays
 
     def digest(self) -> str:
         """SHA-256 of the fitted model's content (what :meth:`save` records)."""
-        return _digest(self._to_arrays())
+        return model_file.digest(_FORMAT, *self._state())
 
     def save(self, path) -> None:
         """Save the fitted model to one ``.npz`` file, atomically and without pickle.
@@ -421,10 +405,7 @@ class TextureModel:
         path : str or os.PathLike
             Destination; written as given (no extension is added).
         """
-        arrays = self._to_arrays()
-        arrays["sha256"] = np.array(_digest(arrays))
-        with atomic_write(path, "wb") as f:
-            np.savez(f, **arrays)
+        model_file.save(path, _FORMAT, *self._state())
 
     @classmethod
     def load(cls, path) -> "TextureModel":
@@ -445,30 +426,7 @@ class TextureModel:
             saving, from an incompatible format version, or its features no
             longer match this version of `texture`.
         """
-        try:
-            # Our own file object: np.load leaks the one it opens when the zip is damaged.
-            with open(path, "rb") as file, np.load(file, allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in npz.files}
-        except FileNotFoundError:
-            raise ModelFileError("no such model file", path=path) from None
-        except Exception as exc:  # zipfile/numpy raise many types for a damaged file
-            raise ModelFileError(f"not a readable model file ({type(exc).__name__}: {exc})",
-                                 path=path) from None
-        try:
-            recorded = str(arrays.pop("sha256"))
-            meta = json.loads(str(arrays["metadata"]))
-        except (KeyError, ValueError):
-            raise ModelFileError("not a texture model file (no metadata)", path=path) from None
-        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
-            raise ModelFileError("not a texture model file", path=path)
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ModelFileError(
-                f"model file format {meta.get('format_version')} (saved by texture "
-                f"{meta.get('texture_version')}) is not supported; this texture reads format "
-                f"{FORMAT_VERSION}", path=path)
-        if _digest(arrays) != recorded:
-            raise ModelFileError("checksum mismatch: the file was modified or damaged after saving",
-                                 path=path)
+        meta, arrays = model_file.load(path, _FORMAT)
         try:
             return cls._from_arrays(meta, arrays)
         except ModelFileError as exc:

@@ -22,7 +22,6 @@ from pipeline.batch import (
     ProcessEngine,
     SerialEngine,
     Task,
-    atomic_write,
     list_inputs,
     make_engine,
     run_batch,
@@ -250,19 +249,6 @@ def test_killed_process_resumes(tmp_path):
     assert summary.resumed >= 10
     run_batch(ByteStats(), root, tmp_path / "ref.csv", jobs=1, quiet=True)
     assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()
-
-
-def test_atomic_write_leaves_no_partial_file(tmp_path):
-    target = tmp_path / "x.txt"
-    target.write_text("old")
-    with pytest.raises(RuntimeError):
-        with atomic_write(target) as f:
-            f.write("new but incomplete")
-            raise RuntimeError
-    assert target.read_text() == "old" and os.listdir(tmp_path) == ["x.txt"]
-    with atomic_write(target) as f:
-        f.write("new")
-    assert target.read_text() == "new" and os.listdir(tmp_path) == ["x.txt"]
 
 
 def test_failing_run_leaves_no_output(tmp_path):

@@ -6,8 +6,8 @@ Read it bottom-up: :mod:`~pipeline.nn.activations` and
 rule each), :mod:`~pipeline.nn.network` (the stack),
 :mod:`~pipeline.nn.optimizers`, :mod:`~pipeline.nn.training` (the loop),
 :mod:`~pipeline.nn.diagnostics`, then the scikit-learn style
-:mod:`~pipeline.nn.estimators`, :mod:`~pipeline.nn.gradcheck` and
-:mod:`~pipeline.nn.persistence`.
+:mod:`~pipeline.nn.estimators` (saved to files by :mod:`pipeline.model_file`)
+and :mod:`~pipeline.nn.gradcheck`.
 """
 
 from pipeline.nn.diagnostics import GradientWarning

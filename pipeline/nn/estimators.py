@@ -18,15 +18,19 @@ import numpy as np
 
 from texture.errors import ConfigError, ModelFileError, NotFittedError
 
+from pipeline import model_file
 from pipeline.nn.activations import ACTIVATIONS
 from pipeline.nn.init import INITIALIZERS
 from pipeline.nn.losses import softmax
 from pipeline.nn.network import Network
 from pipeline.nn.optimizers import OPTIMIZERS, SCHEDULES
-from pipeline.nn.persistence import load_npz, save_npz
 from pipeline.nn.training import train
 
 __all__ = ["BPClassifier", "BPRegressor", "DataConversionWarning"]
+
+
+#: The format of the files :meth:`~BPClassifier.save` writes (see :mod:`pipeline.model_file`).
+_FILE_FORMAT = "texture-bp-network"
 
 
 class DataConversionWarning(UserWarning):
@@ -386,8 +390,9 @@ class _BaseBP:
         """Restore subclass-specific learned state from a saved state."""
 
     def save(self, path):
-        """Save the fitted estimator to ``path`` (``.npz`` + JSON header, no pickle)."""
-        save_npz(path, *self.get_state())
+        """Save the fitted estimator to ``path`` (``.npz`` + JSON metadata, no pickle; see
+        :mod:`pipeline.model_file`)."""
+        model_file.save(path, _FILE_FORMAT, *self.get_state())
 
     @classmethod
     def load(cls, path):
@@ -400,7 +405,7 @@ class _BaseBP:
             format version, or does not hold a valid ``cls``.
         """
         try:
-            return cls.from_state(*load_npz(path))
+            return cls.from_state(*model_file.load(path, _FILE_FORMAT))
         except ModelFileError as exc:
             if exc.path is not None:
                 raise
