@@ -38,11 +38,12 @@ from texture.errors import ModelFileError
 __all__ = ["VERSIONS", "save", "load", "digest"]
 
 #: Format name -> the version this ``texture`` writes and reads; bump on any incompatible change.
-#: The network's format is 2 since its metadata is covered by the checksum (version 1 kept it
-#: in a ``__header__`` member outside the checksums).
+#: The network's format is 2 since its metadata is covered by the checksum; its version 1 (a
+#: ``__header__`` member holding the metadata and one checksum per array) is still read.
 VERSIONS = {"texture-model": 1, "texture-bp-network": 2}
 
 _METADATA, _CHECKSUM = "metadata", "sha256"
+_NETWORK_V1_HEADER = "__header__"
 _ENVELOPE = ("format", "format_version", "texture_version")
 #: Bounds on what a member may declare: far above any real model (the default
 #: model holds about 60 kB of arrays and 10 kB of metadata), far below what
@@ -141,6 +142,10 @@ def load(path, kind: str) -> tuple[dict, dict[str, np.ndarray]]:
         # Our own file object: closed however the zip turns out to be damaged.
         with open(path, "rb") as file, zipfile.ZipFile(file) as archive:
             members = _check_directory(archive)
+            if _NETWORK_V1_HEADER in members:
+                if kind != "texture-bp-network":
+                    raise ModelFileError(f"a texture-bp-network file, not a {kind} file")
+                return _read_network_format_1(archive, members)
             arrays = {_METADATA: _read_array(archive, members.pop(_METADATA))}
             meta = _parse_metadata(arrays[_METADATA], kind)
             arrays.update({name: _read_array(archive, info) for name, info in members.items()})
@@ -170,13 +175,11 @@ def _check_directory(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
         raise ModelFileError(f"its arrays declare {total} bytes, more than a model holds "
                              f"(at most {MAX_TOTAL_BYTES})")
     members = dict(zip(names, infos))
-    if _METADATA not in members:
-        if "__header__" in members:  # the layout of texture-bp-network version 1
-            raise ModelFileError("a texture-bp-network file of format version 1, which this texture no "
-                                 "longer reads (save the model again with this version)")
+    metadata = _NETWORK_V1_HEADER if _NETWORK_V1_HEADER in members else _METADATA
+    if metadata not in members:
         raise ModelFileError("not a texture model file (no metadata)")
-    if members[_METADATA].file_size > MAX_METADATA_BYTES:
-        raise ModelFileError(f"its metadata declares {members[_METADATA].file_size} bytes "
+    if members[metadata].file_size > MAX_METADATA_BYTES:
+        raise ModelFileError(f"its metadata declares {members[metadata].file_size} bytes "
                              f"(at most {MAX_METADATA_BYTES})")
     return members
 
@@ -212,3 +215,22 @@ def _parse_metadata(array: np.ndarray, kind: str) -> dict:
             f"{kind} file format version {meta.get('format_version')!r} (saved by texture "
             f"{meta.get('texture_version')}) is not supported; this texture reads version {VERSIONS[kind]}")
     return meta
+
+
+def _read_network_format_1(archive: zipfile.ZipFile, members: dict) -> tuple[dict, dict[str, np.ndarray]]:
+    """A texture-bp-network file of version 1: a JSON ``__header__`` (format, version, metadata) and
+    one SHA-256 per array, over its dtype, shape and bytes."""
+    header = json.loads(_read_array(archive, members.pop(_NETWORK_V1_HEADER)).tobytes().decode())
+    if not isinstance(header, dict) or header.get("format") != "texture-bp-network" \
+            or header.get("format_version") != 1 or not isinstance(header.get("meta"), dict):
+        raise ModelFileError("not a texture model file")
+    arrays = {name: _read_array(archive, info) for name, info in members.items()}
+    checksums = header.get("sha256")
+    if not isinstance(checksums, dict) or set(checksums) != set(arrays):
+        raise ModelFileError("arrays are missing or were added since the file was saved")
+    for name, a in arrays.items():
+        h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+        if h.hexdigest() != checksums[name]:
+            raise ModelFileError(f"checksum mismatch: array {name!r} was modified or damaged after saving")
+    return {"format": "texture-bp-network", "format_version": 1, "texture_version": None, **header["meta"]}, arrays

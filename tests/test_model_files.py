@@ -12,6 +12,7 @@ to be sane.
 """
 
 import gc
+import hashlib
 import io
 import json
 import os
@@ -134,14 +135,29 @@ def test_a_file_of_the_other_format_is_refused_naming_both(formats, tmp_path):
     _refused(net.load, _saved(tm, tmp_path), "texture-model file, not a texture-bp-network")
 
 
-def test_a_version_1_network_file_is_refused_saying_so(formats, tmp_path):
-    # The layout BPClassifier.save wrote before version 2: metadata outside the checksums.
-    net = formats["network"]
+def _network_format_1(path, meta, arrays):
+    """Write a network file as texture wrote them in format 1: metadata outside the checksums."""
+    def digest(a):
+        h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+        return h.hexdigest()
+
+    header = {"format": "texture-bp-network", "format_version": 1, "meta": meta,
+              "sha256": {name: digest(a) for name, a in arrays.items()}}
+    np.savez(path, __header__=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
+
+
+def test_a_network_file_of_format_1_still_loads_and_its_checksums_are_checked(formats, tmp_path):
+    net, tm = formats["network"], formats["texture model"]
     meta, arrays = net.model.get_state()
-    header = {"format": "texture-bp-network", "format_version": 1, "meta": meta, "sha256": {}}
-    old = tmp_path / "old.npz"
-    np.savez(old, __header__=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
-    _refused(net.load, old, "format version 1")
+    _network_format_1(tmp_path / "old.npz", meta, arrays)
+    np.testing.assert_array_equal(net.predict(net.load(tmp_path / "old.npz")), net.predict(net.model))
+    _refused(tm.load, tmp_path / "old.npz", "texture-bp-network file, not a texture-model")
+    _network_format_1(tmp_path / "edited.npz", meta, arrays)
+    members = _members(tmp_path / "edited.npz")
+    members["W0"] = members["W0"] + 1
+    np.savez(tmp_path / "edited.npz", **members)
+    _refused(net.load, tmp_path / "edited.npz", "checksum")
 
 
 # Damage: edits without a fresh checksum, missing checksum, truncation, random bytes.
