@@ -4,7 +4,9 @@ This module parses the arguments; :mod:`pipeline.commands` runs the verbs.
 Exit status: 0 on success, 1 when a run failed or some input could not be
 processed, 2 for a usage error, 130 when interrupted.
 
-It imports only the standard library and :mod:`pipeline.workers`: when a
+It imports only the standard library, :mod:`pipeline.workers` and the
+engine registry :mod:`pipeline.run.engines` (which checks the engine
+options and imports nothing more): when a
 verb will run worker processes, :func:`main` starts their server first and
 imports the verbs (numpy, OpenCV, ...) after, so that the server and this
 process import at the same time, on two cores.
@@ -17,6 +19,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from pipeline.run.engines import option_error
 from pipeline.workers import pool_size, start_worker_server
 
 __all__ = ["main", "build_parser"]
@@ -189,11 +192,10 @@ def main(argv=None) -> int:
         Arguments without the program name; ``sys.argv[1:]`` when None.
     """
     args = build_parser().parse_args(argv)
-    if getattr(args, "scheduler", None) is not None:
-        if args.engine != "dask":
-            args.usage_error("--scheduler needs --engine dask")
-        if args.jobs is not None:
-            args.usage_error("--jobs sizes a cluster started here; the one at --scheduler has its own workers")
+    if hasattr(args, "engine"):
+        message = option_error(args.jobs, args.engine, args.scheduler)
+        if message is not None:
+            args.usage_error(message)
     if getattr(args, "engine", None) == "local" and pool_size(args.jobs) > 1:
         start_worker_server()  # in the background: it imports while this process does below
     # Imported here, after the server has started (see the module docstring).

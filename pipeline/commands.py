@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.atomic import atomic_write
-from pipeline.batch import ExtractTask, PredictTask, feature_matrix, list_inputs, make_engine, run_batch
+from pipeline.batch import (ExtractTask, PredictTask, TrainingCopiesTask, feature_matrix, list_inputs,
+                            make_engine, run_batch)
 from pipeline.model import DEFAULT_NETWORK, TextureModel
 from pipeline.nn import BPClassifier
 from pipeline.sample import sample_root
@@ -265,8 +266,8 @@ def _train(source, args):
     counts = _Counts(len(train), len(test), len(errors), skipped=skipped)
     if args.augment:
         _say(args, f"extracting features of rescaled and blurred copies of {len(train)} training images ...")
-        copies, copied, copy_errors = feature_matrix(ExtractTask(config, cache_dir=args.cache, copies=True,
-                                                                max_pixels=args.max_pixels),
+        copies, copied, copy_errors = feature_matrix(TrainingCopiesTask(config, cache_dir=args.cache,
+                                                                       max_pixels=args.max_pixels),
                                                      [kept[i] for i in train], engine=_engine(args))
         # The copies of an image can fail where the image did not: a shrunk
         # copy below the extractor's minimum size, or the file changed or
