@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from pipeline import model_file
-from pipeline.augment import copy_features
+from pipeline.augment import N_TRAINING_COPIES, copy_features, with_copies
 from pipeline.nn import BPClassifier, BPRegressor
 from pipeline.normalize import make_scaler, scaler_from_state
 from texture import FeatureConfig, FeatureExtractor, read_image
@@ -85,7 +85,7 @@ def _numeric(classes) -> np.ndarray | None:
     return values if np.isfinite(values).all() else None
 
 
-def _python(value):
+def _builtin_scalar(value):
     """numpy scalars -> Python scalars, for JSON and dict keys."""
     return value.item() if isinstance(value, np.generic) else value
 
@@ -213,42 +213,43 @@ class TextureModel:
             if not (hasattr(images, "columns") and "label" in images.columns):
                 raise ConfigError("labels are required (or pass a DataFrame with a 'label' column)")
             labels = images["label"]
-        labels = np.asarray(labels)
         if not self.augment:
-            X = self.featurize(images)
-        else:
-            # Each image is read once, for its own features and for its copies'.
-            extractor, rows, copies = self._extractor(), [], []
-            for grey, path in _read(images):
-                rows.append(extractor.transform(grey, path=path))
-                copies.append(self._copy_features(grey, path))
-            X = _stack(rows)
-        if len(labels) != len(X):
-            raise ConfigError(f"{len(labels)} labels for {len(X)} images")
-        if self.augment:
-            X = np.vstack([X, *copies])
-            labels = np.concatenate([labels, *(np.repeat(label, len(block)) for label, block in zip(labels, copies))])
-        return self.fit_features(X, labels)
+            return self.fit_features(self.featurize(images), labels)
+        # Each image is read once, for its own features and for its copies'.
+        extractor, rows, copies = self._extractor(), [], []
+        for grey, path in _read(images):
+            rows.append(extractor.transform(grey, path=path))
+            copies.append(self._copy_features(grey, path))
+        X = _stack(rows)
+        has_copies = [block is not None for block in copies]
+        copies = np.array([np.zeros((N_TRAINING_COPIES, X.shape[1])) if block is None else block
+                           for block in copies])
+        return self.fit_features(X, labels, copies=copies, has_copies=has_copies)
 
-    def _copy_features(self, grey, path) -> np.ndarray:
-        """Features of the training copies of one working image; none, with a warning, when a shrunk
+    def _copy_features(self, grey, path) -> np.ndarray | None:
+        """Features of the training copies of one working image; None, with a warning, when a shrunk
         copy is too small (all or none, as in ``texture train``)."""
         try:
             return copy_features(self._extractor(), grey, path=path)
         except ImageTooSmallError as exc:
             warnings.warn(f"training copies left out (the image itself is trained on): {exc}", UserWarning,
                           stacklevel=3)
-            return np.empty((0, len(self._extractor().names)))
+            return None
 
-    def fit_features(self, X, labels):
-        """Fit the normalizer and the network on a precomputed feature matrix.
+    def fit_features(self, X, labels, *, copies=None, has_copies=None):
+        """Fit the normalizer and the network on precomputed features.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Features in the order of ``FeatureExtractor(feature_config).names``;
-            rows of training copies (see `augment`) are simply more rows.
-        labels : sequence of length n_samples
+        X : array-like of shape (n_images, n_features)
+            Features in the order of ``FeatureExtractor(feature_config).names``.
+        labels : sequence of length n_images
+        copies : array-like of shape (n_images, n_copies, n_features), optional
+            The features of each image's training copies (see `augment` and
+            :func:`pipeline.augment.with_copies`), trained on as more rows
+            labelled as their image.
+        has_copies : array-like of bool of shape (n_images,), optional
+            The images whose `copies` are used; all of them when None.
 
         Returns
         -------
@@ -263,6 +264,8 @@ class TextureModel:
             raise ConfigError(f"X must have shape (n_samples, {len(self.feature_names_)}), got {X.shape}")
         if len(labels) != len(X):
             raise ConfigError(f"{len(labels)} labels for {len(X)} images")
+        if copies is not None:
+            X, labels = with_copies(X, labels, copies, has_copies)
         self.scaler_ = make_scaler(self.scaler)
         Xs = self.scaler_.fit_transform(X)
         if self.estimator is None:
@@ -325,7 +328,7 @@ class TextureModel:
         if not self.is_classifier:
             return [TextureScore(None, None, {}, float(v)) for v in np.ravel(self.estimator_.predict(Xs))]
         proba = self.estimator_.predict_proba(Xs)
-        classes = [_python(c) for c in self.classes_]
+        classes = [_builtin_scalar(c) for c in self.classes_]
         numeric = _numeric(classes)
         best = proba.argmax(axis=1)
         values = proba @ numeric if numeric is not None else [None] * len(proba)
@@ -360,7 +363,7 @@ class TextureModel:
         """Column names of :meth:`score_row`, for tabular prediction output."""
         if not self.is_classifier:
             return ["value"]
-        return ["predicted", "confidence", "value"] + [f"proba_{_python(c)}" for c in self.classes_]
+        return ["predicted", "confidence", "value"] + [f"proba_{_builtin_scalar(c)}" for c in self.classes_]
 
     def score_row(self, score: TextureScore) -> list:
         """A :class:`TextureScore` as values for :meth:`score_columns`."""
@@ -385,7 +388,7 @@ class TextureModel:
         meta = {
             "feature_config": self.feature_config_.to_dict(),
             "feature_names": self.feature_names_,
-            "classes": [_python(c) for c in self.classes_] if self.is_classifier else None,
+            "classes": [_builtin_scalar(c) for c in self.classes_] if self.is_classifier else None,
             "scaler": scaler_meta,
             "estimator": {"class": type(self.estimator_).__name__, "state": est_meta},
         }
@@ -459,7 +462,7 @@ class TextureModel:
                 f"the normalizer takes {model.scaler_.n_features_in_} features and the network "
                 f"{model.estimator_.n_features_in_}, not the model's {n_features}")
         network_classes = getattr(model.estimator_, "classes_", None)
-        if meta["classes"] != (None if network_classes is None else [_python(c) for c in network_classes]):
+        if meta["classes"] != (None if network_classes is None else [_builtin_scalar(c) for c in network_classes]):
             raise ModelFileError("the class names do not match the network's outputs")
         if meta["classes"] is not None:
             model.classes_ = np.asarray(meta["classes"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from concurrent.futures import BrokenExecutor
 from typing import Callable, Iterable, Iterator
 
 import cv2
@@ -53,7 +54,7 @@ def in_order(submit, chunks: Iterable[list[Item]], limit: int) -> Iterator:
             future.cancel()
 
 
-class WorkerDied(Exception):
+class WorkerDied(BrokenExecutor):
     """The worker running one item died; the message says how (``"killed by signal SIGSEGV"``)."""
 
 
