@@ -8,7 +8,6 @@ training).  The names a caller needs are importable from here too.
 
 from __future__ import annotations
 
-import itertools
 import os
 from pathlib import Path
 from typing import Sequence
@@ -21,13 +20,15 @@ from pipeline.run.inputs import CHUNK_SIZE, Item, chunked, list_inputs
 from pipeline.run.journal import Journal, check_output
 from pipeline.run.summary import Progress, RunSummary
 from pipeline.run.tasks import ExtractTask, PredictTask, Row, Task, TrainingCopiesTask
+from texture.errors import DatasetError
 
 __all__ = ["Item", "list_inputs", "Task", "Row", "ExtractTask", "TrainingCopiesTask", "PredictTask", "Engine",
            "make_engine", "RunSummary", "run_batch", "feature_matrix"]
 
 
 def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: Engine | None = None,
-              chunk_size: int = CHUNK_SIZE, quiet: bool = False, desc: str = "texture") -> RunSummary:
+              chunk_size: int = CHUNK_SIZE, quiet: bool = False, desc: str = "texture",
+              skipped: Sequence[str] = ()) -> RunSummary:
     """Run `task` over every input of `source` and write one row per input to `output`.
 
     Parameters
@@ -35,7 +36,8 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
     task : Task
         :class:`ExtractTask` or :class:`PredictTask`.
     source : str or os.PathLike or list of Item
-        Folder tree or CSV file (see :func:`list_inputs`), or items already listed.
+        Folder tree or CSV file (see :func:`list_inputs`), or items already
+        listed (at least one).
     output : str or os.PathLike
         ``.csv`` or ``.parquet`` (needs the ``[parquet]`` extra).  Written
         atomically once every input is accounted for.
@@ -49,6 +51,9 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
         No progress bar or per-file error lines.
     desc : str
         Label of the progress display.
+    skipped : sequence of str
+        With items already listed, the files :func:`list_inputs` skipped:
+        named on stderr and counted in the summary, as when it lists them here.
 
     Returns
     -------
@@ -65,7 +70,9 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
     if isinstance(source, (str, os.PathLike)):
         items, skipped = list_inputs(source)
     else:
-        items, skipped = list(source), 0
+        items, skipped = list(source), list(skipped)
+        if not items:
+            raise DatasetError("no input to run")
     engine = make_engine(jobs) if engine is None else engine
     output.parent.mkdir(parents=True, exist_ok=True)
     journal = Journal(output, task)
@@ -77,6 +84,8 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
         summary.record(row)
 
     progress = Progress(len(items), done, desc, quiet)
+    for path in skipped:
+        progress.write(f"skipped (not an image): {path}")
     try:
         with journal.appending() as write:
             for rows in engine.map_chunks(task, chunked(items[done:], chunk_size)):
@@ -91,7 +100,8 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
 
 
 def feature_matrix(task: ExtractTask, items: Sequence[Item], *, engine: Engine | None = None,
-                   chunk_size: int = CHUNK_SIZE) -> tuple[np.ndarray, list[Item], list[str]]:
+                   chunk_size: int = CHUNK_SIZE, quiet: bool = True,
+                   desc: str = "features") -> tuple[np.ndarray, list[Item], list[str]]:
     """Feature vectors of `items` in memory (for training), bad files left out.
 
     Parameters
@@ -101,6 +111,10 @@ def feature_matrix(task: ExtractTask, items: Sequence[Item], *, engine: Engine |
     engine : Engine, optional
         ``make_engine()`` (all usable CPUs) by default.
     chunk_size : int, default CHUNK_SIZE (8)
+    quiet : bool, default True
+        No progress display; with False, the one of :func:`run_batch`.
+    desc : str
+        Label of the progress display.
 
     Returns
     -------
@@ -112,11 +126,16 @@ def feature_matrix(task: ExtractTask, items: Sequence[Item], *, engine: Engine |
     """
     engine = make_engine() if engine is None else engine
     X, kept, errors = [], [], []
-    rows = itertools.chain.from_iterable(engine.map_chunks(task, chunked(items, chunk_size)))
-    for item, row in zip(items, rows):
-        if row.ok:
-            X.append(np.array(row.values, dtype=np.float64))
-            kept.append(item)
-        else:
-            errors.append(row.error_line())
+    progress = Progress(len(items), 0, desc, quiet)
+    try:
+        for chunk, rows in zip(chunked(items, chunk_size), engine.map_chunks(task, chunked(items, chunk_size))):
+            for item, row in zip(chunk, rows):
+                if row.ok:
+                    X.append(np.array(row.values, dtype=np.float64))
+                    kept.append(item)
+                else:
+                    errors.append(row.error_line())
+            progress.update(len(rows))
+    finally:
+        progress.close()
     return np.array(X, dtype=np.float64).reshape(len(X), len(task.columns)), kept, errors

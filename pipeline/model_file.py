@@ -44,6 +44,7 @@ VERSIONS = {"texture-model": 1, "texture-bp-network": 2}
 
 _METADATA, _CHECKSUM = "metadata", "sha256"
 _NETWORK_V1_HEADER = "__header__"
+_NOT_A_MODEL = "not a texture model file (a model is the .npz file that texture train writes)"
 _ENVELOPE = ("format", "format_version", "texture_version")
 #: Bounds on what a member may declare: far above any real model (the default
 #: model holds about 60 kB of arrays and 10 kB of metadata), far below what
@@ -140,15 +141,21 @@ def load(path, kind: str) -> tuple[dict, dict[str, np.ndarray]]:
     """
     try:
         # Our own file object: closed however the zip turns out to be damaged.
-        with open(path, "rb") as file, zipfile.ZipFile(file) as archive:
-            members = _check_directory(archive)
-            if _NETWORK_V1_HEADER in members:
-                if kind != "texture-bp-network":
-                    raise ModelFileError(f"a texture-bp-network file, not a {kind} file")
-                return _read_network_format_1(archive, members)
-            arrays = {_METADATA: _read_array(archive, members.pop(_METADATA))}
-            meta = _parse_metadata(arrays[_METADATA], kind)
-            arrays.update({name: _read_array(archive, info) for name, info in members.items()})
+        with open(path, "rb") as file:
+            # An .npz is a zip.  Anything else (a CSV, an image, an .npy given by mistake) is
+            # named as what it is not, never read further.
+            if file.read(2) != b"PK":
+                raise ModelFileError(_NOT_A_MODEL)
+            file.seek(0)
+            with zipfile.ZipFile(file) as archive:
+                members = _check_directory(archive)
+                if _NETWORK_V1_HEADER in members:
+                    if kind != "texture-bp-network":
+                        raise ModelFileError(f"a texture-bp-network file, not a {kind} file")
+                    return _read_network_format_1(archive, members)
+                arrays = {_METADATA: _read_array(archive, members.pop(_METADATA))}
+                meta = _parse_metadata(arrays[_METADATA], kind)
+                arrays.update({name: _read_array(archive, info) for name, info in members.items()})
     except FileNotFoundError:
         raise ModelFileError("no such model file", path=path) from None
     except ModelFileError as exc:
@@ -192,7 +199,7 @@ def _read_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
             raise ModelFileError(f"array {info.filename} has an unsupported .npy version {version}")
         shape, _, dtype = _NPY_HEADERS[version](member)
         if dtype.hasobject:
-            raise ModelFileError(f"array {info.filename} holds Python objects (a pickle); never loaded")
+            raise ModelFileError(f"{_NOT_A_MODEL}: array {info.filename} holds Python objects, never loaded")
         if math.prod(shape) * dtype.itemsize > info.file_size:
             raise ModelFileError(f"array {info.filename} declares shape {shape} of {dtype}, "
                                  f"larger than its {info.file_size} bytes")

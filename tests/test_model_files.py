@@ -199,6 +199,16 @@ def test_missing_text_and_foreign_files_are_refused(fmt, tmp_path):
     _refused(fmt.load, tmp_path / "other.npz", "no metadata")
 
 
+def test_a_csv_or_an_array_file_is_not_a_model_and_no_pickle_is_suggested(fmt, tmp_path):
+    table = tmp_path / "table.csv"
+    table.write_text("path,label\na.png,brick\n")
+    array = tmp_path / "array.npy"
+    np.save(array, np.arange(3))
+    for path in (table, array):
+        err = _refused(fmt.load, path, "not a texture model file")
+        assert "pickle" not in str(err).lower()
+
+
 # A refused file is closed too: np.load leaks the file object it opens when the zip is damaged.
 @pytest.mark.filterwarnings("error::ResourceWarning", "error::pytest.PytestUnraisableExceptionWarning")
 def test_truncated_anywhere_is_refused(fmt, tmp_path):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pipeline import BPClassifier, BPRegressor
-from texture.errors import ModelFileError
+from texture.errors import ConfigError, ModelFileError
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(60, 5))
@@ -43,6 +43,11 @@ def test_no_pickle_in_the_file(clf, tmp_path):
     clf.save(path)
     with np.load(path, allow_pickle=False) as npz:  # would raise on any object array
         assert {"W0", "b0", "W2", "b2", "classes"} <= set(npz.files)
+
+
+def test_one_class_is_named_as_text():
+    with pytest.raises(ConfigError, match="y holds one class, 'cotton'; a classifier needs at least 2"):
+        BPClassifier(epochs=1).fit(np.zeros((3, 2)), np.array(["cotton"] * 3))
 
 
 def test_batch_norm_running_statistics_and_dropout_are_saved(tmp_path):

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from pipeline.data import find_images, load_csv, load_folder
-from texture.errors import ConfigError
+from texture.errors import ConfigError, DatasetError
+from texture.io import IMAGE_EXTENSIONS
 
 __all__ = ["Item", "list_inputs", "CHUNK_SIZE", "chunked"]
 
@@ -21,7 +22,7 @@ class Item:
     group: str = ""
 
 
-def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], int]:
+def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], list[str]]:
     """List the inputs of a batch run.
 
     Parameters
@@ -41,19 +42,21 @@ def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], int]:
     -------
     items : list of Item
         In a deterministic order (sorted paths for a folder, file order for a CSV).
-    skipped : int
-        Files of the folder that are not listed as images (other extensions, hidden).
+    skipped : list of str
+        Files of the folder that are not listed as images (other extensions,
+        hidden), sorted; none for a CSV.
 
     Raises
     ------
     texture.DatasetError
-        From the loaders: no class sub-folders or CSV columns missing.  Files a
-        CSV lists but that do not exist are kept: each becomes an error row.
+        No image at all, and from the loaders: no class sub-folders or CSV
+        columns missing.  Files a CSV lists but that do not exist are kept:
+        each becomes an error row.
     """
     source = Path(source)
     if source.is_file():
         # A listed file that is missing gets an error row, like any unreadable one.
-        return _items(load_csv(source, labelled=labelled, check_files=False)), 0
+        return _items(load_csv(source, labelled=labelled, check_files=False)), []
     if not source.is_dir():
         raise ConfigError(f"{source}: no such folder or CSV file")
     if labelled:
@@ -62,8 +65,14 @@ def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], int]:
         items = [Item(str(path), path.relative_to(source).parts[0] if path.parent != source else "")
                  for path in find_images(source)]
     # Anything but a folder is a file here: FIFOs and broken links are listed too.
-    files = sum(1 for path in source.rglob("*") if not path.is_dir())
-    return items, files - len(items)
+    listed = {item.path for item in items}
+    base = source.resolve() if labelled else source  # as load_folder names its images
+    skipped = sorted(str(path) for path in base.rglob("*") if not path.is_dir() and str(path) not in listed)
+    if not items:
+        found = f"its {len(skipped)} files are not images" if skipped else "it is empty"
+        raise DatasetError(f"no image in the folder: {found} (images end in "
+                           f"{', '.join(sorted(IMAGE_EXTENSIONS))}, any case)", source)
+    return items, skipped
 
 
 def _items(table) -> list[Item]:

@@ -40,7 +40,9 @@ def check_output(output: Path) -> None:
         try:
             import pyarrow  # noqa: F401
         except ImportError:
-            raise ConfigError("Parquet output needs pyarrow: pip install 'texture[parquet]'") from None
+            from pipeline.extras import install_hint
+
+            raise ConfigError(f"Parquet output needs pyarrow: {install_hint('parquet')}") from None
 
 
 class Journal:

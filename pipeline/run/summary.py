@@ -57,7 +57,7 @@ class RunSummary:
         Inputs with a result row (including rows reused from an interrupted run).
     failed : int
         Inputs with an error row.
-    skipped : int
+    skipped : list of str
         Files of the source folder that are not images, left out.
     resumed : int
         Rows reused from an interrupted run.
@@ -68,7 +68,7 @@ class RunSummary:
     output: Path
     processed: int = 0
     failed: int = 0
-    skipped: int = 0
+    skipped: list[str] = field(default_factory=list)
     resumed: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -85,8 +85,9 @@ class RunSummary:
             progress.write(f"failed: {message}")
 
     def __str__(self) -> str:
-        text = (f"{self.processed + self.failed} inputs: {self.processed} processed, "
-                f"{self.failed} failed, {self.skipped} skipped (not images)")
+        # Every file is counted once: the parts add up to the total.
+        text = (f"{self.processed + self.failed + len(self.skipped)} files: {self.processed} processed, "
+                f"{self.failed} failed, {len(self.skipped)} skipped (not images)")
         if self.resumed:
             text += f"; {self.resumed} rows reused from the interrupted run"
         return text
