@@ -75,27 +75,29 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
             raise DatasetError("no input to run")
     engine = make_engine(jobs) if engine is None else engine
     output.parent.mkdir(parents=True, exist_ok=True)
-    journal = Journal(output, task)
-    done = journal.start(items)
+    with Journal(output, task) as journal:
+        done = journal.start(items)
+        summary = RunSummary(output, skipped=skipped, resumed=done)
+        # Count what the resumed prefix holds, so the summary covers every input.
+        for row in journal.rows() if done else ():
+            summary.record(row)
 
-    summary = RunSummary(output, skipped=skipped, resumed=done)
-    # Count what the resumed prefix holds, so the summary covers every input.
-    for row in journal.rows() if done else ():
-        summary.record(row)
-
-    progress = Progress(len(items), done, desc, quiet)
-    for path in skipped:
-        progress.write(f"skipped (not an image): {path}")
-    try:
-        with journal.appending() as write:
-            for rows in engine.map_chunks(task, chunked(items[done:], chunk_size)):
-                write(rows)
-                for row in rows:
-                    summary.record(row, progress)
-                progress.update(len(rows))
-    finally:
-        progress.close()
-    journal.finish()
+        progress = Progress(len(items), done, desc, quiet)
+        if journal.discarded:
+            progress.write(f"starting afresh: the interrupted run's rows were made with other settings "
+                           f"({journal.discarded})")
+        for path in skipped:
+            progress.write(f"skipped (not an image): {path}")
+        try:
+            with journal.appending() as write:
+                for rows in engine.map_chunks(task, chunked(items[done:], chunk_size)):
+                    write(rows)
+                    for row in rows:
+                        summary.record(row, progress)
+                    progress.update(len(rows))
+        finally:
+            progress.close()
+        journal.finish()
     return summary
 
 

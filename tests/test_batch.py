@@ -320,7 +320,7 @@ def test_progress_bar_on_a_terminal(tmp_path, monkeypatch):
 
 def test_feature_cache_keys_on_content_and_config(tmp_path):
     calls = []
-    cache = FeatureCache(tmp_path / "cache", "a" * 64)
+    cache = FeatureCache(tmp_path / "cache", "a" * 64, 3)
     image = tmp_path / "img.png"
     image.write_bytes(b"pixels")
 
@@ -338,7 +338,7 @@ def test_feature_cache_keys_on_content_and_config(tmp_path):
     image.write_bytes(b"other pixels")
     cache.get_or_compute(str(image), compute)
     assert len(calls) == 2
-    FeatureCache(tmp_path / "cache", "b" * 64).get_or_compute(str(copy), compute)
+    FeatureCache(tmp_path / "cache", "b" * 64, 3).get_or_compute(str(copy), compute)
     assert len(calls) == 3
     entry = tmp_path / "cache" / ("a" * 16) / hashlib.sha256(b"pixels").hexdigest()[:2]
     assert entry.is_dir()
@@ -379,7 +379,7 @@ def test_extract_task_copies_gives_the_training_copies_features_side_by_side(tmp
     plain, copies = ExtractTask(config), TrainingCopiesTask(config, cache_dir=tmp_path)
     n_copies = len(training_copies(np.zeros((8, 8))))
     assert copies.columns == [f"copy{k}:{name}" for k in range(n_copies) for name in plain.columns]
-    assert copies.signature() != plain.signature()  # cached apart
+    assert copies.cache_key() != plain.cache_key() and copies.signature() != plain.signature()  # apart
     copies.setup()
     row = copies.features(path)
     expected = copy_features(FeatureExtractor(config), read_image(path))

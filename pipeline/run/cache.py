@@ -15,18 +15,25 @@ __all__ = ["FeatureCache"]
 
 
 class FeatureCache:
-    """Feature vectors on disk keyed by (file content sha256, task signature).
+    """Feature vectors on disk keyed by (file content sha256, task settings).
+
+    An entry is written atomically, and checked when read: one that is not a
+    finite float64 vector of the expected length (damaged, truncated, edited)
+    is recomputed and rewritten, never served.
 
     Parameters
     ----------
     directory : str or os.PathLike
-        The cache's root; each task signature gets a sub-folder of its own.
-    signature : str
-        The task's :meth:`~pipeline.run.tasks.Task.signature`.
+        The cache's root; each key gets a sub-folder of its own.
+    key : str
+        The task's :meth:`~pipeline.run.tasks.ExtractTask.cache_key`.
+    size : int
+        Length of every vector.
     """
 
-    def __init__(self, directory, signature: str):
-        self.directory = Path(directory, signature[:16])
+    def __init__(self, directory, key: str, size: int):
+        self.directory = Path(directory, key[:16])
+        self.size = size
 
     def _path(self, data: bytes) -> Path:
         digest = hashlib.sha256(data).hexdigest()
@@ -41,8 +48,10 @@ class FeatureCache:
         except OSError:
             return compute()
         entry = self._path(data)
-        with contextlib.suppress(OSError, ValueError):
-            return np.load(entry, allow_pickle=False)
+        with contextlib.suppress(Exception):  # numpy raises many types for a damaged file
+            cached = np.load(entry, allow_pickle=False)
+            if cached.dtype == np.float64 and cached.shape == (self.size,) and np.isfinite(cached).all():
+                return cached
         features = compute()
         entry.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(entry, "wb") as f:

@@ -1,13 +1,18 @@
 """The journal of a batch run: the output being written, resumed after an interruption, then put in place.
 
+A run owns its output: it holds a lock on ``OUT.lock`` from start to end,
+and a second run into the same output refuses at once, touching nothing.
 Rows are appended, in input order, to ``OUT.partial.csv`` next to the
-output, with the task's signature in ``OUT.partial.json``.  When every input
+output, with the task's signature and settings in ``OUT.partial.json``.
+When every input
 is accounted for the journal is fsynced and renamed onto the output (Parquet
 outputs are converted first), so a finished output is always complete.  An
 interrupted run leaves the journal behind and the same command resumes from
 it; because rows are written in input order and floats as their shortest
 round-trip ``repr``, the resumed output is byte-identical to an
-uninterrupted one.
+uninterrupted one.  A journal written with other settings (another pixel
+limit, feature configuration or model) is discarded: the run starts afresh
+and says what changed.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import contextlib
 import csv
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -30,6 +36,47 @@ OUTPUT_SUFFIXES = (".csv", ".parquet")
 # File names need not be valid UTF-8 (POSIX names are bytes; Python decodes
 # the others with surrogate escapes): write them back as the same bytes.
 _TEXT = {"newline": "", "encoding": "utf-8", "errors": "surrogateescape"}
+
+
+def _quote(cell: str) -> str:
+    return '"' + cell.replace('"', '""') + '"' if any(c in cell for c in ',"\r\n') else cell
+
+
+def _write(writer, f, cells: Sequence[str]) -> None:
+    """Write one row of CSV cells, each read back as written whatever characters it holds.
+
+    The csv module quotes a cell holding the delimiter, the quote or a
+    character of its line terminator ("\n" here), but not a lone carriage
+    return, which every CSV reader takes for the end of a line (a file name
+    may hold one): such a row is quoted here, as the module would quote it
+    with a "\r\n" terminator.
+    """
+    if any("\r" in cell for cell in cells):
+        f.write(",".join(_quote(cell) for cell in cells) + "\n")
+    else:
+        writer.writerow(cells)
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _lock(fd: int) -> None:
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+else:
+    import fcntl
+
+    def _lock(fd: int) -> None:
+        # Held until the descriptor is closed, or the process ends however it ends.
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _differences(before: dict, now: dict) -> str:
+    """The settings that differ, as ``name: before -> now``."""
+    changed = sorted(key for key in set(before) | set(now) if before.get(key) != now.get(key))
+    if not changed:
+        return "other settings"
+    return ", ".join(f"{key}: {json.dumps(before.get(key))[:60]} -> {json.dumps(now.get(key))[:60]}"
+                     for key in changed)
 
 
 def check_output(output: Path) -> None:
@@ -60,6 +107,33 @@ class Journal:
         self.output, self.task = output, task
         self.path = output.with_name(output.name + ".partial.csv")
         self.meta = output.with_name(output.name + ".partial.json")
+        self.lock = output.with_name(output.name + ".lock")
+        self._lock_fd = None
+        #: Why the journal of an interrupted run was discarded, if it was.
+        self.discarded = None
+
+    def __enter__(self) -> "Journal":
+        """Take the output's lock, or refuse: another run is writing it."""
+        while True:
+            fd = os.open(self.lock, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                _lock(fd)
+            except OSError:
+                os.close(fd)
+                raise ConfigError(f"another run is writing this output (it holds {self.lock.name}); "
+                                  "wait for it to end, or write elsewhere", self.output) from None
+            # The holder removes the lock file as it ends: lock the file that is there now.
+            with contextlib.suppress(OSError):
+                if os.stat(self.lock).st_ino == os.fstat(fd).st_ino:
+                    self._lock_fd = fd
+                    return self
+            os.close(fd)
+
+    def __exit__(self, *exc) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(self.lock)  # before unlocking: a run waiting on this file then retries
+        os.close(self._lock_fd)
+        self._lock_fd = None
 
     def start(self, items: Sequence[Item]) -> int:
         """Resume the journal of an interrupted run of the same task over `items`, or start afresh.
@@ -69,14 +143,17 @@ class Journal:
         int
             Rows kept from the interrupted run: those of ``items[:n]``.
         """
-        signature = self.task.signature()
+        signature, settings = self.task.signature(), self.task.settings()
         if self.path.exists() and self.meta.exists():
-            with contextlib.suppress(ValueError, OSError):
-                if json.loads(self.meta.read_text()).get("signature") == signature:
+            with contextlib.suppress(ValueError, OSError, AttributeError):
+                saved = json.loads(self.meta.read_text())
+                if saved.get("signature") == signature:
                     kept = self._resume(items)
                     if kept:
                         return kept
-        self.meta.write_text(json.dumps({"signature": signature}))
+                else:
+                    self.discarded = _differences(saved.get("settings") or {}, settings)
+        self.meta.write_text(json.dumps({"signature": signature, "settings": settings}))
         with open(self.path, "w", **_TEXT) as f:
             csv.writer(f, lineterminator="\n").writerow(self.task.header)
         return 0
@@ -99,7 +176,7 @@ class Journal:
                 for cells in reader:
                     if kept >= len(items) or len(cells) != len(header) or cells[0] != items[kept].path:
                         break
-                    writer.writerow(cells)
+                    _write(writer, dst, cells)
                     kept += 1
         os.replace(tmp, self.path)
         return kept
@@ -134,7 +211,8 @@ class Journal:
             writer = csv.writer(f, lineterminator="\n")
 
             def write(rows: Sequence[Row]) -> None:
-                writer.writerows(row.cells() for row in rows)
+                for row in rows:
+                    _write(writer, f, row.cells())
                 f.flush()
 
             yield write

@@ -85,8 +85,12 @@ class Task:
         return ITEM_COLUMNS + list(self.columns)
 
     def signature(self) -> str:
-        """A digest of everything that changes the results (to validate a resume)."""
+        """A digest of everything that changes the rows: a run resumes only a journal of the same signature."""
         raise NotImplementedError
+
+    def settings(self) -> dict:
+        """The settings behind :meth:`signature`, as JSON, to say what changed when a resume is refused."""
+        return {}
 
     def setup(self) -> None:
         """Prepare per-process state; called once in each worker."""
@@ -110,9 +114,12 @@ class Task:
                 for item, result in zip(items, self.compute(items))]
 
 
+def _digest(settings: dict) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+
+
 def _config_digest(config, **extra) -> str:
-    text = json.dumps({"config": config.to_dict(), "texture": texture.__version__, **extra}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return _digest({"config": config.to_dict(), "texture": texture.__version__, **extra})
 
 
 class ExtractTask(Task):
@@ -139,12 +146,28 @@ class ExtractTask(Task):
         self._extractor = None
         self._cache = None
 
+    def settings(self) -> dict:
+        return {"task": type(self).__name__, "config": self.config.to_dict(), "texture": texture.__version__,
+                "max_pixels": self.max_pixels}
+
     def signature(self) -> str:
-        return _config_digest(self.config)
+        return _digest(self.settings())
+
+    def cache_key(self) -> str:
+        """What the cached vectors depend on: the extractor's settings and the pixel limit.
+
+        The limit is part of the key so that it applies before the cache is
+        read: an image a lower limit refuses is never served from a run that
+        accepted it.  (Without a limit, the key is the one of earlier versions.)
+        """
+        if self.max_pixels is None:
+            return _config_digest(self.config)
+        return _config_digest(self.config, max_pixels=self.max_pixels)
 
     def setup(self) -> None:
         self._extractor = FeatureExtractor(self.config)
-        self._cache = None if self.cache_dir is None else FeatureCache(self.cache_dir, self.signature())
+        self._cache = None if self.cache_dir is None else FeatureCache(self.cache_dir, self.cache_key(),
+                                                                        len(self.columns))
 
     def __getstate__(self):
         # Workers rebuild the extractor in setup(); ship only the settings.
@@ -188,9 +211,10 @@ class TrainingCopiesTask(ExtractTask):
         super().__init__(config, cache_dir, max_pixels)
         self.columns = [f"copy{k}:{name}" for k in range(N_TRAINING_COPIES) for name in self.columns]
 
-    def signature(self) -> str:
-        # Copies get cache entries of their own; plain vectors keep their digest.
-        return _config_digest(self.config, copies=True)
+    def cache_key(self) -> str:
+        # Copies get cache entries of their own.
+        extra = {} if self.max_pixels is None else {"max_pixels": self.max_pixels}
+        return _config_digest(self.config, copies=True, **extra)
 
     def _vector(self, image, path: str) -> np.ndarray:
         return copy_features(self._extractor, image, path=path).ravel()
@@ -215,8 +239,11 @@ class PredictTask(ExtractTask):
         self.columns = model.score_columns()
         self.text_columns = frozenset({"predicted"} & set(self.columns))
 
-    def signature(self) -> str:
-        return hashlib.sha256((super().signature() + self.model.digest()).encode()).hexdigest()
+    def settings(self) -> dict:
+        return {**super().settings(), "model": self.model.digest()}
+
+    def cache_key(self) -> str:
+        return hashlib.sha256((super().cache_key() + self.model.digest()).encode()).hexdigest()
 
     def compute(self, items):
         vectors = super().compute(items)
