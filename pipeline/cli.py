@@ -15,6 +15,8 @@ process import at the same time, on two cores.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import textwrap
 from pathlib import Path
@@ -231,6 +233,28 @@ def _training_options(p) -> None:
 # entry point
 
 
+@contextlib.contextmanager
+def _termination_stops_the_run():
+    """SIGTERM and SIGHUP stop a run as Ctrl-C (SIGINT) does: the rows written so far are kept.
+
+    Yields a dict that gets the number of the signal that stopped the run
+    (the exit status is then 128 + that number, as a shell reports it).
+    """
+    stopped_by = {}
+
+    def stop(signum, frame):
+        stopped_by["signal"] = signum
+        raise KeyboardInterrupt
+
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]  # no SIGHUP on Windows
+    saved = {name: signal.signal(getattr(signal, name), stop) for name in names}
+    try:
+        yield stopped_by
+    finally:
+        for name, handler in saved.items():
+            signal.signal(getattr(signal, name), handler)
+
+
 def main(argv=None) -> int:
     """Run the ``texture`` command; return its exit status.
 
@@ -252,17 +276,18 @@ def main(argv=None) -> int:
     from pipeline.commands import VERBS
     from texture.errors import TextureError
 
-    try:
-        return VERBS[args.verb](args)
-    except KeyboardInterrupt:
-        print("texture: interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
-    except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
-        if args.debug:
-            raise
-        text = str(exc) if isinstance(exc, (TextureError, OSError)) else f"{type(exc).__name__}: {exc}"
-        print(f"texture {args.verb}: error: {text} (--debug shows the traceback)", file=sys.stderr)
-        return 1
+    with _termination_stops_the_run() as stopped_by:
+        try:
+            return VERBS[args.verb](args)
+        except KeyboardInterrupt:
+            print("texture: interrupted; run the same command again to resume", file=sys.stderr)
+            return 128 + stopped_by.get("signal", signal.SIGINT)
+        except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
+            if args.debug:
+                raise
+            text = str(exc) if isinstance(exc, (TextureError, OSError)) else f"{type(exc).__name__}: {exc}"
+            print(f"texture {args.verb}: error: {text} (--debug shows the traceback)", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

@@ -194,7 +194,7 @@ def test_a_file_without_checksum_or_metadata_is_refused(fmt, tmp_path):
 def test_missing_text_and_foreign_files_are_refused(fmt, tmp_path):
     _refused(fmt.load, tmp_path / "missing.npz", "no such model file")
     (tmp_path / "text.npz").write_text("hello")
-    _refused(fmt.load, tmp_path / "text.npz", "not a readable model file")
+    _refused(fmt.load, tmp_path / "text.npz", "not a texture model file")
     np.savez(tmp_path / "other.npz", x=np.arange(3))
     _refused(fmt.load, tmp_path / "other.npz", "no metadata")
 

@@ -193,3 +193,58 @@ def test_a_damaged_cache_entry_is_recomputed_never_served(tmp_path, kind):
     assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "reference.csv").read_bytes()
     for entry in entries:  # rewritten whole
         assert np.load(entry).shape == (len(task.columns),)
+
+
+# Signals: a stopped run keeps its rows; a killed one leaves no process behind.
+
+def _session_processes(sid):
+    """Processes of session `sid` still running (zombies, already ended, left out)."""
+    import os
+    from pathlib import Path
+
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z" and int(fields[3]) == sid:  # state, ..., session
+                found.append(int(proc.name))
+    return [pid for pid in found if pid != os.getpid()]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not __import__("pathlib").Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+@pytest.mark.parametrize("signame, status", [("SIGTERM", 143), ("SIGHUP", 129), ("SIGKILL", -9)])
+def test_a_run_stopped_by_a_signal_leaves_no_process_and_keeps_its_rows(tmp_path, signame, status):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from pipeline.sample import sample_root
+
+    paths = sorted(str(p) for p in (sample_root() / "textures").rglob("*.png"))
+    listing = tmp_path / "list.csv"
+    listing.write_text("path\n" + "\n".join(paths * 40) + "\n")
+    out = tmp_path / "out.csv"
+    command = [sys.executable, "-m", "pipeline.cli", "extract", str(listing), "-o", str(out), "-j", "2", "-q"]
+    run = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           cwd=tmp_path)
+    partial = tmp_path / "out.csv.partial.csv"
+    deadline = time.monotonic() + 120
+    while not (partial.exists() and partial.read_bytes().count(b"\n") > 20):
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.2)
+    run.send_signal(getattr(signal, signame))
+    # Returns only once every process holding the caller's pipes (workers, their server) has ended.
+    _, err = run.communicate(timeout=30)
+    assert run.returncode == status
+    deadline = time.monotonic() + 10
+    while _session_processes(run.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _session_processes(run.pid) == []
+    if signame != "SIGKILL":
+        assert b"interrupted; run the same command again to resume" in err
+    assert partial.exists() and not out.exists()

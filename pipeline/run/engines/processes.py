@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import select
 import signal
+import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -18,10 +22,38 @@ __all__ = ["ProcessEngine"]
 _WORKER_TASK: Task | None = None
 
 
-def _init_worker(task: Task) -> None:
+def _init_worker(task: Task, run_pid: int) -> None:
     global _WORKER_TASK
     prepare_worker(task)
     _WORKER_TASK = task
+    if sys.platform != "win32":  # there, os.kill(pid, 0) would send a Ctrl-C, not probe
+        threading.Thread(target=_exit_when_gone, args=(run_pid,), name="texture-run-watch", daemon=True).start()
+
+
+def _exit_when_gone(pid: int) -> None:
+    """End this worker as soon as the run's process `pid` has ended, however it ended.
+
+    A worker's parent is the worker server, not the run; and a worker holds
+    open the pipes that would tell it, the server and multiprocessing's
+    resource tracker that the run is gone.  Killed (SIGKILL, an out-of-memory
+    kill), the run would leave all of them waiting forever, holding the
+    caller's stdout and stderr.  Once its workers are gone, the server and the
+    tracker see their pipes close and end too.
+    """
+    try:
+        fd = os.pidfd_open(pid)  # Linux 5.3+: readable when the process ends
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None:
+        select.select([fd], [], [])
+    else:
+        while True:
+            try:
+                os.kill(pid, 0)
+            except (ProcessLookupError, PermissionError):  # gone (or its pid reused by another user)
+                break
+            threading.Event().wait(1.0)
+    os._exit(1)
 
 
 def _run_chunk(chunk: list[Item]) -> list[Row]:
@@ -68,7 +100,8 @@ class ProcessEngine(Engine):
 
 
 def _new_pool(task: Task, jobs: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(jobs, mp_context=start_worker_server(), initializer=_init_worker, initargs=(task,))
+    return ProcessPoolExecutor(jobs, mp_context=start_worker_server(), initializer=_init_worker,
+                               initargs=(task, os.getpid()))
 
 
 def _exit_status(process) -> str:
