@@ -239,16 +239,9 @@ class _BaseBP:
 
         Returns
         -------
-        meta : dict
-            JSON-serialisable: class name, hyperparameters, architecture,
-            training history.
-        arrays : dict of str to ndarray
-            ``W0, b0, W1, b1, ...`` and, for a classifier, ``classes``.
-
-        Raises
-        ------
-        ModelFileError
-            If a weight is NaN or infinite (never saved).
+        meta, arrays
+            Those of :func:`pipeline.nn.state.estimator_state`, plus the
+            classifier's ``classes`` array or the regressor's ``y_ndim``.
         """
         self._check_fitted()
         meta, arrays = estimator_state(self)
