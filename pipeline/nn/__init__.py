@@ -15,5 +15,6 @@ its file format, :mod:`~pipeline.nn.persistence`.
 from pipeline.nn.diagnostics import GradientWarning
 from pipeline.nn.estimators import BPClassifier, BPRegressor
 from pipeline.nn.gradcheck import gradient_check
+from pipeline.nn.layers import BatchNorm, Dropout
 
-__all__ = ["BPClassifier", "BPRegressor", "gradient_check", "GradientWarning"]
+__all__ = ["BPClassifier", "BPRegressor", "BatchNorm", "Dropout", "gradient_check", "GradientWarning"]

@@ -40,8 +40,8 @@ class _BaseBP:
                  learning_rate=1e-3, lr_schedule="constant", batch_size=64, epochs=200,
                  alpha=1e-4, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  init="auto", early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, tol=1e-4, shuffle=True, dtype="float32",
-                 random_state=None):
+                 n_iter_no_change=10, tol=1e-4, shuffle=True, batch_norm=False, dropout=0.0,
+                 dtype="float32", random_state=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.optimizer = optimizer
@@ -60,6 +60,8 @@ class _BaseBP:
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.shuffle = shuffle
+        self.batch_norm = batch_norm
+        self.dropout = dropout
         self.dtype = dtype
         self.random_state = random_state
 
@@ -147,8 +149,14 @@ class _BaseBP:
         return self
 
     def _network(self, n_features, hidden_sizes, n_outputs, dtype, rng):
-        """A fresh network of this estimator's architecture, initialized from ``rng``."""
-        network = Network((n_features, *hidden_sizes, n_outputs), self.activation, dtype)
+        """A fresh network of these hyperparameters, initialized from ``rng``.
+
+        The dropout masks get a stream of their own, spawned from ``rng``
+        without drawing from it: initialization and shuffling are the same
+        with and without dropout.
+        """
+        network = Network((n_features, *hidden_sizes, n_outputs), self.activation, dtype,
+                          batch_norm=self.batch_norm, dropout=self.dropout, rng=rng.spawn(1)[0])
         return network.initialize(self.init, rng)
 
     def _targets(self, X, y, *, fitted):
@@ -171,7 +179,7 @@ class _BaseBP:
         """
         self._check_fitted()
         X, _ = check_X(X, np.float64, fitted=self)
-        return self.network_.astype(np.float64).forward(X)
+        return self.network_.astype(np.float64).forward(X, training=False)
 
     def check_gradients(self, X, y, *, step=1e-6):
         """:func:`~pipeline.nn.gradcheck.gradient_check` of the network this estimator trains on ``(X, y)``.
@@ -222,7 +230,11 @@ class _BaseBP:
 
     @property
     def intercepts_(self):
-        """List of bias vectors, one per layer (views into the network)."""
+        """List of bias vectors, one per layer (views into the network).
+
+        None for a batch-normalized layer: its shift ``gamma``/``beta`` is
+        in ``network_.norms``.
+        """
         self._check_fitted()
         return [layer.b for layer in self.network_.dense]
 
@@ -324,6 +336,15 @@ _PARAMETERS_DOC = """
     tol : float, default=1e-4
     shuffle : bool, default=True
         Reshuffle the training set every epoch.
+    batch_norm : bool, default=False
+        Normalize each hidden layer's pre-activations over the mini-batch
+        (:class:`pipeline.nn.BatchNorm`, running statistics for
+        prediction); makes deep sigmoid and tanh stacks trainable.
+    dropout : float, default=0.0
+        Rate of the :class:`pipeline.nn.Dropout` after each hidden layer;
+        0 for none.  ``fit`` trains with batch statistics and dropped units;
+        ``predict`` always uses the running statistics and every unit, so
+        predictions are deterministic.
     dtype : {"float32", "float64"}, default="float32"
         Precision of weights and computations.
     random_state : int, numpy.random.Generator or None, default=None

@@ -19,18 +19,32 @@ from pipeline.nn.losses import LOSSES
 
 __all__ = ["gradient_check"]
 
+#: Relative size below which a parameter array's gradient is taken as zero.
+ZERO_GRADIENT = 1e-6
+
 
 def gradient_check(network, X, Y, loss, *, alpha=0.0, step=1e-6):
     r"""Maximum relative error between back-propagated and finite-difference gradients.
 
     The loss is the full-batch training loss of ``network`` on ``(X, Y)``,
     including the weight-decay term, computed in float64 on a copy of the
-    network.  Every weight and bias is perturbed.  For each parameter array
-    :math:`p` (each layer's :math:`W` and :math:`b`) the relative error is
+    network, in training mode: batch normalization normalizes with the
+    statistics of ``X`` (so the gradient flows through the batch mean and
+    variance), and dropout draws its masks from a stream rewound before
+    every evaluation (so every perturbed loss sees the same mask).  Every
+    weight, bias and batch-norm scale and shift is perturbed.  For each
+    parameter array :math:`p` (each layer's :math:`W` and :math:`b`) the
+    relative error is
 
     .. math:: \frac{\lVert g_p - \hat g_p \rVert}{\lVert g_p \rVert + \lVert \hat g_p \rVert}
 
-    (0 when both are zero) and the largest over the arrays is returned.
+    and the largest over the arrays is returned.  An array whose gradient
+    is zero up to rounding (both norms at most :data:`ZERO_GRADIENT` times
+    the norm of the whole back-propagated gradient) counts as agreeing: its
+    finite differences are rounding noise, and their relative error means
+    nothing.  The shift of a batch-normalized layer followed by another
+    through an identity activation is such an array (the next layer's mean
+    subtraction cancels it exactly).
 
     Parameters
     ----------
@@ -70,14 +84,20 @@ def gradient_check(network, X, Y, loss, *, alpha=0.0, step=1e-6):
     >>> gradient_check(network, X, Y, "cross_entropy", alpha=0.1) < 1e-6
     True
     """
-    network = network.astype(np.float64)
+    masks = np.random.default_rng(0)
+    network = network.astype(np.float64, rng=masks)
     X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
     loss_fn = LOSSES[loss]
+    start = masks.bit_generator.state
+
+    def forward():
+        masks.bit_generator.state = start  # the same dropout masks at every evaluation
+        return network.forward(X, training=True)
 
     def total_loss():
-        return loss_fn(network.forward(X), Y)[0] + network.penalty(alpha)
+        return loss_fn(forward(), Y)[0] + network.penalty(alpha)
 
-    network.backward(loss_fn(network.forward(X), Y)[1], alpha)
+    network.backward(loss_fn(forward(), Y)[1], alpha)
     analytic = network.grads.copy()
     numeric = np.empty_like(analytic)
     w = network.params
@@ -90,11 +110,11 @@ def gradient_check(network, X, Y, loss, *, alpha=0.0, step=1e-6):
         w[i] = original
         numeric[i] = (plus - minus) / (2 * step)
 
-    worst = 0.0
+    worst, floor = 0.0, ZERO_GRADIENT * np.linalg.norm(analytic)
     for layer_slices in network.slices:
         for part in layer_slices:
             a, n = analytic[part], numeric[part]
-            scale = np.linalg.norm(a) + np.linalg.norm(n)
-            if scale > 0:
+            if max(np.linalg.norm(a), np.linalg.norm(n)) > floor:
+                scale = np.linalg.norm(a) + np.linalg.norm(n)
                 worst = max(worst, float(np.linalg.norm(a - n) / scale))
     return worst

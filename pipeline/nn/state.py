@@ -3,7 +3,8 @@
 :func:`estimator_state` turns a fitted :class:`~pipeline.nn.estimators.BPClassifier`
 or :class:`~pipeline.nn.estimators.BPRegressor` into ``(meta, arrays)``:
 hyperparameters, architecture and training history as JSON-ready values,
-the weights ``W0, b0, W1, b1, ...`` as arrays; each estimator class adds
+the network's named arrays (weights ``W0, b0, W1, b1, ...``, batch-norm
+scales, shifts and running statistics) as arrays; each estimator class adds
 what only it learns (the classifier's ``classes``).
 :func:`estimator_from_state` rebuilds the estimator and refuses, with
 :class:`~texture.errors.ModelFileError`, anything that does not describe a
@@ -38,12 +39,14 @@ def estimator_state(estimator):
         JSON-serialisable: class name, hyperparameters, architecture,
         training history.
     arrays : dict of str to ndarray
-        ``W0, b0, W1, b1, ...``.
+        ``W0, b0, W1, b1, ...`` (with batch normalization, a hidden layer's
+        ``gamma``, ``beta``, ``running_mean`` and ``running_var`` instead of
+        its bias; :meth:`~pipeline.nn.network.Network.named_arrays`).
 
     Raises
     ------
     ModelFileError
-        If a weight is NaN or infinite (never saved).
+        If a weight or running statistic is NaN or infinite (never saved).
     """
     network = estimator.network_
     if not np.isfinite(network.params).all():  # fit never leaves these; edits can
@@ -51,6 +54,7 @@ def estimator_state(estimator):
     params = estimator.get_params()
     params["hidden_layer_sizes"] = list(check_params(estimator)[0])
     params["dtype"] = network.dtype.name
+    params["batch_norm"], params["dropout"] = bool(estimator.batch_norm), float(estimator.dropout)
     if not isinstance(params["random_state"], (numbers.Integral, type(None))):
         params["random_state"] = None  # a Generator's state is not part of the model
     elif params["random_state"] is not None:
@@ -67,9 +71,9 @@ def estimator_state(estimator):
         "history_": estimator.history_,
         "best_epoch_": int(estimator.best_epoch_),
     }
-    arrays = {}
-    for i, layer in enumerate(network.dense):
-        arrays[f"W{i}"], arrays[f"b{i}"] = layer.W.copy(), layer.b.copy()
+    if not np.isfinite(network.buffers).all():
+        raise ModelFileError("refusing to save a model whose running statistics contain NaN or inf")
+    arrays = {name: array.copy() for name, array in network.named_arrays().items()}
     return meta, arrays
 
 
@@ -101,21 +105,26 @@ def estimator_from_state(cls, meta, arrays, *, extra_arrays=(), restore=None):
         estimator = cls(**params)
         sizes, dtype, _ = check_params(estimator)
         layer_sizes = tuple(meta["layer_sizes"])
-        network = Network(layer_sizes, estimator.activation, dtype)
+        # Files saved before batch normalization and dropout existed lack both
+        # parameters: the defaults (neither) are what they hold.  No dropout
+        # stream: a loaded network predicts, and fit builds a new one.
+        network = Network(layer_sizes, estimator.activation, dtype,
+                          batch_norm=estimator.batch_norm, dropout=estimator.dropout)
         if layer_sizes[1:-1] != sizes or layer_sizes[0] != meta["n_features_in_"]:
             raise ModelFileError("the architecture does not match the hyperparameters")
-        for i, layer in enumerate(network.dense):
-            for name, target in ((f"W{i}", layer.W), (f"b{i}", layer.b)):
-                array = arrays[name]
-                if array.shape != target.shape or array.dtype != target.dtype:
-                    raise ModelFileError(f"array {name} has shape {array.shape} and dtype {array.dtype}, "
-                                         f"expected {target.shape} and {target.dtype}")
-                target[...] = array
+        expected = network.named_arrays()
+        for name, target in expected.items():
+            array = arrays[name]
+            if array.shape != target.shape or array.dtype != target.dtype:
+                raise ModelFileError(f"array {name} has shape {array.shape} and dtype {array.dtype}, "
+                                     f"expected {target.shape} and {target.dtype}")
+            target[...] = array
         if not np.isfinite(network.params).all():
             raise ModelFileError("the weights contain NaN or inf")
+        if not (np.isfinite(network.buffers).all() and (network.buffers[network.buffers.size // 2:] >= 0).all()):
+            raise ModelFileError("the running statistics contain NaN, inf or a negative variance")
         # An array nobody reads means the file is not what it claims to be.
-        unexpected = set(arrays) - {f"{kind}{i}" for i in range(len(network.dense)) for kind in "Wb"}
-        unexpected -= set(extra_arrays)
+        unexpected = set(arrays) - set(expected) - set(extra_arrays)
         if unexpected:
             raise ModelFileError(f"unexpected arrays {sorted(unexpected)}")
         if restore is not None:

@@ -64,6 +64,10 @@ def check_params(estimator):
             raise ConfigError(f"{name} must be in [0, 1), got {getattr(e, name)!r}")
     if not (e.alpha >= 0 and e.tol >= 0):
         raise ConfigError(f"alpha and tol must be >= 0, got {e.alpha!r} and {e.tol!r}")
+    if not isinstance(e.batch_norm, (bool, np.bool_)):
+        raise ConfigError(f"batch_norm must be True or False, got {e.batch_norm!r}")
+    if not (isinstance(e.dropout, numbers.Real) and 0 <= e.dropout < 1):
+        raise ConfigError(f"dropout must be a rate in [0, 1), got {e.dropout!r}")
     if not 0 < e.validation_fraction < 1:
         raise ConfigError(f"validation_fraction must be in (0, 1), got {e.validation_fraction!r}")
     try:
