@@ -19,6 +19,7 @@ import numpy as np
 
 from texture import gabor, glcm, lbp
 from texture.io import check_min_size, read_image
+from texture.masks import named_file, read_mask
 from texture.errors import ConfigError
 
 __all__ = ["FAMILIES", "REGISTRY", "Family", "FeatureConfig", "FeatureExtractor", "extract_features"]
@@ -26,7 +27,7 @@ __all__ = ["FAMILIES", "REGISTRY", "Family", "FeatureConfig", "FeatureExtractor"
 
 @dataclass(frozen=True)
 class Family:
-    """A feature family as the extractor sees it: four functions of a :class:`FeatureConfig`.
+    """A feature family as the extractor sees it: five functions of a :class:`FeatureConfig`.
 
     A family's configuration fields are the :class:`FeatureConfig` fields
     named after it (``glcm_levels``, ``lbp_scales``, ...).  Adding a family
@@ -40,17 +41,23 @@ class Family:
         Raise ConfigError naming the first invalid field of the family.
     names : callable ``(config) -> list of str``
         Names of the family's values, each starting with ``name + "_"``.
-    vector : callable ``(image, config) -> 1-D ndarray of float64``
+    vector : callable ``(image, config, inside=None) -> 1-D ndarray of float64``
         The values for a working grey image (:func:`texture.read_image`'s
-        output) at least ``min_size(config)`` pixels on each side.
+        output) at least ``min_size(config)`` pixels on each side, or for
+        the pixels of its region ``inside`` (bool, the image's shape) that
+        passed ``check_mask``.
     min_size : callable ``(config) -> int``
         Smallest image side the family accepts.
+    check_mask : callable ``(inside, config, path) -> None``
+        Raise MaskError, naming ``path``, for a region too small or thin
+        for the family.
     """
 
     check: Callable
     names: Callable
     vector: Callable
     min_size: Callable
+    check_mask: Callable
 
 
 def _glcm_min_size(c):
@@ -68,26 +75,29 @@ REGISTRY = {
     "glcm": Family(
         check=lambda c: glcm.check_glcm_params(c.glcm_levels, c.glcm_distances, c.glcm_angles, c.glcm_aggregate),
         names=lambda c: glcm.glcm_feature_names(c.glcm_distances, c.glcm_angles, c.glcm_aggregate),
-        vector=lambda image, c: glcm.glcm_feature_vector(
-            image, c.glcm_distances, c.glcm_angles, c.glcm_levels, c.glcm_aggregate
+        vector=lambda image, c, inside=None: glcm.glcm_feature_vector(
+            image, c.glcm_distances, c.glcm_angles, c.glcm_levels, c.glcm_aggregate, inside
         ),
         min_size=_glcm_min_size,
+        check_mask=lambda inside, c, path: glcm.check_mask(inside, c.glcm_distances, c.glcm_angles, path),
     ),
     "lbp": Family(
         check=lambda c: lbp.check_lbp_params(c.lbp_scales, c.lbp_method),
         names=lambda c: lbp.lbp_feature_names(c.lbp_scales, c.lbp_method),
-        vector=lambda image, c: lbp.lbp_feature_vector(image, c.lbp_scales, c.lbp_method),
+        vector=lambda image, c, inside=None: lbp.lbp_feature_vector(image, c.lbp_scales, c.lbp_method, inside),
         min_size=_lbp_min_size,
+        check_mask=lambda inside, c, path: lbp.check_mask(inside, c.lbp_scales, path),
     ),
     "gabor": Family(
         check=lambda c: gabor.check_gabor_params(
             c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth, c.gabor_aggregate
         ),
         names=lambda c: gabor.gabor_feature_names(c.gabor_frequencies, c.gabor_orientations, c.gabor_aggregate),
-        vector=lambda image, c: gabor.gabor_feature_vector(
-            image, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth, c.gabor_aggregate
+        vector=lambda image, c, inside=None: gabor.gabor_feature_vector(
+            image, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth, c.gabor_aggregate, inside
         ),
         min_size=lambda c: 1,  # periodic responses: any size
+        check_mask=lambda inside, c, path: None,  # a response at every pixel: any non-empty region
     ),
 }
 FAMILIES = tuple(REGISTRY)
@@ -242,8 +252,8 @@ class FeatureExtractor:
             raise ConfigError(f"config must be a FeatureConfig, got {type(self.config).__name__}")
         self.names = [name for family in self.config.families for name in REGISTRY[family].names(self.config)]
 
-    def transform(self, image, path=None):
-        """Feature vector of one image.
+    def transform(self, image, path=None, mask=None):
+        """Feature vector of one image, or of the pixels inside a mask.
 
         Parameters
         ----------
@@ -252,6 +262,8 @@ class FeatureExtractor:
             output), or any array :func:`texture.read_image` accepts.
         path : str, optional
             File the image came from, named in error messages.
+        mask : array_like or path, optional
+            Region of interest (see :func:`extract_features`).
 
         Returns
         -------
@@ -261,14 +273,36 @@ class FeatureExtractor:
         ------
         ImageTooSmallError
             If a side is below ``config.min_image_size``.
+        MaskError
+            A mask that cannot be read, does not fit the image, is empty or
+            too thin for the enabled families.
         """
         image = read_image(image)  # validates; a working image passes through without a copy
         check_min_size(image, self.config.min_image_size, path=path)
-        return np.concatenate([REGISTRY[family].vector(image, self.config) for family in self.config.families])
+        c = self.config
+        inside = None
+        if mask is not None:
+            inside = read_mask(mask, image.shape, path)
+            named = named_file(mask, path)
+            for family in c.families:
+                REGISTRY[family].check_mask(inside, c, named)
+        return np.concatenate([REGISTRY[family].vector(image, c, inside) for family in c.families])
 
 
-def extract_features(image, config=None):
-    """Named texture features of one image.
+def extract_features(image, config=None, mask=None):
+    """Named texture features of one image, or of a region of interest in it.
+
+    A mask restricts every family's statistics to the pixels inside it,
+    each computed on the whole image's per-pixel responses:
+
+    * GLCM: a pixel pair counts only when both pixels are inside; grey
+      levels are quantized over the fixed range [0, 1], as without a mask;
+    * LBP: the histograms count the codes of the inside pixels, whose
+      neighbours may lie outside the mask;
+    * Gabor: the mean and standard deviation of the response magnitudes at
+      the inside pixels, the responses being those of the whole image.
+
+    A mask covering the whole image gives exactly the unmasked features.
 
     Parameters
     ----------
@@ -277,6 +311,10 @@ def extract_features(image, config=None):
         :func:`texture.read_image`.
     config : FeatureConfig, optional
         Defaults to ``FeatureConfig()``.
+    mask : str, os.PathLike or array_like, optional
+        Region of interest: a boolean array of the image's shape, or
+        anything :func:`texture.read_image` reads (a mask file, a numeric
+        array), non-zero inside (see :func:`texture.masks.read_mask`).
 
     Returns
     -------
@@ -287,8 +325,11 @@ def extract_features(image, config=None):
     Raises
     ------
     TextureError
-        The subclasses raised by :func:`texture.read_image`, and
-        ImageTooSmallError for an image below ``config.min_image_size``.
+        The subclasses raised by :func:`texture.read_image`,
+        ImageTooSmallError for an image below ``config.min_image_size``, and
+        MaskError, naming the mask file (else the image file), for a mask
+        that cannot be read, has another shape than the image, is empty, or
+        is too small or thin for the largest GLCM offset or LBP radius.
 
     Examples
     --------
@@ -303,4 +344,4 @@ def extract_features(image, config=None):
 
     extractor = FeatureExtractor(config)
     path = None if isinstance(image, np.ndarray) else image
-    return pd.Series(extractor.transform(read_image(image), path=path), index=extractor.names)
+    return pd.Series(extractor.transform(read_image(image), path=path, mask=mask), index=extractor.names)
