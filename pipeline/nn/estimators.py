@@ -410,7 +410,7 @@ class BPClassifier(_BaseBP):
         if not fitted:
             classes, labels = np.unique(y, return_inverse=True)
             if len(classes) < 2:
-                raise ConfigError(f"y holds 1 class ({classes[0]!r}); a classifier needs at least 2 classes")
+                raise ConfigError(f"y holds one class, '{classes[0]}'; a classifier needs at least 2 classes")
         else:
             classes = self.classes_
             unseen = np.setdiff1d(y, classes)
