@@ -9,6 +9,11 @@ class names, normalizer and network state) and a SHA-256 digest of all of it,
 so a tampered, truncated or incompatible file is refused with
 :class:`~texture.errors.ModelFileError` instead of silently mispredicting
 (:mod:`pipeline.model_file` writes and checks the file).
+
+The module is longer than most (about 550 lines) because it is one class:
+the estimator API (fit, predict, predict_proba, score, save, load) of one
+object, whose inputs (paths, arrays, tables, masks) are read by the small
+helpers above it.
 """
 
 from __future__ import annotations
