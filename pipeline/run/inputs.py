@@ -15,11 +15,16 @@ __all__ = ["Item", "list_inputs", "CHUNK_SIZE", "chunked"]
 
 @dataclass(frozen=True)
 class Item:
-    """One input of a batch run: an image path and what the source says about it."""
+    """One input of a batch run: an image path and what the source says about it.
+
+    `error`, when not empty, is what went wrong in listing it (a folder that
+    cannot be read): the input gets an error row saying so, without being read.
+    """
 
     path: str
     label: str = ""
     group: str = ""
+    error: str = ""
 
 
 def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], list[str]]:
@@ -62,8 +67,15 @@ def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], list[str
     if labelled:
         items = _items(load_folder(source))
     else:
+        unlisted = []  # folders that cannot be listed: each gets an error row, counted as failed
+        paths = find_images(source, onerror=unlisted.append)
         items = [Item(str(path), path.relative_to(source).parts[0] if path.parent != source else "")
-                 for path in find_images(source)]
+                 for path in paths]
+        for exc in unlisted:
+            path = Path(exc.filename)
+            label = path.relative_to(source).parts[0] if path != source else ""  # as its images would have
+            items.append(Item(str(path), label, error=f"{type(exc).__name__}: cannot list the folder ({exc})"))
+        items.sort(key=lambda item: Path(item.path).relative_to(source).parts)
     # Anything but a folder is a file here: FIFOs and broken links are listed too.
     listed = {item.path for item in items}
     base = source.resolve() if labelled else source  # as load_folder names its images
