@@ -11,6 +11,12 @@ are held out, the first three raise the held-out-scale accuracy of the
 default network from 93.6 to 95.9 %; the noisy copy keeps the accuracy on
 images with noise at 10 dB SNR within about 1.5 points of the clean one,
 instead of 5 (README, "Results").
+
+The features of the copies of n images have one layout everywhere: an array
+of shape ``(images, copies, features)``, row ``i`` holding the
+:func:`copy_features` of image ``i``; :func:`with_copies` turns it into
+training rows for :meth:`pipeline.TextureModel.fit_features`, ``texture
+train`` and :func:`pipeline.evaluation.cross_validate` alike.
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ import zlib
 import numpy as np
 
 from texture.errors import ConfigError
+from texture.masks import read_mask
 
 __all__ = ["SCALE_FACTORS", "BLUR_SIGMA", "NOISE_SNR_DB", "N_TRAINING_COPIES", "COPIES", "rescaled_copies",
-           "add_noise", "training_copies", "copy_features"]
+           "add_noise", "training_copies", "mask_copies", "copy_features", "with_copies"]
 
 # Half an octave each way and a Gaussian blur of 1.4 pixels: the nested
 # validation of benchmarks/accuracy.py chose them (README, "Results") among
@@ -172,8 +179,42 @@ def training_copies(image, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, noise_s
     return copies
 
 
-def copy_features(extractor, image, path=None):
-    """Feature vectors of the :func:`training_copies` of one image.
+def mask_copies(inside, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, noise_snr_db=NOISE_SNR_DB):
+    """The region of interest of each of :func:`training_copies`' copies of an image.
+
+    Rescaled by nearest neighbour to the shape of the rescaled image (a
+    pixel stays inside or outside, no blend); the blurred and the noisy copy
+    keep the mask as it is.
+
+    Parameters
+    ----------
+    inside : (M, N) ndarray of bool
+        The image's mask (see :func:`texture.read_mask`).
+    factors, blur_sigma, noise_snr_db
+        As in :func:`training_copies`.
+
+    Returns
+    -------
+    masks : list of ndarray of bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [mask.shape for mask in mask_copies(np.ones((100, 60), bool))]
+    [(71, 42), (141, 85), (100, 60), (100, 60)]
+    """
+    from skimage.transform import rescale  # see rescaled_copies
+
+    masks = [rescale(inside, factor, order=0, anti_aliasing=False) for factor in np.asarray(factors, dtype=float)]
+    if blur_sigma is not None:
+        masks.append(inside)
+    if noise_snr_db is not None:
+        masks.append(inside)
+    return masks
+
+
+def copy_features(extractor, image, path=None, mask=None):
+    """Feature vectors of the :func:`training_copies` of one image, or of the region inside its mask.
 
     Parameters
     ----------
@@ -182,6 +223,9 @@ def copy_features(extractor, image, path=None):
         Working grey image.
     path : str, optional
         File the image came from, named in error messages.
+    mask : optional
+        Region of interest of `image` (see :func:`texture.extract_features`);
+        each copy gets its :func:`mask_copies` copy.
 
     Returns
     -------
@@ -191,5 +235,55 @@ def copy_features(extractor, image, path=None):
     ------
     ImageTooSmallError
         A shrunk copy is below the extractor's minimum image size.
+    MaskError
+        The mask is unusable, or a shrunk copy of it is too thin.
     """
-    return np.array([extractor.transform(copy, path=path) for copy in training_copies(image)])
+    copies = training_copies(image)
+    if mask is None:
+        return np.array([extractor.transform(copy, path=path) for copy in copies])
+    masks = mask_copies(read_mask(mask, image.shape, path))
+    return np.array([extractor.transform(copy, path=path, mask=inside) for copy, inside in zip(copies, masks)])
+
+
+def with_copies(X, labels, copies, has_copies=None):
+    """Training rows: the images' features, then the features of each image's copies.
+
+    Parameters
+    ----------
+    X : (n_images, n_features) array_like
+    labels : (n_images,) array_like
+    copies : (n_images, n_copies, n_features) array_like
+        ``copies[i]`` are the :func:`copy_features` of image ``i``.
+    has_copies : (n_images,) array_like of bool, optional
+        The images whose copies are used (a shrunk copy can be too small, or
+        the file can change between the two reads); the others' rows of
+        `copies` are ignored.  All of them when None.
+
+    Returns
+    -------
+    X_train : (n_images + n_copies * n_with_copies, n_features) ndarray of float64
+        `X`, then the copies of the first image with copies, of the second...
+    labels_train : ndarray
+        Each copy's row labelled as its image.
+
+    Raises
+    ------
+    ConfigError
+        The shapes do not match.
+
+    Examples
+    --------
+    >>> X_train, y_train = with_copies(np.zeros((2, 3)), ["a", "b"], np.ones((2, 4, 3)), [False, True])
+    >>> X_train.shape, y_train.tolist()
+    ((6, 3), ['a', 'b', 'b', 'b', 'b', 'b'])
+    """
+    X = np.asarray(X, dtype=np.float64)
+    labels = np.asarray(labels)
+    copies = np.asarray(copies, dtype=np.float64)
+    if X.ndim != 2 or copies.ndim != 3 or copies.shape[0] != len(X) or copies.shape[2] != X.shape[1] \
+            or len(labels) != len(X):
+        raise ConfigError(f"copies must have shape (images, copies, features) = ({len(X)}, k, {X.shape[1]}) "
+                          f"for {X.shape} features and {len(labels)} labels, got {copies.shape}")
+    has_copies = np.ones(len(X), dtype=bool) if has_copies is None else np.asarray(has_copies, dtype=bool)
+    return (np.concatenate([X, copies[has_copies].reshape(-1, X.shape[1])]),
+            np.concatenate([labels, np.repeat(labels[has_copies], copies.shape[1])]))

@@ -4,7 +4,9 @@ This module parses the arguments; :mod:`pipeline.commands` runs the verbs.
 Exit status: 0 on success, 1 when a run failed or some input could not be
 processed, 2 for a usage error, 130 when interrupted.
 
-It imports only the standard library and :mod:`pipeline.workers`: when a
+It imports only the standard library, :mod:`pipeline.workers` and the
+engine registry :mod:`pipeline.run.engines` (which checks the engine
+options and imports nothing more): when a
 verb will run worker processes, :func:`main` starts their server first and
 imports the verbs (numpy, OpenCV, ...) after, so that the server and this
 process import at the same time, on two cores.
@@ -13,10 +15,13 @@ process import at the same time, on two cores.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import textwrap
 from pathlib import Path
 
+from pipeline.run.engines import option_error
 from pipeline.workers import pool_size, start_worker_server
 
 __all__ = ["main", "build_parser"]
@@ -86,6 +91,45 @@ def _existing(text: str) -> Path:
     return path
 
 
+def _existing_file(text: str) -> Path:
+    path = _existing(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: is a folder, not a file")
+    return path
+
+
+def _file_output(text: str) -> str:
+    if Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: is a folder; give the name of the file to write")
+    return text
+
+
+def _table_output(text: str) -> str:
+    _file_output(text)
+    if Path(text).suffix.lower() not in (".csv", ".parquet"):
+        raise argparse.ArgumentTypeError(f"{text}: output must end in .csv or .parquet")
+    return text
+
+
+def _folder_output(text: str) -> str:
+    if Path(text).exists() and not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: is a file, not a folder")
+    return text
+
+
+class _Version(argparse.Action):
+    """``--version``: imports the library (numpy, OpenCV) only when asked."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="print the version of texture and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from texture import __version__
+
+        print(f"texture {__version__}")
+        parser.exit(0)
+
+
 def _hidden(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(v) for v in text.split(","))
@@ -112,12 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="cache feature vectors here, keyed by file content and extractor settings")
     runs.add_argument("--engine", choices=("local", "dask"), default="local",
                       help="where the work runs: local processes (default) or a Dask cluster "
-                           "(needs texture[dask])")
+                           "(needs the dask extra)")
     runs.add_argument("--scheduler", metavar="ADDRESS", default=None,
                       help="Dask scheduler to use, e.g. tcp://10.0.0.5:8786 (default with "
                            "--engine dask: start a cluster on this machine)")
 
     parser = _Parser(prog="texture", description="Texture features, labels and scores for grey images.")
+    parser.add_argument("--version", action=_Version)
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=_Parser)
 
     def verb(name, help, parents):
@@ -130,38 +175,44 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("extract", "Compute the feature vector of every image.", [common, runs])
     p.add_argument("src", type=_existing, metavar="SRC", help="folder (searched recursively) or CSV with a path column")
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output .csv or .parquet")
+    p.add_argument("-o", "--output", required=True, type=_table_output, metavar="OUT",
+                   help="output .csv or .parquet")
     _config_option(p)
 
     p = verb("train", "Train a texture model and report its held-out accuracy.", [common, runs])
     p.add_argument("src", type=_existing, metavar="SRC", help="class-per-folder tree or CSV path,label[,group]")
-    p.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write (.npz)")
+    p.add_argument("-o", "--output", required=True, type=_file_output, metavar="MODEL",
+                   help="model file to write (.npz)")
     _training_options(p)
 
     p = verb("predict", "Label and score every image with a trained model.", [common, runs])
     p.add_argument("src", type=_existing, metavar="SRC", help="folder (searched recursively) or CSV with a path column")
-    p.add_argument("--model", required=True, type=_existing, help="model file from texture train")
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output .csv or .parquet")
+    p.add_argument("--model", required=True, type=_existing_file, help="model file from texture train")
+    p.add_argument("-o", "--output", required=True, type=_table_output, metavar="OUT",
+                   help="output .csv or .parquet")
 
     p = verb("evaluate", "Measure a model on labelled images: metrics, confusion matrix, plots.", [common, runs])
     p.add_argument("src", type=_existing, metavar="SRC", help="class-per-folder tree or CSV path,label")
-    p.add_argument("--model", required=True, type=_existing, help="model file from texture train")
-    p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the report files")
+    p.add_argument("--model", required=True, type=_existing_file, help="model file from texture train")
+    p.add_argument("-o", "--output", required=True, type=_folder_output, metavar="DIR",
+                   help="folder for the report files")
 
     p = verb("score", "Print the texture score of one image.", [common, reads])
-    p.add_argument("image", type=_existing, metavar="IMAGE")
-    p.add_argument("--model", required=True, type=_existing, help="model file from texture train")
+    p.add_argument("image", type=_existing_file, metavar="IMAGE", help="image file to score")
+    p.add_argument("--model", required=True, type=_existing_file, help="model file from texture train")
+    p.add_argument("--mask", metavar="FILE", default=None,
+                   help="score only the region inside this mask (an image file of the same size, non-zero inside)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = verb("demo", "Run the whole path on the bundled sample data.", [common, runs])
-    p.add_argument("-o", "--output", default="texture-demo", metavar="DIR",
+    p.add_argument("-o", "--output", default="texture-demo", type=_folder_output, metavar="DIR",
                    help="folder for everything the demo writes (default: %(default)s)")
     _training_options(p)
     return parser
 
 
 def _config_option(p) -> None:
-    p.add_argument("--config", type=_existing, metavar="JSON",
+    p.add_argument("--config", type=_existing_file, metavar="JSON",
                    help="feature settings: a JSON file of FeatureConfig.to_dict() (default settings otherwise)")
 
 
@@ -169,15 +220,41 @@ def _training_options(p) -> None:
     _config_option(p)
     p.add_argument("--test-size", type=_fraction, default=0.25, help="held-out fraction (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the split and the network (default: %(default)s)")
-    p.add_argument("--scaler", choices=("zscore", "minmax"), default="zscore", help="feature normalization")
-    p.add_argument("--hidden", type=_hidden, default=None, metavar="SIZES", help="hidden layer sizes, e.g. 64,32")
-    p.add_argument("--epochs", type=_positive_int, default=None, help="training epochs")
+    p.add_argument("--scaler", choices=("zscore", "minmax"), default="zscore",
+                   help="feature normalization (default: %(default)s)")
+    # The network's defaults are pipeline.model.DEFAULT_NETWORK's and BPClassifier's;
+    # tests/test_cli.py checks that the help states them.
+    p.add_argument("--hidden", type=_hidden, default=None, metavar="SIZES",
+                   help="hidden layer sizes, e.g. 64,32 (default: 64)")
+    p.add_argument("--epochs", type=_positive_int, default=None, help="training epochs (default: 200)")
     p.add_argument("--no-augment", dest="augment", action="store_false",
                    help="train on the images only, without their rescaled, blurred and noisy copies")
 
 
 # --------------------------------------------------------------------------
 # entry point
+
+
+@contextlib.contextmanager
+def _termination_stops_the_run():
+    """SIGTERM and SIGHUP stop a run as Ctrl-C (SIGINT) does: the rows written so far are kept.
+
+    Yields a dict that gets the number of the signal that stopped the run
+    (the exit status is then 128 + that number, as a shell reports it).
+    """
+    stopped_by = {}
+
+    def stop(signum, frame):
+        stopped_by["signal"] = signum
+        raise KeyboardInterrupt
+
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]  # no SIGHUP on Windows
+    saved = {name: signal.signal(getattr(signal, name), stop) for name in names}
+    try:
+        yield stopped_by
+    finally:
+        for name, handler in saved.items():
+            signal.signal(getattr(signal, name), handler)
 
 
 def main(argv=None) -> int:
@@ -188,29 +265,31 @@ def main(argv=None) -> int:
     argv : list of str, optional
         Arguments without the program name; ``sys.argv[1:]`` when None.
     """
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = build_parser().parse_args(argv)
-    if getattr(args, "scheduler", None) is not None:
-        if args.engine != "dask":
-            args.usage_error("--scheduler needs --engine dask")
-        if args.jobs is not None:
-            args.usage_error("--jobs sizes a cluster started here; the one at --scheduler has its own workers")
+    args.command = ["texture", *argv]  # as typed: the evaluation report shows it
+    if hasattr(args, "engine"):
+        message = option_error(args.jobs, args.engine, args.scheduler)
+        if message is not None:
+            args.usage_error(message)
     if getattr(args, "engine", None) == "local" and pool_size(args.jobs) > 1:
         start_worker_server()  # in the background: it imports while this process does below
     # Imported here, after the server has started (see the module docstring).
     from pipeline.commands import VERBS
     from texture.errors import TextureError
 
-    try:
-        return VERBS[args.verb](args)
-    except KeyboardInterrupt:
-        print("texture: interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
-    except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
-        if args.debug:
-            raise
-        text = str(exc) if isinstance(exc, (TextureError, OSError)) else f"{type(exc).__name__}: {exc}"
-        print(f"texture {args.verb}: error: {text} (--debug shows the traceback)", file=sys.stderr)
-        return 1
+    with _termination_stops_the_run() as stopped_by:
+        try:
+            return VERBS[args.verb](args)
+        except KeyboardInterrupt:
+            print("texture: interrupted; run the same command again to resume", file=sys.stderr)
+            return 128 + stopped_by.get("signal", signal.SIGINT)
+        except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
+            if args.debug:
+                raise
+            text = str(exc) if isinstance(exc, (TextureError, OSError)) else f"{type(exc).__name__}: {exc}"
+            print(f"texture {args.verb}: error: {text} (--debug shows the traceback)", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

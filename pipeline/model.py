@@ -7,33 +7,36 @@ command line.  It saves to one self-describing ``.npz`` file without pickle:
 arrays plus a JSON metadata entry (versions, feature configuration and names,
 class names, normalizer and network state) and a SHA-256 digest of all of it,
 so a tampered, truncated or incompatible file is refused with
-:class:`~texture.errors.ModelFileError` instead of silently mispredicting.
+:class:`~texture.errors.ModelFileError` instead of silently mispredicting
+(:mod:`pipeline.model_file` writes and checks the file).
+
+The module is longer than most (about 550 lines) because it is one class:
+the estimator API (fit, predict, predict_proba, score, save, load) of one
+object, whose inputs (paths, arrays, tables, masks) are read by the small
+helpers above it.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import os
 import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-import texture
-from pipeline.augment import copy_features
-from pipeline.batch import atomic_write
+from pipeline import model_file
+from pipeline.augment import N_TRAINING_COPIES, copy_features, with_copies
 from pipeline.nn import BPClassifier, BPRegressor
 from pipeline.normalize import make_scaler, scaler_from_state
 from texture import FeatureConfig, FeatureExtractor, read_image
-from texture.errors import ConfigError, ImageTooSmallError, ModelFileError, NotFittedError, TextureError
+from texture.errors import ConfigError, ImageTooSmallError, MaskError, ModelFileError, NotFittedError, TextureError
 
 __all__ = ["TextureModel", "TextureScore", "FORMAT_VERSION", "default_network"]
 
-#: Version of the saved-model layout; bumped on any incompatible change.
-FORMAT_VERSION = 1
 _FORMAT = "texture-model"
+#: Version of the saved-model layout (see :data:`pipeline.model_file.VERSIONS`).
+FORMAT_VERSION = model_file.VERSIONS[_FORMAT]
 # Training-history series shown by the training-curve plot.
 _HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
@@ -104,19 +107,9 @@ def _numeric(classes) -> np.ndarray | None:
     return values if np.isfinite(values).all() else None
 
 
-def _python(value):
+def _builtin_scalar(value):
     """numpy scalars -> Python scalars, for JSON and dict keys."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-def _digest(arrays: dict[str, np.ndarray]) -> str:
-    """SHA-256 over every array's name, dtype, shape and bytes, in name order."""
-    h = hashlib.sha256()
-    for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
-        h.update(f"{name}\0{a.dtype.str}\0{a.shape}\0".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
 
 
 def _as_images(images) -> list:
@@ -128,10 +121,38 @@ def _as_images(images) -> list:
     return list(images)
 
 
-def _read(images, max_pixels=None):
-    """Yield ``(working grey image, path or None)`` of each of :func:`_as_images`' images, one at a time."""
-    for image in _as_images(images):
-        yield read_image(image, max_pixels=max_pixels), image if isinstance(image, (str, os.PathLike)) else None
+def _as_masks(masks, images, n) -> list:
+    """One mask (or None: the whole image) per image.
+
+    `masks` is a sequence beside the images, or None: then a ``mask`` column
+    of an `images` DataFrame when there is one (blank cells: no mask).
+    """
+    if masks is None:
+        if not (hasattr(images, "columns") and "mask" in images.columns):
+            return [None] * n
+        masks = [None if _blank(m) else m for m in images["mask"]]
+    elif isinstance(masks, (str, os.PathLike)) or (isinstance(masks, np.ndarray) and masks.ndim == 2):
+        masks = [masks]  # the one mask of one image
+    masks = list(masks)
+    if len(masks) != n:
+        raise ConfigError(f"{len(masks)} masks for {n} images")
+    return masks
+
+
+def _blank(cell) -> bool:
+    """A missing cell of a table column: None, NaN or an empty string."""
+    return cell is None or (isinstance(cell, float) and np.isnan(cell)) or (isinstance(cell, str) and not cell.strip())
+
+
+def _read(images, max_pixels=None, masks=None):
+    """Yield ``(working grey image, path or None, mask or None)`` of each image, one at a time.
+
+    The masks are read by the extractor, which checks them against their image.
+    """
+    paths = _as_images(images)
+    for image, mask in zip(paths, _as_masks(masks, images, len(paths))):
+        path = image if isinstance(image, (str, os.PathLike)) else None
+        yield read_image(image, max_pixels=max_pixels), path, mask
 
 
 def _stack(rows) -> np.ndarray:
@@ -176,6 +197,8 @@ class TextureModel:
     estimator_ : fitted estimator
     classes_ : ndarray
         Class labels (classifier only).
+    trained_with_masks_ : bool
+        Whether the training features were those of masked regions.
 
     Examples
     --------
@@ -202,12 +225,17 @@ class TextureModel:
             self._extractor_cache = FeatureExtractor(config)
         return self._extractor_cache
 
-    def featurize(self, images, *, max_pixels=None) -> np.ndarray:
-        """Feature matrix of `images` (unnormalized).
+    def featurize(self, images, *, masks=None, max_pixels=None) -> np.ndarray:
+        """Feature matrix of `images` (unnormalized), or of the regions inside their masks.
 
         Parameters
         ----------
         images : path, or sequence of paths or 2-D arrays, or DataFrame with a ``path`` column
+        masks : sequence, optional
+            One region of interest per image (see
+            :func:`texture.extract_features`), None for a whole image.
+            Default: the ``mask`` column of an `images` DataFrame when it has
+            one, else none.
         max_pixels : int, optional
             Largest image read, in pixels (see :func:`texture.read_image`).
 
@@ -219,14 +247,15 @@ class TextureModel:
         ------
         TextureError
             For the first image whose features cannot be computed; the
-            message names the file.
+            message names the file (the mask file, for a bad mask).
         """
         extractor = self._extractor()
-        return _stack([extractor.transform(grey, path=path) for grey, path in _read(images, max_pixels)])
+        return _stack([extractor.transform(grey, path=path, mask=mask)
+                       for grey, path, mask in _read(images, max_pixels, masks)])
 
     # ---- training ---------------------------------------------------------
 
-    def fit(self, images, labels=None):
+    def fit(self, images, labels=None, masks=None):
         """Extract features of `images`, fit the normalizer and train the network.
 
         Parameters
@@ -235,6 +264,12 @@ class TextureModel:
         labels : sequence, optional
             One label (class name or number) per image; taken from the
             DataFrame's ``label`` column when omitted.
+        masks : sequence, optional
+            One region of interest per image, None for a whole image (see
+            :meth:`featurize`).  A model trained with masks records it
+            (:attr:`trained_with_masks_`) and warns when asked to predict
+            without them.  Training copies (`augment`) rescale the mask with
+            their image.
 
         Returns
         -------
@@ -244,42 +279,48 @@ class TextureModel:
             if not (hasattr(images, "columns") and "label" in images.columns):
                 raise ConfigError("labels are required (or pass a DataFrame with a 'label' column)")
             labels = images["label"]
-        labels = np.asarray(labels)
+        masks = _as_masks(masks, images, len(_as_images(images)))
+        masked = any(mask is not None for mask in masks)
         if not self.augment:
-            X = self.featurize(images)
-        else:
-            # Each image is read once, for its own features and for its copies'.
-            extractor, rows, copies = self._extractor(), [], []
-            for grey, path in _read(images):
-                rows.append(extractor.transform(grey, path=path))
-                copies.append(self._copy_features(grey, path))
-            X = _stack(rows)
-        if len(labels) != len(X):
-            raise ConfigError(f"{len(labels)} labels for {len(X)} images")
-        if self.augment:
-            X = np.vstack([X, *copies])
-            labels = np.concatenate([labels, *(np.repeat(label, len(block)) for label, block in zip(labels, copies))])
-        return self.fit_features(X, labels)
+            return self.fit_features(self.featurize(images, masks=masks), labels, masked=masked)
+        # Each image is read once, for its own features and for its copies'.
+        extractor, rows, copies = self._extractor(), [], []
+        for grey, path, mask in _read(images, masks=masks):
+            rows.append(extractor.transform(grey, path=path, mask=mask))
+            copies.append(self._copy_features(grey, path, mask))
+        X = _stack(rows)
+        has_copies = [block is not None for block in copies]
+        copies = np.array([np.zeros((N_TRAINING_COPIES, X.shape[1])) if block is None else block
+                           for block in copies])
+        return self.fit_features(X, labels, copies=copies, has_copies=has_copies, masked=masked)
 
-    def _copy_features(self, grey, path) -> np.ndarray:
-        """Features of the training copies of one working image; none, with a warning, when a shrunk
-        copy is too small (all or none, as in ``texture train``)."""
+    def _copy_features(self, grey, path, mask=None) -> np.ndarray | None:
+        """Features of the training copies of one working image; None, with a warning, when a shrunk
+        copy (or its mask) is too small (all or none, as in ``texture train``)."""
         try:
-            return copy_features(self._extractor(), grey, path=path)
-        except ImageTooSmallError as exc:
+            return copy_features(self._extractor(), grey, path=path, mask=mask)
+        except (ImageTooSmallError, MaskError) as exc:
             warnings.warn(f"training copies left out (the image itself is trained on): {exc}", UserWarning,
                           stacklevel=3)
-            return np.empty((0, len(self._extractor().names)))
+            return None
 
-    def fit_features(self, X, labels):
-        """Fit the normalizer and the network on a precomputed feature matrix.
+    def fit_features(self, X, labels, *, copies=None, has_copies=None, masked=False):
+        """Fit the normalizer and the network on precomputed features.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Features in the order of ``FeatureExtractor(feature_config).names``;
-            rows of training copies (see `augment`) are simply more rows.
-        labels : sequence of length n_samples
+        X : array-like of shape (n_images, n_features)
+            Features in the order of ``FeatureExtractor(feature_config).names``.
+        labels : sequence of length n_images
+        copies : array-like of shape (n_images, n_copies, n_features), optional
+            The features of each image's training copies (see `augment` and
+            :func:`pipeline.augment.with_copies`), trained on as more rows
+            labelled as their image.
+        has_copies : array-like of bool of shape (n_images,), optional
+            The images whose `copies` are used; all of them when None.
+        masked : bool, default False
+            Whether the features are those of masked regions (recorded as
+            :attr:`trained_with_masks_`).
 
         Returns
         -------
@@ -294,6 +335,8 @@ class TextureModel:
             raise ConfigError(f"X must have shape (n_samples, {len(self.feature_names_)}), got {X.shape}")
         if len(labels) != len(X):
             raise ConfigError(f"{len(labels)} labels for {len(X)} images")
+        if copies is not None:
+            X, labels = with_copies(X, labels, copies, has_copies)
         self.scaler_ = make_scaler(self.scaler)
         Xs = self.scaler_.fit_transform(X)
         if self.estimator is None:
@@ -303,6 +346,8 @@ class TextureModel:
         self.estimator_.fit(Xs, labels)
         if self.is_classifier:
             self.classes_ = np.asarray(self.estimator_.classes_)
+        self.trained_with_masks_ = bool(masked)
+        self._warned_unmasked = False
         return self
 
     @property
@@ -321,17 +366,41 @@ class TextureModel:
         self._check_fitted()
         return self.scaler_.transform(X)
 
-    def _normalized_images(self, images) -> np.ndarray:
+    def _normalized_images(self, images, masks=None, max_pixels=None) -> np.ndarray:
         self._check_fitted()  # before the costly extraction
-        return self.scaler_.transform(self.featurize(images))
+        masks = _as_masks(masks, images, len(_as_images(images)))
+        self.warn_if_unmasked(masks)
+        return self.scaler_.transform(self.featurize(images, masks=masks, max_pixels=max_pixels))
 
-    def predict(self, images) -> np.ndarray:
-        """Predicted label (classifier) or value (regressor) of each image."""
-        Xs = self._normalized_images(images)
+    def warn_if_unmasked(self, masks) -> None:
+        """Warn, once per model, when a model trained on masked regions is given an image without a mask.
+
+        Its features would describe the whole image, not the kind of region
+        the network learned from.
+
+        Parameters
+        ----------
+        masks : sequence
+            The masks of the images about to be predicted, None where absent.
+        """
+        if self.trained_with_masks_ and not self._warned_unmasked and any(mask is None for mask in masks):
+            self._warned_unmasked = True
+            warnings.warn("this model was trained on masked regions, and an image is predicted without a mask: "
+                          "its features describe the whole image", UserWarning, stacklevel=3)
+
+    def predict(self, images, masks=None) -> np.ndarray:
+        """Predicted label (classifier) or value (regressor) of each image (see :meth:`fit` for `masks`)."""
+        Xs = self._normalized_images(images, masks)
         return self.estimator_.predict(Xs)
 
-    def predict_proba(self, images) -> np.ndarray:
+    def predict_proba(self, images, masks=None) -> np.ndarray:
         """Class probabilities of each image, columns in :attr:`classes_` order.
+
+        Parameters
+        ----------
+        images : sequence of paths or arrays, or DataFrame with a ``path`` column
+        masks : sequence, optional
+            One region of interest per image (see :meth:`fit`).
 
         Returns
         -------
@@ -339,7 +408,7 @@ class TextureModel:
         """
         if not self.is_classifier:
             raise ConfigError("predict_proba needs a classification model; this one is a regressor")
-        return self.estimator_.predict_proba(self._normalized_images(images))
+        return self.estimator_.predict_proba(self._normalized_images(images, masks))
 
     def score_features(self, X) -> list[TextureScore]:
         """Texture scores from a precomputed feature matrix (the batch fast path).
@@ -356,7 +425,7 @@ class TextureModel:
         if not self.is_classifier:
             return [TextureScore(None, None, {}, float(v)) for v in np.ravel(self.estimator_.predict(Xs))]
         proba = self.estimator_.predict_proba(Xs)
-        classes = [_python(c) for c in self.classes_]
+        classes = [_builtin_scalar(c) for c in self.classes_]
         numeric = _numeric(classes)
         best = proba.argmax(axis=1)
         values = proba @ numeric if numeric is not None else [None] * len(proba)
@@ -366,13 +435,15 @@ class TextureModel:
             for p, k, v in zip(proba, best, values)
         ]
 
-    def score_image(self, image, *, max_pixels=None) -> TextureScore:
-        """The texture score of one image.
+    def score_image(self, image, *, mask=None, max_pixels=None) -> TextureScore:
+        """The texture score of one image, or of the region inside its mask.
 
         Parameters
         ----------
         image : str or os.PathLike or ndarray
             An image file or a 2-D grey array (see :func:`texture.read_image`).
+        mask : str or os.PathLike or ndarray, optional
+            Region of interest (see :func:`texture.extract_features`).
         max_pixels : int, optional
             Largest image read, in pixels (see :func:`texture.read_image`).
 
@@ -385,13 +456,15 @@ class TextureModel:
         if isinstance(image, np.ndarray):
             image = [image]
         self._check_fitted()
-        return self.score_features(self.featurize(image, max_pixels=max_pixels))[0]
+        masks = _as_masks([mask], image, 1)
+        self.warn_if_unmasked(masks)
+        return self.score_features(self.featurize(image, masks=masks, max_pixels=max_pixels))[0]
 
     def score_columns(self) -> list[str]:
         """Column names of :meth:`score_row`, for tabular prediction output."""
         if not self.is_classifier:
             return ["value"]
-        return ["predicted", "confidence", "value"] + [f"proba_{_python(c)}" for c in self.classes_]
+        return ["predicted", "confidence", "value"] + [f"proba_{_builtin_scalar(c)}" for c in self.classes_]
 
     def score_row(self, score: TextureScore) -> list:
         """A :class:`TextureScore` as values for :meth:`score_columns`."""
@@ -408,29 +481,26 @@ class TextureModel:
 
     # ---- persistence ------------------------------------------------------
 
-    def _to_arrays(self) -> dict[str, np.ndarray]:
-        """Everything that defines the fitted model, as named arrays (no digest)."""
+    def _state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """Everything that defines the fitted model: JSON metadata and named arrays."""
         self._check_fitted()
         scaler_meta, scaler_arrays = self.scaler_.get_state()
         est_meta, est_arrays = self.estimator_.get_state()
         meta = {
-            "format": _FORMAT,
-            "format_version": FORMAT_VERSION,
-            "texture_version": texture.__version__,
             "feature_config": self.feature_config_.to_dict(),
             "feature_names": self.feature_names_,
-            "classes": [_python(c) for c in self.classes_] if self.is_classifier else None,
+            "classes": [_builtin_scalar(c) for c in self.classes_] if self.is_classifier else None,
             "scaler": scaler_meta,
             "estimator": {"class": type(self.estimator_).__name__, "state": est_meta},
+            "trained_with_masks": self.trained_with_masks_,
         }
         arrays = {f"scaler.{k}": v for k, v in scaler_arrays.items()}
-        arrays.update({f"estimator.{k}": np.asarray(v) for k, v in est_arrays.items()})
-        arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True))
-        return arrays
+        arrays.update({f"estimator.{k}": v for k, v in est_arrays.items()})
+        return meta, arrays
 
     def digest(self) -> str:
         """SHA-256 of the fitted model's content (what :meth:`save` records)."""
-        return _digest(self._to_arrays())
+        return model_file.digest(_FORMAT, *self._state())
 
     def save(self, path) -> None:
         """Save the fitted model to one ``.npz`` file, atomically and without pickle.
@@ -440,10 +510,7 @@ class TextureModel:
         path : str or os.PathLike
             Destination; written as given (no extension is added).
         """
-        arrays = self._to_arrays()
-        arrays["sha256"] = np.array(_digest(arrays))
-        with atomic_write(path, "wb") as f:
-            np.savez(f, **arrays)
+        model_file.save(path, _FORMAT, *self._state())
 
     @classmethod
     def load(cls, path) -> "TextureModel":
@@ -464,30 +531,7 @@ class TextureModel:
             saving, from an incompatible format version, or its features no
             longer match this version of `texture`.
         """
-        try:
-            # Our own file object: np.load leaks the one it opens when the zip is damaged.
-            with open(path, "rb") as file, np.load(file, allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in npz.files}
-        except FileNotFoundError:
-            raise ModelFileError("no such model file", path=path) from None
-        except Exception as exc:  # zipfile/numpy raise many types for a damaged file
-            raise ModelFileError(f"not a readable model file ({type(exc).__name__}: {exc})",
-                                 path=path) from None
-        try:
-            recorded = str(arrays.pop("sha256"))
-            meta = json.loads(str(arrays["metadata"]))
-        except (KeyError, ValueError):
-            raise ModelFileError("not a texture model file (no metadata)", path=path) from None
-        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
-            raise ModelFileError("not a texture model file", path=path)
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ModelFileError(
-                f"model file format {meta.get('format_version')} (saved by texture "
-                f"{meta.get('texture_version')}) is not supported; this texture reads format "
-                f"{FORMAT_VERSION}", path=path)
-        if _digest(arrays) != recorded:
-            raise ModelFileError("checksum mismatch: the file was modified or damaged after saving",
-                                 path=path)
+        meta, arrays = model_file.load(path, _FORMAT)
         try:
             return cls._from_arrays(meta, arrays)
         except ModelFileError as exc:
@@ -520,10 +564,13 @@ class TextureModel:
                 f"the normalizer takes {model.scaler_.n_features_in_} features and the network "
                 f"{model.estimator_.n_features_in_}, not the model's {n_features}")
         network_classes = getattr(model.estimator_, "classes_", None)
-        if meta["classes"] != (None if network_classes is None else [_python(c) for c in network_classes]):
+        if meta["classes"] != (None if network_classes is None else [_builtin_scalar(c) for c in network_classes]):
             raise ModelFileError("the class names do not match the network's outputs")
         if meta["classes"] is not None:
             model.classes_ = np.asarray(meta["classes"])
+        # Files saved before masks existed were trained on whole images.
+        model.trained_with_masks_ = bool(meta.get("trained_with_masks", False))
+        model._warned_unmasked = False
         return model
 
     def __repr__(self) -> str:

@@ -12,6 +12,8 @@ import pipeline.data
 from pipeline.data import (
     COLUMNS,
     find_images,
+    find_masks,
+    is_mask_file,
     kth_tips_scale,
     load_csv,
     load_folder,
@@ -57,6 +59,17 @@ def test_load_folder_lists_classes_from_sub_folders_in_sorted_order(tree):
 def test_load_folder_applies_the_group_function(tree):
     table = load_folder(tree, group=lambda path: path.stem.upper())
     assert table["group"].tolist() == ["Z", "X", "1", "10", "2", "Y"]
+
+
+def test_load_folder_takes_the_documented_group_name_and_refuses_others(tmp_path):
+    _png(tmp_path / "sponge" / "21-scale_4_im_7_grey.png")
+    _png(tmp_path / "cotton" / "17-scale_2_im_1_grey.png")
+    assert load_folder(tmp_path, group="kth_tips_scale")["group"].tolist() == [2, 4]
+    with pytest.raises(ConfigError, match="unknown group 'scale': pass a function of the image path, "
+                                          "or the name of one of kth_tips_scale"):
+        load_folder(tmp_path, group="scale")
+    with pytest.raises(ConfigError, match="group must be a function of the image path"):
+        load_folder(tmp_path, group=4)
 
 
 def test_load_folder_is_independent_of_the_working_directory(tree, monkeypatch):
@@ -182,6 +195,48 @@ def test_load_csv_refuses_a_missing_csv(tmp_path):
         load_csv(tmp_path / "none.csv")
     with pytest.raises(DatasetError, match="cannot read"):
         load_csv(tmp_path)
+
+
+def test_load_csv_keeps_a_mask_column_resolved_like_the_paths(tmp_path):
+    (tmp_path / "list.csv").write_text("path,label,mask\na.png,x,masks/a.png\nb.png,y,\n/abs/c.png,x,/abs/c_m.png\n")
+    table = load_csv(tmp_path / "list.csv", check_files=False)
+    assert list(table.columns) == [*COLUMNS, "mask"]
+    assert table["mask"].tolist() == [str(tmp_path / "masks" / "a.png"), None, "/abs/c_m.png"]
+    (tmp_path / "plain.csv").write_text("path,label\na.png,x\n")
+    assert list(load_csv(tmp_path / "plain.csv", check_files=False).columns) == list(COLUMNS)
+
+
+class TestFindMasks:
+    def test_mirrored_folder_with_any_image_extension(self, tmp_path):
+        images = [_png(tmp_path / "in" / "a" / "one.jpg"), _png(tmp_path / "in" / "two.png"),
+                  _png(tmp_path / "in" / "three.tif")]
+        _png(tmp_path / "masks" / "a" / "one.png")  # another extension than its image
+        _png(tmp_path / "masks" / "two.PNG")
+        _png(tmp_path / "masks" / "two.png")  # the image's own extension wins
+        masks = find_masks(images, tmp_path / "in", masks_dir=tmp_path / "masks")
+        assert masks == [str(tmp_path / "masks" / "a" / "one.png"), str(tmp_path / "masks" / "two.png"),
+                         str(tmp_path / "masks" / "three.*")]  # missing: the pattern looked for
+
+    def test_suffix_beside_each_image(self, tmp_path):
+        images = [_png(tmp_path / "a" / "one.jpg"), _png(tmp_path / "two.png")]
+        _png(tmp_path / "a" / "one_mask.bmp")
+        masks = find_masks(images, tmp_path, suffix="_mask")
+        assert masks == [str(tmp_path / "a" / "one_mask.bmp"), str(tmp_path / "two_mask.*")]
+
+    def test_exactly_one_way(self, tmp_path):
+        with pytest.raises(ConfigError, match="one way"):
+            find_masks([], tmp_path)
+        with pytest.raises(ConfigError, match="one way"):
+            find_masks([], tmp_path, masks_dir=tmp_path, suffix="_m")
+        with pytest.raises(ConfigError, match="suffix"):
+            find_masks([], tmp_path, suffix="a/b")
+
+    def test_mask_files_are_not_inputs(self, tmp_path):
+        assert is_mask_file(tmp_path / "a" / "one_mask.png", tmp_path, suffix="_mask")
+        assert not is_mask_file(tmp_path / "a" / "one.png", tmp_path, suffix="_mask")
+        assert is_mask_file(tmp_path / "masks" / "a" / "one.png", tmp_path, masks_dir=tmp_path / "masks")
+        assert not is_mask_file(tmp_path / "a" / "one.png", tmp_path, masks_dir=tmp_path / "masks")
+        assert not is_mask_file(tmp_path / "a" / "one.png", tmp_path)
 
 
 def test_load_sample_textures():

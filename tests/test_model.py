@@ -11,7 +11,7 @@ from pipeline.augment import training_copies
 from pipeline.model import FORMAT_VERSION, TextureModel, TextureScore, default_network
 from pipeline.nn import BPClassifier, BPRegressor
 from texture import FeatureExtractor
-from texture.errors import ModelFileError, NotFittedError, TextureError
+from texture.errors import NotFittedError, TextureError
 
 
 def synthetic_images(n_per_class=8, size=48, seed=0):
@@ -216,68 +216,6 @@ def test_same_seed_gives_bit_identical_file(data, tmp_path):
     assert (tmp_path / "a.npz").read_bytes() != (tmp_path / "c.npz").read_bytes()
 
 
-def _rewrite(src, dst, change):
-    """Copy a saved model, letting `change` edit its arrays."""
-    with np.load(src, allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    change(arrays)
-    np.savez(dst, **arrays)
-
-
-def _edit_meta(arrays, **changes):
-    meta = json.loads(str(arrays["metadata"]))
-    meta.update(changes)
-    arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True))
-
-
-def test_tampered_and_damaged_files_are_refused(model, tmp_path):
-    good = tmp_path / "model.npz"
-    model.save(good)
-
-    def bump_weight(arrays):
-        arrays["estimator.W0"] = arrays["estimator.W0"] + 1e-3
-
-    cases = {
-        "weights.npz": (bump_weight, "checksum"),
-        "classes.npz": (lambda a: _edit_meta(a, classes=["x", "y", "z"]), "checksum"),
-        "no_digest.npz": (lambda a: a.pop("sha256"), "metadata"),
-    }
-    for name, (change, message) in cases.items():
-        _rewrite(good, tmp_path / name, change)
-        with pytest.raises(ModelFileError, match=message):
-            TextureModel.load(tmp_path / name)
-
-    data = bytearray(good.read_bytes())
-    (tmp_path / "truncated.npz").write_bytes(data[: len(data) // 2])
-    data[len(data) // 2] ^= 0xFF
-    (tmp_path / "flipped.npz").write_bytes(bytes(data))
-    (tmp_path / "text.npz").write_text("hello")
-    np.savez(tmp_path / "other.npz", x=np.arange(3))
-    for name in ("truncated.npz", "flipped.npz", "text.npz", "other.npz", "missing.npz"):
-        with pytest.raises(ModelFileError, match=name):
-            TextureModel.load(tmp_path / name)
-
-
-def test_incompatible_versions_are_refused(model, tmp_path, monkeypatch):
-    import pipeline.model as model_module
-
-    good = tmp_path / "model.npz"
-    model.save(good)
-
-    def resign(arrays):
-        arrays.pop("sha256")
-        arrays["sha256"] = np.array(model_module._digest(arrays))
-
-    _rewrite(good, tmp_path / "future.npz",
-             lambda a: (_edit_meta(a, format_version=FORMAT_VERSION + 1), resign(a)))
-    with pytest.raises(ModelFileError, match="format"):
-        TextureModel.load(tmp_path / "future.npz")
-    _rewrite(good, tmp_path / "renamed.npz",
-             lambda a: (_edit_meta(a, feature_names=["f"] * len(model.feature_names_)), resign(a)))
-    with pytest.raises(ModelFileError, match="retrain"):
-        TextureModel.load(tmp_path / "renamed.npz")
-
-
 def test_saved_file_is_a_plain_zip_without_pickles(model, tmp_path):
     model.save(tmp_path / "m.npz")
     with zipfile.ZipFile(tmp_path / "m.npz") as z:
@@ -298,3 +236,82 @@ def test_readme_score_example_runs(tmp_path, monkeypatch, capsys):
     exec(compile(code, "README.md", "exec"), {})
     label, confidence = capsys.readouterr().out.splitlines()[0].split()
     assert 0.0 <= float(confidence) <= 1.0 and (tmp_path / "model.npz").is_file()
+
+
+@pytest.fixture(scope="module")
+def masked_data(data):
+    """Each class's texture inside a disk, another class's texture around it: only the mask tells them apart."""
+    images, labels = data
+    r, c = np.mgrid[:48, :48]
+    disk = (r - 24) ** 2 + (c - 22) ** 2 < 17**2
+    composed = [np.where(disk, image, images[(k + 1) % len(images)]) for k, image in enumerate(images)]
+    return composed, labels, [disk] * len(images)
+
+
+@pytest.fixture(scope="module")
+def masked_model(masked_data):
+    images, labels, masks = masked_data
+    return TextureModel(estimator=small_net()).fit(images, labels, masks=masks)
+
+
+def test_masked_fit_trains_on_the_regions_and_their_copies(masked_model, masked_data):
+    from pipeline.augment import mask_copies
+
+    images, labels, masks = masked_data
+    extractor = FeatureExtractor()
+    rows = [extractor.transform(image, mask=mask) for image, mask in zip(images, masks)]
+    copies = [extractor.transform(copy, mask=inside) for image, mask in zip(images, masks)
+              for copy, inside in zip(training_copies(image), mask_copies(mask))]
+    np.testing.assert_allclose(masked_model.scaler_.mean_, np.vstack([rows, copies]).mean(axis=0))
+    assert masked_model.trained_with_masks_
+    assert np.mean(masked_model.predict(images, masks=masks) == labels) > 0.9
+
+
+def test_masked_predictions_agree_across_the_api(masked_model, masked_data):
+    import pandas as pd
+
+    images, _, masks = masked_data
+    proba = masked_model.predict_proba(images[:4], masks=masks[:4])
+    frame = pd.DataFrame({"path": pd.Series(images[:4], dtype=object), "mask": pd.Series(masks[:4], dtype=object)})
+    np.testing.assert_array_equal(masked_model.predict_proba(frame), proba)
+    score = masked_model.score_image(images[2], mask=masks[2])
+    np.testing.assert_allclose(list(score.probabilities.values()), proba[2])
+    outside = masked_model.score_image(images[2], mask=~masks[2])
+    assert not np.allclose(list(outside.probabilities.values()), list(score.probabilities.values()))
+
+
+def test_masked_training_is_saved_and_predicting_without_masks_warns_once(masked_model, masked_data, tmp_path):
+    import warnings
+
+    images, _, masks = masked_data
+    masked_model.save(tmp_path / "masked.npz")
+    loaded = TextureModel.load(tmp_path / "masked.npz")
+    assert loaded.trained_with_masks_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded.predict(images[:2], masks=masks[:2])  # with masks: silent
+    with pytest.warns(UserWarning, match="trained on masked regions") as warned:
+        loaded.predict(images[:2])
+        loaded.score_image(images[0])
+        loaded.predict_proba(images[:2])
+    assert len(warned) == 1
+
+
+def test_a_model_trained_on_whole_images_does_not_warn(model, data, tmp_path):
+    import warnings
+
+    model.save(tmp_path / "plain.npz")
+    loaded = TextureModel.load(tmp_path / "plain.npz")
+    assert not loaded.trained_with_masks_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded.predict(data[0][:2])
+
+
+def test_masks_must_match_the_images_and_bad_masks_name_their_file(masked_model, masked_data, tmp_path):
+    images, _, masks = masked_data
+    with pytest.raises(TextureError, match="2 masks for 3 images"):
+        masked_model.predict(images[:3], masks=masks[:2])
+    (tmp_path / "mask.png").write_bytes(b"garbage")
+    with pytest.raises(TextureError, match=rf"^{tmp_path / 'mask.png'}: cannot read the mask"):
+        masked_model.score_image(images[0], mask=tmp_path / "mask.png")
