@@ -102,6 +102,35 @@ def _write_report(classes, history, y_true, y_pred, out: Path, args, show=False)
     return files
 
 
+def _write_calibration(classes, y_true, proba, out: Path, args) -> tuple[dict, str]:
+    """Reliability bins CSV + diagram PNG into `out`; the files and a line stating ECE and Brier score.
+
+    Images whose true label is not one of the model's `classes` cannot say
+    whether a probability was right for them; they are counted, not scored.
+    """
+    from pipeline import evaluation, report
+
+    index = {label: i for i, label in enumerate(classes)}
+    known = np.array([label in index for label in y_true.tolist()], dtype=bool)
+    if not known.any():
+        return {}, "no calibration figures: no image has a label the model knows"
+    truth, proba = np.array([index[label] for label in y_true[known].tolist()]), proba[known]
+    bins = evaluation.reliability_bins(truth, proba)
+    files = {"calibration": out / "calibration.csv"}
+    with atomic_write(files["calibration"], "w", newline="") as f:
+        bins.to_csv(f, index=False, float_format="%.6f")
+    try:
+        with atomic_write(out / "reliability_diagram.png", "wb") as f:
+            report.plot_reliability_diagram(bins, f)
+        files["reliability diagram"] = out / "reliability_diagram.png"
+    except ConfigError as exc:  # no [plot] extra
+        _say(args, f"no reliability diagram: {exc}")
+    unknown = f" ({np.count_nonzero(~known)} images of classes the model does not know left out)" if not known.all() else ""
+    line = (f"expected calibration error {evaluation.expected_calibration_error(truth, proba):.4f} (15 bins), "
+            f"Brier score {evaluation.brier_score(truth, proba):.4f} on {len(truth)} images{unknown}")
+    return files, line
+
+
 def cmd_evaluate(args) -> int:
     import pandas as pd
 
@@ -116,7 +145,8 @@ def cmd_evaluate(args) -> int:
     task = PredictTask(model, cache_dir=args.cache, max_pixels=args.max_pixels)
     summary = run_batch(task, items, out / "predictions.csv", engine=_engine(args), quiet=args.quiet, desc="evaluate")
     summary.skipped = skipped  # listed here, not by run_batch: it counts only what it is given
-    rows = pd.read_csv(summary.output, usecols=["label", "status", "predicted"], dtype=str,
+    proba_columns = [column for column in model.score_columns() if column.startswith("proba_")]
+    rows = pd.read_csv(summary.output, usecols=["label", "status", "predicted", *proba_columns], dtype=str,
                        keep_default_na=False)
     rows = rows[rows["status"] == "ok"]
     if rows.empty:
@@ -125,7 +155,10 @@ def cmd_evaluate(args) -> int:
     classes = model.classes_.tolist()
     y_true, y_pred = (_typed_labels(rows[column], classes) for column in ("label", "predicted"))
     files = _write_report(classes, model.history_, y_true, y_pred, out, args)
+    calibration_files, calibration = _write_calibration(classes, y_true, rows[proba_columns].to_numpy(float), out, args)
+    files.update(calibration_files)
     print(f"accuracy {accuracy(y_true, y_pred):.4f} on {len(rows)} images")
+    print(calibration)
     for what, path in {"predictions": summary.output, **files}.items():
         print(f"  {what}: {path}")
     print(f"wrote {out}: {summary}")

@@ -98,7 +98,7 @@ def test_network_file_of_another_format_version_is_refused_with_the_versions(cla
     assert repr(version) in str(err) and str(persistence.FORMAT_VERSION) in str(err)
 
 
-@pytest.mark.parametrize("version", [0, 2, "1"])
+@pytest.mark.parametrize("version", [0, 3, "1"])
 def test_texture_model_of_another_format_version_is_refused(texture_model, tmp_path, version):
     good, other = tmp_path / "good.npz", tmp_path / "other.npz"
     texture_model.save(good)
