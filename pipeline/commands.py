@@ -294,7 +294,10 @@ def _train(source, args):
         raise DatasetError(f"none of its {len(items)} images could be used; the first: {errors[0]}", source)
     labels = _typed_labels([item.label for item in kept])
     train, test = holdout_split(labels, [item.group for item in kept], args.test_size, args.seed)
-    X_train, y_train = X[train], labels[train]
+    # The groups that keep the held-out images apart keep the calibration's apart too.
+    groups = np.array([str(item.group) for item in kept] if all(item.group for item in kept)
+                      else [str(i) for i in range(len(kept))])
+    X_train, y_train, g_train = X[train], labels[train], groups[train]
     counts = _Counts(len(train), len(test), len(errors), skipped=skipped)
     if args.augment:
         _say(args, f"extracting features of rescaled and blurred copies of {len(train)} training images ...")
@@ -309,13 +312,15 @@ def _train(source, args):
         counts.without_copies = len(copy_errors)
         # One row per copy.
         index = {id(kept[i]): i for i in train}
-        copy_labels = labels[[index[id(item)] for item in copied]].repeat(copies.shape[1] // X.shape[1])
+        sources = [index[id(item)] for item in copied]
+        n_copies = copies.shape[1] // X.shape[1]
         X_train = np.vstack([X_train, copies.reshape(-1, X.shape[1])])
-        y_train = np.concatenate([y_train, copy_labels])
+        y_train = np.concatenate([y_train, labels[sources].repeat(n_copies)])
+        g_train = np.concatenate([g_train, groups[sources].repeat(n_copies)])
     _say(args, f"training on {len(train)} images, holding out {len(test)} ...")
     model = TextureModel(config, scaler=args.scaler, estimator=_network(args), random_state=args.seed,
                          augment=args.augment)
-    model.fit_features(X_train, y_train)
+    model.fit_features(X_train, y_train, groups=g_train)
     return model, [kept[i] for i in test], labels[test], model.score_features(X[test]), counts
 
 

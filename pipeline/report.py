@@ -227,7 +227,7 @@ def plot_reliability_diagram(bins: pd.DataFrame, path=None, *, ax=None, title=No
     for lower, width, accuracy, confidence, count in zip(filled["lower"], widths, filled["accuracy"],
                                                          filled["confidence"], filled["count"]):
         ax.text(lower + width / 2, max(accuracy, confidence) + 0.01, str(count), ha="center", va="bottom",
-                fontsize=7, rotation=90)
+                fontsize=7)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.12)
     ax.set_xlabel("confidence (probability of the predicted class)")
