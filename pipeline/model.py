@@ -27,9 +27,10 @@ from pipeline.batch import atomic_write
 from pipeline.calibration import (TEMPERATURE_RANGE, calibration_folds, fit_temperature, out_of_fold_logits,
                                   scaled_probabilities)
 from pipeline.nn import BPClassifier, BPRegressor
+from pipeline.nn.persistence import read_npz
 from pipeline.normalize import make_scaler, scaler_from_state
 from texture import FeatureConfig, FeatureExtractor, read_image
-from texture.errors import ConfigError, ImageTooSmallError, ModelFileError, NotFittedError, TextureError
+from texture.errors import ConfigError, ImageTooSmallError, MaskError, ModelFileError, NotFittedError, TextureError
 
 __all__ = ["TextureModel", "TextureScore", "FORMAT_VERSION"]
 
@@ -119,10 +120,38 @@ def _as_images(images) -> list:
     return list(images)
 
 
-def _read(images, max_pixels=None):
-    """Yield ``(working grey image, path or None)`` of each of :func:`_as_images`' images, one at a time."""
-    for image in _as_images(images):
-        yield read_image(image, max_pixels=max_pixels), image if isinstance(image, (str, os.PathLike)) else None
+def _as_masks(masks, images, n) -> list:
+    """One mask (or None: the whole image) per image.
+
+    `masks` is a sequence beside the images, or None: then a ``mask`` column
+    of an `images` DataFrame when there is one (blank cells: no mask).
+    """
+    if masks is None:
+        if not (hasattr(images, "columns") and "mask" in images.columns):
+            return [None] * n
+        masks = [None if _blank(m) else m for m in images["mask"]]
+    elif isinstance(masks, (str, os.PathLike)) or (isinstance(masks, np.ndarray) and masks.ndim == 2):
+        masks = [masks]  # the one mask of one image
+    masks = list(masks)
+    if len(masks) != n:
+        raise ConfigError(f"{len(masks)} masks for {n} images")
+    return masks
+
+
+def _blank(cell) -> bool:
+    """A missing cell of a table column: None, NaN or an empty string."""
+    return cell is None or (isinstance(cell, float) and np.isnan(cell)) or (isinstance(cell, str) and not cell.strip())
+
+
+def _read(images, max_pixels=None, masks=None):
+    """Yield ``(working grey image, path or None, mask or None)`` of each image, one at a time.
+
+    The masks are read by the extractor, which checks them against their image.
+    """
+    paths = _as_images(images)
+    for image, mask in zip(paths, _as_masks(masks, images, len(paths))):
+        path = image if isinstance(image, (str, os.PathLike)) else None
+        yield read_image(image, max_pixels=max_pixels), path, mask
 
 
 def _stack(rows) -> np.ndarray:
@@ -185,6 +214,8 @@ class TextureModel:
         ``reliability_before``/``reliability_after`` (the columns of
         :func:`pipeline.evaluation.reliability_bins` as lists); None without
         calibration.
+    trained_with_masks_ : bool
+        Whether the training features were those of masked regions.
 
     Examples
     --------
@@ -212,12 +243,17 @@ class TextureModel:
             self._extractor_cache = FeatureExtractor(config)
         return self._extractor_cache
 
-    def featurize(self, images, *, max_pixels=None) -> np.ndarray:
-        """Feature matrix of `images` (unnormalized).
+    def featurize(self, images, *, masks=None, max_pixels=None) -> np.ndarray:
+        """Feature matrix of `images` (unnormalized), or of the regions inside their masks.
 
         Parameters
         ----------
         images : path, or sequence of paths or 2-D arrays, or DataFrame with a ``path`` column
+        masks : sequence, optional
+            One region of interest per image (see
+            :func:`texture.extract_features`), None for a whole image.
+            Default: the ``mask`` column of an `images` DataFrame when it has
+            one, else none.
         max_pixels : int, optional
             Largest image read, in pixels (see :func:`texture.read_image`).
 
@@ -229,14 +265,15 @@ class TextureModel:
         ------
         TextureError
             For the first image whose features cannot be computed; the
-            message names the file.
+            message names the file (the mask file, for a bad mask).
         """
         extractor = self._extractor()
-        return _stack([extractor.transform(grey, path=path) for grey, path in _read(images, max_pixels)])
+        return _stack([extractor.transform(grey, path=path, mask=mask)
+                       for grey, path, mask in _read(images, max_pixels, masks)])
 
     # ---- training ---------------------------------------------------------
 
-    def fit(self, images, labels=None, groups=None):
+    def fit(self, images, labels=None, groups=None, masks=None):
         """Extract features of `images`, fit the normalizer and train the network.
 
         Parameters
@@ -251,6 +288,12 @@ class TextureModel:
             split by the calibration (see `calibrate`).  Give groups when
             new images will differ from the training ones the way the groups
             differ (another scale, another photo session).
+        masks : sequence, optional
+            One region of interest per image, None for a whole image (see
+            :meth:`featurize`).  A model trained with masks records it
+            (:attr:`trained_with_masks_`) and warns when asked to predict
+            without them.  Training copies (`augment`) rescale the mask with
+            their image.
 
         Returns
         -------
@@ -264,14 +307,15 @@ class TextureModel:
         if groups is None and hasattr(images, "columns") and "group" in images.columns:
             if images["group"].notna().all():
                 groups = images["group"]
+        masks = _as_masks(masks, images, len(_as_images(images)))
         if not self.augment:
-            X = self.featurize(images)
+            X = self.featurize(images, masks=masks)
         else:
             # Each image is read once, for its own features and for its copies'.
             extractor, rows, copies = self._extractor(), [], []
-            for grey, path in _read(images):
-                rows.append(extractor.transform(grey, path=path))
-                copies.append(self._copy_features(grey, path))
+            for grey, path, mask in _read(images, masks=masks):
+                rows.append(extractor.transform(grey, path=path, mask=mask))
+                copies.append(self._copy_features(grey, path, mask))
             X = _stack(rows)
         if len(labels) != len(X):
             raise ConfigError(f"{len(labels)} labels for {len(X)} images")
@@ -283,19 +327,19 @@ class TextureModel:
             X = np.vstack([X, *copies])
             labels = np.concatenate([labels, *(np.repeat(label, len(block)) for label, block in zip(labels, copies))])
             groups = np.concatenate([groups, *(np.repeat(group, len(block)) for group, block in zip(groups, copies))])
-        return self.fit_features(X, labels, groups=groups)
+        return self.fit_features(X, labels, groups=groups, masked=any(mask is not None for mask in masks))
 
-    def _copy_features(self, grey, path) -> np.ndarray:
+    def _copy_features(self, grey, path, mask=None) -> np.ndarray:
         """Features of the training copies of one working image; none, with a warning, when a shrunk
-        copy is too small (all or none, as in ``texture train``)."""
+        copy (or its mask) is too small (all or none, as in ``texture train``)."""
         try:
-            return copy_features(self._extractor(), grey, path=path)
-        except ImageTooSmallError as exc:
+            return copy_features(self._extractor(), grey, path=path, mask=mask)
+        except (ImageTooSmallError, MaskError) as exc:
             warnings.warn(f"training copies left out (the image itself is trained on): {exc}", UserWarning,
                           stacklevel=3)
             return np.empty((0, len(self._extractor().names)))
 
-    def fit_features(self, X, labels, groups=None):
+    def fit_features(self, X, labels, groups=None, *, masked=False):
         """Fit the normalizer and the network (and calibrate it) on a precomputed feature matrix.
 
         Parameters
@@ -308,6 +352,9 @@ class TextureModel:
             Rows of one group stay on one side of the calibration's splits:
             give an image and its training copies the same group.  Each row
             is its own group when None.
+        masked : bool, default False
+            Whether the features are those of masked regions (recorded as
+            :attr:`trained_with_masks_`).
 
         Returns
         -------
@@ -337,6 +384,8 @@ class TextureModel:
             self.temperature_ = 1.0
             if self.calibrate:
                 self._calibrate(Xs, labels, groups)
+        self.trained_with_masks_ = bool(masked)
+        self._warned_unmasked = False
         return self
 
     def _calibrate(self, Xs, labels, groups):
@@ -382,17 +431,41 @@ class TextureModel:
         self._check_fitted()
         return self.scaler_.transform(X)
 
-    def _normalized_images(self, images) -> np.ndarray:
+    def _normalized_images(self, images, masks=None, max_pixels=None) -> np.ndarray:
         self._check_fitted()  # before the costly extraction
-        return self.scaler_.transform(self.featurize(images))
+        masks = _as_masks(masks, images, len(_as_images(images)))
+        self.warn_if_unmasked(masks)
+        return self.scaler_.transform(self.featurize(images, masks=masks, max_pixels=max_pixels))
 
-    def predict(self, images) -> np.ndarray:
-        """Predicted label (classifier) or value (regressor) of each image."""
-        Xs = self._normalized_images(images)
+    def warn_if_unmasked(self, masks) -> None:
+        """Warn, once per model, when a model trained on masked regions is given an image without a mask.
+
+        Its features would describe the whole image, not the kind of region
+        the network learned from.
+
+        Parameters
+        ----------
+        masks : sequence
+            The masks of the images about to be predicted, None where absent.
+        """
+        if self.trained_with_masks_ and not self._warned_unmasked and any(mask is None for mask in masks):
+            self._warned_unmasked = True
+            warnings.warn("this model was trained on masked regions, and an image is predicted without a mask: "
+                          "its features describe the whole image", UserWarning, stacklevel=3)
+
+    def predict(self, images, masks=None) -> np.ndarray:
+        """Predicted label (classifier) or value (regressor) of each image (see :meth:`fit` for `masks`)."""
+        Xs = self._normalized_images(images, masks)
         return self.estimator_.predict(Xs)
 
-    def predict_proba(self, images) -> np.ndarray:
+    def predict_proba(self, images, masks=None) -> np.ndarray:
         """Class probabilities of each image, columns in :attr:`classes_` order.
+
+        Parameters
+        ----------
+        images : sequence of paths or arrays, or DataFrame with a ``path`` column
+        masks : sequence, optional
+            One region of interest per image (see :meth:`fit`).
 
         Returns
         -------
@@ -400,7 +473,7 @@ class TextureModel:
         """
         if not self.is_classifier:
             raise ConfigError("predict_proba needs a classification model; this one is a regressor")
-        return self._proba(self._normalized_images(images))
+        return self._proba(self._normalized_images(images, masks))
 
     def _proba(self, Xs) -> np.ndarray:
         """Class probabilities of normalized rows, at the calibrated temperature."""
@@ -432,13 +505,15 @@ class TextureModel:
             for p, k, v in zip(proba, best, values)
         ]
 
-    def score_image(self, image, *, max_pixels=None) -> TextureScore:
-        """The texture score of one image.
+    def score_image(self, image, *, mask=None, max_pixels=None) -> TextureScore:
+        """The texture score of one image, or of the region inside its mask.
 
         Parameters
         ----------
         image : str or os.PathLike or ndarray
             An image file or a 2-D grey array (see :func:`texture.read_image`).
+        mask : str or os.PathLike or ndarray, optional
+            Region of interest (see :func:`texture.extract_features`).
         max_pixels : int, optional
             Largest image read, in pixels (see :func:`texture.read_image`).
 
@@ -451,7 +526,9 @@ class TextureModel:
         if isinstance(image, np.ndarray):
             image = [image]
         self._check_fitted()
-        return self.score_features(self.featurize(image, max_pixels=max_pixels))[0]
+        masks = _as_masks([mask], image, 1)
+        self.warn_if_unmasked(masks)
+        return self.score_features(self.featurize(image, masks=masks, max_pixels=max_pixels))[0]
 
     def score_columns(self) -> list[str]:
         """Column names of :meth:`score_row`, for tabular prediction output."""
@@ -490,6 +567,7 @@ class TextureModel:
             "estimator": {"class": type(self.estimator_).__name__, "state": est_meta},
             "temperature": self.temperature_ if self.is_classifier else None,
             "calibration": self.calibration_,
+            "trained_with_masks": self.trained_with_masks_,
         }
         arrays = {f"scaler.{k}": v for k, v in scaler_arrays.items()}
         arrays.update({f"estimator.{k}": np.asarray(v) for k, v in est_arrays.items()})
@@ -532,15 +610,7 @@ class TextureModel:
             saving, from an incompatible format version, or its features no
             longer match this version of `texture`.
         """
-        try:
-            # Our own file object: np.load leaks the one it opens when the zip is damaged.
-            with open(path, "rb") as file, np.load(file, allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in npz.files}
-        except FileNotFoundError:
-            raise ModelFileError("no such model file", path=path) from None
-        except Exception as exc:  # zipfile/numpy raise many types for a damaged file
-            raise ModelFileError(f"not a readable model file ({type(exc).__name__}: {exc})",
-                                 path=path) from None
+        arrays = read_npz(path)
         try:
             recorded = str(arrays.pop("sha256"))
             meta = json.loads(str(arrays["metadata"]))
@@ -551,8 +621,8 @@ class TextureModel:
         if meta.get("format_version") not in _READABLE_VERSIONS:
             raise ModelFileError(
                 f"model file format {meta.get('format_version')} (saved by texture "
-                f"{meta.get('texture_version')}) is not supported; this texture reads format "
-                f"{FORMAT_VERSION}", path=path)
+                f"{meta.get('texture_version')}) is not supported; this texture reads formats "
+                f"{', '.join(map(str, _READABLE_VERSIONS))}", path=path)
         if _digest(arrays) != recorded:
             raise ModelFileError("checksum mismatch: the file was modified or damaged after saving",
                                  path=path)
@@ -599,6 +669,9 @@ class TextureModel:
             if not (isinstance(temperature, (int, float)) and (temperature == 1.0 or low <= temperature <= high)):
                 raise ModelFileError(f"invalid calibration temperature {temperature!r}")
             model.temperature_ = float(temperature)
+        # Files saved before masks existed were trained on whole images.
+        model.trained_with_masks_ = bool(meta.get("trained_with_masks", False))
+        model._warned_unmasked = False
         return model
 
     def __repr__(self) -> str:

@@ -63,7 +63,7 @@ def confusion_matrix(y_true, y_pred, labels=None) -> pd.DataFrame:
     try:
         np.add.at(counts, ([index[t] for t in y_true.tolist()], [index[p] for p in y_pred.tolist()]), 1)
     except KeyError as exc:
-        raise ConfigError(f"label {exc.args[0]!r} is not in labels") from None
+        raise ConfigError(f"label '{exc.args[0]}' is not in labels") from None
     return pd.DataFrame(counts, index=pd.Index(labels, name="true"),
                         columns=pd.Index(labels, name="predicted"))
 
@@ -105,7 +105,8 @@ def _figure(figsize):
     try:
         import matplotlib  # noqa: F401  (the package itself: its submodules may be cached)
     except ImportError:
-        raise ConfigError("plots need matplotlib: pip install 'texture[plot]'") from None
+        from pipeline.extras import install_hint
+        raise ConfigError(f"plots need matplotlib: {install_hint('plot')}") from None
     from matplotlib.figure import Figure
 
     return Figure(figsize=figsize)
@@ -151,7 +152,7 @@ def plot_confusion_matrix(cm: pd.DataFrame, path=None, *, ax=None):
     return ax.figure
 
 
-def plot_training_curves(history: dict, path=None, *, axes=None):
+def plot_training_curves(history: dict, path=None, *, axes=None, best_epoch=None):
     """Draw per-epoch loss (and accuracy, when recorded) curves, optionally saved as a PNG picture.
 
     Parameters
@@ -163,6 +164,9 @@ def plot_training_curves(history: dict, path=None, *, axes=None):
     axes : sequence of matplotlib.axes.Axes, optional
         Where to draw the loss, then the accuracy (when recorded); a new
         figure when None.
+    best_epoch : int, optional
+        Epoch (from 0) whose weights early stopping kept: marked by a
+        dashed line.
 
     Returns
     -------
@@ -183,6 +187,8 @@ def plot_training_curves(history: dict, path=None, *, axes=None):
         for key in (metric, f"val_{metric}"):
             if history.get(key):
                 ax.plot(range(1, len(history[key]) + 1), history[key], label=key.replace("_", " "))
+        if best_epoch is not None:
+            ax.axvline(best_epoch + 1, color="0.4", linestyle="--", linewidth=1, label="weights kept")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.legend()

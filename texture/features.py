@@ -19,6 +19,7 @@ import numpy as np
 
 from texture import gabor, glcm, lbp
 from texture.io import check_min_size, read_image
+from texture.masks import named_file, read_mask
 from texture.errors import ConfigError
 
 __all__ = ["FAMILIES", "FeatureConfig", "FeatureExtractor", "extract_features"]
@@ -235,8 +236,8 @@ class FeatureExtractor:
         }
         self.names = [name for family in c.families for name in names[family]]
 
-    def transform(self, image, path=None):
-        """Feature vector of one image.
+    def transform(self, image, path=None, mask=None):
+        """Feature vector of one image, or of the pixels inside a mask.
 
         Parameters
         ----------
@@ -245,6 +246,8 @@ class FeatureExtractor:
             output), or any array :func:`texture.read_image` accepts.
         path : str, optional
             File the image came from, named in error messages.
+        mask : array_like or path, optional
+            Region of interest (see :func:`extract_features`).
 
         Returns
         -------
@@ -254,28 +257,54 @@ class FeatureExtractor:
         ------
         ImageTooSmallError
             If a side is below ``config.min_image_size``.
+        MaskError
+            A mask that cannot be read, does not fit the image, is empty or
+            too thin for the enabled families.
         """
         image = read_image(image)  # validates; a working image passes through without a copy
         check_min_size(image, self.config.min_image_size, path=path)
         c = self.config
+        inside = None
+        if mask is not None:
+            inside = read_mask(mask, image.shape, path)
+            named = named_file(mask, path)
+            if "glcm" in c.families:
+                glcm.check_mask(inside, c.glcm_distances, c.glcm_angles, named)
+            if "lbp" in c.families:
+                lbp.check_mask(inside, c.lbp_scales, named)
         parts = []
         for family in c.families:
             if family == "glcm":
                 q = glcm._quantize(image, c.glcm_levels)  # validated above
-                parts.append(glcm.glcm_feature_vector(q, self._glcm_offsets, c.glcm_levels, c.glcm_aggregate))
+                parts.append(
+                    glcm.glcm_feature_vector(q, self._glcm_offsets, c.glcm_levels, c.glcm_aggregate, inside)
+                )
             elif family == "lbp":
-                parts.append(lbp.lbp_feature_vector(image, c.lbp_scales, c.lbp_method))
+                parts.append(lbp.lbp_feature_vector(image, c.lbp_scales, c.lbp_method, inside))
             else:
                 parts.append(
                     gabor.gabor_feature_vector(
-                        image, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth, c.gabor_aggregate
+                        image, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth, c.gabor_aggregate,
+                        inside,
                     )
                 )
         return np.concatenate(parts)
 
 
-def extract_features(image, config=None):
-    """Named texture features of one image.
+def extract_features(image, config=None, mask=None):
+    """Named texture features of one image, or of a region of interest in it.
+
+    A mask restricts every family's statistics to the pixels inside it,
+    each computed on the whole image's per-pixel responses:
+
+    * GLCM: a pixel pair counts only when both pixels are inside; grey
+      levels are quantized over the fixed range [0, 1], as without a mask;
+    * LBP: the histograms count the codes of the inside pixels, whose
+      neighbours may lie outside the mask;
+    * Gabor: the mean and standard deviation of the response magnitudes at
+      the inside pixels, the responses being those of the whole image.
+
+    A mask covering the whole image gives exactly the unmasked features.
 
     Parameters
     ----------
@@ -284,6 +313,10 @@ def extract_features(image, config=None):
         :func:`texture.read_image`.
     config : FeatureConfig, optional
         Defaults to ``FeatureConfig()``.
+    mask : str, os.PathLike or array_like, optional
+        Region of interest: a boolean array of the image's shape, or
+        anything :func:`texture.read_image` reads (a mask file, a numeric
+        array), non-zero inside (see :func:`texture.masks.read_mask`).
 
     Returns
     -------
@@ -294,8 +327,11 @@ def extract_features(image, config=None):
     Raises
     ------
     TextureError
-        The subclasses raised by :func:`texture.read_image`, and
-        ImageTooSmallError for an image below ``config.min_image_size``.
+        The subclasses raised by :func:`texture.read_image`,
+        ImageTooSmallError for an image below ``config.min_image_size``, and
+        MaskError, naming the mask file (else the image file), for a mask
+        that cannot be read, has another shape than the image, is empty, or
+        is too small or thin for the largest GLCM offset or LBP radius.
 
     Examples
     --------
@@ -310,4 +346,4 @@ def extract_features(image, config=None):
 
     extractor = FeatureExtractor(config)
     path = None if isinstance(image, np.ndarray) else image
-    return pd.Series(extractor.transform(read_image(image), path=path), index=extractor.names)
+    return pd.Series(extractor.transform(read_image(image), path=path, mask=mask), index=extractor.names)

@@ -36,6 +36,7 @@ import numpy as np
 
 from texture.io import read_image
 from texture.errors import ConfigError
+from texture.masks import read_image_and_mask
 
 __all__ = [
     "gabor_kernel",
@@ -362,7 +363,8 @@ def _label(frequency):
     return short if float(short) == frequency else repr(float(frequency))
 
 
-def gabor_feature_vector(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, bandwidth=1.0, aggregate="none"):
+def gabor_feature_vector(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, bandwidth=1.0, aggregate="none",
+                         inside=None):
     """Mean and standard deviation of each filter's response magnitude: the extractor's fast path.
 
     Parameters
@@ -371,44 +373,78 @@ def gabor_feature_vector(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=
         Working grey image (see :func:`texture.read_image`).
     frequencies, n_orientations, bandwidth, aggregate
         As in :func:`gabor_features`.
+    inside : (M, N) ndarray of bool, optional
+        Region of interest (see :func:`texture.masks.read_mask`): the
+        statistics of the whole image's responses at its pixels.
 
     Returns
     -------
     values : 1-D ndarray of float64
         In the order of :func:`gabor_feature_names`.
     """
-    grid_image, window = _grid(image, frequencies, n_orientations, bandwidth)
-    spectrum = _spectrum(grid_image)
     n_filters = len(frequencies) * n_orientations
     sums = np.empty((n_filters, 2))  # of |response| and of |response|^2
-    # One buffer holds a kernel's spectrum (when streamed), the product, then the response.
-    response = np.empty(grid_image.shape, dtype=np.complex64)
-    magnitude = np.empty(image.shape, dtype=np.float32)
-    flat = magnitude.reshape(-1)
-    ones = np.ones_like(flat)
-    spectra = _spectra(grid_image.shape, frequencies, n_orientations, bandwidth, response)
-    for out, kernel_spectrum in zip(sums, spectra):
-        np.multiply(kernel_spectrum, spectrum, out=response)
-        _inverse_dft(response, out=response)  # the response (the spectrum is scaled)
-        np.abs(response[window], out=magnitude)
+    ones = np.ones(image.size, dtype=np.float32)
+    # Outside pixels are zeroed, which leaves the sums of the inside ones.
+    weights = None if inside is None else inside.reshape(-1).astype(np.float32)
+    for out, magnitude in zip(sums, _magnitudes(image, frequencies, n_orientations, bandwidth)):
+        flat = magnitude.reshape(-1)
+        if weights is not None:
+            np.multiply(flat, weights, out=flat)
         # Single-precision dot products (BLAS, quicker than numpy's sum):
         # ~1e-6 relative accuracy, far inside the 1e-4 the responses are
         # good to, and the same result on every call (cv2.sumElems gave the
         # same image sums differing in the last bit from one call to the next).
         out[0] = np.dot(flat, ones)
         out[1] = np.dot(flat, flat)
-    sums /= image.size
-    std = np.sqrt(np.maximum(sums[:, 1] - sums[:, 0] ** 2, 0.0))
-    stats = np.stack([sums[:, 0], std], axis=-1)
-    stats = stats.reshape(len(frequencies), n_orientations, 2)
+    sums /= image.size if inside is None else np.count_nonzero(inside)
+    return _statistics(sums[:, 0], sums[:, 1], len(frequencies), n_orientations, aggregate)
+
+
+def _magnitudes(image, frequencies, n_orientations, bandwidth):
+    """Yield ``|response|`` (float32, ``image.shape``) of every filter of the bank, in bank order.
+
+    The image is transformed once; each yielded array is a buffer that the
+    next filter overwrites.  The per-pixel responses of the Gabor features,
+    whatever region (whole image, mask, window of a feature map) sums them.
+    """
+    grid_image, window = _grid(image, frequencies, n_orientations, bandwidth)
+    spectrum = _spectrum(grid_image)
+    # One buffer holds a kernel's spectrum (when streamed), the product, then the response.
+    response = np.empty(grid_image.shape, dtype=np.complex64)
+    magnitude = np.empty(image.shape, dtype=np.float32)
+    for kernel_spectrum in _spectra(grid_image.shape, frequencies, n_orientations, bandwidth, response):
+        np.multiply(kernel_spectrum, spectrum, out=response)
+        _inverse_dft(response, out=response)  # the response (the spectrum is scaled)
+        np.abs(response[window], out=magnitude)
+        yield magnitude
+
+
+def _statistics(mean, mean_square, n_frequencies, n_orientations, aggregate):
+    """Feature values in :func:`gabor_feature_names` order from each filter's mean ``|response|`` and mean square.
+
+    ``mean`` and ``mean_square`` have shape ``(..., n_filters)`` (one row per
+    region); the result ``(..., n_features)``.
+    """
+    std = np.sqrt(np.maximum(mean_square - mean**2, 0.0))
+    stats = np.stack([mean, std], axis=-1)
+    stats = stats.reshape(*stats.shape[:-2], n_frequencies, n_orientations, 2)
     if aggregate == "rotation":
         # (frequency, stat, [average, range]) over the orientations.
-        stats = np.stack([stats.mean(axis=1), np.ptp(stats, axis=1)], axis=-1)
-    return stats.ravel()
+        stats = np.stack([stats.mean(axis=-2), np.ptp(stats, axis=-2)], axis=-1)
+    return stats.reshape(*stats.shape[:-3], -1)
 
 
-def gabor_features(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, bandwidth=1.0, aggregate="none"):
+def gabor_features(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, bandwidth=1.0, aggregate="none",
+                   mask=None):
     """Gabor filter bank features of an image.
+
+    With a mask, the mean and standard deviation are those of the inside
+    pixels of the responses of the *whole* image (not of the mask's
+    bounding box): a pixel's response is then the same whatever the region,
+    its filter reads the real surroundings rather than a padding, and a
+    mask covering the image gives exactly the unmasked statistics.  The
+    cost is that of the unmasked features, whatever the region's size.
 
     Parameters
     ----------
@@ -427,10 +463,21 @@ def gabor_features(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, ban
         orientations of those two statistics (``gabor_f0.10_mean_avg``,
         ``gabor_f0.10_mean_range``, ...), insensitive to the texture's
         orientation.
+    mask : array_like or path, optional
+        Region of interest: a boolean array of the image's shape, or
+        anything :func:`texture.read_image` reads, non-zero inside (see
+        :func:`texture.masks.read_mask`).  The whole image when omitted.
 
     Returns
     -------
     features : pandas.Series
+
+    Raises
+    ------
+    MaskError
+        The mask cannot be read, has another shape than the image, or is
+        empty.  Any non-empty mask has statistics: a response is defined at
+        every pixel.
 
     Examples
     --------
@@ -440,7 +487,8 @@ def gabor_features(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, ban
     48
     """
     _check_bank(frequencies, n_orientations, bandwidth, aggregate)
-    values = gabor_feature_vector(read_image(image), frequencies, n_orientations, bandwidth, aggregate)
+    image, inside, _ = read_image_and_mask(image, mask)
+    values = gabor_feature_vector(image, frequencies, n_orientations, bandwidth, aggregate, inside)
     import pandas as pd  # see texture.features.extract_features
 
     return pd.Series(values, index=gabor_feature_names(frequencies, n_orientations, aggregate))

@@ -36,8 +36,8 @@ import math
 import cv2
 import numpy as np
 
-from texture.io import read_image
-from texture.errors import ConfigError
+from texture.errors import ConfigError, MaskError
+from texture.masks import read_image_and_mask
 
 __all__ = [
     "LBP_METHODS",
@@ -54,7 +54,8 @@ LBP_METHODS = ("default", "ror", "uniform", "nri_uniform", "var")
 # riu2 = rotation-invariant uniform, u2 = uniform, ri = rotation-invariant.
 _TAGS = {"uniform": "riu2", "nri_uniform": "u2", "ror": "ri", "default": "raw"}
 _MAX_P = 31  # codes of the "default" method are int32 sums of 2**i in scikit-image
-_MAX_HIST_BITS = 16  # "default"/"ror" histograms have 2**P bins
+_MAX_HIST_BITS = 16
+_CODE_TYPES = {"uniform": np.uint8, "var": np.float64}  # of _encode's codes; int64 for the others  # "default"/"ror" histograms have 2**P bins
 _BAND_PIXELS = 1 << 16  # pixels per band of rows processed at once
 _GROUP = 8  # samples whose comparisons the uniform histograms hold at once
 _TIE_CHUNK = 1 << 13  # near-ties recomputed at once (64 KiB float64 temporaries)
@@ -105,10 +106,12 @@ def _circle(P, R):
     return rp, cp
 
 
-def _samples(padded, pad, start, stop, rp, cp):
+def _samples(padded, pad, start, stop, rp, cp, origin=0):
     """Yield ``(p, neighbours)`` of image rows [start, stop) for every sample ``p`` of the circle.
 
-    ``padded`` is the image with ``pad`` zeros around it.  The yielded array
+    ``padded`` is the image with ``pad`` zeros around it; ``origin`` is the
+    row of its first row in a larger image it is a band of (see
+    :func:`_codes`).  The yielded array
     is a work buffer overwritten by the next sample: use it before asking for
     the next one.  Samples come grouped by column position.
     """
@@ -130,7 +133,7 @@ def _samples(padded, pad, start, stop, rp, cp):
         else:
             row_blend = window[:, left : left + cols]
         for p in np.flatnonzero(cp == c_off).tolist():
-            dr, r0 = _interpolation_weights(start, stop, rp[p])
+            dr, r0 = _interpolation_weights(origin + start, origin + stop, rp[p])
             top = pad + r0
             if dr.any():
                 dr = dr[:, None]
@@ -176,7 +179,7 @@ def _sample_plan(P, R):
     return tuple(plan)
 
 
-def _comparisons(prepared, pad, start, stop, P, R, out):
+def _comparisons(prepared, pad, start, stop, P, R, out, origin=0):
     """Write ``g_p >= g_c`` of image rows [start, stop) into ``out``, group by group, exactly as scikit-image.
 
     The samples are those of the ``(P, R)`` circle (:func:`_circle`).
@@ -216,7 +219,7 @@ def _comparisons(prepared, pad, start, stop, P, R, out):
             if found.size:
                 ties.append(found + k * near.size)
         if ties:
-            _exact_comparisons(padded, pad, start, group_rp, group_cp, np.concatenate(ties), out)
+            _exact_comparisons(padded, pad, start, group_rp, group_cp, np.concatenate(ties), out, origin)
         yield first
 
 
@@ -241,10 +244,11 @@ def _on_pixel_comparison(image, start, stop, r0, c0, out):
         np.greater_equal(0.0, image[start:stop, edge], out=out[:, edge])
 
 
-def _exact_comparisons(padded, pad, start, rp, cp, ties, out):
+def _exact_comparisons(padded, pad, start, rp, cp, ties, out, origin=0):
     """Recompute ``out.flat[ties]`` (sample-major flat indices) with scikit-image's float64 arithmetic.
 
-    The bilinear interpolation of :func:`_samples`, in the same order, on
+    The bilinear interpolation of :func:`_samples` (rows numbered from
+    ``origin``), in the same order, on
     the gathered corners of each (sample, pixel) pair: one pass over the
     near-ties of a group, whichever sample they belong to, in chunks that
     keep the temporaries small.
@@ -255,8 +259,10 @@ def _exact_comparisons(padded, pad, start, rp, cp, ties, out):
         chunk = ties[low : low + _TIE_CHUNK]
         p, pixel = np.divmod(chunk, plane)
         i, j = np.divmod(pixel, cols)
-        i += start
+        i += start + origin
         top, row_t = _split(i, rp.take(p))
+        i -= origin
+        top -= origin
         left, col_t = _split(j, cp.take(p))
         corner = (top + pad) * width + (left + pad)
         col_s = 1.0 - col_t
@@ -289,14 +295,14 @@ def _prepare(image, pad, fast=True):
     return image, padded, scaled, band
 
 
-def _band_codes(prepared, pad, P, R, method):
-    """Yield ``(start, stop, codes)`` for every band of rows of a :func:`_prepare`-d image."""
+def _band_codes(prepared, pad, P, R, method, origin=0):
+    """Yield ``(start, stop, codes)`` for every band of rows of a :func:`_prepare`-d image (rows numbered from ``origin``)."""
     image, padded, scaled, band = prepared
     rp, cp = _circle(P, R)
     rows, cols = image.shape
     for start in range(0, rows, band):
         stop = min(start + band, rows)
-        samples = _samples(padded, pad, start, stop, rp, cp)
+        samples = _samples(padded, pad, start, stop, rp, cp, origin)
         if method == "var":
             neighbours = np.empty((P, stop - start, cols))
             for p, value in samples:
@@ -308,7 +314,7 @@ def _band_codes(prepared, pad, P, R, method):
             continue
         bits = np.empty((P, stop - start, cols), dtype=bool)
         if scaled is not None:
-            for _ in _comparisons(prepared, pad, start, stop, P, R, bits):
+            for _ in _comparisons(prepared, pad, start, stop, P, R, bits, origin):
                 pass
         else:
             for p, value in samples:
@@ -353,10 +359,23 @@ def lbp_codes(image, P=8, R=1.0, method="uniform"):
     """
     _check_scale(P, R)
     _check_method(method)
+    return _codes(image, P, R, method).astype(np.float64)
+
+
+def _codes(image, P, R, method, origin=0):
+    """:func:`lbp_codes` of validated arguments, in the integer type of :func:`_encode` (float64 for "var").
+
+    ``origin`` is the row of ``image``'s first row when it is a band of rows
+    of a larger image: scikit-image's interpolation weights of a sample
+    depend in their last bits on the row number, so a band numbered from
+    its origin gets, on every row whose circle lies inside the band, the
+    codes of the whole image bit for bit (:func:`texture.maps.feature_map`
+    computes the codes of a large image band by band).
+    """
     pad = math.ceil(R) + 1
     prepared = _prepare(image, pad, fast=method != "var")
-    codes = np.empty(prepared[0].shape)
-    for start, stop, band_codes in _band_codes(prepared, pad, P, R, method):
+    codes = np.empty(prepared[0].shape, dtype=_CODE_TYPES.get(method, np.int64))
+    for start, stop, band_codes in _band_codes(prepared, pad, P, R, method, origin):
         codes[start:stop] = band_codes
     return codes
 
@@ -407,8 +426,10 @@ def _encode(bits, method):
     return code
 
 
-def _uniform_histograms(image, scales):
+def _uniform_histograms(image, scales, inside=None):
     """:func:`lbp_histogram` of the ``"uniform"`` codes of :func:`lbp_codes` at every scale, concatenated.
+
+    With ``inside``, the histograms of the codes of the inside pixels.
 
     The image is padded and scaled once for all the scales, and the codes
     are never stored: running per-pixel counts of ones and of 0/1 transitions
@@ -419,7 +440,7 @@ def _uniform_histograms(image, scales):
     pad = max(math.ceil(R) + 1 for _, R in scales)
     image, padded, scaled, band = prepared = _prepare(image, pad)
     if scaled is None:  # non-finite values: the exact path throughout
-        return np.concatenate([lbp_histogram(lbp_codes(image, P, R), P) for P, R in scales])
+        return np.concatenate([lbp_histogram(lbp_codes(image, P, R), P, mask=inside) for P, R in scales])
     rows, cols = image.shape
     histograms = []
     for P, R in scales:
@@ -438,19 +459,20 @@ def _uniform_histograms(image, scales):
                 if first:
                     np.add(changes, np.not_equal(bits[0], last).view(np.uint8), out=changes)
                 last[...] = bits[-1]
-            counts += _riu2_counts(ones, changes, P)
+            counts += _riu2_counts(ones, changes, P, None if inside is None else inside[start:stop])
         histograms.append(_normalized(counts))
     return np.concatenate(histograms)
 
 
-def _riu2_counts(ones, changes, P):
-    """Number of pixels of each :func:`_riu2` code, from its uint8 inputs.
+def _riu2_counts(ones, changes, P, inside=None):
+    """Number of pixels (inside ones only, with ``inside``) of each :func:`_riu2` code, from its uint8 inputs.
 
     A joint histogram of (ones, changes) by ``cv2.calcHist``, much quicker
     than building the codes and counting them; its float32 counts are exact
     up to ``2**24`` pixels.
     """
-    joint = cv2.calcHist([ones, changes], [0, 1], None, [P + 1, P], [0, P + 1, 0, P])
+    mask = None if inside is None else inside.view(np.uint8)
+    joint = cv2.calcHist([ones, changes], [0, 1], mask, [P + 1, P], [0, P + 1, 0, P])
     uniform = joint[:, :3].sum(axis=1, dtype=np.float64)
     return np.append(uniform, joint.sum(dtype=np.float64) - uniform.sum()).astype(np.intp)
 
@@ -471,7 +493,7 @@ def lbp_n_bins(P, method="uniform"):
     return 1 << P
 
 
-def lbp_histogram(codes, P, method="uniform"):
+def lbp_histogram(codes, P, method="uniform", mask=None):
     """Normalized histogram of LBP codes (sums to 1), one bin per possible code.
 
     Parameters
@@ -482,12 +504,23 @@ def lbp_histogram(codes, P, method="uniform"):
         Number of neighbours.
     method : {"uniform", "nri_uniform", "ror", "default"}, optional
         ``"var"`` codes are continuous and have no fixed bins.
+    mask : array_like of bool, optional
+        ``codes``' shape: count only the codes where it is True.
 
     Returns
     -------
     hist : (lbp_n_bins(P, method),) ndarray of float64
+
+    Examples
+    --------
+    >>> codes = np.array([[0, 1], [1, 9]])
+    >>> lbp_histogram(codes, 8, mask=np.array([[True, True], [False, False]]))[:3].tolist()
+    [0.5, 0.5, 0.0]
     """
-    return _normalized(np.bincount(np.asarray(codes, dtype=np.intp).ravel(), minlength=lbp_n_bins(P, method)))
+    codes = np.asarray(codes, dtype=np.intp)
+    if mask is not None:
+        codes = codes[np.asarray(mask, dtype=bool)]
+    return _normalized(np.bincount(codes.ravel(), minlength=lbp_n_bins(P, method)))
 
 
 def lbp_feature_names(scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
@@ -500,7 +533,7 @@ def lbp_feature_names(scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
     return names
 
 
-def lbp_feature_vector(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
+def lbp_feature_vector(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform", inside=None):
     """Concatenated normalized histograms of :func:`lbp_codes` at every ``(P, R)`` scale.
 
     Parameters
@@ -509,6 +542,9 @@ def lbp_feature_vector(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform
         Working grey image (see :func:`texture.read_image`).
     scales, method
         As in :func:`lbp_features`.
+    inside : (M, N) ndarray of bool, optional
+        Region of interest that passed :func:`check_mask`: the histograms
+        count the codes of its pixels only.
 
     Returns
     -------
@@ -516,15 +552,59 @@ def lbp_feature_vector(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform
         In the order of :func:`lbp_feature_names`.
     """
     if method != "uniform":
-        return np.concatenate([lbp_histogram(lbp_codes(image, P, R, method), P, method) for P, R in scales])
+        return np.concatenate(
+            [lbp_histogram(lbp_codes(image, P, R, method), P, method, inside) for P, R in scales]
+        )
     # The default riu2 histograms skip the code arrays (same values, faster).
     for P, R in scales:
         _check_scale(P, R)
-    return _uniform_histograms(image, scales)
+    return _uniform_histograms(image, scales, inside)
 
 
-def lbp_features(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
+def check_mask(inside, scales, path=None):
+    """Refuse a region of interest with no pixel whose whole neighbourhood of the largest radius is inside.
+
+    The masked histograms count the codes of the inside pixels, whose
+    neighbours may lie outside; this asks, as the smallest image size does
+    of an image, for at least one inside pixel whose ``(2 ceil(R) + 1)``
+    square around it is all inside, so that some codes describe the region
+    alone.
+
+    Parameters
+    ----------
+    inside : (M, N) ndarray of bool
+        Output of :func:`texture.masks.read_mask`.
+    scales
+        As in :func:`lbp_features`.
+    path : str, optional
+        File named in the error (the mask's, else the image's).
+
+    Raises
+    ------
+    MaskError
+        Saying the radius and how many pixels the mask has.
+    """
+    R = max(R for _, R in scales)
+    side = 2 * math.ceil(R) + 1
+    # Outside the image is outside the mask (OpenCV's erosion border would count it inside).
+    core = cv2.erode(inside.view(np.uint8), np.ones((side, side), np.uint8),
+                     borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    if not cv2.countNonZero(core):
+        raise MaskError(
+            f"mask too small or thin for LBP radius {R:g}: 0 of its {np.count_nonzero(inside)} pixels have "
+            f"the {side} x {side} square around them inside",
+            path,
+        )
+
+
+def lbp_features(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform", mask=None):
     """Multi-scale LBP histograms of an image.
+
+    With a mask, each histogram counts the codes of the inside pixels only;
+    a code still compares its centre with neighbours that may lie outside
+    the mask (the code of a pixel is that of the whole image), so the
+    histogram of a region describes its pixels in their surroundings, and a
+    mask covering the whole image gives the unmasked histograms.
 
     Parameters
     ----------
@@ -535,13 +615,24 @@ def lbp_features(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
     method : {"uniform", "nri_uniform", "ror", "default"}, optional
         Code of each pixel (see :func:`lbp_codes`); the default, rotation
         invariant uniform patterns, gives ``P + 2`` bins per scale.
+    mask : array_like or path, optional
+        Region of interest: a boolean array of the image's shape, or
+        anything :func:`texture.read_image` reads, non-zero inside (see
+        :func:`texture.masks.read_mask`).  The whole image when omitted.
 
     Returns
     -------
     features : pandas.Series
-        Fraction of the pixels (border pixels included, their outside
-        neighbours read as 0 like scikit-image) with each code, named like
-        ``lbp_p8_r1_riu2_bin03``.
+        Fraction of the pixels (inside pixels with a mask; border pixels
+        included, their outside neighbours read as 0 like scikit-image)
+        with each code, named like ``lbp_p8_r1_riu2_bin03``.
+
+    Raises
+    ------
+    MaskError
+        The mask cannot be read, has another shape than the image, is
+        empty, or is too thin for the largest radius (see
+        :func:`check_mask`).
 
     Examples
     --------
@@ -553,7 +644,10 @@ def lbp_features(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
     _check_method(method, tuple(_TAGS))
     for P, R in scales:
         _check_scale(P, R)
-    values = lbp_feature_vector(read_image(image), scales, method)
+    image, inside, named = read_image_and_mask(image, mask)
+    if inside is not None:
+        check_mask(inside, scales, named)
+    values = lbp_feature_vector(image, scales, method, inside)
     import pandas as pd  # see texture.features.extract_features
 
     return pd.Series(values, index=lbp_feature_names(scales, method))
