@@ -10,6 +10,8 @@ others compute the same in both.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from pipeline.nn.activations import ACTIVATIONS
@@ -92,6 +94,15 @@ class ActivationLayer:
     def backward(self, G):
         """Return ``G * f'(Z)``."""
         return G * self.derivative(self.A)
+
+
+@functools.lru_cache(maxsize=16)
+def _ones(n, dtype):
+    """A read-only vector of ``n`` ones, to sum columns with a matrix product."""
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False
+    return ones
+
 
 class BatchNorm:
     r"""Batch normalization: each feature standardized over the mini-batch, then scaled and shifted.
@@ -183,16 +194,17 @@ class BatchNorm:
         """Normalize ``X`` with the batch statistics (training) or the running ones (prediction)."""
         if training:
             n = len(X)
-            batch = np.empty_like(self.running)  # mean and variance, updating both running rows at once
-            mean, var = batch
-            np.add.reduce(X, axis=0, out=mean)
+            # Column sums as (1 ... 1) @ X: a BLAS product, several times faster than
+            # numpy's axis-0 reductions on a mini-batch.
+            mean = _ones(n, X.dtype) @ X
             mean *= 1 / n
             self.centred = X - mean
-            np.einsum("ij,ij->j", self.centred, self.centred, out=var)
+            var = _ones(n, X.dtype) @ (self.centred * self.centred)
             var *= 1 / n
             rho = self.momentum
             self.running *= 1 - rho
-            self.running += batch * np.array([[rho], [rho * n / max(n - 1, 1)]], batch.dtype)
+            self.running_mean += rho * mean
+            self.running_var += (rho * n / max(n - 1, 1)) * var
         else:
             self.centred = X - self.running_mean
             var = self.running_var
@@ -206,16 +218,18 @@ class BatchNorm:
 
     def backward(self, G, input_grad=True):
         """Store ``dgamma`` and ``dbeta``; return ``dL/dX`` (through the batch statistics after training)."""
-        np.add.reduce(G, axis=0, out=self.dbeta)
-        np.einsum("ij,ij->j", G, self.centred, out=self.dgamma)
+        ones = _ones(len(G), G.dtype)
+        np.matmul(ones, G, out=self.dbeta)
+        np.matmul(ones, G * self.centred, out=self.dgamma)
         self.dgamma *= self.inv_std  # sum of G * X_hat
         if not input_grad:
             return None
-        dX = G * self.scale
-        if self.batch_statistics:
-            n = len(G)
-            dX -= self.scale * self.dbeta / n
-            dX -= self.centred * (self.scale * self.inv_std * self.dgamma / n)
+        if not self.batch_statistics:
+            return G * self.scale
+        n = len(G)
+        dX = G - self.dbeta * (1 / n)
+        dX -= self.centred * (self.dgamma * (self.inv_std * (1 / n)))
+        dX *= self.scale
         return dX
 
 
@@ -266,7 +280,8 @@ class Dropout:
             self.mask = None
             return X
         bits = self.rng.bit_generator.random_raw(-(-X.size // 4)).view(np.uint16)[:X.size].reshape(X.shape)
-        self.mask = (bits >= self.threshold) * X.dtype.type(self.keep_scale)
+        self.mask = np.greater_equal(bits, self.threshold, out=np.empty(X.shape, X.dtype))  # 1 kept, 0 dropped
+        self.mask *= self.keep_scale
         return X * self.mask
 
     def backward(self, G):
