@@ -327,10 +327,13 @@ class _Families:
         """
         c, grid = self.config, self.grid
         L = c.glcm_levels
-        q = glcm._quantize(grey, L).astype(np.intp)
+        q = glcm._quantize(grey, L).astype(np.int32)  # int32 codes: half the memory traffic of intp
         height, width = _band_height(grid, n_rows), _covered(grid)
         first = q[offset : offset + height, :width]
         pair_index, n_pairs = _pair_index(L)
+        # Bins of the per-pixel counts besides the pairs: grey level of the
+        # first pixel and of its partner (the marginal counts both), their sum, their difference.
+        starts = np.cumsum([0, L, L, 2 * L - 1, L])
         n_d, n_a = self.offsets.shape[:2]
         props = np.empty((len(glcm.GLCM_PROPERTIES), n_rows, grid.cols, n_d * n_a))
         for k, (dr, dc) in enumerate(self.offsets.reshape(-1, 2).tolist()):
@@ -338,27 +341,35 @@ class _Families:
             valid = partner >= 0
             second = np.where(valid, partner, 0)
             # Pairs leaving the image go to a last, dropped bin of each count.
-            pairs = np.where(valid, pair_index[first, second], n_pairs)
-            n = _window_counts(pairs, n_pairs, grid)
-            sums = _window_counts(np.where(valid, first + second, 2 * L - 1), 2 * L - 1, grid)
-            diffs = _window_counts(np.where(valid, np.abs(first - second), L), L, grid)
-            levels = (_window_counts(np.where(valid, first, L), L, grid)
-                      + _window_counts(np.where(valid, second, L), L, grid))
-            total = sums.sum(axis=-1, keepdims=True).astype(np.float64)
+            pairs = np.where(valid, pair_index.take(first * L + second), n_pairs)
+            n = _flat(_window_counts(pairs, n_pairs, grid))
+            codes = np.empty((4, height, width), dtype=np.int32)
+            codes[0] = first
+            np.add(second, starts[1], out=codes[1])
+            np.add(first, second, out=codes[2])
+            codes[2] += starts[2]
+            np.subtract(first, second, out=codes[3])
+            np.abs(codes[3], out=codes[3])
+            codes[3] += starts[3]
+            codes[:, ~valid] = starts[-1]
+            small = _flat(_window_counts(codes, starts[-1], grid))
+            total = small[:, starts[2] : starts[3]].sum(axis=1, keepdims=True).astype(np.float64)
+            levels = (small[:, : starts[1]] + small[:, starts[1] : starts[2]]) / (2 * total)
             props[..., k] = glcm._properties_of_reductions(
-                *(_flat(levels / (2 * total)),) * 2, _flat(sums / total), _flat(diffs / total),
-                *_joint_reductions(_flat(n), L, _flat(total)),
+                levels, levels, small[:, starts[2] : starts[3]] / total, small[:, starts[3] :] / total,
+                *_joint_reductions(n, L, total, 2 * grid.window**2),
             ).reshape(-1, n_rows, grid.cols)
         return glcm._aggregated(props.reshape(-1, n_rows, grid.cols, n_d, n_a), c.glcm_aggregate)
 
 
 def _flat(a):
+    """``(..., n)`` -> ``(-1, n)``: one row per window."""
     return a.reshape(-1, a.shape[-1])
 
 
 def _pair_index(L):
     """Index of the unordered pair ``{i, j}`` for every ``(i, j)``: diagonal pairs first (``i``), then ``i < j``."""
-    index = np.empty((L, L), dtype=np.intp)
+    index = np.empty((L, L), dtype=np.int32)
     index[np.diag_indices(L)] = np.arange(L)
     upper = np.triu_indices(L, 1)
     index[upper] = L + np.arange(len(upper[0]))
@@ -366,26 +377,31 @@ def _pair_index(L):
     return index, L * (L + 1) // 2
 
 
-def _joint_reductions(counts, L, total):
+def _joint_reductions(counts, L, total, largest):
     """``asm``, entropy ``H(P)`` and ``max P`` of symmetric matrices from their unordered pair counts.
 
     ``counts[:, i]`` (``i < L``) counts pairs ``(i, i)``: ``2 c`` in the
     symmetric matrix; the others count ``(i, j)`` and ``(j, i)`` together:
-    ``c`` in each of two entries.  The symmetric matrix sums to ``2 total``.
+    ``c`` in each of two entries.  The symmetric matrix sums to ``2 total``;
+    no entry exceeds ``largest``.
     """
-    counts = counts.astype(np.float64)
-    diagonal, off = 2 * counts[:, :L], counts[:, L:]
+    diagonal, off = counts[:, :L], counts[:, L:]
     norm = 2 * total[:, 0]
-    asm = ((diagonal**2).sum(axis=1) + 2 * (off**2).sum(axis=1)) / norm**2
-    # H = log2(n) - sum c log2 c / n over the entries c of the matrix, n = sum c.
-    c_log_c = _x_log2_x(diagonal).sum(axis=1) + 2 * _x_log2_x(off).sum(axis=1)
-    entropy = np.log2(norm) - c_log_c / norm
-    max_probability = np.maximum(diagonal.max(axis=1), off.max(axis=1, initial=0)) / norm
-    return asm, entropy, max_probability
+    squares = 4 * np.einsum("ij,ij->i", diagonal, diagonal, dtype=np.float64)
+    squares += 2 * np.einsum("ij,ij->i", off, off, dtype=np.float64)
+    # H = log2(n) - sum c log2 c / n over the entries c of the matrix, n = sum c:
+    # c log2 c looked up for the integer counts.
+    c_log_c = _c_log2_c(largest)
+    entropy = c_log_c.take(2 * diagonal).sum(axis=1) + 2 * c_log_c.take(off).sum(axis=1)
+    entropy = np.log2(norm) - entropy / norm
+    max_probability = np.maximum(2 * diagonal.max(axis=1), off.max(axis=1, initial=0)) / norm
+    return squares / norm**2, entropy, max_probability
 
 
-def _x_log2_x(x):
-    return x * np.log2(x, out=np.zeros_like(x), where=x > 0)
+def _c_log2_c(largest):
+    """``c log2 c`` for ``c = 0 .. largest`` (0 for 0)."""
+    c = np.arange(largest + 1, dtype=np.float64)
+    return c * np.log2(c, out=np.zeros_like(c), where=c > 0)
 
 
 def _shifted(q, row, col, height, width):
@@ -416,9 +432,19 @@ def _window_totals(cells, grid):
     """
     g = math.gcd(grid.window, grid.step)
     span, stride = grid.window // g, grid.step // g
-    table = np.zeros((cells.shape[0] + 1, cells.shape[1] + 1, *cells.shape[2:]), dtype=cells.dtype)
-    np.cumsum(cells, axis=0, out=table[1:, 1:])
-    np.cumsum(table[1:, 1:], axis=1, out=table[1:, 1:])
+    dtype = cells.dtype
+    if dtype.kind == "i":
+        # Counts: sums modulo 2**16 (2**32) give the exact differences of a
+        # window whose counts are below it, and halve the memory traffic.
+        dtype = np.uint16 if grid.window**2 < 2**16 else np.uint32
+    table = np.zeros((cells.shape[0] + 1, cells.shape[1] + 1, *cells.shape[2:]), dtype=dtype)
+    table[1:, 1:] = cells
+    # Running sums row after row, then column after column: numpy's cumsum
+    # along a leading axis is several times slower than these whole-row adds.
+    for i in range(2, table.shape[0]):
+        np.add(table[i - 1, 1:], table[i, 1:], out=table[i, 1:])
+    for j in range(2, table.shape[1]):
+        np.add(table[1:, j - 1], table[1:, j], out=table[1:, j])
     # Strided views of the table at the windows' corners (no gathers).
     n_rows = (cells.shape[0] - span) // stride + 1
     n_cols = (cells.shape[1] - span) // stride + 1
@@ -441,33 +467,36 @@ def _window_sums(values, grid):
 def _window_counts(codes, n_bins, grid):
     """Per window, the number of pixels of each code ``0 .. n_bins - 1`` (code ``n_bins``: not counted).
 
-    ``codes`` are the band's covered pixels.  Counted per ``g x g`` cell by
+    ``codes`` are the band's covered pixels (with a leading axis: several
+    codes per pixel, all counted).  Counted per ``g x g`` cell by
     one ``bincount`` over the pixels, in blocks of windows whose cell table
     stays within :data:`_CELL_ENTRIES` entries (many codes and a small
     ``g`` need small blocks).
 
     Returns
     -------
-    (n_rows, cols, n_bins) ndarray of int64
+    (n_rows, cols, n_bins) ndarray of int32
     """
     g = math.gcd(grid.window, grid.step)
     span, stride = grid.window // g, grid.step // g
-    n_rows = (codes.shape[0] - grid.window) // grid.step + 1
+    n_rows = (codes.shape[-2] - grid.window) // grid.step + 1
     width = n_bins + 1
     # Window columns, then rows, per block: ((n - 1) stride + span) cells each way.
     cols = min(grid.cols, max(1, (_CELL_ENTRIES // (span * width) - span) // stride + 1))
     cell_cols = (cols - 1) * stride + span
     rows = max(1, (_CELL_ENTRIES // (cell_cols * width) - span) // stride + 1)
-    out = np.empty((n_rows, grid.cols, n_bins), dtype=np.int64)
+    out = np.empty((n_rows, grid.cols, n_bins), dtype=np.int32)
     for first_row in range(0, n_rows, rows):
         last_row = min(first_row + rows, n_rows)
         for first_col in range(0, grid.cols, cols):
             last_col = min(first_col + cols, grid.cols)
             y0, x0 = first_row * grid.step, first_col * grid.step
-            block = codes[y0 : (last_row - 1) * grid.step + grid.window, x0 : (last_col - 1) * grid.step + grid.window]
-            shape = (block.shape[0] // g, block.shape[1] // g, width)
-            index = block + (np.arange(block.shape[1]) // g * width)[None, :]
-            index += (np.arange(block.shape[0]) // g * (shape[1] * width))[:, None]
+            block = codes[..., y0 : (last_row - 1) * grid.step + grid.window,
+                          x0 : (last_col - 1) * grid.step + grid.window]
+            shape = (block.shape[-2] // g, block.shape[-1] // g, width)
+            cell = (np.arange(block.shape[-2], dtype=np.intp)[:, None] // g * (shape[1] * width)
+                    + np.arange(block.shape[-1], dtype=np.intp) // g * width)
+            index = block + cell
             cells = np.bincount(index.ravel(), minlength=math.prod(shape)).reshape(shape)
             out[first_row:last_row, first_col:last_col] = _window_totals(cells[..., :n_bins], grid)
     return out
