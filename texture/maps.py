@@ -242,7 +242,7 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
     values = np.empty((grid.rows, grid.cols, len(extractor.names)), dtype=np.float32)
     families = _Families(config, grid)
     for first, last in _bands(grid, families.context):
-        values[first:last] = families.band(pixels, weights, limit, path, first, last)
+        values[first:last] = families.band(pixels, weights, path, first, last)
     return FeatureMap(values, list(extractor.names), grid)
 
 
@@ -268,7 +268,7 @@ class _Families:
         }
         self.context = max(self.reach[family] for family in c.families)
 
-    def band(self, pixels, weights, limit, path, first, last):
+    def band(self, pixels, weights, path, first, last):
         """Feature rows of window rows ``first .. last - 1``: ``(last - first, cols, n_features)``."""
         grid = self.grid
         top = first * grid.step
@@ -279,11 +279,11 @@ class _Families:
             if family == "gabor":
                 # Periodic borders: the rows around the band wrap around the image.
                 rows = np.arange(top - reach, bottom + reach) % grid.shape[0]
-                grey = _to_working_grey(pixels[rows], weights, limit, path)
+                grey = _grey(pixels[rows], weights, path)
                 parts.append(self._gabor(grey, reach, last - first))
                 continue
             low, high = max(top - reach, 0), min(bottom + reach, grid.shape[0])
-            grey = _to_working_grey(pixels[low:high], weights, limit, path)
+            grey = _grey(pixels[low:high], weights, path)
             if family == "glcm":
                 parts.append(self._glcm(grey, top - low, last - first))
             else:
@@ -360,6 +360,11 @@ class _Families:
                 *_joint_reductions(n, L, total, 2 * grid.window**2),
             ).reshape(-1, n_rows, grid.cols)
         return glcm._aggregated(props.reshape(-1, n_rows, grid.cols, n_d, n_a), c.glcm_aggregate)
+
+
+def _grey(band, weights, path):
+    """The working grey image of a band of stored pixels (rows with their context, checked as a whole already)."""
+    return _to_working_grey(band, weights, band.shape[0] * band.shape[1], path)
 
 
 def _flat(a):
