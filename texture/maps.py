@@ -115,6 +115,22 @@ class WindowGrid:
         centre = (self.window - self.step) / 2
         return np.clip(np.floor((np.arange(n) - centre) / self.step), 0, count - 1).astype(np.intp)
 
+    def window_counts(self, codes, n_codes):
+        """Per window, the number of its pixels carrying each code ``0 .. n_codes - 1``.
+
+        Parameters
+        ----------
+        codes : (M, N) array of int
+            One code per pixel of the image (``M, N`` = :attr:`shape`).
+        n_codes : int
+
+        Returns
+        -------
+        (rows, cols, n_codes) ndarray of int32
+        """
+        covered = (slice(0, _band_height(self, self.rows)), slice(0, _covered(self)))
+        return _window_counts(np.asarray(codes)[covered], n_codes, self)
+
     def to_dict(self) -> dict:
         """JSON-ready geometry: ``shape``, ``window``, ``step``."""
         return {"shape": list(self.shape), "window": self.window, "step": self.step}
