@@ -64,14 +64,6 @@ class TextureMap:
     preview: np.ndarray
 
     @property
-    def window(self) -> int:
-        return self.grid.window
-
-    @property
-    def step(self) -> int:
-        return self.grid.step
-
-    @property
     def label_index(self) -> np.ndarray | None:
         """Index into :attr:`classes` of each window's label (None for a regression model)."""
         return None if self.probabilities is None else self.probabilities.argmax(axis=-1)

@@ -65,7 +65,7 @@ def test_window_model_trains_on_windows_and_records_the_window(model, textures, 
 def test_score_map_labels_every_window(model, scene):
     tmap = model.score_map(scene)
     assert isinstance(tmap, TextureMap)
-    assert (tmap.window, tmap.step) == (64, 32)  # the model's window, half of it as step
+    assert (tmap.grid.window, tmap.grid.step) == (64, 32)  # the model's window, half of it as step
     grid = tmap.grid
     assert tmap.labels.shape == tmap.confidence.shape == (grid.rows, grid.cols) == (15, 15)
     assert tmap.probabilities.shape == (15, 15, 2)
@@ -93,7 +93,7 @@ def test_score_map_window_and_step_override_the_model(model, scene):
     untrained_window = TextureModel(CONFIG, augment=False, estimator=small_network())
     untrained_window.fit([scene[:200, :200], scene[:200, -200:]], ["brick", "grass"])
     assert untrained_window.window_ is None
-    assert untrained_window.score_map(scene).window == 64  # the documented default
+    assert untrained_window.score_map(scene).grid.window == 64  # the documented default
 
 
 def test_numeric_classes_give_a_score_map(textures):
