@@ -35,6 +35,7 @@ README).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -52,8 +53,10 @@ __all__ = ["WindowGrid", "FeatureMap", "feature_map"]
 #: a step, plus the Gabor filters' reach) cost little, small enough that a
 #: band's per-pixel responses take a few hundred MiB at most.
 _BAND_PIXELS = 1 << 23
-#: Entries of the per-cell count tables of one pass (int64: 32 MiB).
-_CELL_ENTRIES = 1 << 22
+#: Entries of the per-cell count tables of one block, and bin indices
+#: counted at once (int64: 16 MiB each; see ``_block``).
+_CELL_ENTRIES = 1 << 21
+_BLOCK_INDICES = 1 << 21
 
 
 @dataclass(frozen=True)
@@ -325,7 +328,7 @@ class _Families:
         sums = np.empty((n_rows, grid.cols, n_filters, 2))
         magnitudes = gabor._magnitudes(grey, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth)
         for k, magnitude in enumerate(magnitudes):
-            inside = magnitude[reach : reach + height, :width].astype(np.float64)
+            inside = magnitude[reach : reach + height, :width]
             sums[:, :, k, 0] = _window_sums(inside, grid)
             sums[:, :, k, 1] = _window_sums(np.square(inside, out=inside), grid)
         sums /= grid.window**2
@@ -339,41 +342,33 @@ class _Families:
         needs are counted from the pairs starting in the window: the
         unordered pair ``{q[p], q[p + offset]}`` (the symmetric matrix has
         half as many distinct entries), the grey levels of both pixels (the
-        marginal), their sum and their absolute difference.
+        marginal), their sum and their absolute difference.  Each pixel's
+        pair is one code ``q[p] (L + 1) + q[p + offset]``, level ``L``
+        standing for "outside the image"; lookup tables turn it into the bin
+        of each count (:func:`_pair_tables`).
         """
         c, grid = self.config, self.grid
         L = c.glcm_levels
-        q = glcm._quantize(grey, L).astype(np.int32)  # int32 codes: half the memory traffic of intp
         height, width = _band_height(grid, n_rows), _covered(grid)
-        first = q[offset : offset + height, :width]
-        pair_index, n_pairs = _pair_index(L)
-        # Bins of the per-pixel counts besides the pairs: grey level of the
-        # first pixel and of its partner (the marginal counts both), their sum, their difference.
-        starts = np.cumsum([0, L, L, 2 * L - 1, L])
+        reach = self.reach["glcm"]
+        # The quantized band inside a margin of level L (outside the image).
+        q = np.full((grey.shape[0] + 2 * reach, grey.shape[1] + 2 * reach), L, dtype=np.int32)
+        q[reach:-reach, reach:-reach] = glcm._quantize(grey, L)
+        top = reach + offset
+        first = q[top : top + height, reach : reach + width] * (L + 1)
+        tables, starts = _pair_tables(L)
         n_d, n_a = self.offsets.shape[:2]
         props = np.empty((len(glcm.GLCM_PROPERTIES), n_rows, grid.cols, n_d * n_a))
+        code = np.empty_like(first)
         for k, (dr, dc) in enumerate(self.offsets.reshape(-1, 2).tolist()):
-            partner = _shifted(q, offset + dr, dc, height, width)
-            valid = partner >= 0
-            second = np.where(valid, partner, 0)
-            # Pairs leaving the image go to a last, dropped bin of each count.
-            pairs = np.where(valid, pair_index.take(first * L + second), n_pairs)
-            n = _flat(_window_counts(pairs, n_pairs, grid))
-            codes = np.empty((4, height, width), dtype=np.int32)
-            codes[0] = first
-            np.add(second, starts[1], out=codes[1])
-            np.add(first, second, out=codes[2])
-            codes[2] += starts[2]
-            np.subtract(first, second, out=codes[3])
-            np.abs(codes[3], out=codes[3])
-            codes[3] += starts[3]
-            codes[:, ~valid] = starts[-1]
-            small = _flat(_window_counts(codes, starts[-1], grid))
-            total = small[:, starts[2] : starts[3]].sum(axis=1, keepdims=True).astype(np.float64)
-            levels = (small[:, : starts[1]] + small[:, starts[1] : starts[2]]) / (2 * total)
+            np.add(first, q[top + dr : top + dr + height, reach + dc : reach + dc + width], out=code)
+            counts = _flat(_window_counts(code, starts[-1], grid, tables))
+            pairs, first_levels, second_levels, sums, diffs = np.split(counts, starts[1:-1], axis=1)
+            total = sums.sum(axis=1, keepdims=True).astype(np.float64)
+            levels = (first_levels + second_levels) / (2 * total)
             props[..., k] = glcm._properties_of_reductions(
-                levels, levels, small[:, starts[2] : starts[3]] / total, small[:, starts[3] :] / total,
-                *_joint_reductions(n, L, total, 2 * grid.window**2),
+                levels, levels, sums / total, diffs / total,
+                *_joint_reductions(pairs, L, total, 2 * grid.window**2),
             ).reshape(-1, n_rows, grid.cols)
         return glcm._aggregated(props.reshape(-1, n_rows, grid.cols, n_d, n_a), c.glcm_aggregate)
 
@@ -388,14 +383,35 @@ def _flat(a):
     return a.reshape(-1, a.shape[-1])
 
 
-def _pair_index(L):
-    """Index of the unordered pair ``{i, j}`` for every ``(i, j)``: diagonal pairs first (``i``), then ``i < j``."""
-    index = np.empty((L, L), dtype=np.int32)
-    index[np.diag_indices(L)] = np.arange(L)
+@functools.lru_cache(maxsize=8)
+def _pair_tables(L):
+    """Lookup tables from a pair code ``i (L + 1) + j`` to the bin it adds to in each count, and the counts' starts.
+
+    Five counts side by side: the unordered pair ``{i, j}`` (diagonal pairs
+    first, ``i``, then ``i < j``: ``L (L + 1) / 2`` bins), the level ``i``,
+    the level ``j``, the sum ``i + j`` and the difference ``|i - j|``.  A
+    code with ``i`` or ``j`` equal to ``L`` (outside the image) goes to the
+    dropped bin ``starts[-1]`` of every count.
+
+    Returns
+    -------
+    tables : (5, (L + 1) ** 2) ndarray of intp, read-only
+    starts : ndarray of int
+        First bin of each count, then the dropped bin.
+    """
+    pair = np.empty((L, L), dtype=np.int32)
+    pair[np.diag_indices(L)] = np.arange(L)
     upper = np.triu_indices(L, 1)
-    index[upper] = L + np.arange(len(upper[0]))
-    index[upper[::-1]] = index[upper]
-    return index, L * (L + 1) // 2
+    pair[upper] = L + np.arange(len(upper[0]))
+    pair[upper[::-1]] = pair[upper]
+    i, j = np.indices((L, L))
+    starts = np.cumsum([0, L * (L + 1) // 2, L, L, 2 * L - 1, L])
+    tables = np.full((5, L + 1, L + 1), starts[-1], dtype=np.int32)
+    for table, start, bins in zip(tables, starts, (pair, i, j, i + j, np.abs(i - j))):
+        table[:L, :L] = start + bins
+    tables = tables.reshape(5, -1).astype(np.intp)
+    tables.flags.writeable = False
+    return tables, starts
 
 
 def _joint_reductions(counts, L, total, largest):
@@ -423,16 +439,6 @@ def _c_log2_c(largest):
     """``c log2 c`` for ``c = 0 .. largest`` (0 for 0)."""
     c = np.arange(largest + 1, dtype=np.float64)
     return c * np.log2(c, out=np.zeros_like(c), where=c > 0)
-
-
-def _shifted(q, row, col, height, width):
-    """``q[row + y, col + x]`` for ``y < height, x < width``, -1 where that lies outside ``q``."""
-    out = np.full((height, width), -1, dtype=q.dtype)
-    y0, y1 = max(0, -row), min(height, q.shape[0] - row)
-    x0, x1 = max(0, -col), min(width, q.shape[1] - col)
-    if y1 > y0 and x1 > x0:
-        out[y0:y1, x0:x1] = q[row + y0 : row + y1, col + x0 : col + x1]
-    return out
 
 
 def _band_height(grid, n_rows):
@@ -478,46 +484,80 @@ def _window_totals(cells, grid):
 
 
 def _window_sums(values, grid):
-    """Per window, the sum of ``values`` (the band's covered pixels, float64): ``(n_rows, cols)``."""
+    """Per window, the sum of ``values`` (the band's covered pixels), in float64: ``(n_rows, cols)``.
+
+    Cell sums row-wise first, accumulated in float64 without a float64 copy
+    of the band (three times quicker than one reduction over both axes).
+    """
     g = math.gcd(grid.window, grid.step)
     rows, cols = values.shape[0] // g, values.shape[1] // g
-    cells = values.reshape(rows, g, cols, g).sum(axis=(1, 3))
+    cells = values.reshape(rows, g, -1).sum(axis=1, dtype=np.float64).reshape(rows, cols, g).sum(axis=2)
     return _window_totals(cells, grid)
 
 
-def _window_counts(codes, n_bins, grid):
+def _window_counts(codes, n_bins, grid, tables=None):
     """Per window, the number of pixels of each code ``0 .. n_bins - 1`` (code ``n_bins``: not counted).
 
-    ``codes`` are the band's covered pixels (with a leading axis: several
-    codes per pixel, all counted).  Counted per ``g x g`` cell by
-    one ``bincount`` over the pixels, in blocks of windows whose cell table
-    stays within :data:`_CELL_ENTRIES` entries (many codes and a small
-    ``g`` need small blocks).
+    ``codes`` are the band's covered pixels.  With ``tables`` (``(k,
+    n_codes)`` of intp), each pixel adds to the ``k`` bins ``tables[:,
+    code]`` instead.  Counted per ``g x g`` cell by one ``bincount`` over
+    the pixels, in square-ish blocks of windows that keep the cell table
+    within :data:`_CELL_ENTRIES` entries and the bin indices within
+    :data:`_BLOCK_INDICES`, in one buffer reused block after block.
 
     Returns
     -------
     (n_rows, cols, n_bins) ndarray of int32
     """
     g = math.gcd(grid.window, grid.step)
-    span, stride = grid.window // g, grid.step // g
-    n_rows = (codes.shape[-2] - grid.window) // grid.step + 1
-    width = n_bins + 1
-    # Window columns, then rows, per block: ((n - 1) stride + span) cells each way.
-    cols = min(grid.cols, max(1, (_CELL_ENTRIES // (span * width) - span) // stride + 1))
-    cell_cols = (cols - 1) * stride + span
-    rows = max(1, (_CELL_ENTRIES // (cell_cols * width) - span) // stride + 1)
+    n_rows = (codes.shape[0] - grid.window) // grid.step + 1
+    width, planes = n_bins + 1, 1 if tables is None else len(tables)
+    rows, cols = _block(grid, n_rows, width, planes)
     out = np.empty((n_rows, grid.cols, n_bins), dtype=np.int32)
+    buffer = np.empty(planes * _band_height(grid, rows) * ((cols - 1) * grid.step + grid.window), dtype=np.intp)
     for first_row in range(0, n_rows, rows):
         last_row = min(first_row + rows, n_rows)
         for first_col in range(0, grid.cols, cols):
             last_col = min(first_col + cols, grid.cols)
             y0, x0 = first_row * grid.step, first_col * grid.step
-            block = codes[..., y0 : (last_row - 1) * grid.step + grid.window,
-                          x0 : (last_col - 1) * grid.step + grid.window]
-            shape = (block.shape[-2] // g, block.shape[-1] // g, width)
-            cell = (np.arange(block.shape[-2], dtype=np.intp)[:, None] // g * (shape[1] * width)
-                    + np.arange(block.shape[-1], dtype=np.intp) // g * width)
-            index = block + cell
-            cells = np.bincount(index.ravel(), minlength=math.prod(shape)).reshape(shape)
+            block = codes[y0 : (last_row - 1) * grid.step + grid.window, x0 : (last_col - 1) * grid.step + grid.window]
+            shape = (block.shape[0] // g, block.shape[1] // g, width)
+            index = buffer[: planes * block.size].reshape(planes, *block.shape)
+            cell = (np.arange(block.shape[0], dtype=np.intp)[:, None] // g * (shape[1] * width)
+                    + np.arange(block.shape[1], dtype=np.intp) // g * width)
+            if tables is None:
+                np.add(block, cell, out=index[0])
+            else:
+                for table, plane in zip(tables, index):  # plane by plane: twice as quick as one take
+                    np.take(table, block, out=plane)
+                index += cell
+            cells = np.bincount(index.reshape(-1), minlength=math.prod(shape)).reshape(shape)
             out[first_row:last_row, first_col:last_col] = _window_totals(cells[..., :n_bins], grid)
     return out
+
+
+def _block(grid, n_rows, width, planes):
+    """Window rows and columns per block of :func:`_window_counts`: as many as the budgets allow, square-ish.
+
+    Larger blocks count fewer pixels twice (a window's rows less a step at
+    each block edge); smaller ones keep every temporary below the size that
+    the C allocator returns to the system on release (tens of MiB), whose
+    fresh pages would otherwise be faulted in block after block.
+    """
+    g = math.gcd(grid.window, grid.step)
+    span, stride = grid.window // g, grid.step // g
+
+    def fits(rows, cols):
+        pixels = _band_height(grid, rows) * ((cols - 1) * grid.step + grid.window)
+        cells = ((rows - 1) * stride + span) * ((cols - 1) * stride + span) * width
+        return pixels * planes <= _BLOCK_INDICES and cells <= _CELL_ENTRIES
+
+    n = 1
+    while n < max(n_rows, grid.cols) and fits(min(n_rows, n + 1), min(grid.cols, n + 1)):
+        n += 1
+    rows, cols = min(n_rows, n), min(grid.cols, n)
+    while cols < grid.cols and fits(rows, cols + 1):
+        cols += 1
+    while rows < n_rows and fits(rows + 1, cols):
+        rows += 1
+    return rows, cols
