@@ -37,13 +37,14 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from texture import gabor, glcm, lbp
 from texture.errors import ConfigError, ImageTooSmallError
-from texture.features import FeatureConfig, FeatureExtractor
+from texture.features import REGISTRY, FeatureConfig, FeatureExtractor
 from texture.io import _check_pixel_count, _decode, _scale_to_unit, _to_working_grey
 
 __all__ = ["WindowGrid", "FeatureMap", "feature_map"]
@@ -259,9 +260,9 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
         raise ImageTooSmallError(f"image is {height} x {width} pixels, smaller than the {window} pixel window",
                                  path)
     values = np.empty((grid.rows, grid.cols, len(extractor.names)), dtype=np.float32)
-    families = _Families(config, grid)
-    for first, last in _bands(grid, families.context):
-        values[first:last] = families.band(pixels, weights, path, first, last)
+    bands = _Bands(config, grid)
+    for first, last in _bands(grid, bands.context):
+        values[first:last] = bands.band(pixels, weights, path, first, last)
     return FeatureMap(values, list(extractor.names), grid)
 
 
@@ -273,19 +274,41 @@ def _bands(grid, context):
         yield first, min(first + per_band, grid.rows)
 
 
-class _Families:
+@dataclass(frozen=True)
+class _WindowFamily:
+    """How a feature family's per-pixel responses are computed for a band of rows and summed per window.
+
+    Attributes
+    ----------
+    reach : callable ``(config) -> int``
+        Rows of context around a band that its responses read.
+    periodic : bool
+        Whether the responses wrap around the image's border (the context
+        rows of the first and last bands come from the other end), or the
+        image ends there (context clipped at the border).
+    windows : callable ``(config, grid, grey, origin, offset, n_rows) -> (n_rows, cols, n_values)``
+        The family's values for the ``n_rows`` window rows of a band:
+        ``grey`` is the working grey band with its context, starting at
+        image row ``origin``, the band ``offset`` rows into it.
+    """
+
+    reach: Callable
+    periodic: bool
+    windows: Callable
+
+
+def _glcm_reach(c):
+    return int(np.abs(glcm.glcm_offsets(c.glcm_distances, c.glcm_angles)).max())
+
+
+class _Bands:
     """The enabled families' per-pixel responses and window statistics, band by band."""
 
     def __init__(self, config, grid):
         self.config, self.grid = config, grid
-        c = config
-        self.offsets = glcm.glcm_offsets(c.glcm_distances, c.glcm_angles)
-        self.reach = {
-            "glcm": int(np.abs(self.offsets).max()),
-            "lbp": max(math.ceil(R) + 1 for _, R in c.lbp_scales),
-            "gabor": gabor._reach(tuple(c.gabor_frequencies), c.gabor_orientations, c.gabor_bandwidth),
-        }
-        self.context = max(self.reach[family] for family in c.families)
+        self.families = [(name, _WINDOW_FAMILIES[name]) for name in config.families]
+        self.reach = {name: family.reach(config) for name, family in self.families}
+        self.context = max(self.reach.values())
 
     def band(self, pixels, weights, path, first, last):
         """Feature rows of window rows ``first .. last - 1``: ``(last - first, cols, n_features)``."""
@@ -293,84 +316,92 @@ class _Families:
         top = first * grid.step
         bottom = (last - 1) * grid.step + grid.window
         parts = []
-        for family in self.config.families:
-            reach = self.reach[family]
-            if family == "gabor":
-                # Periodic borders: the rows around the band wrap around the image.
-                rows = np.arange(top - reach, bottom + reach) % grid.shape[0]
-                grey = _grey(pixels[rows], weights, path)
-                parts.append(self._gabor(grey, reach, last - first))
-                continue
-            low, high = max(top - reach, 0), min(bottom + reach, grid.shape[0])
-            grey = _grey(pixels[low:high], weights, path)
-            if family == "glcm":
-                parts.append(self._glcm(grey, top - low, last - first))
+        for name, family in self.families:
+            reach = self.reach[name]
+            if family.periodic:
+                low = top - reach
+                rows = pixels[np.arange(low, bottom + reach) % grid.shape[0]]
             else:
-                parts.append(self._lbp(grey, low, top - low, last - first))
+                low = max(top - reach, 0)
+                rows = pixels[low : min(bottom + reach, grid.shape[0])]
+            grey = _grey(rows, weights, path)
+            parts.append(family.windows(self.config, grid, grey, low, top - low, last - first))
         return np.concatenate(parts, axis=-1)
 
-    def _lbp(self, grey, origin, offset, n_rows):
-        """LBP histograms of the band's windows; ``grey`` starts at image row ``origin``, the band ``offset`` rows into it."""
-        c, grid = self.config, self.grid
-        histograms = []
-        for P, R in c.lbp_scales:
-            codes = lbp._codes(grey, P, R, c.lbp_method, origin)
-            codes = codes[offset : offset + _band_height(grid, n_rows), : _covered(grid)]
-            n_bins = lbp.lbp_n_bins(P, c.lbp_method)
-            histograms.append(_window_counts(codes, n_bins, grid) / grid.window**2)
-        return np.concatenate(histograms, axis=-1)
 
-    def _gabor(self, grey, reach, n_rows):
-        """Gabor statistics of the band's windows; ``grey`` holds ``reach`` rows of context on each side."""
-        c, grid = self.config, self.grid
-        height, width = _band_height(grid, n_rows), _covered(grid)
-        n_filters = len(c.gabor_frequencies) * c.gabor_orientations
-        sums = np.empty((n_rows, grid.cols, n_filters, 2))
-        magnitudes = gabor._magnitudes(grey, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth)
-        for k, magnitude in enumerate(magnitudes):
-            inside = magnitude[reach : reach + height, :width]
-            sums[:, :, k, 0] = _window_sums(inside, grid)
-            sums[:, :, k, 1] = _window_sums(np.square(inside, out=inside), grid)
-        sums /= grid.window**2
-        return gabor._statistics(sums[..., 0], sums[..., 1], len(c.gabor_frequencies), c.gabor_orientations,
-                                 c.gabor_aggregate)
+def _lbp_windows(c, grid, grey, origin, offset, n_rows):
+    """LBP histograms of the band's windows; ``grey`` starts at image row ``origin``, the band ``offset`` rows into it."""
+    histograms = []
+    for P, R in c.lbp_scales:
+        codes = lbp._codes(grey, P, R, c.lbp_method, origin)
+        codes = codes[offset : offset + _band_height(grid, n_rows), : _covered(grid)]
+        n_bins = lbp.lbp_n_bins(P, c.lbp_method)
+        histograms.append(_window_counts(codes, n_bins, grid) / grid.window**2)
+    return np.concatenate(histograms, axis=-1)
 
-    def _glcm(self, grey, offset, n_rows):
-        """GLCM features of the band's windows; ``grey`` starts ``offset`` rows above the band.
 
-        Per offset and window, the reductions that :func:`glcm._properties_of_reductions`
-        needs are counted from the pairs starting in the window: the
-        unordered pair ``{q[p], q[p + offset]}`` (the symmetric matrix has
-        half as many distinct entries), the grey levels of both pixels (the
-        marginal), their sum and their absolute difference.  Each pixel's
-        pair is one code ``q[p] (L + 1) + q[p + offset]``, level ``L``
-        standing for "outside the image"; lookup tables turn it into the bin
-        of each count (:func:`_pair_tables`).
-        """
-        c, grid = self.config, self.grid
-        L = c.glcm_levels
-        height, width = _band_height(grid, n_rows), _covered(grid)
-        reach = self.reach["glcm"]
-        # The quantized band inside a margin of level L (outside the image).
-        q = np.full((grey.shape[0] + 2 * reach, grey.shape[1] + 2 * reach), L, dtype=np.int32)
-        q[reach:-reach, reach:-reach] = glcm._quantize(grey, L)
-        top = reach + offset
-        first = q[top : top + height, reach : reach + width] * (L + 1)
-        tables, starts = _pair_tables(L)
-        n_d, n_a = self.offsets.shape[:2]
-        props = np.empty((len(glcm.GLCM_PROPERTIES), n_rows, grid.cols, n_d * n_a))
-        code = np.empty_like(first)
-        for k, (dr, dc) in enumerate(self.offsets.reshape(-1, 2).tolist()):
-            np.add(first, q[top + dr : top + dr + height, reach + dc : reach + dc + width], out=code)
-            counts = _flat(_window_counts(code, starts[-1], grid, tables))
-            pairs, first_levels, second_levels, sums, diffs = np.split(counts, starts[1:-1], axis=1)
-            total = sums.sum(axis=1, keepdims=True).astype(np.float64)
-            levels = (first_levels + second_levels) / (2 * total)
-            props[..., k] = glcm._properties_of_reductions(
-                levels, levels, sums / total, diffs / total,
-                *_joint_reductions(pairs, L, total, 2 * grid.window**2),
-            ).reshape(-1, n_rows, grid.cols)
-        return glcm._aggregated(props.reshape(-1, n_rows, grid.cols, n_d, n_a), c.glcm_aggregate)
+def _gabor_windows(c, grid, grey, origin, offset, n_rows):
+    """Gabor statistics of the band's windows; ``grey`` holds ``offset`` rows of context on each side."""
+    height, width = _band_height(grid, n_rows), _covered(grid)
+    n_filters = len(c.gabor_frequencies) * c.gabor_orientations
+    sums = np.empty((n_rows, grid.cols, n_filters, 2))
+    magnitudes = gabor._magnitudes(grey, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth)
+    for k, magnitude in enumerate(magnitudes):
+        inside = magnitude[offset : offset + height, :width]
+        sums[:, :, k, 0] = _window_sums(inside, grid)
+        sums[:, :, k, 1] = _window_sums(np.square(inside, out=inside), grid)
+    sums /= grid.window**2
+    return gabor._statistics(sums[..., 0], sums[..., 1], len(c.gabor_frequencies), c.gabor_orientations,
+                             c.gabor_aggregate)
+
+
+def _glcm_windows(c, grid, grey, origin, offset, n_rows):
+    """GLCM features of the band's windows; ``grey`` starts ``offset`` rows above the band.
+
+    Per offset and window, the reductions that :func:`glcm._properties_of_reductions`
+    needs are counted from the pairs starting in the window: the
+    unordered pair ``{q[p], q[p + offset]}`` (the symmetric matrix has
+    half as many distinct entries), the grey levels of both pixels (the
+    marginal), their sum and their absolute difference.  Each pixel's
+    pair is one code ``q[p] (L + 1) + q[p + offset]``, level ``L``
+    standing for "outside the image"; lookup tables turn it into the bin
+    of each count (:func:`_pair_tables`).
+    """
+    L = c.glcm_levels
+    height, width = _band_height(grid, n_rows), _covered(grid)
+    offsets = glcm.glcm_offsets(c.glcm_distances, c.glcm_angles)
+    reach = _glcm_reach(c)
+    # The quantized band inside a margin of level L (outside the image).
+    q = np.full((grey.shape[0] + 2 * reach, grey.shape[1] + 2 * reach), L, dtype=np.int32)
+    q[reach:-reach, reach:-reach] = glcm._quantize(grey, L)
+    top = reach + offset
+    first = q[top : top + height, reach : reach + width] * (L + 1)
+    tables, starts = _pair_tables(L)
+    n_d, n_a = offsets.shape[:2]
+    props = np.empty((len(glcm.GLCM_PROPERTIES), n_rows, grid.cols, n_d * n_a))
+    code = np.empty_like(first)
+    for k, (dr, dc) in enumerate(offsets.reshape(-1, 2).tolist()):
+        np.add(first, q[top + dr : top + dr + height, reach + dc : reach + dc + width], out=code)
+        counts = _flat(_window_counts(code, starts[-1], grid, tables))
+        pairs, first_levels, second_levels, sums, diffs = np.split(counts, starts[1:-1], axis=1)
+        total = sums.sum(axis=1, keepdims=True).astype(np.float64)
+        levels = (first_levels + second_levels) / (2 * total)
+        props[..., k] = glcm._properties_of_reductions(
+            levels, levels, sums / total, diffs / total,
+            *_joint_reductions(pairs, L, total, 2 * grid.window**2),
+        ).reshape(-1, n_rows, grid.cols)
+    return glcm._aggregated(props.reshape(-1, n_rows, grid.cols, n_d, n_a), c.glcm_aggregate)
+
+
+#: The window statistics of every family of :data:`texture.features.REGISTRY`.
+_WINDOW_FAMILIES = {
+    "glcm": _WindowFamily(_glcm_reach, False, _glcm_windows),
+    "lbp": _WindowFamily(lambda c: max(math.ceil(R) + 1 for _, R in c.lbp_scales), False, _lbp_windows),
+    "gabor": _WindowFamily(
+        lambda c: gabor._reach(tuple(c.gabor_frequencies), c.gabor_orientations, c.gabor_bandwidth), True,
+        _gabor_windows),
+}
+assert set(_WINDOW_FAMILIES) == set(REGISTRY), "every registered family needs its window statistics here"
 
 
 def _grey(band, weights, path):
