@@ -21,12 +21,13 @@ from texture.maps import WindowGrid
 
 __all__ = ["TextureMap", "PALETTE", "preview_of", "read_regions", "pure_windows"]
 
-#: Qualitative class colours (RGB): Paul Tol's "bright" and "muted" schemes,
-#: distinguishable from one another and by most colour-blind readers.
+#: Qualitative class colours (RGB): Tableau's 10 (matplotlib's "tab10") without
+#: its grey, which would vanish over a grey image, then the lighter "tab20"
+#: tints; beyond 15 classes the colours repeat.
 PALETTE = np.array([
-    (68, 119, 170), (238, 102, 119), (34, 136, 51), (204, 187, 68), (102, 204, 238),
-    (170, 51, 119), (187, 187, 187), (51, 34, 136), (221, 204, 119), (17, 119, 51),
-    (136, 204, 238), (204, 102, 119), (68, 170, 153), (153, 153, 51), (136, 34, 85),
+    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
+    (227, 119, 194), (188, 189, 34), (23, 190, 207), (174, 199, 232), (255, 187, 120), (152, 223, 138),
+    (255, 152, 150), (197, 176, 213), (219, 219, 141),
 ], dtype=np.uint8)
 #: Longest side of the grey preview a map keeps for its pictures.
 PREVIEW_SIDE = 1024
