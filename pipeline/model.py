@@ -170,7 +170,6 @@ class TextureModel:
         prediction is unaffected.  An image whose shrunk copy
         is too small for the extractor is trained on without copies, with a
         ``UserWarning`` naming it.
-
     window : int, optional
         A model meant for maps (:meth:`score_map`): :meth:`fit` trains on
         the windows of this size cut from each training image (and from its
@@ -178,6 +177,7 @@ class TextureModel:
         the features of a small window are noisier than a whole image's, and
         the network learns them as they are.  The window is recorded in the
         model file and is :meth:`score_map`'s default.
+
     Attributes
     ----------
     feature_config_ : texture.FeatureConfig
@@ -188,10 +188,10 @@ class TextureModel:
         Class labels (classifier only).
     trained_with_masks_ : bool
         Whether the training features were those of masked regions.
-
     window_ : int or None
         Side of the windows the model was trained on (:meth:`fit` with
         `window`, :meth:`fit_regions`), None for whole images.
+
     Examples
     --------
     >>> from pipeline import TextureModel                       # doctest: +SKIP

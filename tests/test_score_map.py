@@ -202,3 +202,22 @@ def test_bad_annotations_are_refused(scene, tmp_path):
 def test_score_map_is_deterministic(model, scene):
     a, b = model.score_map(scene), model.score_map(scene)
     np.testing.assert_array_equal(a.probabilities, b.probabilities)
+
+
+def test_cli_train_regions_saves_a_window_model(scene, tmp_path, capsys):
+    from pipeline.cli import main
+
+    cv2.imwrite(str(tmp_path / "scene.png"), scene)
+    cv2.imwrite(str(tmp_path / "labels.png"), paint(scene))
+    (tmp_path / "legend.csv").write_text("value,label\n1,brick\n2,grass\n")
+    config = tmp_path / "config.json"
+    config.write_text(__import__("json").dumps(CONFIG.to_dict()))
+    argv = ["train", tmp_path / "scene.png", "--regions", tmp_path / "labels.png", "--legend", tmp_path / "legend.csv",
+            "--window", "48", "--config", config, "--hidden", "16", "--epochs", "80", "-o", tmp_path / "m.npz", "-q"]
+    assert main([str(a) for a in argv]) == 0
+    assert "classes brick, grass, window 48 px" in capsys.readouterr().out
+    model = TextureModel.load(tmp_path / "m.npz")
+    assert model.window_ == 48 and model.feature_config_ == CONFIG
+    with pytest.raises(SystemExit) as exc:
+        main([str(a) for a in argv if a not in ("--legend", tmp_path / "legend.csv")])
+    assert exc.value.code == 2 and "--regions needs --legend" in capsys.readouterr().err
