@@ -316,7 +316,7 @@ class TextureModel:
                 raise ConfigError("a model trained on windows (window=...) takes no masks")
             return self._fit_windows(images, np.asarray(labels))
         if not self.augment:
-            return self.fit_features(self.featurize(images, masks=masks), labels, groups, masked=masked)
+            return self.fit_features(self.featurize(images, masks=masks), labels, groups=groups, masked=masked)
         # Each image is read once, for its own features and for its copies'.
         extractor, rows, copies = self._extractor(), [], []
         for grey, path, mask in _read(images, masks=masks):
@@ -326,7 +326,7 @@ class TextureModel:
         has_copies = [block is not None for block in copies]
         copies = np.array([np.zeros((N_TRAINING_COPIES, X.shape[1])) if block is None else block
                            for block in copies])
-        return self.fit_features(X, labels, groups, copies=copies, has_copies=has_copies, masked=masked)
+        return self.fit_features(X, labels, groups=groups, copies=copies, has_copies=has_copies, masked=masked)
 
     def _fit_windows(self, images, labels):
         """:meth:`fit` on the windows of each image (and of its training copies) rather than whole images."""
@@ -350,7 +350,7 @@ class TextureModel:
                 targets.append(np.repeat(label, len(rows[-1])))
                 sources_of.append(np.repeat(index, len(rows[-1])))
         # Overlapping windows of one image are near-duplicates: the calibration keeps them together.
-        self.fit_features(_stack(rows), np.concatenate(targets), np.concatenate(sources_of))
+        self.fit_features(_stack(rows), np.concatenate(targets), groups=np.concatenate(sources_of))
         self.window_ = window
         return self
 
