@@ -36,8 +36,12 @@ EXAMPLES = {
         example:
           texture train datasets/textures -o model.npz
           texture train labels.csv -o model.npz --test-size 0.3 --epochs 200
+          texture train wall.png --regions wall_labels.png --legend legend.csv -o model.npz
         SRC is a folder with one sub-folder per class, or a CSV path,label[,group];
-        with groups, whole groups are held out for the test split.""",
+        with groups, whole groups are held out for the test split.  With --regions,
+        SRC is one image and the model learns from its windows lying wholly inside
+        one painted label (LABELS: one integer per pixel, 0 = unlabelled; LEGEND:
+        a CSV value,label); the window is saved in the model.""",
     "predict": """\
         example:
           texture predict new_photos/ --model model.npz -o predictions.csv""",
@@ -50,6 +54,13 @@ EXAMPLES = {
         example:
           texture score bark.png --model model.npz
           texture score bark.png --model model.npz --json""",
+    "map": """\
+        example:
+          texture map scenes/ --model model.npz -o maps/ --window 64 --step 32
+        per image: <name>_labels.png (overlay with legend), <name>_confidence.png
+        (black 0 .. white 1) and <name>_map.npz (labels, probabilities, value,
+        geometry, class names); one row per image in maps/summary.csv (map size,
+        mean confidence and value, area fraction of each class, status).""",
     "demo": """\
         example:
           texture demo -o texture-demo/
@@ -180,10 +191,17 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(p)
 
     p = verb("train", "Train a texture model and report its held-out accuracy.", [common, runs])
-    p.add_argument("src", type=_existing, metavar="SRC", help="class-per-folder tree or CSV path,label[,group]")
+    p.add_argument("src", type=_existing, metavar="SRC",
+                   help="class-per-folder tree or CSV path,label[,group]; one image with --regions")
     p.add_argument("-o", "--output", required=True, type=_file_output, metavar="MODEL",
                    help="model file to write (.npz)")
     _training_options(p)
+    p.add_argument("--regions", type=_existing_file, metavar="LABELS", default=None,
+                   help="train on one annotated image: its label image (one integer per pixel, 0 = unlabelled)")
+    p.add_argument("--legend", type=_existing_file, metavar="CSV", default=None,
+                   help="with --regions: the CSV value,label naming the label values")
+    p.add_argument("--window", type=_positive_int, default=64,
+                   help="with --regions: window side in pixels, saved in the model (default: %(default)s)")
 
     p = verb("predict", "Label and score every image with a trained model.", [common, runs])
     p.add_argument("src", type=_existing, metavar="SRC", help="folder (searched recursively) or CSV with a path column")
@@ -203,6 +221,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", metavar="FILE", default=None,
                    help="score only the region inside this mask (an image file of the same size, non-zero inside)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = verb("map", "Map labels and scores window by window over every image.", [common, runs])
+    p.add_argument("src", type=_existing, metavar="SRC", help="image file, folder (searched recursively) or CSV")
+    p.add_argument("--model", required=True, type=_existing_file, help="model file from texture train")
+    p.add_argument("-o", "--output", required=True, type=_folder_output, metavar="DIR",
+                   help="folder for the pictures, maps and summary.csv")
+    p.add_argument("--window", type=_positive_int, default=None,
+                   help="window side in pixels (default: the model's training window, else 64)")
+    p.add_argument("--step", type=_positive_int, default=None, help="distance between windows (default: window/2)")
 
     p = verb("demo", "Run the whole path on the bundled sample data.", [common, runs])
     p.add_argument("-o", "--output", default="texture-demo", type=_folder_output, metavar="DIR",
