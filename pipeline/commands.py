@@ -271,8 +271,11 @@ def cmd_score(args) -> int:
 # training
 
 
-def _network(args, n_classes):
-    """The BP network the training options ask for, or None for the model's default."""
+def _network(args, n_classes=0):
+    """The BP network the training options ask for, or None for the model's default.
+
+    Without --hidden, the default width for `n_classes` (64 units when the
+    number of classes is not known yet)."""
     params = {"hidden_layer_sizes": args.hidden, "epochs": args.epochs}
     params = {k: v for k, v in params.items() if v is not None}
     if not params:

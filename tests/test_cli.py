@@ -558,13 +558,13 @@ def _help(capsys, verb):
 
 
 def test_train_help_states_the_real_defaults_and_score_describes_its_image(capsys):
-    from pipeline.model import DEFAULT_NETWORK
+    from pipeline.model import default_network
     from pipeline.nn import BPClassifier
 
-    hidden = ",".join(map(str, DEFAULT_NETWORK["hidden_layer_sizes"]))
+    hidden = default_network(2)["hidden_layer_sizes"][0]
     for verb in ("train", "demo"):
         text = _help(capsys, verb)
-        assert "(default: zscore)" in text and f"(default: {hidden})" in text
+        assert "(default: zscore)" in text and f"(default: {hidden}, or one per class when more)" in text
         assert f"training epochs (default: {BPClassifier().epochs})" in text
     assert "IMAGE image file to score" in _help(capsys, "score")
 

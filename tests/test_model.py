@@ -260,8 +260,8 @@ def test_calibration_changes_the_probabilities_not_the_labels(model, data):
 
 def test_calibration_record_says_how_the_temperature_was_fitted(model, data):
     record = model.calibration_
-    # Every training row (24 images, each with its 3 copies) was predicted once by a copy that never saw it.
-    assert record["n_validation"] == 4 * len(data[1]) and record["n_folds"] == 3
+    # Every training row (24 images, each with its 4 copies) was predicted once by a copy that never saw it.
+    assert record["n_validation"] == 5 * len(data[1]) and record["n_folds"] == 3
     assert record["temperature"] == model.temperature_
     assert record["nll_after"] <= record["nll_before"]  # the temperature minimizes it
     assert sum(record["reliability_after"]["count"]) == record["n_validation"]
@@ -281,11 +281,11 @@ def test_an_image_and_its_copies_or_a_group_stay_on_one_side(data, monkeypatch):
     images, labels = data
     TextureModel(estimator=small_net()).fit(images, labels)
     n = len(images)
-    # The images, then each image's three copies: they share its group.
-    np.testing.assert_array_equal(seen["groups"], np.r_[np.arange(n), np.repeat(np.arange(n), 3)].astype(str))
+    # The images, then each image's four copies: they share its group.
+    np.testing.assert_array_equal(seen["groups"], np.r_[np.arange(n), np.repeat(np.arange(n), 4)].astype(str))
     sessions = np.array(["one", "two"] * (n // 2))
     TextureModel(estimator=small_net()).fit(images, labels, groups=sessions)
-    np.testing.assert_array_equal(seen["groups"], np.r_[sessions, np.repeat(sessions, 3)])
+    np.testing.assert_array_equal(seen["groups"], np.r_[sessions, np.repeat(sessions, 4)])
 
 
 def test_calibration_is_saved_and_loaded(model, data, tmp_path):
