@@ -1,11 +1,11 @@
 """One configurable extractor: image -> named vector of GLCM, LBP and Gabor features.
 
-:class:`FeatureConfig` says which families run and with which parameters; it
-round-trips through JSON so that a trained model stores exactly how its
-features were made.  :class:`FeatureExtractor` turns working grey images into
-1-D float64 vectors in the stable order of its :attr:`~FeatureExtractor.names`;
-:func:`extract_features` is the one-image convenience returning a
-:class:`pandas.Series`.
+:class:`FeatureConfig` says which families run and with which parameters,
+on grey or also on colour; it round-trips through JSON so that a trained
+model stores exactly how its features were made.  :class:`FeatureExtractor`
+turns working images into 1-D float64 vectors in the stable order of its
+:attr:`~FeatureExtractor.names`; :func:`extract_features` is the one-image
+convenience returning a :class:`pandas.Series`.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from texture import gabor, glcm, lbp
-from texture.io import check_min_size, read_image
+from texture import colour, gabor, glcm, lbp
+from texture.io import check_min_size, luminance, read_image
 from texture.errors import ConfigError
 
 __all__ = ["FAMILIES", "FeatureConfig", "FeatureExtractor", "extract_features"]
@@ -54,6 +55,13 @@ class FeatureConfig:
         Filter bandwidth in octaves.
     gabor_aggregate : {"none", "rotation"}
         Statistics per filter, or their average and range over orientations.
+    colour : {"grey", "opponent"}
+        ``"grey"``: the families run on the luminance.  ``"opponent"``: they
+        also run on the two opponent-colour channels ``o1`` and ``o2``
+        (:mod:`texture.colour` defines them, and how each family sees them),
+        followed by the mean and standard deviation of each; the grey
+        features come first, with the same names and values, so a colour
+        vector is the grey vector plus more columns.
 
     Raises
     ------
@@ -80,6 +88,7 @@ class FeatureConfig:
     gabor_orientations: int = 6
     gabor_bandwidth: float = 1.0
     gabor_aggregate: str = "none"
+    colour: str = "grey"
 
     def __post_init__(self):
         # Lists (from JSON) become tuples, so that configs hash and compare equal.
@@ -119,6 +128,8 @@ class FeatureConfig:
         with _field("lbp_method"):
             for P, _ in self.lbp_scales:
                 lbp.lbp_n_bins(P, self.lbp_method)
+        if self.colour not in colour.COLOUR_MODES:
+            raise ConfigError(f"colour must be one of {colour.COLOUR_MODES}, got {self.colour!r}")
         with _field("gabor_frequencies"):
             gabor._check_bank(self.gabor_frequencies, self.gabor_orientations, self.gabor_bandwidth,
                               self.gabor_aggregate)
@@ -193,7 +204,7 @@ def _to_json(value):
 
 
 class FeatureExtractor:
-    """Turn working grey images into feature vectors of a fixed layout.
+    """Turn working images into feature vectors of a fixed layout.
 
     Parameters
     ----------
@@ -204,14 +215,19 @@ class FeatureExtractor:
     ----------
     config : FeatureConfig
     names : list of str
-        Name of every value of :meth:`transform`'s output, in order.
+        Name of every value of :meth:`transform`'s output, in order: the
+        grey families' (``glcm_*``, ``lbp_*``, ``gabor_*``), then with
+        ``colour="opponent"`` the same families on ``o1`` (``o1_glcm_*`` ...)
+        and on ``o2``, then ``o1_mean, o1_std, o2_mean, o2_std``.
 
     Notes
     -----
     Everything that depends only on the configuration is computed once: the
     GLCM offsets here, the Gabor kernel spectra per image shape (cached by
     :func:`texture.gabor.gabor_spectra`), so a batch of equal-size images
-    pays for one forward FFT and one inverse FFT per filter and image.
+    pays for one forward FFT and one inverse FFT per filter and image.  The
+    chroma features of a grey image, the same for every grey image (see
+    :mod:`texture.colour`, "Flat chroma"), are computed once too.
 
     Examples
     --------
@@ -234,6 +250,12 @@ class FeatureExtractor:
             "gabor": gabor.gabor_feature_names(c.gabor_frequencies, c.gabor_orientations, c.gabor_aggregate),
         }
         self.names = [name for family in c.families for name in names[family]]
+        self._colour = c.colour != "grey"
+        if self._colour:
+            grey_names = self.names
+            self.names = [f"{channel}_{name}" for channel in colour.CHROMA_CHANNELS for name in grey_names]
+            self.names = grey_names + self.names + colour.colour_statistic_names()
+        self._flat_chroma = None
 
     def transform(self, image, path=None):
         """Feature vector of one image.
@@ -241,8 +263,9 @@ class FeatureExtractor:
         Parameters
         ----------
         image : array_like
-            Working grey image in [0, 1] (:func:`texture.read_image`'s
-            output), or any array :func:`texture.read_image` accepts.
+            Working image in [0, 1] (:func:`texture.read_image`'s output,
+            read with ``colour=True`` for ``config.colour="opponent"``), or
+            any array :func:`texture.read_image` accepts.
         path : str, optional
             File the image came from, named in error messages.
 
@@ -254,24 +277,82 @@ class FeatureExtractor:
         ------
         ImageTooSmallError
             If a side is below ``config.min_image_size``.
+
+        Warns
+        -----
+        UserWarning
+            Once per process, the first time a grey image (2-D, or R = G =
+            B) is given to a colour extractor: its chroma features are the
+            constant ones of flat chroma.
         """
-        image = read_image(image)  # validates; a working image passes through without a copy
+        # Validates; a working image passes through without a copy.
+        image = read_image(image, colour=self._colour)
         check_min_size(image, self.config.min_image_size, path=path)
+        if not self._colour:
+            return self._families(image, glcm._quantize)
+        if image.ndim == 2:
+            grey, channels = image, None
+        else:
+            grey, channels = luminance(image), colour.opponent_channels(image)
+        parts = [self._families(grey, glcm._quantize)]
+        if channels is None or not channels.any():
+            _warn_flat_chroma(path)
+            parts.append(self._flat_chroma_features())
+        else:
+            parts += [self._families(channel, colour.quantize_chroma) for channel in channels]
+            parts.append(colour.colour_statistics(channels))
+        return np.concatenate(parts)
+
+    def _families(self, channel, quantize):
+        """The enabled families on one 2-D channel; ``quantize(channel, levels)`` gives its GLCM levels."""
         c = self.config
         parts = []
         for family in c.families:
             if family == "glcm":
-                q = glcm._quantize(image, c.glcm_levels)  # validated above
+                q = quantize(channel, c.glcm_levels)
                 parts.append(glcm.glcm_feature_vector(q, self._glcm_offsets, c.glcm_levels, c.glcm_aggregate))
             elif family == "lbp":
-                parts.append(lbp.lbp_feature_vector(image, c.lbp_scales, c.lbp_method))
+                parts.append(lbp.lbp_feature_vector(channel, c.lbp_scales, c.lbp_method))
             else:
                 parts.append(
                     gabor.gabor_feature_vector(
-                        image, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth, c.gabor_aggregate
+                        channel, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth, c.gabor_aggregate
                     )
                 )
         return np.concatenate(parts)
+
+    def _flat_chroma_features(self):
+        """Chroma features (both channels and their statistics) of a grey image, computed once.
+
+        They do not depend on the image size (:mod:`texture.colour`, "Flat
+        chroma"), so a zero channel of the smallest accepted size gives them.
+        """
+        if self._flat_chroma is None:
+            side = self.config.min_image_size
+            zero = np.zeros((side, side))
+            block = self._families(zero, colour.quantize_chroma)
+            self._flat_chroma = np.concatenate(
+                [np.tile(block, len(colour.CHROMA_CHANNELS)), np.zeros(len(colour.colour_statistic_names()))]
+            )
+        return self._flat_chroma
+
+
+_flat_chroma_warned = False
+
+
+def _warn_flat_chroma(path):
+    """Say once per process that grey images get constant chroma features in colour mode."""
+    global _flat_chroma_warned
+    if _flat_chroma_warned:
+        return
+    _flat_chroma_warned = True
+    source = f"{path}: " if path is not None else ""
+    warnings.warn(
+        f"{source}grey image in colour mode (FeatureConfig(colour='opponent')): its chroma features "
+        "are those of flat chroma, the same for every grey image (said once per process)",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def extract_features(image, config=None):
@@ -289,7 +370,8 @@ def extract_features(image, config=None):
     -------
     features : pandas.Series
         float64 values indexed by :attr:`FeatureExtractor.names`: ``glcm_*``,
-        then ``lbp_*``, then ``gabor_*``.
+        then ``lbp_*``, then ``gabor_*`` (then the chroma channels' and the
+        colour statistics with ``config.colour="opponent"``).
 
     Raises
     ------
@@ -310,4 +392,5 @@ def extract_features(image, config=None):
 
     extractor = FeatureExtractor(config)
     path = None if isinstance(image, np.ndarray) else image
-    return pd.Series(extractor.transform(read_image(image), path=path), index=extractor.names)
+    image = read_image(image, colour=extractor.config.colour != "grey")
+    return pd.Series(extractor.transform(image, path=path), index=extractor.names)

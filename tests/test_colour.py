@@ -1,0 +1,205 @@
+"""Colour features: the opponent channels, each family on a channel against the grey family, flat chroma."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import ndimage
+from skimage import data
+from skimage.feature import graycomatrix, graycoprops, local_binary_pattern
+
+import texture
+from texture import FeatureConfig, FeatureExtractor, extract_features, read_image
+from texture import colour, features
+from texture.colour import CHROMA_STEP, GLCM_CHROMA_RANGE, colour_statistics, opponent_channels, quantize_chroma
+from texture.gabor import gabor_kernel
+from texture.glcm import glcm_feature_names, glcm_feature_vector, glcm_offsets
+from texture.lbp import lbp_histogram
+
+OPPONENT = FeatureConfig(colour="opponent")
+
+
+@pytest.fixture(scope="module")
+def rgb():
+    """A colour photograph (scikit-image's coffee, CC0), non-square, 8-bit."""
+    return np.ascontiguousarray(data.coffee()[100:220, 200:350])
+
+
+@pytest.fixture
+def warn_again(monkeypatch):
+    """Let the once-per-process flat-chroma warning be raised again in this test."""
+    monkeypatch.setattr(features, "_flat_chroma_warned", False)
+
+
+def _independent_channels(rgb8):
+    """o1 and o2 straight from the definition (in another arithmetic order than the library's), rounded."""
+    r, g, b = (rgb8[..., k].astype(np.float64) / 255 for k in range(3))
+    return [np.round(c / CHROMA_STEP) * CHROMA_STEP for c in ((r - g) / np.sqrt(2), (r + g - 2 * b) / np.sqrt(6))]
+
+
+def _block(vector, names, prefix):
+    """The values of `vector` whose names start with `prefix`."""
+    return vector[[k for k, name in enumerate(names) if name.startswith(prefix)]]
+
+
+class TestOpponentChannels:
+    def test_match_the_definition(self, rgb):
+        o1, o2 = _independent_channels(rgb)
+        channels = opponent_channels(read_image(rgb, colour=True))
+        np.testing.assert_array_equal(channels[0], o1)
+        np.testing.assert_array_equal(channels[1], o2)
+
+    def test_are_orthonormal_and_blind_to_grey(self):
+        # The rows of the transform: unit length, orthogonal, and zero on R = G = B.
+        # Pixel k of this 1 x 3 image is the unit colour e_k: the output holds the transform's rows.
+        rows = opponent_channels(np.eye(3)[None])[:, 0, :]
+        np.testing.assert_allclose(rows @ rows.T, np.eye(2), atol=1e-15)
+        np.testing.assert_allclose(rows.sum(axis=1), 0, atol=1e-15)
+        grey = np.repeat(np.linspace(0, 1, 7)[None, :, None], 3, axis=2)
+        assert not opponent_channels(grey).any()
+
+    def test_statistics_are_mean_and_std(self, rgb):
+        o1, o2 = _independent_channels(rgb)
+        expected = [o1.mean(), o1.std(), o2.mean(), o2.std()]
+        np.testing.assert_allclose(colour_statistics(np.stack([o1, o2])), expected, rtol=1e-12)
+        assert colour.colour_statistic_names() == ["o1_mean", "o1_std", "o2_mean", "o2_std"]
+
+
+class TestQuantizeChroma:
+    @pytest.mark.parametrize("levels", [8, 32, 256])
+    def test_equal_bins_over_the_range_clipped_beyond(self, levels):
+        h = GLCM_CHROMA_RANGE
+        edges = -h + 2 * h * (np.arange(levels) + 0.5) / levels  # bin centres
+        np.testing.assert_array_equal(quantize_chroma(edges[None], levels)[0], np.arange(levels))
+        outside = quantize_chroma(np.array([[-0.8, -h - 1e-9, h, 0.8]]), levels)
+        np.testing.assert_array_equal(outside, [[0, 0, levels - 1, levels - 1]])
+        assert quantize_chroma(np.zeros((1, 1)), levels)[0, 0] == levels // 2
+
+
+class TestFamiliesOnChannels:
+    """Each family on o1 and o2 equals the grey family applied to that channel, computed independently."""
+
+    @pytest.fixture
+    def colour_features(self, rgb):
+        return extract_features(rgb, OPPONENT)
+
+    @pytest.mark.parametrize("channel", [0, 1])
+    def test_glcm(self, rgb, colour_features, channel):
+        c = FeatureConfig()
+        values = _independent_channels(rgb)[channel]
+        h = GLCM_CHROMA_RANGE
+        q = texture.quantize(np.clip((values + h) / (2 * h), 0, 1), c.glcm_levels)
+        prefix = f"o{channel + 1}_glcm_"
+        names = [f"o{channel + 1}_{name}" for name in glcm_feature_names(c.glcm_distances, c.glcm_angles)]
+        assert [name for name in colour_features.index if name.startswith(prefix)] == names
+        expected = glcm_feature_vector(q, glcm_offsets(c.glcm_distances, c.glcm_angles), c.glcm_levels)
+        np.testing.assert_allclose(colour_features[names].to_numpy(), expected, rtol=1e-12, atol=1e-15)
+        # The matrices themselves against scikit-image, through two of its properties.
+        P = graycomatrix(q, [1], np.deg2rad(c.glcm_angles), c.glcm_levels, symmetric=True, normed=True)
+        for prop in ("contrast", "correlation"):
+            assert colour_features[f"{prefix}{prop}_d1_mean"] == pytest.approx(graycoprops(P, prop).mean(), rel=1e-9)
+
+    @pytest.mark.parametrize("channel", [0, 1])
+    def test_lbp_equals_scikit_image_on_the_channel(self, rgb, colour_features, channel):
+        values = _independent_channels(rgb)[channel]
+        for P, R in FeatureConfig().lbp_scales:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # scikit-image warns about float images
+                codes = local_binary_pattern(values, P, R, "uniform")
+            prefix = f"o{channel + 1}_lbp_p{P}_r{R:g}_"
+            got = _block(colour_features.to_numpy(), list(colour_features.index), prefix)
+            np.testing.assert_array_equal(got, lbp_histogram(codes, P))
+
+    @pytest.mark.parametrize("channel", [0, 1])
+    def test_gabor_equals_spatial_convolution_of_the_channel(self, rgb, colour_features, channel):
+        values = _independent_channels(rgb)[channel]
+        c = FeatureConfig()
+        for frequency in (0.1, 0.4):
+            for theta in (0, 90):
+                kernel = gabor_kernel(frequency, np.deg2rad(theta), c.gabor_bandwidth)
+                response = ndimage.convolve(values, kernel.real, mode="wrap") + 1j * ndimage.convolve(
+                    values, kernel.imag, mode="wrap"
+                )
+                name = f"o{channel + 1}_gabor_f{frequency:.2f}_t{theta:03d}"
+                magnitude = np.abs(response)
+                scale = magnitude.mean()
+                assert abs(colour_features[f"{name}_mean"] - magnitude.mean()) < 1e-4 * scale
+                assert abs(colour_features[f"{name}_std"] - magnitude.std()) < 1e-4 * scale
+
+
+class TestColourVector:
+    def test_grey_vector_plus_more_columns(self, rgb):
+        grey = FeatureExtractor()
+        extractor = FeatureExtractor(OPPONENT)
+        n = len(grey.names)
+        assert extractor.names[:n] == grey.names
+        assert len(extractor.names) == 3 * n + 4 and len(set(extractor.names)) == len(extractor.names)
+        assert extractor.names[n] == "o1_glcm_contrast_d1_mean" and extractor.names[-1] == "o2_std"
+        assert "o1_lbp_p8_r1_riu2_bin03" in extractor.names and "o2_gabor_f0.10_t030_mean" in extractor.names
+        vector = extractor.transform(read_image(rgb, colour=True))
+        # The grey features keep their values, bit for bit.
+        np.testing.assert_array_equal(vector[:n], grey.transform(read_image(rgb)))
+        assert np.isfinite(vector).all()
+
+    def test_family_subset_keeps_the_layout(self, rgb):
+        config = FeatureConfig(families=("lbp",), colour="opponent")
+        names = FeatureExtractor(config).names
+        assert [name.split("_")[0] for name in names[:54]] == ["lbp"] * 54
+        assert all(name.startswith("o1_lbp_") for name in names[54:108])
+        full = extract_features(rgb, OPPONENT)
+        np.testing.assert_array_equal(extract_features(rgb, config).to_numpy(), full[names].to_numpy())
+
+    def test_config_round_trip_records_the_mode(self):
+        assert FeatureConfig.from_dict(OPPONENT.to_dict()) == OPPONENT
+        assert OPPONENT.to_dict()["colour"] == "opponent"
+        legacy = FeatureConfig().to_dict()
+        del legacy["colour"]  # written before colour existed
+        assert FeatureConfig.from_dict(legacy).colour == "grey"
+
+    @pytest.mark.parametrize("value", ["rgb", "Opponent", None, 1])
+    def test_invalid_mode_is_refused(self, value):
+        with pytest.raises(texture.ConfigError, match="colour"):
+            FeatureConfig(colour=value)
+
+
+class TestFlatChroma:
+    def test_grey_image_gets_constant_finite_chroma_and_one_warning(self, rgb, warn_again):
+        grey = read_image(rgb)
+        extractor = FeatureExtractor(OPPONENT)
+        n = len(FeatureExtractor().names)
+        with pytest.warns(UserWarning, match="grey image in colour mode") as record:
+            vector = extractor.transform(grey)
+            again = extractor.transform(grey[:60, :70])
+        assert len(record) == 1  # once per process
+        assert np.isfinite(vector).all()
+        np.testing.assert_array_equal(vector[:n], FeatureExtractor().transform(grey))
+        # The documented values: those of a zero channel of the image's own size, whatever the size.
+        zero = np.zeros(grey.shape)
+        chroma = extractor._families(zero, quantize_chroma)
+        np.testing.assert_array_equal(vector[n:], np.concatenate([chroma, chroma, np.zeros(4)]))
+        np.testing.assert_array_equal(again[n:], vector[n:])
+        names = extractor.names
+        assert vector[names.index("o1_glcm_contrast_d1_mean")] == 0
+        assert vector[names.index("o2_glcm_correlation_d4_mean")] == 1
+        assert vector[names.index("o1_lbp_p8_r1_riu2_bin08")] == 1 and vector[names.index("o1_lbp_p8_r1_riu2_bin03")] == 0
+        assert vector[names.index("o2_gabor_f0.05_t000_mean")] == 0
+
+    def test_rgb_with_equal_planes_is_a_grey_image(self, rgb, warn_again):
+        grey = read_image(rgb)
+        planes = np.repeat(grey[:, :, None], 3, axis=2)
+        extractor = FeatureExtractor(OPPONENT)
+        with pytest.warns(UserWarning, match="grey image"):
+            from_planes = extractor.transform(planes)
+        n = len(FeatureExtractor().names)
+        # Its luminance is that of grey mode (a hair off the planes: the weights' sum rounds), its chroma flat.
+        np.testing.assert_array_equal(from_planes[:n], FeatureExtractor().transform(planes))
+        np.testing.assert_array_equal(from_planes[n:], extractor.transform(grey)[n:])
+
+    def test_grey_file_names_the_file_in_the_warning(self, tmp_path, warn_again):
+        import cv2
+
+        path = tmp_path / "grey.png"
+        cv2.imwrite(str(path), (np.arange(64 * 64).reshape(64, 64) % 251).astype(np.uint8))
+        with pytest.warns(UserWarning, match="grey.png"):
+            features_ = extract_features(path, OPPONENT)
+        assert np.isfinite(features_.to_numpy()).all()
