@@ -264,7 +264,7 @@ class ExtractTask(Task):
     def features(self, path: str) -> np.ndarray:
         """Feature vector of one image file (through the cache when there is one)."""
         def compute():
-            image = read_image(path, max_pixels=self.max_pixels)
+            image = read_image(path, max_pixels=self.max_pixels, colour=self.config.reads_colour)
             if self.copies:
                 return copy_features(self._extractor, image, path=path).ravel()
             return self._extractor.transform(image, path=path)

@@ -111,10 +111,14 @@ def _as_images(images) -> list:
     return list(images)
 
 
-def _read(images, max_pixels=None):
-    """Yield ``(working grey image, path or None)`` of each of :func:`_as_images`' images, one at a time."""
+def _read(images, config, max_pixels=None):
+    """Yield ``(working image, path or None)`` of each of :func:`_as_images`' images, one at a time.
+
+    The working image is grey, or colour when `config` (a FeatureConfig) reads colour.
+    """
     for image in _as_images(images):
-        yield read_image(image, max_pixels=max_pixels), image if isinstance(image, (str, os.PathLike)) else None
+        path = image if isinstance(image, (str, os.PathLike)) else None
+        yield read_image(image, max_pixels=max_pixels, colour=config.reads_colour), path
 
 
 def _stack(rows) -> np.ndarray:
@@ -203,7 +207,8 @@ class TextureModel:
             message names the file.
         """
         extractor = self._extractor()
-        return _stack([extractor.transform(grey, path=path) for grey, path in _read(images, max_pixels)])
+        return _stack([extractor.transform(image, path=path)
+                       for image, path in _read(images, extractor.config, max_pixels)])
 
     # ---- training ---------------------------------------------------------
 
@@ -231,9 +236,9 @@ class TextureModel:
         else:
             # Each image is read once, for its own features and for its copies'.
             extractor, rows, copies = self._extractor(), [], []
-            for grey, path in _read(images):
-                rows.append(extractor.transform(grey, path=path))
-                copies.append(self._copy_features(grey, path))
+            for image, path in _read(images, extractor.config):
+                rows.append(extractor.transform(image, path=path))
+                copies.append(self._copy_features(image, path))
             X = _stack(rows)
         if len(labels) != len(X):
             raise ConfigError(f"{len(labels)} labels for {len(X)} images")
@@ -242,11 +247,11 @@ class TextureModel:
             labels = np.concatenate([labels, *(np.repeat(label, len(block)) for label, block in zip(labels, copies))])
         return self.fit_features(X, labels)
 
-    def _copy_features(self, grey, path) -> np.ndarray:
+    def _copy_features(self, image, path) -> np.ndarray:
         """Features of the training copies of one working image; none, with a warning, when a shrunk
         copy is too small (all or none, as in ``texture train``)."""
         try:
-            return copy_features(self._extractor(), grey, path=path)
+            return copy_features(self._extractor(), image, path=path)
         except ImageTooSmallError as exc:
             warnings.warn(f"training copies left out (the image itself is trained on): {exc}", UserWarning,
                           stacklevel=3)
@@ -353,7 +358,7 @@ class TextureModel:
         Parameters
         ----------
         image : str or os.PathLike or ndarray
-            An image file or a 2-D grey array (see :func:`texture.read_image`).
+            An image file or array, grey or colour (see :func:`texture.read_image`).
         max_pixels : int, optional
             Largest image read, in pixels (see :func:`texture.read_image`).
 

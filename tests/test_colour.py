@@ -11,7 +11,8 @@ from skimage.feature import graycomatrix, graycoprops, local_binary_pattern
 import texture
 from texture import FeatureConfig, FeatureExtractor, extract_features, read_image
 from texture import colour, features
-from texture.colour import CHROMA_STEP, GLCM_CHROMA_RANGE, colour_statistics, opponent_channels, quantize_chroma
+from texture.colour import (CHROMA_STEP, GLCM_CHROMA_RANGE, colour_statistics, half_resolution, opponent_channels,
+                            quantize_chroma)
 from texture.gabor import gabor_kernel
 from texture.glcm import glcm_feature_names, glcm_feature_vector, glcm_offsets
 from texture.lbp import lbp_histogram
@@ -31,9 +32,16 @@ def warn_again(monkeypatch):
     monkeypatch.setattr(features, "_flat_chroma_warned", False)
 
 
-def _independent_channels(rgb8):
-    """o1 and o2 straight from the definition (in another arithmetic order than the library's), rounded."""
-    r, g, b = (rgb8[..., k].astype(np.float64) / 255 for k in range(3))
+def _independent_channels(rgb8, half=True):
+    """o1 and o2 straight from the definition (in another arithmetic order than the library's), rounded.
+
+    At half resolution (2 x 2 block means, odd last row/column dropped) unless `half` is False.
+    """
+    rgb = rgb8.astype(np.float64) / 255
+    if half:
+        m, n = rgb.shape[0] // 2, rgb.shape[1] // 2
+        rgb = rgb[: 2 * m, : 2 * n].reshape(m, 2, n, 2, 3).mean(axis=(1, 3))
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     return [np.round(c / CHROMA_STEP) * CHROMA_STEP for c in ((r - g) / np.sqrt(2), (r + g - 2 * b) / np.sqrt(6))]
 
 
@@ -44,10 +52,16 @@ def _block(vector, names, prefix):
 
 class TestOpponentChannels:
     def test_match_the_definition(self, rgb):
-        o1, o2 = _independent_channels(rgb)
+        o1, o2 = _independent_channels(rgb, half=False)
         channels = opponent_channels(read_image(rgb, colour=True))
         np.testing.assert_array_equal(channels[0], o1)
         np.testing.assert_array_equal(channels[1], o2)
+
+    def test_half_resolution_averages_2x2_blocks(self, rgb):
+        odd = read_image(rgb[:119, :149], colour=True)
+        half = half_resolution(odd)
+        assert half.shape == (59, 74, 3)
+        np.testing.assert_allclose(half, odd[:118, :148].reshape(59, 2, 74, 2, 3).mean(axis=(1, 3)), atol=1e-15)
 
     def test_are_orthonormal_and_blind_to_grey(self):
         # The rows of the transform: unit length, orthogonal, and zero on R = G = B.
@@ -173,8 +187,8 @@ class TestFlatChroma:
         assert len(record) == 1  # once per process
         assert np.isfinite(vector).all()
         np.testing.assert_array_equal(vector[:n], FeatureExtractor().transform(grey))
-        # The documented values: those of a zero channel of the image's own size, whatever the size.
-        zero = np.zeros(grey.shape)
+        # The documented values: those of a zero channel of the image's own (half) size, whatever the size.
+        zero = np.zeros((grey.shape[0] // 2, grey.shape[1] // 2))
         chroma = extractor._families(zero, quantize_chroma)
         np.testing.assert_array_equal(vector[n:], np.concatenate([chroma, chroma, np.zeros(4)]))
         np.testing.assert_array_equal(again[n:], vector[n:])

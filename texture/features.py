@@ -140,19 +140,25 @@ class FeatureConfig:
                 raise ConfigError(f"{field} must not repeat values, got {values!r}")
 
     @property
+    def reads_colour(self):
+        """Whether images are read with their colour planes (``read_image(..., colour=True)``)."""
+        return self.colour != "grey"
+
+    @property
     def min_image_size(self):
         """Smallest image side the enabled families accept.
 
         GLCM needs one pixel pair at its longest offset, LBP the whole circle
         of its largest radius around a pixel; Gabor responses are periodic
-        and accept any size.
+        and accept any size.  In colour, twice that: the chroma channels
+        have half the resolution (:mod:`texture.colour`).
         """
         sizes = [1]
         if "glcm" in self.families:
             sizes.append(int(np.abs(glcm.glcm_offsets(self.glcm_distances, self.glcm_angles)).max()) + 1)
         if "lbp" in self.families:
             sizes.append(2 * math.ceil(max(R for _, R in self.lbp_scales)) + 1)
-        return max(sizes)
+        return max(sizes) * (2 if self.reads_colour else 1)
 
     def to_dict(self):
         """JSON-ready dict (lists instead of tuples); :meth:`from_dict` inverts it."""
@@ -250,8 +256,7 @@ class FeatureExtractor:
             "gabor": gabor.gabor_feature_names(c.gabor_frequencies, c.gabor_orientations, c.gabor_aggregate),
         }
         self.names = [name for family in c.families for name in names[family]]
-        self._colour = c.colour != "grey"
-        if self._colour:
+        if c.reads_colour:
             grey_names = self.names
             self.names = [f"{channel}_{name}" for channel in colour.CHROMA_CHANNELS for name in grey_names]
             self.names = grey_names + self.names + colour.colour_statistic_names()
@@ -286,14 +291,14 @@ class FeatureExtractor:
             constant ones of flat chroma.
         """
         # Validates; a working image passes through without a copy.
-        image = read_image(image, colour=self._colour)
+        image = read_image(image, colour=self.config.reads_colour)
         check_min_size(image, self.config.min_image_size, path=path)
-        if not self._colour:
+        if not self.config.reads_colour:
             return self._families(image, glcm._quantize)
         if image.ndim == 2:
             grey, channels = image, None
         else:
-            grey, channels = luminance(image), colour.opponent_channels(image)
+            grey, channels = luminance(image), colour.opponent_channels(colour.half_resolution(image))
         parts = [self._families(grey, glcm._quantize)]
         if channels is None or not channels.any():
             _warn_flat_chroma(path)
@@ -328,7 +333,7 @@ class FeatureExtractor:
         chroma"), so a zero channel of the smallest accepted size gives them.
         """
         if self._flat_chroma is None:
-            side = self.config.min_image_size
+            side = self.config.min_image_size // 2
             zero = np.zeros((side, side))
             block = self._families(zero, colour.quantize_chroma)
             self._flat_chroma = np.concatenate(
@@ -392,5 +397,5 @@ def extract_features(image, config=None):
 
     extractor = FeatureExtractor(config)
     path = None if isinstance(image, np.ndarray) else image
-    image = read_image(image, colour=extractor.config.colour != "grey")
+    image = read_image(image, colour=extractor.config.reads_colour)
     return pd.Series(extractor.transform(image, path=path), index=extractor.names)
