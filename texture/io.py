@@ -217,6 +217,7 @@ def _decode_file(path, limit):
         _check_pixel_count(height, width, limit, path)
         if _pillow_decodes(header):
             return _pillow_pixels(header, path), False
+        grey_source = header.mode in _GREY_MODES
         file.seek(0)
         data = file.read()
     try:
@@ -225,6 +226,9 @@ def _decode_file(path, limit):
         pixels = None
     if pixels is None:
         raise ImageReadError(_why_undecodable(data), path)
+    if grey_source and pixels.ndim == 3:
+        # OpenCV expands grey + alpha to BGRA: its first plane is the grey one.
+        pixels = pixels[:, :, 0]
     return pixels, True
 
 
@@ -272,6 +276,10 @@ def _open_header(file, path):
 _ARRAY_READY_MODES = frozenset(
     {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F", "RGB", "RGBA"}
 )
+
+
+# Pillow modes of grey images, with or without alpha.
+_GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "F"})
 
 
 def _pillow_decodes(header):
@@ -336,7 +344,10 @@ def _to_working(pixels, bgr, limit, path, colour):
     if pixels.ndim == 2:
         grey = np.multiply(pixels, scale, dtype=np.float64) if scale != 1.0 else pixels
         return np.ascontiguousarray(grey, dtype=np.float64)
-    rgb = pixels[:, :, 2::-1] if bgr else pixels[:, :, :3]  # alpha dropped
+    if bgr:
+        rgb = pixels[:, :, 2::-1]  # alpha dropped
+    else:  # RGB(A): a working colour image passes through as the same object
+        rgb = pixels if pixels.shape[2] == 3 else pixels[:, :, :3]
     if colour:
         rgb = np.multiply(rgb, scale, dtype=np.float64) if scale != 1.0 else rgb
         return np.ascontiguousarray(rgb, dtype=np.float64)
