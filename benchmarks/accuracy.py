@@ -1,51 +1,71 @@
 """Accuracy of the default model on real textures, against scikit-learn references.
 
-Protocol (see ``pipeline.evaluation``):
+Protocols (see ``pipeline.evaluation``):
 
-1. stratified 5-fold cross-validation, fixed seed: mean and standard deviation;
+1. stratified k-fold cross-validation, fixed seed: mean and standard
+   deviation (``--folds 2`` gives the half/half splits of UIUC and Brodatz);
 2. scale hold-out (KTH-TIPS file names ``<sample>-scale_<s>_im_<i>_grey.png``):
    train on six scales, test on the other three, folds {1,4,7}, {2,5,8},
    {3,6,9}.  Images of one sample at one scale are near-duplicates, so this is
-   the honest figure; a random split flatters every method.
+   the honest figure; a random split flatters every method;
+3. ``--noise``: trained as in 1 on the images as they are, tested on the same
+   test images with additive Gaussian noise at 30, 20, 10 and 5 dB SNR
+   (noise variance = image variance / 10^(SNR/10), the protocol of Kylberg
+   and Sintorn, 2013; one noise draw per image and SNR, seeded; values
+   clipped to [0, 1] as an 8-bit image would be);
+4. ``--rotation``: the same, tested on the test images rotated by 30, 45 and
+   90 degrees (bicubic, 90 exactly) and cropped to the largest centred
+   square inside the rotated image (141 x 141 of a 200 x 200 image at 45).
 
-Every method sees the same feature matrix (``FeatureExtractor`` with the
-default ``FeatureConfig``, extracted once per image); the normalizer is fitted
-inside each training fold only.  Each figure is given twice: trained on the
-images as they are (``texture train --no-augment``), and trained with the
-training copies of every training image added, as ``texture train`` does by
-default (``pipeline.augment.training_copies``: rescaled by half an octave
-each way and blurred; test images are never copied).  Every method gets the
-same training rows in both.  Ours is the default of ``texture train``: a
-z-score normalizer and ``BPClassifier(**pipeline.model.DEFAULT_NETWORK)``.
-The references are scikit-learn's ``StandardScaler`` + ``SVC(C=10)`` and
-``StandardScaler`` + ``MLPClassifier(hidden_layer_sizes=(128,))``.
+Methods.  *Ours* is the default of ``texture train``: the default
+``FeatureConfig`` (extracted once per image), a z-score normalizer and
+``BPClassifier(**pipeline.model.DEFAULT_NETWORK)``.  On the same feature
+matrix: scikit-learn's ``StandardScaler`` + ``SVC(C=10)`` and
+``StandardScaler`` + ``MLPClassifier(hidden_layer_sizes=(128,))``.  And the
+*reference pipeline*, features composed from the reference libraries alone
+(scikit-image ``graycomatrix``/``graycoprops`` 32 levels x 6 properties x 3
+distances x 4 angles, ``local_binary_pattern`` uniform at (8, 1), (16, 2),
+(24, 3), 24 Gabor filters by OpenCV ``filter2D``, magnitude mean and std)
+with the same two scikit-learn classifiers, on the images only (neither
+training copies nor alterations: it takes ten times longer to extract than
+ours).  The normalizer is fitted inside each training fold only.
 
-With ``--colour`` the features are extracted with
-``FeatureConfig(colour="opponent")`` and every method is scored twice: on
-the grey features (the first columns of the colour vector, the same values
-as ``colour="grey"`` gives) and on the whole colour vector.  The issue's
-quick reference features are scored beside them with ``SVC(C=10)``, grey and
-colour: scikit-image GLCM properties, ``local_binary_pattern`` histograms at
-the same three scales and the magnitudes of the same 24 Gabor kernels on the
-grey image, and for colour the same on the opponent channels (each rescaled
-to [0, 1] per image) plus their mean and standard deviation.  USPTex's
-protocol is two stratified folds (``--folds 2``).
+Each figure is given twice: trained on the images as they are (``texture
+train --no-augment``), and trained with the training copies of every training
+image added, as ``texture train`` does by default
+(``pipeline.augment.training_copies``: rescaled by half an octave each way and
+blurred; test images are never copied).  Every method gets the same training
+rows in both.  The noise and rotation tables train with the copies.
+
+``--colour``: ours are extracted with ``FeatureConfig(colour="opponent")``
+and every method is scored twice, on the grey features (the first columns
+of the colour vector, the values ``colour="grey"`` gives) and on the whole
+colour vector; the reference pipeline too, grey and colour: the same
+features of the grey image, then of each opponent channel (``o1``, ``o2`` at
+full resolution, each rescaled to [0, 1] per image, as scikit-image's
+functions expect), then the mean and standard deviation of each channel
+(the issue's quick colour reference).  USPTex's protocol is two stratified
+folds (``--folds 2``).
 
 With ``--nested`` the outer test parts are not scored: each cell is the mean
 accuracy of an inner cross-validation inside each outer training part, the
 protocol that chose the defaults (README, "Results"): the six training scales
 of a scale hold-out fold split again as {s0,s3} / {s1,s4} / {s2,s5}, a
-stratified fold's training part into three stratified folds.  ``--factors``
-and ``--blur`` change the training copies, to compare candidates that way.
+stratified fold's training part into three stratified folds.  ``--factors``,
+``--blur``, ``--config`` and ``--network`` change the training copies, the
+features and the network, to compare candidates that way; ``--cache DIR``
+keeps every feature matrix extracted, so that each candidate feature set is
+extracted once per data set.
 
-Prints a markdown table: accuracy per protocol and method, extraction
-milliseconds per image (and for its training copies) and mean training seconds per
-fold.  Timings share the
-machine with whatever else runs and are indicative only.
+Prints markdown tables: accuracy per protocol and method, extraction
+milliseconds per image (and for its training copies) and mean training
+seconds per fold.  Timings share the machine with whatever else runs and are
+indicative only.
 
 Run::
 
     .venv/bin/python benchmarks/accuracy.py ../shared/datasets/kth_tips_grey   # from a clone next to shared/
+    .venv/bin/python benchmarks/accuracy.py ../shared/datasets/brodatz112 --folds 2 --noise --rotation
     .venv/bin/python benchmarks/accuracy.py            # the bundled sample data
     .venv/bin/python benchmarks/accuracy.py DIR --nested --blur 2.0   # a candidate, validated inside the training parts
     .venv/bin/python benchmarks/accuracy.py ../shared/datasets/usptex --colour --folds 2   # grey vs colour
@@ -58,6 +78,10 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = "1"
 
 import argparse  # noqa: E402
+from dataclasses import replace  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
@@ -65,6 +89,7 @@ from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from features import Reference  # noqa: E402  (benchmarks/features.py, beside this script)
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.neural_network import MLPClassifier  # noqa: E402
 from sklearn.preprocessing import StandardScaler as SkStandardScaler  # noqa: E402
@@ -80,15 +105,69 @@ from texture import DatasetError, FeatureConfig, FeatureExtractor, read_image  #
 from texture.colour import opponent_channels  # noqa: E402
 
 SCALE_FOLDS = ({1, 4, 7}, {2, 5, 8}, {3, 6, 9})
+NOISE_DB = (30, 20, 10, 5)
+ROTATION_DEGREES = (30, 45, 90)
+# The reference pipeline's features, fixed whatever our defaults become.
+REFERENCE_CONFIG = FeatureConfig(glcm_levels=32, glcm_distances=(1, 2, 4), glcm_angles=(0, 45, 90, 135),
+                                 lbp_scales=((8, 1), (16, 2), (24, 3)), gabor_frequencies=(0.05, 0.1, 0.2, 0.4),
+                                 gabor_orientations=6)
+REFERENCE_PROPS = ("contrast", "dissimilarity", "homogeneity", "ASM", "energy", "correlation")
 
 
-def methods(seed):
-    """(name, unfitted estimator, normalizer factory) of ours and the references."""
-    return [
-        ("ours: z-score + BPClassifier", BPClassifier(random_state=seed, **DEFAULT_NETWORK), make_scaler),
-        ("StandardScaler + SVC(C=10)", SVC(C=10), SkStandardScaler),
-        ("StandardScaler + MLP(128)", MLPClassifier((128,), random_state=seed), SkStandardScaler),
-    ]
+def noisy(image, rng, snr_db):
+    """`image` plus white Gaussian noise of variance ``var(image) / 10**(snr_db / 10)``, clipped to [0, 1]."""
+    sigma = math.sqrt(image.var() / 10 ** (snr_db / 10))
+    return np.clip(image + rng.normal(0.0, sigma, image.shape), 0.0, 1.0)
+
+
+def rotated(image, degrees):
+    """`image` rotated counter-clockwise by `degrees`, cropped to the largest centred square inside it.
+
+    A centred square of side ``s`` fits inside an ``h x w`` image rotated by
+    ``t`` when ``s (|cos t| + |sin t|) <= min(h, w)``.
+    """
+    from skimage.transform import rotate
+
+    if degrees % 90 == 0:
+        turned = np.rot90(image, int(degrees // 90))
+    else:
+        turned = np.clip(rotate(image, degrees, order=3, mode="edge"), 0.0, 1.0)
+    t = math.radians(degrees)
+    side = int(min(image.shape) / (abs(math.cos(t)) + abs(math.sin(t))) + 1e-9)
+    top, left = (turned.shape[0] - side) // 2, (turned.shape[1] - side) // 2
+    return np.ascontiguousarray(turned[top:top + side, left:left + side])
+
+
+def _rotated(image, rng, degrees):
+    return rotated(image, degrees)
+
+
+def alterations(noise_db, rotation_degrees):
+    """(name, function of (image, rng)) of each altered test image to score."""
+    return ([(f"noise {db:g} dB", partial(noisy, snr_db=db)) for db in noise_db]
+            + [(f"rotated {deg:g}°", partial(_rotated, degrees=deg)) for deg in rotation_degrees])
+
+
+def methods(seed, network, with_references=True, colour=False):
+    """(name, unfitted estimator, normalizer factory, feature set) of ours and the references.
+
+    With `colour`, every method twice: on the grey features and on the colour ones.
+    """
+    if colour:
+        ours = [("ours grey", "our grey features"), ("ours", "our colour features")]
+        references = [("reference", "reference grey features"), ("reference colour", "reference colour features")]
+    else:
+        ours, references = [("ours", "our features")], [("reference", "reference features")]
+    found = [(f"ours: z-score + BPClassifier{', ' + label if colour else ''}",
+              BPClassifier(random_state=seed, **network), make_scaler, features) for features, label in ours]
+    if with_references:
+        for features, label in ours + references:
+            found += [
+                (f"{label}, StandardScaler + SVC(C=10)", SVC(C=10), SkStandardScaler, features),
+                (f"{label}, StandardScaler + MLP(128)", MLPClassifier((128,), random_state=seed), SkStandardScaler,
+                 features),
+            ]
+    return found
 
 
 def load(folder):
@@ -104,81 +183,129 @@ def load(folder):
     return name, table
 
 
-def _features(path, factors, blur_sigma, config):
-    """Features of one image and of its training copies, with the seconds each took."""
-    extractor = FeatureExtractor(config)
-    start = time.process_time()
-    image = read_image(path, colour=extractor.config.reads_colour)
-    row = extractor.transform(image, path=path)
-    middle = time.process_time()
-    copies = [extractor.transform(copy, path=path) for copy in training_copies(image, factors, blur_sigma)]
-    return row, copies, middle - start, time.process_time() - middle
+def _as_is(image, rng):
+    return image
 
 
-def extract(paths, jobs, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, config=None):
-    """Features (default: default config) of the images and of their training copies, with milliseconds per image.
+def _copy(image, rng, factors, blur_sigma):
+    """The one training copy that `factors` and `blur_sigma` describe."""
+    return training_copies(image, factors, blur_sigma)[0]
 
-    Returns
-    -------
+
+def variants(factors, blur_sigma, altered):
+    """(name, function of (image, rng)) of every image extracted: the image, its training copies, its alterations."""
+    found = [("image", _as_is)]
+    found += [(f"rescaled x{f:.4g}", partial(_copy, factors=[f], blur_sigma=None)) for f in factors]
+    if blur_sigma:
+        found.append((f"blurred {blur_sigma:g}", partial(_copy, factors=[], blur_sigma=blur_sigma)))
+    return found + list(altered)
+
+
+class FeatureSet:
+    """The features of every image, of its training copies and of its altered versions.
+
+    Attributes
+    ----------
     X : (n, n_features) ndarray
     copies : list of (n, n_features) ndarray
         One matrix per kind of copy, row ``i`` from a copy of image ``i``.
+    altered : dict of str to (n, n_features) ndarray
+        One matrix per alteration, row ``i`` from image ``i`` altered.
     ms_image, ms_copies : float
         CPU time per image, in its worker: reading and extraction; making and
         extracting all its copies.
     """
-    with ProcessPoolExecutor(jobs) as pool:
-        work = partial(_features, factors=factors, blur_sigma=blur_sigma, config=config)
-        rows, copy_rows, image_seconds, copy_seconds = zip(*pool.map(work, paths, chunksize=16))
-    copies = list(np.array(copy_rows).transpose(1, 0, 2))
-    return np.array(rows), copies, 1000 * np.mean(image_seconds), 1000 * np.mean(copy_seconds)
+
+    def __init__(self, matrices, milliseconds, n_copies):
+        names = list(matrices)
+        self.X = matrices["image"]
+        self.copies = [matrices[name] for name in names[1:1 + n_copies]]
+        self.altered = {name: matrices[name] for name in names[1 + n_copies:]}
+        self.ms_image = milliseconds["image"]
+        self.ms_copies = sum(milliseconds[name] for name in names[1:1 + n_copies])
+
+    def first_columns(self, n):
+        """The same set restricted to its first `n` features (the grey ones of a colour vector)."""
+        subset = FeatureSet.__new__(FeatureSet)
+        subset.X, subset.copies = self.X[:, :n], [c[:, :n] for c in self.copies]
+        subset.altered = {name: a[:, :n] for name, a in self.altered.items()}
+        subset.ms_image, subset.ms_copies = self.ms_image, self.ms_copies
+        return subset
 
 
-def _reference_channel(channel):
-    """The quick reference features of one channel in [0, 1], with scikit-image and SciPy."""
-    from scipy.signal import fftconvolve
-    from skimage.feature import graycomatrix, graycoprops, local_binary_pattern
-    from skimage.filters import gabor_kernel
+class ColourReference:
+    """The reference pipeline on the grey image, then on each opponent channel, then their mean and std."""
 
-    config = FeatureConfig()
-    q = np.minimum(channel * config.glcm_levels, config.glcm_levels - 1).astype(np.uint8)
-    P = graycomatrix(q, config.glcm_distances, np.deg2rad(config.glcm_angles), config.glcm_levels,
-                     symmetric=True, normed=True)
-    values = [graycoprops(P, prop).mean(axis=1)
-              for prop in ("contrast", "dissimilarity", "homogeneity", "energy", "correlation", "ASM")]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # scikit-image's warning about float images
-        for n_points, radius in config.lbp_scales:
-            codes = local_binary_pattern(channel, n_points, radius, "uniform")
-            values.append(np.bincount(codes.astype(np.intp).ravel(), minlength=n_points + 2) / codes.size)
-    for frequency in config.gabor_frequencies:
-        for k in range(config.gabor_orientations):
-            kernel = gabor_kernel(frequency, np.pi * k / config.gabor_orientations)
-            magnitude = np.abs(fftconvolve(channel, kernel, mode="same"))
-            values.append([magnitude.mean(), magnitude.std()])
-    return np.concatenate([np.ravel(v) for v in values])
+    def __init__(self):
+        self.reference = Reference(REFERENCE_CONFIG, REFERENCE_PROPS)
+
+    def transform(self, rgb):
+        grey = self.reference.transform(read_image(rgb))
+        channels = opponent_channels(rgb)
+        low, high = channels.min(axis=(1, 2), keepdims=True), channels.max(axis=(1, 2), keepdims=True)
+        unit = (channels - low) / np.where(high > low, high - low, 1.0)
+        chroma = [self.reference.transform(np.ascontiguousarray(c)) for c in unit]
+        stats = np.stack([channels.mean(axis=(1, 2)), channels.std(axis=(1, 2))], axis=1).ravel()
+        return np.concatenate([grey, *chroma, stats])
 
 
-def _reference(path):
-    """The quick reference features of one image: grey, and grey + opponent channels + their mean and std."""
-    from skimage.exposure import rescale_intensity
-
-    rgb = read_image(path, colour=True)
-    grey = read_image(path)
-    row = _reference_channel(grey)
-    if rgb.ndim == 2:
-        return row, row
-    channels = opponent_channels(rgb)
-    chroma = [_reference_channel(rescale_intensity(c, out_range=(0.0, 1.0))) for c in channels]
-    stats = [f(c) for c in channels for f in (np.mean, np.std)]
-    return row, np.concatenate([row, *chroma, stats])
+def _extractor(features, config):
+    """Object with ``transform(image)`` for a feature set name."""
+    if features == "reference":
+        return Reference(REFERENCE_CONFIG, REFERENCE_PROPS)
+    if features == "reference colour":
+        return ColourReference()
+    return FeatureExtractor(config)
 
 
-def reference_features(paths, jobs):
-    """The quick reference feature matrices, grey and colour."""
-    with ProcessPoolExecutor(jobs) as pool:
-        grey, colour = zip(*pool.map(_reference, paths, chunksize=16))
-    return np.array(grey), np.array(colour)
+def _features(task, features, config, made, seed):
+    """Features of the `made` versions of one image, and the CPU seconds each took (reading included)."""
+    index, path = task
+    extractor = _extractor(features, config)
+    start = time.process_time()
+    image = read_image(path, colour=features == "reference colour" or (features == "ours" and config.reads_colour))
+    read = time.process_time() - start
+    rng = np.random.default_rng([seed, index])
+    rows, seconds = [], []
+    for _, make in made:
+        start = time.process_time()
+        rows.append(extractor.transform(make(image, rng)))
+        seconds.append(time.process_time() - start)
+    seconds[0] += read
+    return rows, seconds
+
+
+def extract(paths, jobs, features="ours", config=None, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, altered=(),
+            seed=0, cache=None):
+    """A :class:`FeatureSet` of the images, extracted in `jobs` processes; with a `cache` folder, each
+    matrix (the images', one kind of copy's, one alteration's) is read from it when there, else kept there."""
+    config = config or FeatureConfig()
+    wanted = variants(factors, blur_sigma, altered)
+    matrices, milliseconds = {}, {}
+    stem = json.dumps([[str(p) for p in paths], features, config.to_dict() if features == "ours" else None, seed])
+
+    def file(name):
+        return Path(cache) / f"{features}-{hashlib.sha256(f'{stem}{name}'.encode()).hexdigest()[:16]}.npz"
+
+    for name, _ in wanted:
+        if cache and file(name).exists():
+            with np.load(file(name)) as stored:
+                matrices[name], milliseconds[name] = stored["X"], float(stored["ms"])
+    missing = [(name, make) for name, make in wanted if name not in matrices]
+    if missing:
+        with ProcessPoolExecutor(jobs) as pool:
+            work = partial(_features, features=features, config=config, made=missing, seed=seed)
+            rows, seconds = zip(*pool.map(work, enumerate(paths), chunksize=8))
+        for k, (name, _) in enumerate(missing):
+            matrices[name] = np.array([r[k] for r in rows])
+            milliseconds[name] = 1000 * np.mean([s[k] for s in seconds])
+            if cache:
+                Path(cache).mkdir(parents=True, exist_ok=True)
+                partial_file = file(name).with_suffix(".partial.npz")
+                np.savez(partial_file, X=matrices[name], ms=milliseconds[name])
+                partial_file.replace(file(name))
+    return FeatureSet({name: matrices[name] for name, _ in wanted}, milliseconds,
+                      len(wanted) - 1 - len(altered))
 
 
 def protocols(table, seed, n_splits):
@@ -201,17 +328,20 @@ def inner_splits(table, protocol, train, seed):
     return [(train[fit], train[validate]) for fit, validate in inner]
 
 
-def scores(estimator, X, y, splits, *, scaler, augmented, nested):
-    """Accuracy and fitting seconds of each outer split, or of its inner validation when `nested`."""
+def scores(estimator, X, y, splits, *, scaler, augmented, altered, nested):
+    """Accuracy (clean, then each alteration), and fitting seconds, of each outer split or of its inner
+    validation when `nested`."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         if nested is None:
-            found = cross_validate(estimator, X, y, splits, scaler=scaler, augmented=augmented)
-            return [s.accuracy for s in found], [s.fit_seconds for s in found]
-        inner = [cross_validate(estimator, X, y, nested(train), scaler=scaler, augmented=augmented)
-                 for train, _ in splits]
-    return ([np.mean([s.accuracy for s in fold]) for fold in inner],
-            [s.fit_seconds for fold in inner for s in fold])
+            found = [[s] for s in cross_validate(estimator, X, y, splits, scaler=scaler, augmented=augmented,
+                                                 altered=altered)]
+        else:
+            found = [cross_validate(estimator, X, y, nested(train), scaler=scaler, augmented=augmented,
+                                    altered=altered) for train, _ in splits]
+    accuracy = np.array([[np.mean([s.accuracy for s in fold])]
+                         + [np.mean([s.altered[name] for s in fold]) for name in altered] for fold in found])
+    return accuracy.T, [s.fit_seconds for fold in found for s in fold]
 
 
 def summary(protocol, accuracy):
@@ -221,77 +351,90 @@ def summary(protocol, accuracy):
     return f"{100 * np.mean(accuracy):.1f} ± {100 * np.std(accuracy):.1f}"
 
 
+def print_table(header, rows):
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder", nargs="?", help="class-per-folder image tree (default: the bundled sample)")
     parser.add_argument("--sample", action="store_true", help="the bundled sample data (the default)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the folds and the networks")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the folds, the noise and the networks")
     parser.add_argument("--folds", type=int, default=5, help="folds of the stratified cross-validation")
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="extraction processes (default: all CPUs)")
     parser.add_argument("--nested", action="store_true",
                         help="score inner validation inside each training part, never the test parts")
+    parser.add_argument("--noise", action="store_true",
+                        help=f"also test on the test images with Gaussian noise at {NOISE_DB} dB SNR")
+    parser.add_argument("--rotation", action="store_true",
+                        help=f"also test on the test images rotated by {ROTATION_DEGREES} degrees")
     parser.add_argument("--factors", type=float, nargs="*", default=SCALE_FACTORS,
                         help="zoom factors of the rescaled training copies (default: 2**-0.5 2**0.5)")
     parser.add_argument("--blur", type=float, default=BLUR_SIGMA,
                         help="sigma in pixels of the blurred training copy, 0 for none (default: %(default)s)")
+    parser.add_argument("--config", type=json.loads, default={},
+                        help="FeatureConfig fields of ours, as JSON (default: the default FeatureConfig)")
+    parser.add_argument("--network", type=json.loads, default={},
+                        help="BPClassifier parameters replacing the defaults', as JSON")
+    parser.add_argument("--ours-only", action="store_true", help="score ours only, not the references")
+    parser.add_argument("--cache", help="folder keeping the feature matrices between runs")
     parser.add_argument("--colour", action="store_true",
-                        help="grey and colour features (FeatureConfig(colour='opponent')), and the quick "
-                             "reference features grey and colour")
-    parser.add_argument("--methods", default="ours,svc,mlp",
-                        help="comma-separated subset of ours,svc,mlp (default: all)")
+                        help="grey and colour features (ours with colour='opponent'), each method on both")
     args = parser.parse_args(argv)
     folder = None if args.sample else args.folder
 
     name, table = load(folder)
-    config = FeatureConfig(colour="opponent") if args.colour else FeatureConfig()
-    paths = table["path"].tolist()
-    X, copies, ms_image, ms_copies = extract(paths, args.jobs, args.factors, args.blur or None, config)
-    y = table["label"].to_numpy()
-    print(f"{name}: {X.shape[1]} features, {ms_image:.1f} ms/image, {ms_copies:.1f} ms/image for its copies")
-    # The grey features are the first columns of a colour vector.
-    n_grey = len(FeatureExtractor(FeatureConfig(**{**config.to_dict(), "colour": "grey"})).names)
-    feature_sets = [("grey", X[:, :n_grey], [c[:, :n_grey] for c in copies])]
+    paths, y = table["path"].tolist(), table["label"].to_numpy()
+    altered = alterations(NOISE_DB if args.noise else (), ROTATION_DEGREES if args.rotation else ())
+    config = FeatureConfig.from_dict({**args.config, **({"colour": "opponent"} if args.colour else {})})
+    network = {**DEFAULT_NETWORK, **args.network}
+    chosen = methods(args.seed, network, with_references=not args.ours_only, colour=args.colour)
+    sets = {"ours": extract(paths, args.jobs, "ours", config, args.factors, args.blur or None, altered, args.seed,
+                            args.cache)}
+    if not args.ours_only:
+        # Ten times slower to extract than ours: the images only, neither copies nor alterations.
+        sets["reference"] = extract(paths, args.jobs, "reference", factors=(), blur_sigma=None, cache=args.cache)
+        if args.colour:
+            sets["reference colour"] = extract(paths, args.jobs, "reference colour", factors=(), blur_sigma=None,
+                                               cache=args.cache)
+    ours = sets["ours"]
     if args.colour:
-        feature_sets.append(("colour", X, copies))
-    wanted = args.methods.split(",")
-    chosen = [m for m, key in zip(methods(args.seed), ("ours", "svc", "mlp")) if key in wanted]
+        sets["ours grey"] = ours.first_columns(len(FeatureExtractor(replace(config, colour="grey")).names))
+    print(f"{name}: {ours.X.shape[1]} features, {ours.ms_image:.1f} ms/image, "
+          f"{ours.ms_copies:.1f} ms/image for its copies", flush=True)
 
-    rows = []
-
-    def report(features, method, estimator, scaler, matrix, training_copies_):
+    rows, altered_rows = [], []
+    for method, estimator, scaler, features in chosen:
+        found = sets[features]
         for protocol, splits in protocols(table, args.seed, args.folds):
             nested = partial(inner_splits, table, protocol, seed=args.seed) if args.nested else None
             cells = []
-            for augmented in ([], training_copies_):
-                if augmented is None:
-                    cells += ["", ""]
-                    continue
-                accuracy, seconds = scores(estimator, matrix, y, splits, scaler=scaler, augmented=augmented,
-                                           nested=nested)
-                cells += [summary(protocol, accuracy), f"{np.mean(seconds):.1f}"]
-            rows.append([features, protocol, method] + cells)
+            for augmented in ([], found.copies):
+                if augmented is found.copies and not found.copies:
+                    cells += ["—", "—"]
+                    break
+                accuracy, seconds = scores(estimator, found.X, y, splits, scaler=scaler, augmented=augmented,
+                                           altered=found.altered, nested=nested)
+                cells += [summary(protocol, accuracy[0]), f"{np.mean(seconds):.1f}"]
+            rows.append([protocol, method] + cells)
             print("  " + " | ".join(rows[-1]), flush=True)
-
-    for method, estimator, scaler in chosen:
-        for features, matrix, training_copies_ in feature_sets:
-            report(features, method, estimator, scaler, matrix, training_copies_)
-    if args.colour:
-        start = time.perf_counter()
-        grey_reference, colour_reference = reference_features(paths, args.jobs)
-        print(f"reference features: {time.perf_counter() - start:.0f} s", flush=True)
-        svc = methods(args.seed)[1]
-        for features, matrix in (("reference grey", grey_reference), ("reference colour", colour_reference)):
-            report(features, svc[0], svc[1], svc[2], matrix, None)
+            if found.altered:
+                altered_rows.append([protocol, method] + [summary(protocol, a) for a in accuracy])
+                print("  " + " | ".join(altered_rows[-1]), flush=True)
 
     if args.nested:
         print("\nNested validation inside the training parts (the test parts were not scored):")
-    print(f"\n{name}; {X.shape[1]} features ({config.colour}): extraction {ms_image:.0f} ms/image, "
-          f"+{ms_copies:.0f} ms/image for its training copies (texture train).\n")
-    print("| features | protocol | method | accuracy %, images only | training s/fold "
-          "| accuracy %, + training copies (default) | training s/fold |")
-    print("|---|---|---|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    print(f"\n{name}; FeatureConfig {args.config or 'default'} ({ours.X.shape[1]} features): extraction "
+          f"{ours.ms_image:.0f} ms/image, +{ours.ms_copies:.0f} ms/image for its training copies (texture train); "
+          f"network {network}.\n")
+    print_table(["protocol", "method", "accuracy %, images only", "training s/fold",
+                 "accuracy %, + training copies (default)", "training s/fold"], rows)
+    if altered:
+        print("\nTrained with the training copies on the images as they are; test images altered:\n")
+        print_table(["protocol", "method", "as they are"] + [name for name, _ in altered], altered_rows)
 
 
 if __name__ == "__main__":

@@ -91,8 +91,9 @@ def colour_cost(n, repeat, folder):
 class Reference:
     """The same features composed from scikit-image and OpenCV calls."""
 
-    def __init__(self, config):
+    def __init__(self, config, props=SKIMAGE_PROPS):
         self.config = config
+        self.props = props
         self.kernels = [k[::-1, ::-1] for k in gabor_bank(config.gabor_frequencies, config.gabor_orientations,
                                                            config.gabor_bandwidth)]
         self.kernel_parts = [(k.real.copy(), k.imag.copy()) for k in self.kernels]
@@ -106,7 +107,7 @@ class Reference:
                          symmetric=True, normed=True)
             for a in np.deg2rad(c.glcm_angles)
         ], axis=3)
-        return np.concatenate([graycoprops(P, prop).ravel() for prop in SKIMAGE_PROPS])
+        return np.concatenate([graycoprops(P, prop).ravel() for prop in self.props])
 
     def lbp(self, image):
         hists = []

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -166,9 +166,10 @@ class FoldScore:
     fit_seconds: float
     n_train: int  # training rows, augmented copies included
     n_test: int
+    altered: dict = field(default_factory=dict)  # name -> accuracy on the altered test rows
 
 
-def cross_validate(estimator, X, y, splits, *, scaler, augmented=()):
+def cross_validate(estimator, X, y, splits, *, scaler, augmented=(), altered=None):
     """Fit on each training part, score on its test part.
 
     Parameters
@@ -189,12 +190,19 @@ def cross_validate(estimator, X, y, splits, *, scaler, augmented=()):
         image ``i`` (e.g. :func:`pipeline.augment.training_copies`).  Their
         training rows are added to each training part; their test rows are
         never used, since a copy of a test image would leak it.
+    altered : dict of str to array_like, optional
+        Feature matrices shaped like `X` whose row ``i`` comes from an
+        altered copy of image ``i`` (noise added, rotated...).  Each fitted
+        model also scores their test rows, to measure how well a model
+        trained on unaltered images copes with altered ones; their training
+        rows are never used.
 
     Returns
     -------
     scores : list of FoldScore
         One per split, in order; ``fit_seconds`` covers the normalizer and
-        the estimator.
+        the estimator; ``altered`` maps each name of `altered` to the
+        accuracy on its test rows.
     """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
@@ -203,6 +211,9 @@ def cross_validate(estimator, X, y, splits, *, scaler, augmented=()):
     augmented = [np.asarray(A, dtype=np.float64) for A in augmented]
     if any(A.shape != X.shape for A in augmented):
         raise ConfigError(f"augmented feature matrices must have the shape of X, {X.shape}")
+    altered = {name: np.asarray(A, dtype=np.float64) for name, A in (altered or {}).items()}
+    if any(A.shape != X.shape for A in altered.values()):
+        raise ConfigError(f"altered feature matrices must have the shape of X, {X.shape}")
     scores = []
     for train, test in splits:
         model, normalizer = copy.deepcopy(estimator), scaler()
@@ -211,7 +222,7 @@ def cross_validate(estimator, X, y, splits, *, scaler, augmented=()):
         start = time.perf_counter()
         model.fit(normalizer.fit_transform(X_train), y_train)
         seconds = time.perf_counter() - start
-        predicted = model.predict(normalizer.transform(X[test]))
-        accuracy = float(np.mean(np.asarray(predicted) == y[test]))
-        scores.append(FoldScore(accuracy, seconds, len(X_train), len(test)))
+        accuracy, *others = (float(np.mean(np.asarray(model.predict(normalizer.transform(A[test]))) == y[test]))
+                             for A in [X, *altered.values()])
+        scores.append(FoldScore(accuracy, seconds, len(X_train), len(test), dict(zip(altered, others))))
     return scores

@@ -184,3 +184,21 @@ def test_holdout_split_is_stratified_or_group_wise():
     # A data table's group column without groups (None, or NaN from a CSV) means no groups.
     for missing in ([None] * 12, [np.nan] * 12):
         assert (holdout_split(labels, missing, test_size=0.25, seed=0)[1] == test_stratified).all()
+
+
+def test_cross_validate_scores_altered_test_rows_with_the_model_fitted_on_unaltered_rows(sample):
+    X, labels, _ = sample
+    splits = stratified_kfold(labels, 3, seed=0)
+    RecordingEstimator.trained_on.clear()
+    # "same" must score as X does; "shuffled" (each row another image's) near chance, never used for training.
+    rng = np.random.default_rng(0)
+    shuffled = X[rng.permutation(len(X))]
+    scores = cross_validate(RecordingEstimator(), X, labels, splits, scaler=RecordingScaler,
+                            altered={"same": X.copy(), "shuffled": shuffled})
+    for (train, _), trained, score in zip(splits, RecordingEstimator.trained_on, scores):
+        assert trained.shape == (len(train), X.shape[1])
+        assert set(score.altered) == {"same", "shuffled"}
+        assert score.altered["same"] == score.accuracy
+        assert score.altered["shuffled"] < score.accuracy
+    with pytest.raises(ConfigError):
+        cross_validate(RecordingEstimator(), X, labels, splits, scaler=RecordingScaler, altered={"bad": X[:-1]})

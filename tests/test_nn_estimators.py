@@ -275,3 +275,78 @@ def test_same_weights_as_sklearn_mlp_from_the_same_start(monkeypatch):
     reference = MLPClassifier((16,), solver="adam", max_iter=5, alpha=1e-3, **settings).fit(X, y)
     for mine, theirs in zip(ours.coefs_ + ours.intercepts_, reference.coefs_ + reference.intercepts_):
         assert np.allclose(mine, theirs, rtol=1e-10, atol=1e-12)
+
+
+# -- batch normalization and dropout ----------------------------------------------
+
+
+def test_deep_sigmoid_network_with_batch_norm_does_not_warn_and_learns():
+    clf, X, y = deep_net("sigmoid", batch_norm=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GradientWarning)
+        clf.fit(X, y)
+    norms = np.array(clf.history_["grad_norms"])
+    assert np.all(norms[:, 0] > 0.1 * norms[:, -1])  # the first layer's gradient keeps its size
+    assert clf.history_["loss"][-1] < 0.9 * clf.history_["loss"][0]
+
+
+@pytest.mark.parametrize("Estimator, make", [(BPClassifier, xor), (BPRegressor, lambda: (xor()[0], xor()[1] * 1.0))])
+def test_batch_norm_and_dropout_predictions_are_deterministic_and_per_sample(Estimator, make):
+    X, y = make()
+    est = Estimator((8, 8), activation="tanh", batch_norm=True, dropout=0.3, epochs=5, random_state=0).fit(X, y)
+    first = est.predict(X)
+    assert np.array_equal(est.predict(X), first)  # no dropout, no batch statistics at prediction
+    # One sample alone: the same output (to the last digits BLAS may order differently).
+    np.testing.assert_allclose(est.predict(X[5:6]), first[5:6], rtol=1e-12)
+    a = Estimator(**est.get_params()).fit(X, y)
+    assert a.network_.params.tobytes() == est.network_.params.tobytes()  # same seed, same model
+    assert a.network_.buffers.tobytes() == est.network_.buffers.tobytes()
+
+
+def test_fit_trains_with_batch_statistics_and_updates_the_running_ones():
+    X, y = two_spirals(100)
+    # A vanishing learning rate keeps the weights; 40 epochs of 2 batches let the
+    # running estimates (momentum 0.1) forget their start (0 and 1).
+    clf = BPClassifier((8,), batch_norm=True, epochs=40, tol=0, learning_rate=1e-9,
+                       random_state=0).fit(X * 10 + 5, y)
+    mean, var = clf.network_.norms[0].running_mean, clf.network_.norms[0].running_var
+    h = (X * 10 + 5) @ clf.coefs_[0]  # the pre-activations the statistics estimate
+    # Within a tenth of a standard deviation: an average over the last few batches.
+    assert np.all(np.abs(mean - h.mean(axis=0)) < 0.1 * h.std(axis=0))
+    np.testing.assert_allclose(var, h.var(axis=0), rtol=0.15)
+    assert clf.intercepts_[0] is None and clf.intercepts_[1] is not None  # batch norm replaces the bias
+
+
+def test_dropout_widens_the_gap_less_than_none_on_a_small_training_set():
+    # 40 noisy samples, a wide network: without dropout it memorizes them.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(240, 20))
+    y = (X[:, 0] + rng.normal(0, 1.0, 240) > 0).astype(int)
+    gaps = []
+    for rate in (0.0, 0.5):
+        clf = BPClassifier((256,), dropout=rate, epochs=200, tol=0, learning_rate=3e-3,
+                           random_state=0).fit(X[:40], y[:40])
+        gaps.append(clf.score(X[:40], y[:40]) - clf.score(X[40:], y[40:]))
+    assert gaps[1] < gaps[0]
+
+
+def test_dropout_does_not_change_initialization_or_shuffling():
+    X, y = xor()
+    plain = BPClassifier((4,), epochs=1, learning_rate=1e-12, random_state=0).fit(X, y)
+    dropped = BPClassifier((4,), epochs=1, learning_rate=1e-12, dropout=0.5, random_state=0).fit(X, y)
+    assert np.allclose(plain.network_.params, dropped.network_.params)
+
+
+@pytest.mark.parametrize("param, value", [("batch_norm", "yes"), ("dropout", 1.0), ("dropout", -0.1)])
+def test_bad_batch_norm_or_dropout_is_refused_at_fit(param, value):
+    X, y = xor()
+    with pytest.raises(ConfigError, match=param):
+        BPClassifier(**{param: value}).fit(X, y)
+
+
+def test_diagnostics_of_a_batch_normalized_dropout_network_cover_every_layer():
+    X, y = two_spirals(100)
+    clf = BPClassifier((8, 6), batch_norm=True, dropout=0.3, epochs=2, random_state=0).fit(X, y)
+    h = clf.history_
+    assert all(len(norms) == 3 and min(norms) > 0 for norms in h["grad_norms"])
+    assert all(len(dead) == 2 for dead in h["dead_fraction"])  # the two ReLU layers, found among the others

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from pipeline import BPClassifier, BPRegressor, gradient_check
-from pipeline.nn import activations
+from pipeline.nn import activations, layers
 
 ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 DEPTHS = [(), (6,), (6, 5, 4)]
@@ -40,3 +40,37 @@ def test_a_wrong_derivative_is_detected(monkeypatch):
     wrong = activations.Activation(np.tanh, lambda a: 1 - a, "xavier")  # should be 1 - a**2
     monkeypatch.setitem(activations.ACTIVATIONS, "tanh", wrong)
     assert gradient_check(BPClassifier((5,), activation="tanh", random_state=0), X, Y_CLASS) > 1e-3
+
+
+@pytest.mark.parametrize("batch_norm, dropout", [(True, 0.0), (False, 0.3), (True, 0.3)],
+                         ids=["batch_norm", "dropout", "both"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("Estimator, y", [(BPClassifier, Y_CLASS), (BPRegressor, Y_REG)], ids=["CE", "MSE"])
+def test_batch_norm_and_dropout_match_finite_differences(Estimator, y, activation, batch_norm, dropout):
+    # Training mode: batch norm through the statistics of X, dropout with one fixed mask.
+    est = Estimator((6, 5, 4), activation=activation, alpha=0.05, epochs=3, tol=0, learning_rate=0.01,
+                    batch_norm=batch_norm, dropout=dropout, dtype="float64", random_state=0).fit(X, y)
+    assert gradient_check(est, X, y) < 1e-6
+
+
+def test_fresh_batch_normalized_estimator_is_checked():
+    assert gradient_check(BPClassifier((5, 4), activation="sigmoid", batch_norm=True, dropout=0.2,
+                                       random_state=0), X, Y_CLASS) < 1e-6
+
+
+def test_batch_norm_without_the_batch_statistics_terms_is_detected(monkeypatch):
+    # Back-propagating as if the mean and variance were constants (prediction mode) is wrong in training.
+    def frozen_statistics(self, G, input_grad=True):
+        np.sum(G, axis=0, out=self.dbeta)
+        np.einsum("ij,ij->j", G, self.X_hat, out=self.dgamma)
+        return G * (self.gamma * self.inv_std)
+
+    monkeypatch.setattr(layers.BatchNorm, "backward", frozen_statistics)
+    est = BPClassifier((5,), activation="tanh", batch_norm=True, random_state=0)
+    assert gradient_check(est, X, Y_CLASS) > 1e-3
+
+
+def test_dropout_ignoring_its_mask_is_detected(monkeypatch):
+    monkeypatch.setattr(layers.Dropout, "backward", lambda self, G: G)
+    est = BPClassifier((5,), activation="tanh", dropout=0.5, random_state=0)
+    assert gradient_check(est, X, Y_CLASS) > 1e-3

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -93,3 +94,42 @@ def test_not_a_zip_and_missing_files_are_refused(tmp_path):
         BPClassifier.load(bad)
     with pytest.raises(ModelFileError, match="no such model file"):
         BPClassifier.load(tmp_path / "absent.npz")
+
+
+def test_batch_norm_running_statistics_and_dropout_are_saved(tmp_path):
+    clf = BPClassifier((6, 4), batch_norm=True, dropout=0.2, epochs=3, random_state=0).fit(X, Y_LABELS)
+    path = tmp_path / "model.npz"
+    clf.save(path)
+    with np.load(path, allow_pickle=False) as npz:
+        assert {"running_mean0", "running_var1", "gamma0", "beta1", "W2", "b2"} <= set(npz.files)
+        assert "b0" not in npz.files  # batch norm's shift replaces the bias
+    again = BPClassifier.load(path)
+    assert (again.batch_norm, again.dropout) == (True, 0.2)
+    assert np.array_equal(again.network_.buffers, clf.network_.buffers)
+    assert not np.array_equal(clf.network_.buffers[:10], np.zeros(10))  # training moved them
+    assert np.array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_negative_running_variance_is_refused(tmp_path):
+    clf = BPClassifier((4,), batch_norm=True, epochs=2, random_state=0).fit(X, Y_LABELS)
+    meta, arrays = clf.get_state()
+    arrays["running_var0"][0] = -1
+    with pytest.raises(ModelFileError, match="negative variance"):
+        BPClassifier.from_state(meta, arrays)
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_a_file_saved_before_batch_norm_and_dropout_still_loads():
+    # Written by the code of before batch normalization and dropout (format 1,
+    # no such parameters): BPClassifier((4,), activation="tanh", epochs=5, random_state=0).
+    path = DATA / "bp_classifier_format1.npz"
+    clf = BPClassifier.load(path)
+    assert (clf.batch_norm, clf.dropout) == (False, 0.0)
+    _, arrays = persistence.load_npz(path)
+    x = RNG.normal(size=(7, 3))
+    logits = np.tanh(x @ arrays["W0"].astype(float) + arrays["b0"]) @ arrays["W1"].astype(float) + arrays["b1"]
+    expected = np.exp(logits - logits.max(1, keepdims=True))
+    np.testing.assert_allclose(clf.predict_proba(x), expected / expected.sum(1, keepdims=True), rtol=1e-6)
+    assert list(clf.classes_) == ["a", "b", "c"]

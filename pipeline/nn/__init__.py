@@ -13,5 +13,6 @@ rule each), :mod:`~pipeline.nn.network` (the stack),
 from pipeline.nn.diagnostics import GradientWarning
 from pipeline.nn.estimators import BPClassifier, BPRegressor
 from pipeline.nn.gradcheck import gradient_check
+from pipeline.nn.layers import BatchNorm, Dropout
 
-__all__ = ["BPClassifier", "BPRegressor", "gradient_check", "GradientWarning"]
+__all__ = ["BPClassifier", "BPRegressor", "BatchNorm", "Dropout", "gradient_check", "GradientWarning"]

@@ -6,6 +6,13 @@ f'(Z_l)`.  With sigmoid (:math:`f' \le 1/4`) the product shrinks
 geometrically with depth (*vanishing gradients*); with too large weights it
 grows (*exploding gradients*).  Comparing the first layer's gradient norm
 with the last layer's, epoch after epoch, shows both.
+
+Batch normalization breaks that product: each normalized layer divides the
+backward signal by the spread of its pre-activations, so the factors stay
+near 1 however deep the stack.  A layer's gradient norm then covers its
+weights and its batch-norm scale and shift (it has no bias), and the
+watched activations are found by type, wherever the normalization and
+dropout layers sit in the stack.
 """
 
 from __future__ import annotations
@@ -59,7 +66,7 @@ def gradient_flow_problem(grad_norms):
         return (
             f"gradients vanish: the first layer's gradient norm stayed below {VANISHING_RATIO:g} "
             f"of the last layer's (now {ratios[-1]:.1e}) for {PATIENCE} epochs; "
-            "use activation='relu' or 'tanh' with init='auto', or fewer layers"
+            "use activation='relu' or 'tanh' with init='auto', batch_norm=True, or fewer layers"
         )
     if np.all(ratios > EXPLODING_RATIO):
         return (

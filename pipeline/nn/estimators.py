@@ -66,8 +66,8 @@ class _BaseBP:
                  learning_rate=1e-3, lr_schedule="constant", batch_size=64, epochs=200,
                  alpha=1e-4, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  init="auto", early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, tol=1e-4, shuffle=True, dtype="float32",
-                 random_state=None):
+                 n_iter_no_change=10, tol=1e-4, shuffle=True, batch_norm=False, dropout=0.0,
+                 dtype="float32", random_state=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.optimizer = optimizer
@@ -86,6 +86,8 @@ class _BaseBP:
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.shuffle = shuffle
+        self.batch_norm = batch_norm
+        self.dropout = dropout
         self.dtype = dtype
         self.random_state = random_state
 
@@ -144,6 +146,10 @@ class _BaseBP:
                 raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
         if not (self.alpha >= 0 and self.tol >= 0):
             raise ConfigError(f"alpha and tol must be >= 0, got {self.alpha!r} and {self.tol!r}")
+        if not isinstance(self.batch_norm, (bool, np.bool_)):
+            raise ConfigError(f"batch_norm must be True or False, got {self.batch_norm!r}")
+        if not (isinstance(self.dropout, numbers.Real) and 0 <= self.dropout < 1):
+            raise ConfigError(f"dropout must be a rate in [0, 1), got {self.dropout!r}")
         if not 0 < self.validation_fraction < 1:
             raise ConfigError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
         try:
@@ -225,7 +231,7 @@ class _BaseBP:
     def _fit(self, X, names, Y, labels, sizes, dtype, rng):
         """Train a fresh network on validated inputs and set the learned attributes."""
         Y = Y.astype(dtype, copy=False)
-        network = Network((X.shape[1], *sizes, Y.shape[1]), self.activation, dtype).initialize(self.init, rng)
+        network = self._network((X.shape[1], *sizes, Y.shape[1]), dtype, rng).initialize(self.init, rng)
         optimizer_class = OPTIMIZERS[self.optimizer]
         optimizer = optimizer_class(network.params.size, dtype,
                                     **{k: getattr(self, k) for k in optimizer_class.hyperparameters})
@@ -259,6 +265,16 @@ class _BaseBP:
         self.n_outputs_ = Y.shape[1]
         return self
 
+    def _network(self, layer_sizes, dtype, rng):
+        """An uninitialized network of these hyperparameters.
+
+        The dropout masks get a stream of their own, spawned from ``rng``
+        without drawing from it: initialization and shuffling are the same
+        with and without dropout.
+        """
+        return Network(layer_sizes, self.activation, dtype, batch_norm=self.batch_norm,
+                       dropout=self.dropout, rng=rng.spawn(1)[0])
+
     def _output(self, X):
         """Raw network output for ``X``.
 
@@ -268,7 +284,7 @@ class _BaseBP:
         """
         self._check_fitted()
         X, _ = self._validate_X(X, np.float64)
-        return self.network_.astype(np.float64).forward(X)
+        return self.network_.astype(np.float64).forward(X, training=False)
 
     # -- learned attributes ---------------------------------------------------------
 
@@ -280,7 +296,11 @@ class _BaseBP:
 
     @property
     def intercepts_(self):
-        """List of bias vectors, one per layer (views into the network)."""
+        """List of bias vectors, one per layer (views into the network).
+
+        None for a batch-normalized layer: its shift ``gamma``/``beta`` is
+        in ``network_.norms``.
+        """
         self._check_fitted()
         return [layer.b for layer in self.network_.dense]
 
@@ -301,7 +321,10 @@ class _BaseBP:
             JSON-serialisable: class name, hyperparameters, architecture,
             training history.
         arrays : dict of str to ndarray
-            ``W0, b0, W1, b1, ...`` and, for a classifier, ``classes``.
+            ``W0, b0, W1, b1, ...`` (with batch normalization, a hidden
+            layer's ``gamma``, ``beta``, ``running_mean`` and ``running_var``
+            instead of its bias; :meth:`Network.named_arrays`) and, for a
+            classifier, ``classes``.
 
         Raises
         ------
@@ -314,6 +337,7 @@ class _BaseBP:
         params = self.get_params()
         params["hidden_layer_sizes"] = list(self._check_params()[0])
         params["dtype"] = self.network_.dtype.name
+        params["batch_norm"], params["dropout"] = bool(self.batch_norm), float(self.dropout)
         if not isinstance(params["random_state"], (numbers.Integral, type(None))):
             params["random_state"] = None  # a Generator's state is not part of the model
         elif params["random_state"] is not None:
@@ -328,9 +352,9 @@ class _BaseBP:
             "history_": self.history_,
             "best_epoch_": int(self.best_epoch_),
         }
-        arrays = {}
-        for i, layer in enumerate(self.network_.dense):
-            arrays[f"W{i}"], arrays[f"b{i}"] = layer.W.copy(), layer.b.copy()
+        if not np.isfinite(self.network_.buffers).all():
+            raise ModelFileError("refusing to save a model whose running statistics contain NaN or inf")
+        arrays = {name: array.copy() for name, array in self.network_.named_arrays().items()}
         return meta, arrays
 
     @classmethod
@@ -350,21 +374,24 @@ class _BaseBP:
             estimator = cls(**params)
             sizes, dtype, _ = estimator._check_params()
             layer_sizes = tuple(meta["layer_sizes"])
-            network = Network(layer_sizes, estimator.activation, dtype)
+            # Files saved before batch normalization and dropout existed lack both
+            # parameters: the defaults (neither) are what they hold.
+            network = estimator._network(layer_sizes, dtype, np.random.default_rng(params["random_state"]))
             if layer_sizes[1:-1] != sizes or layer_sizes[0] != meta["n_features_in_"]:
                 raise ModelFileError("the architecture does not match the hyperparameters")
-            for i, layer in enumerate(network.dense):
-                for name, target in ((f"W{i}", layer.W), (f"b{i}", layer.b)):
-                    array = arrays[name]
-                    if array.shape != target.shape or array.dtype != target.dtype:
-                        raise ModelFileError(f"array {name} has shape {array.shape} and dtype {array.dtype}, "
-                                             f"expected {target.shape} and {target.dtype}")
-                    target[...] = array
+            expected = network.named_arrays()
+            for name, target in expected.items():
+                array = arrays[name]
+                if array.shape != target.shape or array.dtype != target.dtype:
+                    raise ModelFileError(f"array {name} has shape {array.shape} and dtype {array.dtype}, "
+                                         f"expected {target.shape} and {target.dtype}")
+                target[...] = array
             if not np.isfinite(network.params).all():
                 raise ModelFileError("the weights contain NaN or inf")
+            if not (np.isfinite(network.buffers).all() and (network.buffers[network.buffers.size // 2:] >= 0).all()):
+                raise ModelFileError("the running statistics contain NaN, inf or a negative variance")
             # An array nobody reads means the file is not what it claims to be.
-            unexpected = set(arrays) - {f"{kind}{i}" for i in range(len(network.dense)) for kind in "Wb"}
-            unexpected -= set(cls._state_arrays)
+            unexpected = set(arrays) - set(expected) - set(cls._state_arrays)
             if unexpected:
                 raise ModelFileError(f"unexpected arrays {sorted(unexpected)}")
             estimator._restore(meta, arrays)
@@ -443,6 +470,15 @@ _PARAMETERS_DOC = """
     tol : float, default=1e-4
     shuffle : bool, default=True
         Reshuffle the training set every epoch.
+    batch_norm : bool, default=False
+        Normalize each hidden layer's pre-activations over the mini-batch
+        (:class:`pipeline.nn.BatchNorm`, running statistics for
+        prediction); makes deep sigmoid and tanh stacks trainable.
+    dropout : float, default=0.0
+        Rate of the :class:`pipeline.nn.Dropout` after each hidden layer;
+        0 for none.  ``fit`` trains with batch statistics and dropped units;
+        ``predict`` always uses the running statistics and every unit, so
+        predictions are deterministic.
     dtype : {"float32", "float64"}, default="float32"
         Precision of weights and computations.
     random_state : int, numpy.random.Generator or None, default=None

@@ -18,18 +18,31 @@ from pipeline.nn.network import Network
 
 __all__ = ["gradient_check"]
 
+#: Relative size below which a parameter array's gradient is taken as zero.
+ZERO_GRADIENT = 1e-6
+
 
 def gradient_check(estimator, X, y, *, step=1e-6):
     r"""Maximum relative error between back-propagated and finite-difference gradients.
 
     The loss is the estimator's full-batch training loss on ``(X, y)``,
-    including the weight-decay term, computed in float64.  Every weight and
-    bias is perturbed.  For each parameter array :math:`p` (each layer's
+    including the weight-decay term, computed in float64 in training mode:
+    batch normalization normalizes with the statistics of ``X`` (so the
+    gradient flows through the batch mean and variance), and dropout draws
+    its masks from a stream rewound before every evaluation (so every
+    perturbed loss sees the same mask).  Every weight, bias and batch-norm
+    scale and shift is perturbed.  For each parameter array :math:`p` (each layer's
     :math:`W` and :math:`b`) the relative error is
 
     .. math:: \frac{\lVert g_p - \hat g_p \rVert}{\lVert g_p \rVert + \lVert \hat g_p \rVert}
 
-    (0 when both are zero) and the largest over the arrays is returned.
+    and the largest over the arrays is returned.  An array whose gradient
+    is zero up to rounding (both norms at most :data:`ZERO_GRADIENT` times
+    the norm of the whole back-propagated gradient) counts as agreeing: its
+    finite differences are rounding noise, and their relative error means
+    nothing.  The shift of a batch-normalized layer followed by another
+    through an identity activation is such an array (the next layer's mean
+    subtraction cancels it exactly).
 
     Parameters
     ----------
@@ -69,17 +82,24 @@ def gradient_check(estimator, X, y, *, step=1e-6):
     sizes, _, rng = estimator._check_params()
     X, _ = estimator._validate_X(X, np.float64, fitted=fitted)
     Y = estimator._target_matrix(X, y)
+    masks = np.random.default_rng(0)
     if fitted:
-        network = estimator.network_.astype(np.float64)
+        network = estimator.network_.astype(np.float64, rng=masks)
     else:
-        network = Network((X.shape[1], *sizes, Y.shape[1]), estimator.activation, np.float64)
+        network = Network((X.shape[1], *sizes, Y.shape[1]), estimator.activation, np.float64,
+                          batch_norm=estimator.batch_norm, dropout=estimator.dropout, rng=masks)
         network.initialize(estimator.init, rng)
     loss_fn, alpha = LOSSES[estimator._loss], estimator.alpha
+    start = masks.bit_generator.state
+
+    def forward():
+        masks.bit_generator.state = start  # the same dropout masks at every evaluation
+        return network.forward(X, training=True)
 
     def total_loss():
-        return loss_fn(network.forward(X), Y)[0] + network.penalty(alpha)
+        return loss_fn(forward(), Y)[0] + network.penalty(alpha)
 
-    network.backward(loss_fn(network.forward(X), Y)[1], alpha)
+    network.backward(loss_fn(forward(), Y)[1], alpha)
     analytic = network.grads.copy()
     numeric = np.empty_like(analytic)
     w = network.params
@@ -92,11 +112,11 @@ def gradient_check(estimator, X, y, *, step=1e-6):
         w[i] = original
         numeric[i] = (plus - minus) / (2 * step)
 
-    worst = 0.0
+    worst, floor = 0.0, ZERO_GRADIENT * np.linalg.norm(analytic)
     for layer_slices in network.slices:
         for part in layer_slices:
             a, n = analytic[part], numeric[part]
-            scale = np.linalg.norm(a) + np.linalg.norm(n)
-            if scale > 0:
+            if max(np.linalg.norm(a), np.linalg.norm(n)) > floor:
+                scale = np.linalg.norm(a) + np.linalg.norm(n)
                 worst = max(worst, float(np.linalg.norm(a - n) / scale))
     return worst

@@ -2,7 +2,8 @@ r"""The training loop: mini-batch gradient descent with diagnostics and early st
 
 One epoch shuffles the training set, then for each mini-batch runs
 
-1. forward: :math:`Z = \text{network}(X_b)`,
+1. forward: :math:`Z = \text{network}(X_b)` in training mode (batch
+   statistics, dropout),
 2. loss: :math:`L, G = \text{loss}(Z, Y_b)` with :math:`G = \partial L / \partial Z`,
 3. backward: fill the network's gradient vector from :math:`G`,
 4. update: the optimizer moves the parameters against the gradient.
@@ -49,6 +50,8 @@ def train(network, X, Y, *, loss, optimizer, learning_rate, schedule, epochs, ba
     schedule : callable
         ``schedule(learning_rate, epoch, epochs) -> lr`` for each epoch.
     epochs, batch_size : int
+        With batch normalization, a last mini-batch of a single sample joins
+        the one before (its variance would be 0).
     alpha : float
         L2 weight-decay strength.
     shuffle : bool
@@ -93,6 +96,10 @@ def train(network, X, Y, *, loss, optimizer, learning_rate, schedule, epochs, ba
         if validation[2] is not None:
             history["val_accuracy"] = []
 
+    bounds = list(range(0, n, batch_size)) + [n]
+    if network.batch_norm and len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:
+        del bounds[-2]  # one sample has no spread to normalize by: it joins the batch before
+    batches = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
     X_epoch, Y_epoch = np.empty_like(X), np.empty_like(Y)
     labels_epoch = None if labels is None else np.empty_like(labels)
     best_loss, best_params, best_epoch, stale = math.inf, None, 0, 0
@@ -106,9 +113,8 @@ def train(network, X, Y, *, loss, optimizer, learning_rate, schedule, epochs, ba
             np.take(labels, order, out=labels_epoch)
 
         meter = EpochMeter(network)
-        for start in range(0, n, batch_size):
-            batch = slice(start, start + batch_size)
-            out = network.forward(X_epoch[batch])
+        for batch in batches:
+            out = network.forward(X_epoch[batch], training=True)
             batch_loss, G = loss_fn(out, Y_epoch[batch])
             if not math.isfinite(batch_loss):
                 raise TrainingError(
@@ -152,11 +158,12 @@ def train(network, X, Y, *, loss, optimizer, learning_rate, schedule, epochs, ba
         if monitored < best_loss:
             best_loss, best_epoch = monitored, epoch
             if validation is not None:
-                best_params = network.params.copy()
+                best_params, best_buffers = network.params.copy(), network.buffers.copy()
         if stale >= n_iter_no_change:
             break
 
     if best_params is None:
         return history, len(history["loss"]) - 1
     network.params[...] = best_params
+    network.buffers[...] = best_buffers
     return history, best_epoch
