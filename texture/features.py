@@ -257,9 +257,8 @@ class FeatureExtractor:
         }
         self.names = [name for family in c.families for name in names[family]]
         if c.reads_colour:
-            grey_names = self.names
-            self.names = [f"{channel}_{name}" for channel in colour.CHROMA_CHANNELS for name in grey_names]
-            self.names = grey_names + self.names + colour.colour_statistic_names()
+            chroma = [f"{channel}_{name}" for channel in colour.CHROMA_CHANNELS for name in self.names]
+            self.names = self.names + chroma + colour.colour_statistic_names()
         self._flat_chroma = None
 
     def transform(self, image, path=None):
