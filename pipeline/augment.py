@@ -15,9 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from texture.errors import ConfigError
+from texture.masks import read_mask
 
 __all__ = ["SCALE_FACTORS", "BLUR_SIGMA", "N_TRAINING_COPIES", "rescaled_copies", "training_copies",
-           "copy_features"]
+           "mask_copies", "copy_features"]
 
 # Half an octave each way and a Gaussian blur of 1.4 pixels: the nested
 # validation of benchmarks/accuracy.py chose them (README, "Results") among
@@ -117,8 +118,40 @@ def training_copies(image, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA):
     return copies
 
 
-def copy_features(extractor, image, path=None):
-    """Feature vectors of the :func:`training_copies` of one image.
+def mask_copies(inside, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA):
+    """The region of interest of each of :func:`training_copies`' copies of an image.
+
+    Rescaled by nearest neighbour to the shape of the rescaled image (a
+    pixel stays inside or outside, no blend); the blurred copy keeps the
+    mask as it is.
+
+    Parameters
+    ----------
+    inside : (M, N) ndarray of bool
+        The image's mask (see :func:`texture.read_mask`).
+    factors, blur_sigma
+        As in :func:`training_copies`.
+
+    Returns
+    -------
+    masks : list of ndarray of bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [mask.shape for mask in mask_copies(np.ones((100, 60), bool))]
+    [(71, 42), (141, 85), (100, 60)]
+    """
+    from skimage.transform import rescale  # see rescaled_copies
+
+    masks = [rescale(inside, factor, order=0, anti_aliasing=False) for factor in np.asarray(factors, dtype=float)]
+    if blur_sigma is not None:
+        masks.append(inside)
+    return masks
+
+
+def copy_features(extractor, image, path=None, mask=None):
+    """Feature vectors of the :func:`training_copies` of one image, or of the region inside its mask.
 
     Parameters
     ----------
@@ -127,6 +160,9 @@ def copy_features(extractor, image, path=None):
         Working image (colour for a colour extractor).
     path : str, optional
         File the image came from, named in error messages.
+    mask : optional
+        Region of interest of `image` (see :func:`texture.extract_features`);
+        each copy gets its :func:`mask_copies` copy.
 
     Returns
     -------
@@ -136,5 +172,11 @@ def copy_features(extractor, image, path=None):
     ------
     ImageTooSmallError
         A shrunk copy is below the extractor's minimum image size.
+    MaskError
+        The mask is unusable, or a shrunk copy of it is too thin.
     """
-    return np.array([extractor.transform(copy, path=path) for copy in training_copies(image)])
+    copies = training_copies(image)
+    if mask is None:
+        return np.array([extractor.transform(copy, path=path) for copy in copies])
+    masks = mask_copies(read_mask(mask, image.shape[:2], path))
+    return np.array([extractor.transform(copy, path=path, mask=inside) for copy, inside in zip(copies, masks)])

@@ -17,6 +17,7 @@ import json
 import sys
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +78,12 @@ def cmd_predict(args) -> int:
     return _finish(summary)
 
 
-def _write_report(classes, history, y_true, y_pred, out: Path, args, show=False) -> dict:
+def _best_epoch(model) -> int | None:
+    """The epoch whose weights early stopping kept, when the model validated while training."""
+    return getattr(model.estimator_, "best_epoch_", None) if "val_loss" in model.history_ else None
+
+
+def _write_report(classes, history, y_true, y_pred, out: Path, args, show=False, best_epoch=None) -> dict:
     """Metrics CSV, confusion matrix CSV + PNG and training curves PNG into `out`, atomically."""
     from pipeline import report
 
@@ -91,7 +97,8 @@ def _write_report(classes, history, y_true, y_pred, out: Path, args, show=False)
     with atomic_write(files["confusion matrix"], "w", newline="") as f:
         cm.to_csv(f)
     pictures = {"confusion matrix picture": (report.plot_confusion_matrix, cm, "confusion_matrix.png"),
-                "training curves": (report.plot_training_curves, history, "training_curves.png")}
+                "training curves": (partial(report.plot_training_curves, best_epoch=best_epoch), history,
+                                    "training_curves.png")}
     try:
         for what, (plot, data, name) in pictures.items():
             if len(data):
@@ -103,6 +110,30 @@ def _write_report(classes, history, y_true, y_pred, out: Path, args, show=False)
     if show:
         print("confusion matrix (rows: true, columns: predicted):\n" + cm.to_string())
     return files
+
+
+def _write_page(model, paths, y_true, y_pred, confidence, values, files, out: Path, data: str, args) -> Path:
+    """``report.html``: the page a person opens, built on the files `_write_report` wrote."""
+    import shlex
+
+    from pipeline.html_report import write_html
+
+    network = model.estimator_
+    model_info = {"classes": f"{len(model.classes_)}: " + ", ".join(map(str, model.classes_)),
+                  "features": f"{len(model.feature_names_)} ({', '.join(model.feature_config_.families)})",
+                  "network": f"{type(network).__name__} {list(network.network_.layer_sizes)}, "
+                             f"{network.activation}, {len(model.history_.get('loss', ()))} epochs",
+                  "scaler": model.scaler,
+                  "model digest (sha256)": model.digest()}
+    data_info = {"source": data, "images evaluated": len(paths)}
+    pictures = {title: files[key] for key, title in (("training curves", "Training curves"),)
+                if key in files}
+    grades = values if values is not None and np.isfinite(values).all() else None
+    return write_html(out / "report.html", paths=paths, y_true=y_true, y_pred=y_pred, confidence=confidence,
+                      classes=list(model.classes_), model_info=model_info, data_info=data_info,
+                      command=shlex.join(args.command), history=model.history_,
+                      best_epoch=_best_epoch(model),
+                      pictures=pictures, values=grades)
 
 
 def cmd_evaluate(args) -> int:
@@ -119,7 +150,7 @@ def cmd_evaluate(args) -> int:
     task = PredictTask(model, cache_dir=args.cache, max_pixels=args.max_pixels)
     summary = run_batch(task, items, out / "predictions.csv", engine=_engine(args), quiet=args.quiet, desc="evaluate")
     summary.skipped = skipped  # listed here, not by run_batch: it counts only what it is given
-    rows = pd.read_csv(summary.output, usecols=["label", "status", "predicted"], dtype=str,
+    rows = pd.read_csv(summary.output, usecols=["path", "label", "status", "predicted", "confidence", "value"], dtype=str,
                        keep_default_na=False)
     rows = rows[rows["status"] == "ok"]
     if rows.empty:
@@ -127,7 +158,10 @@ def cmd_evaluate(args) -> int:
                            args.src)
     classes = model.classes_.tolist()
     y_true, y_pred = (_typed_labels(rows[column], classes) for column in ("label", "predicted"))
-    files = _write_report(classes, model.history_, y_true, y_pred, out, args)
+    files = _write_report(classes, model.history_, y_true, y_pred, out, args, best_epoch=_best_epoch(model))
+    values = rows["value"].replace("", "nan").astype(float).to_numpy()
+    files["page"] = _write_page(model, rows["path"].tolist(), y_true, y_pred, rows["confidence"].astype(float),
+                                values, files, out, str(args.src), args)
     print(f"accuracy {accuracy(y_true, y_pred):.4f} on {len(rows)} images")
     for what, path in {"predictions": summary.output, **files}.items():
         print(f"  {what}: {path}")
@@ -316,7 +350,11 @@ def cmd_demo(args) -> int:
     print(f"held-out accuracy {accuracy(y_true, y_pred):.4f} on {len(y_true)} images "
           f"({len(model.classes_)} classes, {len(model.feature_names_)} features)")
     print(counts)
-    written.update(_write_report(model.classes_, model.history_, y_true, y_pred, out, args, show=True))
+    written.update(_write_report(model.classes_, model.history_, y_true, y_pred, out, args, show=True,
+                                 best_epoch=_best_epoch(model)))
+    written["report page"] = _write_page(model, [str(item.path) for item in test_items], y_true, y_pred,
+                                         [score.confidence for score in scores], None, written, out,
+                                         f"held-out part of {root / 'textures'}", args)
     example = test_items[0].path
     score = model.score_image(example)
     print(f"score of {example}: {score.label} (confidence {score.confidence:.3f})")

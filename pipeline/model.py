@@ -27,7 +27,7 @@ from pipeline.batch import atomic_write
 from pipeline.nn import BPClassifier, BPRegressor
 from pipeline.normalize import make_scaler, scaler_from_state
 from texture import FeatureConfig, FeatureExtractor, read_image
-from texture.errors import ConfigError, ImageTooSmallError, ModelFileError, NotFittedError, TextureError
+from texture.errors import ConfigError, ImageTooSmallError, MaskError, ModelFileError, NotFittedError, TextureError
 
 __all__ = ["TextureModel", "TextureScore", "FORMAT_VERSION"]
 
@@ -111,14 +111,40 @@ def _as_images(images) -> list:
     return list(images)
 
 
-def _read(images, config, max_pixels=None):
-    """Yield ``(working image, path or None)`` of each of :func:`_as_images`' images, one at a time.
+def _as_masks(masks, images, n) -> list:
+    """One mask (or None: the whole image) per image.
 
-    The working image is grey, or colour when `config` (a FeatureConfig) reads colour.
+    `masks` is a sequence beside the images, or None: then a ``mask`` column
+    of an `images` DataFrame when there is one (blank cells: no mask).
     """
-    for image in _as_images(images):
+    if masks is None:
+        if not (hasattr(images, "columns") and "mask" in images.columns):
+            return [None] * n
+        masks = [None if _blank(m) else m for m in images["mask"]]
+    elif isinstance(masks, (str, os.PathLike)) or (isinstance(masks, np.ndarray) and masks.ndim == 2):
+        masks = [masks]  # the one mask of one image
+    masks = list(masks)
+    if len(masks) != n:
+        raise ConfigError(f"{len(masks)} masks for {n} images")
+    return masks
+
+
+def _blank(cell) -> bool:
+    """A missing cell of a table column: None, NaN or an empty string."""
+    return cell is None or (isinstance(cell, float) and np.isnan(cell)) or (isinstance(cell, str) and not cell.strip())
+
+
+def _read(images, config, max_pixels=None, masks=None):
+    """Yield ``(working image, path or None, mask or None)`` of each image, one at a time.
+
+    The working image is grey, or colour when `config` (a FeatureConfig)
+    reads colour.  The masks are read by the extractor, which checks them
+    against their image.
+    """
+    paths = _as_images(images)
+    for image, mask in zip(paths, _as_masks(masks, images, len(paths))):
         path = image if isinstance(image, (str, os.PathLike)) else None
-        yield read_image(image, max_pixels=max_pixels, colour=config.reads_colour), path
+        yield read_image(image, max_pixels=max_pixels, colour=config.reads_colour), path, mask
 
 
 def _stack(rows) -> np.ndarray:
@@ -161,6 +187,8 @@ class TextureModel:
     estimator_ : fitted estimator
     classes_ : ndarray
         Class labels (classifier only).
+    trained_with_masks_ : bool
+        Whether the training features were those of masked regions.
 
     Examples
     --------
@@ -187,12 +215,17 @@ class TextureModel:
             self._extractor_cache = FeatureExtractor(config)
         return self._extractor_cache
 
-    def featurize(self, images, *, max_pixels=None) -> np.ndarray:
-        """Feature matrix of `images` (unnormalized).
+    def featurize(self, images, *, masks=None, max_pixels=None) -> np.ndarray:
+        """Feature matrix of `images` (unnormalized), or of the regions inside their masks.
 
         Parameters
         ----------
         images : path, or sequence of paths or 2-D arrays, or DataFrame with a ``path`` column
+        masks : sequence, optional
+            One region of interest per image (see
+            :func:`texture.extract_features`), None for a whole image.
+            Default: the ``mask`` column of an `images` DataFrame when it has
+            one, else none.
         max_pixels : int, optional
             Largest image read, in pixels (see :func:`texture.read_image`).
 
@@ -204,15 +237,15 @@ class TextureModel:
         ------
         TextureError
             For the first image whose features cannot be computed; the
-            message names the file.
+            message names the file (the mask file, for a bad mask).
         """
         extractor = self._extractor()
-        return _stack([extractor.transform(image, path=path)
-                       for image, path in _read(images, extractor.config, max_pixels)])
+        return _stack([extractor.transform(image, path=path, mask=mask)
+                       for image, path, mask in _read(images, extractor.config, max_pixels, masks)])
 
     # ---- training ---------------------------------------------------------
 
-    def fit(self, images, labels=None):
+    def fit(self, images, labels=None, masks=None):
         """Extract features of `images`, fit the normalizer and train the network.
 
         Parameters
@@ -221,6 +254,12 @@ class TextureModel:
         labels : sequence, optional
             One label (class name or number) per image; taken from the
             DataFrame's ``label`` column when omitted.
+        masks : sequence, optional
+            One region of interest per image, None for a whole image (see
+            :meth:`featurize`).  A model trained with masks records it
+            (:attr:`trained_with_masks_`) and warns when asked to predict
+            without them.  Training copies (`augment`) rescale the mask with
+            their image.
 
         Returns
         -------
@@ -231,33 +270,34 @@ class TextureModel:
                 raise ConfigError("labels are required (or pass a DataFrame with a 'label' column)")
             labels = images["label"]
         labels = np.asarray(labels)
+        masks = _as_masks(masks, images, len(_as_images(images)))
         if not self.augment:
-            X = self.featurize(images)
+            X = self.featurize(images, masks=masks)
         else:
             # Each image is read once, for its own features and for its copies'.
             extractor, rows, copies = self._extractor(), [], []
-            for image, path in _read(images, extractor.config):
-                rows.append(extractor.transform(image, path=path))
-                copies.append(self._copy_features(image, path))
+            for image, path, mask in _read(images, extractor.config, masks=masks):
+                rows.append(extractor.transform(image, path=path, mask=mask))
+                copies.append(self._copy_features(image, path, mask))
             X = _stack(rows)
         if len(labels) != len(X):
             raise ConfigError(f"{len(labels)} labels for {len(X)} images")
         if self.augment:
             X = np.vstack([X, *copies])
             labels = np.concatenate([labels, *(np.repeat(label, len(block)) for label, block in zip(labels, copies))])
-        return self.fit_features(X, labels)
+        return self.fit_features(X, labels, masked=any(mask is not None for mask in masks))
 
-    def _copy_features(self, image, path) -> np.ndarray:
+    def _copy_features(self, image, path, mask=None) -> np.ndarray:
         """Features of the training copies of one working image; none, with a warning, when a shrunk
-        copy is too small (all or none, as in ``texture train``)."""
+        copy (or its mask) is too small (all or none, as in ``texture train``)."""
         try:
-            return copy_features(self._extractor(), image, path=path)
-        except ImageTooSmallError as exc:
+            return copy_features(self._extractor(), image, path=path, mask=mask)
+        except (ImageTooSmallError, MaskError) as exc:
             warnings.warn(f"training copies left out (the image itself is trained on): {exc}", UserWarning,
                           stacklevel=3)
             return np.empty((0, len(self._extractor().names)))
 
-    def fit_features(self, X, labels):
+    def fit_features(self, X, labels, *, masked=False):
         """Fit the normalizer and the network on a precomputed feature matrix.
 
         Parameters
@@ -266,6 +306,9 @@ class TextureModel:
             Features in the order of ``FeatureExtractor(feature_config).names``;
             rows of training copies (see `augment`) are simply more rows.
         labels : sequence of length n_samples
+        masked : bool, default False
+            Whether the features are those of masked regions (recorded as
+            :attr:`trained_with_masks_`).
 
         Returns
         -------
@@ -289,6 +332,8 @@ class TextureModel:
         self.estimator_.fit(Xs, labels)
         if self.is_classifier:
             self.classes_ = np.asarray(self.estimator_.classes_)
+        self.trained_with_masks_ = bool(masked)
+        self._warned_unmasked = False
         return self
 
     @property
@@ -307,17 +352,41 @@ class TextureModel:
         self._check_fitted()
         return self.scaler_.transform(X)
 
-    def _normalized_images(self, images) -> np.ndarray:
+    def _normalized_images(self, images, masks=None, max_pixels=None) -> np.ndarray:
         self._check_fitted()  # before the costly extraction
-        return self.scaler_.transform(self.featurize(images))
+        masks = _as_masks(masks, images, len(_as_images(images)))
+        self.warn_if_unmasked(masks)
+        return self.scaler_.transform(self.featurize(images, masks=masks, max_pixels=max_pixels))
 
-    def predict(self, images) -> np.ndarray:
-        """Predicted label (classifier) or value (regressor) of each image."""
-        Xs = self._normalized_images(images)
+    def warn_if_unmasked(self, masks) -> None:
+        """Warn, once per model, when a model trained on masked regions is given an image without a mask.
+
+        Its features would describe the whole image, not the kind of region
+        the network learned from.
+
+        Parameters
+        ----------
+        masks : sequence
+            The masks of the images about to be predicted, None where absent.
+        """
+        if self.trained_with_masks_ and not self._warned_unmasked and any(mask is None for mask in masks):
+            self._warned_unmasked = True
+            warnings.warn("this model was trained on masked regions, and an image is predicted without a mask: "
+                          "its features describe the whole image", UserWarning, stacklevel=3)
+
+    def predict(self, images, masks=None) -> np.ndarray:
+        """Predicted label (classifier) or value (regressor) of each image (see :meth:`fit` for `masks`)."""
+        Xs = self._normalized_images(images, masks)
         return self.estimator_.predict(Xs)
 
-    def predict_proba(self, images) -> np.ndarray:
+    def predict_proba(self, images, masks=None) -> np.ndarray:
         """Class probabilities of each image, columns in :attr:`classes_` order.
+
+        Parameters
+        ----------
+        images : sequence of paths or arrays, or DataFrame with a ``path`` column
+        masks : sequence, optional
+            One region of interest per image (see :meth:`fit`).
 
         Returns
         -------
@@ -325,7 +394,7 @@ class TextureModel:
         """
         if not self.is_classifier:
             raise ConfigError("predict_proba needs a classification model; this one is a regressor")
-        return self.estimator_.predict_proba(self._normalized_images(images))
+        return self.estimator_.predict_proba(self._normalized_images(images, masks))
 
     def score_features(self, X) -> list[TextureScore]:
         """Texture scores from a precomputed feature matrix (the batch fast path).
@@ -352,13 +421,15 @@ class TextureModel:
             for p, k, v in zip(proba, best, values)
         ]
 
-    def score_image(self, image, *, max_pixels=None) -> TextureScore:
-        """The texture score of one image.
+    def score_image(self, image, *, mask=None, max_pixels=None) -> TextureScore:
+        """The texture score of one image, or of the region inside its mask.
 
         Parameters
         ----------
         image : str or os.PathLike or ndarray
             An image file or array, grey or colour (see :func:`texture.read_image`).
+        mask : str or os.PathLike or ndarray, optional
+            Region of interest (see :func:`texture.extract_features`).
         max_pixels : int, optional
             Largest image read, in pixels (see :func:`texture.read_image`).
 
@@ -371,7 +442,9 @@ class TextureModel:
         if isinstance(image, np.ndarray):
             image = [image]
         self._check_fitted()
-        return self.score_features(self.featurize(image, max_pixels=max_pixels))[0]
+        masks = _as_masks([mask], image, 1)
+        self.warn_if_unmasked(masks)
+        return self.score_features(self.featurize(image, masks=masks, max_pixels=max_pixels))[0]
 
     def score_columns(self) -> list[str]:
         """Column names of :meth:`score_row`, for tabular prediction output."""
@@ -408,6 +481,7 @@ class TextureModel:
             "classes": [_python(c) for c in self.classes_] if self.is_classifier else None,
             "scaler": scaler_meta,
             "estimator": {"class": type(self.estimator_).__name__, "state": est_meta},
+            "trained_with_masks": self.trained_with_masks_,
         }
         arrays = {f"scaler.{k}": v for k, v in scaler_arrays.items()}
         arrays.update({f"estimator.{k}": np.asarray(v) for k, v in est_arrays.items()})
@@ -510,6 +584,9 @@ class TextureModel:
             raise ModelFileError("the class names do not match the network's outputs")
         if meta["classes"] is not None:
             model.classes_ = np.asarray(meta["classes"])
+        # Files saved before masks existed were trained on whole images.
+        model.trained_with_masks_ = bool(meta.get("trained_with_masks", False))
+        model._warned_unmasked = False
         return model
 
     def __repr__(self) -> str:

@@ -151,7 +151,7 @@ def plot_confusion_matrix(cm: pd.DataFrame, path=None, *, ax=None):
     return ax.figure
 
 
-def plot_training_curves(history: dict, path=None, *, axes=None):
+def plot_training_curves(history: dict, path=None, *, axes=None, best_epoch=None):
     """Draw per-epoch loss (and accuracy, when recorded) curves, optionally saved as a PNG picture.
 
     Parameters
@@ -163,6 +163,9 @@ def plot_training_curves(history: dict, path=None, *, axes=None):
     axes : sequence of matplotlib.axes.Axes, optional
         Where to draw the loss, then the accuracy (when recorded); a new
         figure when None.
+    best_epoch : int, optional
+        Epoch (from 0) whose weights early stopping kept: marked by a
+        dashed line.
 
     Returns
     -------
@@ -183,6 +186,8 @@ def plot_training_curves(history: dict, path=None, *, axes=None):
         for key in (metric, f"val_{metric}"):
             if history.get(key):
                 ax.plot(range(1, len(history[key]) + 1), history[key], label=key.replace("_", " "))
+        if best_epoch is not None:
+            ax.axvline(best_epoch + 1, color="0.4", linestyle="--", linewidth=1, label="weights kept")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.legend()

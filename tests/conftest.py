@@ -28,6 +28,25 @@ def texture_images():
     return [(name, np.ascontiguousarray(image[:150, :170])) for name, image in images]
 
 
+@pytest.fixture(scope="session")
+def regions():
+    """Masks of varied shape for an image shape: a disk, a ring (a hole inside), a smooth random blob."""
+
+    def make(shape, seed=0):
+        from scipy import ndimage
+
+        rows, cols = shape
+        r, c = np.mgrid[:rows, :cols]
+        squared = (r - 0.45 * rows) ** 2 + (c - 0.55 * cols) ** 2
+        disk = squared < (0.35 * min(shape)) ** 2
+        ring = disk & (squared > (0.12 * min(shape)) ** 2)
+        noise = np.random.default_rng(seed).standard_normal(shape)
+        blob = ndimage.gaussian_filter(noise, 5) > 0.02
+        return {"disk": disk, "ring": ring, "blob": blob}
+
+    return make
+
+
 # Hypothesis property tests: the same bounded set of examples on
 # every run, no deadline (timings vary on shared CI machines) and no example
 # database.  HYPOTHESIS_PROFILE=dev explores new random examples locally.

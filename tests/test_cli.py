@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline import TextureModel
 from pipeline.cli import main
 from pipeline.sample import sample_root
 
@@ -211,6 +213,7 @@ def test_runs_as_a_program():
 # import creeping back would go unnoticed but for this test.
 _MODULES_AFTER = """
 import json, sys
+from pipeline import TextureModel
 from pipeline.cli import main
 status = main(sys.argv[1:])
 print(json.dumps(sorted(sys.modules)))
@@ -258,7 +261,7 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     code, out, _ = run(capsys, "demo", "-o", tmp_path / "demo", "-q", "--epochs", "60", "-j", "1")
     assert code == 0
     assert "held-out accuracy" in out and "confusion matrix" in out and "score of" in out
-    for name in ("model.npz", "metrics.csv", "confusion_matrix.csv", "confusion_matrix.png"):
+    for name in ("model.npz", "metrics.csv", "confusion_matrix.csv", "confusion_matrix.png", "report.html"):
         assert (tmp_path / "demo" / name).is_file(), name
         assert str(tmp_path / "demo" / name) in out  # tells where everything went
     if (sample_root() / "roughness.csv").is_file():
@@ -447,6 +450,11 @@ def test_evaluate_counts_the_files_that_are_not_images(tmp_path, capsys, lbp_con
     (src / "grass" / "notes.txt").write_text("not an image")
     code, out, _ = run(capsys, "evaluate", src, "--model", tmp_path / "m.npz", "-o", tmp_path / "r", "-j", "1", "-q")
     assert code == 0 and "8 inputs: 8 processed, 0 failed, 1 skipped (not images)" in out
+    # The page a person opens: the images evaluated, the command, the model's digest.
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert str(tmp_path / "r" / "report.html") in out
+    assert re.search(r"Wilson; \d of 8\)", page)
+    assert "texture evaluate " in page and TextureModel.load(tmp_path / "m.npz").digest() in page
 
 
 def _write_labels(path, rows):

@@ -217,3 +217,37 @@ class TestFlatChroma:
         with pytest.warns(UserWarning, match="grey.png"):
             features_ = extract_features(path, OPPONENT)
         assert np.isfinite(features_.to_numpy()).all()
+
+
+class TestColourMasks:
+    def test_chroma_features_of_a_region_use_the_blocks_wholly_inside(self, rgb):
+        extractor = FeatureExtractor(OPPONENT)
+        image = read_image(rgb, colour=True)
+        everything = np.ones(rgb.shape[:2], dtype=bool)
+        np.testing.assert_array_equal(extractor.transform(image, mask=everything), extractor.transform(image))
+        inside = np.zeros(rgb.shape[:2], dtype=bool)
+        inside[:, :81] = True  # column 80 starts a block whose other half is outside
+        vector = extractor.transform(image, mask=inside)
+        o1, o2 = _independent_channels(rgb)
+        blocks = np.s_[:, :40]
+        expected = [o1[blocks].mean(), o1[blocks].std(), o2[blocks].mean(), o2[blocks].std()]
+        np.testing.assert_allclose(vector[-4:], expected, rtol=1e-12)
+        half = np.zeros(o1.shape, dtype=bool)
+        half[blocks] = True
+        n = len(FeatureExtractor().names)
+        np.testing.assert_array_equal(vector[n : 2 * n], extractor._families(o1, quantize_chroma, half))
+
+    def test_a_region_too_thin_for_the_chroma_channels_is_refused(self, rgb):
+        inside = np.zeros(rgb.shape[:2], dtype=bool)
+        inside[20:31, 20:120] = True  # 11 rows: enough at full resolution, 5 rows of blocks
+        FeatureExtractor().transform(read_image(rgb), mask=inside)
+        with pytest.raises(texture.MaskError, match="half resolution of the colour channels"):
+            FeatureExtractor(OPPONENT).transform(read_image(rgb, colour=True), mask=inside)
+
+    def test_training_copies_of_a_masked_colour_image(self, rgb):
+        from pipeline.augment import copy_features
+
+        inside = np.zeros(rgb.shape[:2], dtype=bool)
+        inside[10:100, 10:130] = True
+        rows = copy_features(FeatureExtractor(OPPONENT), read_image(rgb, colour=True), mask=inside)
+        assert rows.shape == (3, len(FeatureExtractor(OPPONENT).names)) and np.isfinite(rows).all()

@@ -2,6 +2,7 @@
 
 import cv2
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import ndimage as ndi
 from skimage.filters import gabor_kernel as skimage_gabor_kernel
@@ -149,3 +150,33 @@ def test_features_do_not_depend_on_the_transform_length(monkeypatch):
     lengthened = texture.gabor_features(image).to_numpy()
     monkeypatch.setattr(texture.gabor, "_FAST_PRIME", 10**9)  # every side transformed as it is
     np.testing.assert_allclose(lengthened, texture.gabor_features(image).to_numpy(), rtol=1e-5)
+
+
+def test_masked_features_are_statistics_of_the_spatial_convolution_inside(texture_images, regions):
+    _, image = texture_images[2]
+    image = image[:96, :80] / 255.0
+    for inside in regions(image.shape).values():
+        features = texture.gabor_features(image, mask=inside)
+        for k, kernel in enumerate(gabor_bank()):
+            magnitude = np.abs(opencv_response(image, kernel))[inside]
+            np.testing.assert_allclose(features.iloc[2 * k : 2 * k + 2], [magnitude.mean(), magnitude.std()],
+                                       rtol=1e-4)
+
+
+def test_full_mask_gives_exactly_the_unmasked_statistics(texture_images):
+    for _, image in texture_images:
+        for aggregate in ("none", "rotation"):
+            unmasked = texture.gabor_features(image, aggregate=aggregate)
+            masked = texture.gabor_features(image, aggregate=aggregate, mask=np.ones(image.shape, bool))
+            pd.testing.assert_series_equal(masked, unmasked, check_exact=True)
+
+
+def test_a_single_pixel_region_has_its_response_magnitude_and_no_spread(texture_images):
+    image = texture_images[0][1][:64, :64] / 255.0
+    inside = np.zeros(image.shape, bool)
+    inside[30, 41] = True
+    features = texture.gabor_features(image, mask=inside)
+    magnitudes = np.abs(gabor_responses(image)[:, 30, 41])
+    np.testing.assert_allclose(features.iloc[0::2], magnitudes, rtol=1e-6)
+    # The std is sqrt(E[m^2] - E[m]^2) of single-precision sums: ~2**-12 of m where it should be 0.
+    np.testing.assert_allclose(features.iloc[1::2], 0, atol=1e-3 * magnitudes.max())

@@ -4,6 +4,7 @@ import warnings
 
 import mahotas
 import numpy as np
+import pandas as pd
 import pytest
 from mahotas.features.texture import haralick_features
 from skimage.feature import graycomatrix, graycoprops
@@ -178,3 +179,69 @@ def test_offsets_are_chebyshev_steps():
     assert offsets[1].tolist() == [[0, 2], [2, 2], [2, 0], [2, -2], [1, 2]]
     # No two distances share an offset (scikit-image's rounding maps 1 and 2 to (1, 1) at 45 degrees).
     assert len({tuple(o) for o in offsets[:, :4].reshape(-1, 2).tolist()}) == 12
+
+
+def skimage_masked_counts(q, inside, levels, offsets):
+    """scikit-image's counts of the pairs with both pixels inside: outside pixels moved to a spare level.
+
+    A pair with an outside pixel lands in the spare level's row or column,
+    which is then dropped.
+    """
+    spare = np.where(inside, q, levels).astype(np.uint8)
+    counts = []
+    for dr, dc in offsets:
+        # scikit-image's offset for distance d at angle a is (round(d sin a), round(d cos a)), rows downwards.
+        distance, angle = float(np.hypot(dr, dc)), np.arctan2(dr, dc)
+        full = graycomatrix(spare, [distance], [angle], levels + 1, symmetric=True)[:, :, 0, 0]
+        counts.append(full[:levels, :levels])
+    return np.array(counts, dtype=np.float64)
+
+
+# 255 at most: scikit-image counts 8-bit levels, and the spare level needs one more.
+@pytest.mark.parametrize("levels", [8, 32, 255])
+def test_masked_pair_counts_equal_scikit_image_with_a_spare_level(texture_images, regions, levels):
+    offsets = texture.glcm.glcm_offsets(DISTANCES, ANGLES).reshape(-1, 2)
+    for _, image in texture_images:
+        q = quantize(image, levels)
+        for inside in regions(image.shape).values():
+            ours = texture.glcm.glcm_pair_counts(q, offsets, levels, inside)
+            np.testing.assert_array_equal(ours, skimage_masked_counts(q, inside, levels, offsets))
+
+
+def test_masked_features_are_the_properties_of_the_masked_matrices(texture_images, regions):
+    _, image = texture_images[1]
+    inside = regions(image.shape)["ring"]
+    offsets = texture.glcm.glcm_offsets(DISTANCES, ANGLES)
+    counts = skimage_masked_counts(quantize(image, 32), inside, 32, offsets.reshape(-1, 2))
+    P = (counts / counts.sum(axis=(1, 2), keepdims=True)).reshape(3, 4, 32, 32)
+    expected = glcm_properties(P)
+    features = texture.glcm_features(image, aggregate="none", mask=inside)
+    np.testing.assert_allclose(features.to_numpy(), expected.ravel(), rtol=1e-10, atol=1e-12)
+
+
+def test_full_mask_gives_exactly_the_unmasked_features(texture_images):
+    for _, image in texture_images:
+        for aggregate in ("mean_range", "none"):
+            unmasked = texture.glcm_features(image, aggregate=aggregate)
+            masked = texture.glcm_features(image, aggregate=aggregate, mask=np.ones(image.shape, bool))
+            pd.testing.assert_series_equal(masked, unmasked, check_exact=True)
+
+
+def test_rectangular_mask_gives_the_features_of_the_crop(texture_images):
+    # Pairs with both pixels in a box are the pairs of the cropped image.
+    _, image = texture_images[0]
+    inside = np.zeros(image.shape, bool)
+    inside[20:90, 35:140] = True
+    masked = texture.glcm_features(image, mask=inside)
+    np.testing.assert_allclose(masked, texture.glcm_features(image[20:90, 35:140]), rtol=1e-12, atol=1e-13)
+    assert not np.allclose(masked, texture.glcm_features(image), rtol=1e-3)
+
+
+def test_mask_without_a_pair_at_the_longest_offset_is_refused():
+    image = np.random.default_rng(0).random((40, 40))
+    inside = np.zeros(image.shape, bool)
+    inside[5:35, 10:14] = True  # 4 columns: pairs at distance 4 only along the columns
+    with pytest.raises(texture.MaskError, match=r"GLCM distance 4 at 0 degrees: 0 pixel pairs .* its 120 pixels"):
+        texture.glcm_features(image, mask=inside)
+    # The same strip is thick enough for distances up to 3.
+    assert np.isfinite(texture.glcm_features(image, distances=[1, 3], mask=inside)).all()

@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from skimage.feature import local_binary_pattern
 
@@ -152,3 +153,52 @@ def test_bands_of_one_row_equal_scikit_image(shape, monkeypatch):
         np.testing.assert_array_equal(lbp_codes(image, P, R, "default"), reference(image, P, R, "default"))
         expected = np.bincount(reference(image, P, R, "uniform").astype(int).ravel(), minlength=P + 2) / image.size
         np.testing.assert_array_equal(lbp_feature_vector(image, [(P, R)]), expected)
+
+
+def masked_reference(image, inside, scales, method):
+    """Histograms of scikit-image's codes at the inside pixels, concatenated."""
+    return np.concatenate([
+        np.bincount(reference(image, P, R, method)[inside].astype(int), minlength=lbp_n_bins(P, method)) / inside.sum()
+        for P, R in scales
+    ])
+
+
+@pytest.mark.parametrize("method", ["uniform", "nri_uniform", "ror", "default"])
+def test_masked_histograms_count_scikit_image_codes_at_inside_pixels(texture_images, regions, method):
+    scales = [(8, 1), (16, 2), (12, 2.5)] if method in ("uniform", "nri_uniform") else [(8, 1), (4, 1.5)]
+    for _, image in texture_images:
+        image = image / 255.0
+        for inside in regions(image.shape).values():
+            ours = texture.lbp_features(image, scales, method, mask=inside)
+            np.testing.assert_allclose(ours, masked_reference(image, inside, scales, method), rtol=1e-15, atol=0)
+
+
+def test_masked_histograms_over_several_bands_of_rows(texture_images, regions):
+    image = np.tile(texture_images[0][1] / 255.0, (3, 2))  # the fast path's bands of rows
+    inside = regions(image.shape, seed=3)["blob"]
+    scales = [(8, 1), (24, 3)]
+    np.testing.assert_allclose(texture.lbp_features(image, scales, mask=inside),
+                               masked_reference(image, inside, scales, "uniform"), rtol=1e-15, atol=0)
+
+
+def test_full_mask_gives_exactly_the_unmasked_histograms(texture_images):
+    full = np.ones(texture_images[0][1].shape, bool)
+    for method in ("uniform", "nri_uniform"):
+        for _, image in texture_images:
+            unmasked = texture.lbp_features(image, method=method)
+            pd.testing.assert_series_equal(texture.lbp_features(image, method=method, mask=full), unmasked,
+                                           check_exact=True)
+
+
+def test_mask_too_thin_for_the_largest_radius_is_refused():
+    image = np.random.default_rng(1).random((40, 40))
+    inside = np.zeros(image.shape, bool)
+    inside[3:37, 10:16] = True  # 6 columns: no 7 x 7 square inside for R = 3
+    with pytest.raises(texture.MaskError, match=r"LBP radius 3: 0 of its 204 pixels have the 7 x 7 square"):
+        texture.lbp_features(image, mask=inside)
+    assert texture.lbp_features(image, scales=[(8, 1), (16, 2)], mask=inside).notna().all()
+    # A square touching the image's border does not borrow pixels beyond it.
+    corner = np.zeros(image.shape, bool)
+    corner[:6, :6] = True
+    with pytest.raises(texture.MaskError, match="LBP radius 3"):
+        texture.lbp_features(image, mask=corner)

@@ -343,3 +343,81 @@ def test_colour_model_trains_on_colour_training_copies():
     expected = np.vstack([extractor.transform(im) for im in images]
                          + [extractor.transform(copy) for im in images for copy in training_copies(im)])
     np.testing.assert_array_equal(model.scaler_.transform(expected).mean(axis=0).round(12), 0)
+
+@pytest.fixture(scope="module")
+def masked_data(data):
+    """Each class's texture inside a disk, another class's texture around it: only the mask tells them apart."""
+    images, labels = data
+    r, c = np.mgrid[:48, :48]
+    disk = (r - 24) ** 2 + (c - 22) ** 2 < 17**2
+    composed = [np.where(disk, image, images[(k + 1) % len(images)]) for k, image in enumerate(images)]
+    return composed, labels, [disk] * len(images)
+
+
+@pytest.fixture(scope="module")
+def masked_model(masked_data):
+    images, labels, masks = masked_data
+    return TextureModel(estimator=small_net()).fit(images, labels, masks=masks)
+
+
+def test_masked_fit_trains_on_the_regions_and_their_copies(masked_model, masked_data):
+    from pipeline.augment import mask_copies
+
+    images, labels, masks = masked_data
+    extractor = FeatureExtractor()
+    rows = [extractor.transform(image, mask=mask) for image, mask in zip(images, masks)]
+    copies = [extractor.transform(copy, mask=inside) for image, mask in zip(images, masks)
+              for copy, inside in zip(training_copies(image), mask_copies(mask))]
+    np.testing.assert_allclose(masked_model.scaler_.mean_, np.vstack([rows, copies]).mean(axis=0))
+    assert masked_model.trained_with_masks_
+    assert np.mean(masked_model.predict(images, masks=masks) == labels) > 0.9
+
+
+def test_masked_predictions_agree_across_the_api(masked_model, masked_data):
+    import pandas as pd
+
+    images, _, masks = masked_data
+    proba = masked_model.predict_proba(images[:4], masks=masks[:4])
+    frame = pd.DataFrame({"path": pd.Series(images[:4], dtype=object), "mask": pd.Series(masks[:4], dtype=object)})
+    np.testing.assert_array_equal(masked_model.predict_proba(frame), proba)
+    score = masked_model.score_image(images[2], mask=masks[2])
+    np.testing.assert_allclose(list(score.probabilities.values()), proba[2])
+    outside = masked_model.score_image(images[2], mask=~masks[2])
+    assert not np.allclose(list(outside.probabilities.values()), list(score.probabilities.values()))
+
+
+def test_masked_training_is_saved_and_predicting_without_masks_warns_once(masked_model, masked_data, tmp_path):
+    import warnings
+
+    images, _, masks = masked_data
+    masked_model.save(tmp_path / "masked.npz")
+    loaded = TextureModel.load(tmp_path / "masked.npz")
+    assert loaded.trained_with_masks_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded.predict(images[:2], masks=masks[:2])  # with masks: silent
+    with pytest.warns(UserWarning, match="trained on masked regions") as warned:
+        loaded.predict(images[:2])
+        loaded.score_image(images[0])
+        loaded.predict_proba(images[:2])
+    assert len(warned) == 1
+
+
+def test_a_model_trained_on_whole_images_does_not_warn(model, data, tmp_path):
+    import warnings
+
+    model.save(tmp_path / "plain.npz")
+    loaded = TextureModel.load(tmp_path / "plain.npz")
+    assert not loaded.trained_with_masks_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded.predict(data[0][:2])
+
+
+def test_masks_must_match_the_images_and_bad_masks_name_their_file(masked_model, masked_data, tmp_path):
+    images, _, masks = masked_data
+    with pytest.raises(TextureError, match="2 masks for 3 images"):
+        masked_model.predict(images[:3], masks=masks[:2])
+    (tmp_path / "mask.png").write_bytes(b"garbage")
+    with pytest.raises(TextureError, match=rf"^{tmp_path / 'mask.png'}: cannot read the mask"):
+        masked_model.score_image(images[0], mask=tmp_path / "mask.png")

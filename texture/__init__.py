@@ -13,6 +13,7 @@ from texture.errors import (
     ImageTooLargeError,
     ImageTooSmallError,
     InvalidImageError,
+    MaskError,
     ModelFileError,
     NotFittedError,
     TextureError,
@@ -23,12 +24,14 @@ from texture.features import FeatureConfig, FeatureExtractor, extract_features
 from texture.gabor import gabor_bank, gabor_features, gabor_kernel, gabor_responses
 from texture.glcm import GLCM_PROPERTIES, glcm_features, glcm_matrices, glcm_properties, quantize
 from texture.lbp import lbp_codes, lbp_features, lbp_histogram
+from texture.masks import read_mask
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
     "read_image",
+    "read_mask",
     "check_min_size",
     "DEFAULT_MAX_PIXELS",
     "IMAGE_EXTENSIONS",
@@ -43,6 +46,7 @@ __all__ = [
     "NotFittedError",
     "TrainingError",
     "ModelFileError",
+    "MaskError",
     "FeatureConfig",
     "FeatureExtractor",
     "extract_features",

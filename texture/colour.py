@@ -86,6 +86,7 @@ __all__ = [
     "GLCM_CHROMA_RANGE",
     "CHROMA_STEP",
     "half_resolution",
+    "half_resolution_mask",
     "opponent_channels",
     "quantize_chroma",
     "colour_statistics",
@@ -130,6 +131,25 @@ def half_resolution(rgb):
     half += rgb[1:rows:2, 1:cols:2]
     half *= 0.25
     return half
+
+
+def half_resolution_mask(inside):
+    """The region of interest at the resolution of :func:`half_resolution`: blocks wholly inside.
+
+    Parameters
+    ----------
+    inside : (M, N) ndarray of bool
+        Region of interest of the full-resolution image.
+
+    Returns
+    -------
+    half : (M // 2, N // 2) ndarray of bool
+        True where all four pixels of the 2 x 2 block are inside, so that
+        the chroma statistics see no colour from outside the region.
+    """
+    rows, cols = inside.shape[0] // 2 * 2, inside.shape[1] // 2 * 2
+    return (inside[0:rows:2, 0:cols:2] & inside[1:rows:2, 0:cols:2]
+            & inside[0:rows:2, 1:cols:2] & inside[1:rows:2, 1:cols:2])
 
 
 def opponent_channels(rgb):
@@ -212,18 +232,22 @@ def colour_statistic_names():
     return [f"{channel}_{stat}" for channel in CHROMA_CHANNELS for stat in ("mean", "std")]
 
 
-def colour_statistics(channels):
-    """Mean and standard deviation of each chroma channel.
+def colour_statistics(channels, inside=None):
+    """Mean and standard deviation of each chroma channel (over the `inside` pixels).
 
     Parameters
     ----------
     channels : (2, M, N) ndarray of float64
         Output of :func:`opponent_channels`.
+    inside : (M, N) ndarray of bool, optional
+        Region of interest (:func:`half_resolution_mask`); every pixel when None.
 
     Returns
     -------
     values : (4,) ndarray of float64
         In the order of :func:`colour_statistic_names`.
     """
-    flat = channels.reshape(len(channels), -1)
-    return np.stack([flat.mean(axis=1), flat.std(axis=1)], axis=1).ravel()
+    # One 1-D array per channel either way, so that a mask covering every
+    # pixel sums in the same order and gives the same bits as no mask.
+    values = [channel.ravel() if inside is None else channel[inside] for channel in channels]
+    return np.array([stat for v in values for stat in (v.mean(), v.std())])

@@ -22,6 +22,7 @@ __all__ = [
     "NotFittedError",
     "TrainingError",
     "ModelFileError",
+    "MaskError",
 ]
 
 
@@ -88,3 +89,12 @@ class TrainingError(TextureError, RuntimeError):
 
 class ModelFileError(TextureError, ValueError):
     """A saved model is missing, truncated, tampered with or from an incompatible version."""
+
+
+class MaskError(TextureError, ValueError):
+    """A region-of-interest mask cannot be used.
+
+    Unreadable, of another shape than its image, empty, or too small or too
+    thin for the largest GLCM offset or LBP radius.  The message names the
+    mask file when the mask came from one, else the image file.
+    """

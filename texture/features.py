@@ -20,7 +20,8 @@ import numpy as np
 
 from texture import colour, gabor, glcm, lbp
 from texture.io import check_min_size, luminance, read_image
-from texture.errors import ConfigError
+from texture.masks import named_file, read_mask
+from texture.errors import ConfigError, MaskError
 
 __all__ = ["FAMILIES", "FeatureConfig", "FeatureExtractor", "extract_features"]
 
@@ -261,8 +262,8 @@ class FeatureExtractor:
             self.names = self.names + chroma + colour.colour_statistic_names()
         self._flat_chroma = None
 
-    def transform(self, image, path=None):
-        """Feature vector of one image.
+    def transform(self, image, path=None, mask=None):
+        """Feature vector of one image, or of the pixels inside a mask.
 
         Parameters
         ----------
@@ -272,6 +273,8 @@ class FeatureExtractor:
             any array :func:`texture.read_image` accepts.
         path : str, optional
             File the image came from, named in error messages.
+        mask : array_like or path, optional
+            Region of interest (see :func:`extract_features`).
 
         Returns
         -------
@@ -281,6 +284,10 @@ class FeatureExtractor:
         ------
         ImageTooSmallError
             If a side is below ``config.min_image_size``.
+        MaskError
+            A mask that cannot be read, does not fit the image, is empty or
+            too thin for the enabled families (in colour, also at the half
+            resolution of the chroma channels).
 
         Warns
         -----
@@ -292,35 +299,54 @@ class FeatureExtractor:
         # Validates; a working image passes through without a copy.
         image = read_image(image, colour=self.config.reads_colour)
         check_min_size(image, self.config.min_image_size, path=path)
+        inside = None if mask is None else self._region(read_mask(mask, image.shape[:2], path), mask, path)
         if not self.config.reads_colour:
-            return self._families(image, glcm._quantize)
+            return self._families(image, glcm._quantize, inside)
         if image.ndim == 2:
             grey, channels = image, None
         else:
             grey, channels = luminance(image), colour.opponent_channels(colour.half_resolution(image))
-        parts = [self._families(grey, glcm._quantize)]
+        parts = [self._families(grey, glcm._quantize, inside)]
         if channels is None or not channels.any():
             _warn_flat_chroma(path)
             parts.append(self._flat_chroma_features())
         else:
-            parts += [self._families(channel, colour.quantize_chroma) for channel in channels]
-            parts.append(colour.colour_statistics(channels))
+            half = None
+            if inside is not None:
+                try:
+                    half = self._region(colour.half_resolution_mask(inside), mask, path)
+                except MaskError as error:
+                    raise MaskError(f"at the half resolution of the colour channels: {error.message}",
+                                    error.path) from None
+            parts += [self._families(channel, colour.quantize_chroma, half) for channel in channels]
+            parts.append(colour.colour_statistics(channels, half))
         return np.concatenate(parts)
 
-    def _families(self, channel, quantize):
-        """The enabled families on one 2-D channel; ``quantize(channel, levels)`` gives its GLCM levels."""
+    def _region(self, inside, mask, path):
+        """`inside`, once the enabled families have checked it is large enough; errors name the mask's file."""
+        named = named_file(mask, path)
+        if "glcm" in self.config.families:
+            glcm.check_mask(inside, self.config.glcm_distances, self.config.glcm_angles, named)
+        if "lbp" in self.config.families:
+            lbp.check_mask(inside, self.config.lbp_scales, named)
+        return inside
+
+    def _families(self, channel, quantize, inside=None):
+        """The enabled families on one 2-D channel, over the `inside` pixels (all when None);
+        ``quantize(channel, levels)`` gives its GLCM levels."""
         c = self.config
         parts = []
         for family in c.families:
             if family == "glcm":
                 q = quantize(channel, c.glcm_levels)
-                parts.append(glcm.glcm_feature_vector(q, self._glcm_offsets, c.glcm_levels, c.glcm_aggregate))
+                parts.append(glcm.glcm_feature_vector(q, self._glcm_offsets, c.glcm_levels, c.glcm_aggregate, inside))
             elif family == "lbp":
-                parts.append(lbp.lbp_feature_vector(channel, c.lbp_scales, c.lbp_method))
+                parts.append(lbp.lbp_feature_vector(channel, c.lbp_scales, c.lbp_method, inside))
             else:
                 parts.append(
                     gabor.gabor_feature_vector(
-                        channel, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth, c.gabor_aggregate
+                        channel, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth, c.gabor_aggregate,
+                        inside,
                     )
                 )
         return np.concatenate(parts)
@@ -359,8 +385,20 @@ def _warn_flat_chroma(path):
     )
 
 
-def extract_features(image, config=None):
-    """Named texture features of one image.
+def extract_features(image, config=None, mask=None):
+    """Named texture features of one image, or of a region of interest in it.
+
+    A mask restricts every family's statistics to the pixels inside it,
+    each computed on the whole image's per-pixel responses:
+
+    * GLCM: a pixel pair counts only when both pixels are inside; grey
+      levels are quantized over the fixed range [0, 1], as without a mask;
+    * LBP: the histograms count the codes of the inside pixels, whose
+      neighbours may lie outside the mask;
+    * Gabor: the mean and standard deviation of the response magnitudes at
+      the inside pixels, the responses being those of the whole image.
+
+    A mask covering the whole image gives exactly the unmasked features.
 
     Parameters
     ----------
@@ -369,6 +407,10 @@ def extract_features(image, config=None):
         :func:`texture.read_image`.
     config : FeatureConfig, optional
         Defaults to ``FeatureConfig()``.
+    mask : str, os.PathLike or array_like, optional
+        Region of interest: a boolean array of the image's shape, or
+        anything :func:`texture.read_image` reads (a mask file, a numeric
+        array), non-zero inside (see :func:`texture.masks.read_mask`).
 
     Returns
     -------
@@ -380,8 +422,11 @@ def extract_features(image, config=None):
     Raises
     ------
     TextureError
-        The subclasses raised by :func:`texture.read_image`, and
-        ImageTooSmallError for an image below ``config.min_image_size``.
+        The subclasses raised by :func:`texture.read_image`,
+        ImageTooSmallError for an image below ``config.min_image_size``, and
+        MaskError, naming the mask file (else the image file), for a mask
+        that cannot be read, has another shape than the image, is empty, or
+        is too small or thin for the largest GLCM offset or LBP radius.
 
     Examples
     --------
@@ -397,4 +442,4 @@ def extract_features(image, config=None):
     extractor = FeatureExtractor(config)
     path = None if isinstance(image, np.ndarray) else image
     image = read_image(image, colour=extractor.config.reads_colour)
-    return pd.Series(extractor.transform(image, path=path), index=extractor.names)
+    return pd.Series(extractor.transform(image, path=path, mask=mask), index=extractor.names)

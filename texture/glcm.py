@@ -23,13 +23,15 @@ import cv2
 import numpy as np
 
 from texture.io import read_image
-from texture.errors import ConfigError
+from texture.errors import ConfigError, MaskError
+from texture.masks import read_image_and_mask
 
 __all__ = [
     "GLCM_PROPERTIES",
     "quantize",
     "glcm_offsets",
     "glcm_matrices",
+    "glcm_pair_counts",
     "glcm_properties",
     "glcm_feature_names",
     "glcm_feature_vector",
@@ -186,8 +188,53 @@ def glcm_matrices(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32
     return _cooccurrence(q, offsets.reshape(-1, 2), levels).reshape(offsets.shape[:2] + (levels, levels))
 
 
-def _cooccurrence(q, offsets, levels):
-    """Normalized symmetric GLCMs of quantized image ``q``, one per offset."""
+def _cooccurrence(q, offsets, levels, inside=None):
+    """Normalized symmetric GLCMs of quantized image ``q``, one per offset.
+
+    With ``inside`` (bool, ``q``'s shape), only the pairs whose two pixels
+    are inside count.
+    """
+    counts = glcm_pair_counts(q, offsets, levels, inside)
+    totals = counts.sum(axis=(1, 2), keepdims=True)
+    return np.divide(counts, totals, out=counts, where=totals > 0)
+
+
+def glcm_pair_counts(q, offsets, levels, inside=None):
+    """Symmetric co-occurrence counts of a quantized image: the pairs of pixels at each offset.
+
+    ``counts[k, i, j]`` is the number of pixels ``x`` with ``q[x] = i`` and
+    ``q[x + offsets[k]] = j``, plus the number with the levels swapped (each
+    unordered pair counted in both orders, as ``graycomatrix(...,
+    symmetric=True)``).  With ``inside``, a pair counts only when both of
+    its pixels are inside: this is the masked co-occurrence matrix, and a
+    rectangular ``inside`` gives the matrix of that crop of the image.
+
+    Parameters
+    ----------
+    q : (M, N) ndarray of uint8
+        Output of :func:`quantize`.
+    offsets : (K, 2) array of int
+        ``(row, col)`` offsets, e.g. :func:`glcm_offsets` reshaped.
+    levels : int
+        The ``levels`` ``q`` was quantized with.
+    inside : (M, N) ndarray of bool, optional
+        Region of interest (see :func:`texture.masks.read_mask`); every
+        pixel when omitted.
+
+    Returns
+    -------
+    counts : (K, levels, levels) ndarray of float64
+        Integer counts; ``counts[k].sum()`` is twice the number of pairs at
+        ``offsets[k]``.
+
+    Examples
+    --------
+    >>> q = np.array([[0, 1, 1]], dtype=np.uint8)
+    >>> glcm_pair_counts(q, [(0, 1)], 8)[0, :2, :2].tolist()
+    [[0.0, 1.0], [1.0, 2.0]]
+    >>> glcm_pair_counts(q, [(0, 1)], 8, inside=np.array([[False, True, True]]))[0, :2, :2].tolist()
+    [[0.0, 0.0], [0.0, 2.0]]
+    """
     rows, cols = q.shape
     # Nearby angles can round to the same offset at short distances: count each once.
     offsets = [tuple(offset) for offset in np.asarray(offsets).tolist()]
@@ -196,19 +243,23 @@ def _cooccurrence(q, offsets, levels):
     # The pairs (q[x], q[x + offset]) of two uint8 views of q, counted by
     # OpenCV's joint histogram, much quicker than numpy's bincount of
     # combined indices.  Its float32 counts are exact below 2**24 pairs,
-    # hence bands of rows.
+    # hence bands of rows.  A mask is the joint histogram's own mask: the
+    # pixels whose pair has both ends inside.
     band = max(1, _BAND_PIXELS // cols)
+    pair_inside = None
     for k, (dr, dc) in enumerate(unique):
         r0, r1 = max(0, -dr), min(rows, rows - dr)
         c0, c1 = max(0, -dc), min(cols, cols - dc)
         for start in range(r0, r1 if c1 > c0 else r0, band):
             stop = min(start + band, r1)
-            views = [q[start:stop, c0:c1], q[start + dr : stop + dr, c0 + dc : c1 + dc]]
-            counts[k] += cv2.calcHist(views, [0, 1], None, [levels, levels], [0, levels, 0, levels])
+            first, second = np.s_[start:stop, c0:c1], np.s_[start + dr : stop + dr, c0 + dc : c1 + dc]
+            if inside is not None:
+                pair_inside = np.logical_and(inside[first], inside[second]).view(np.uint8)
+            views = [q[first], q[second]]
+            counts[k] += cv2.calcHist(views, [0, 1], pair_inside, [levels, levels], [0, levels, 0, levels])
     counts = counts[[unique.index(offset) for offset in offsets]]
     counts += counts.transpose(0, 2, 1).copy()
-    totals = counts.sum(axis=(1, 2), keepdims=True)
-    return np.divide(counts, totals, out=counts, where=totals > 0)
+    return counts
 
 
 def _entropy(p, axes):
@@ -385,7 +436,39 @@ def glcm_feature_names(distances=(1, 2, 4), angles=(0, 45, 90, 135), aggregate="
     return [f"glcm_{prop}_{s}" for prop in GLCM_PROPERTIES for s in suffixes]
 
 
-def glcm_feature_vector(q, offsets, levels, aggregate="mean_range"):
+def check_mask(inside, distances, angles, path=None):
+    """Refuse a region of interest that holds no pixel pair at some offset.
+
+    Parameters
+    ----------
+    inside : (M, N) ndarray of bool
+        Output of :func:`texture.masks.read_mask`.
+    distances, angles
+        As in :func:`glcm_features`.
+    path : str, optional
+        File named in the error (the mask's, else the image's).
+
+    Raises
+    ------
+    MaskError
+        Naming the first (distance, angle) whose offset pairs no two inside
+        pixels, and the mask's pixel count.
+    """
+    rows, cols = inside.shape
+    offsets = glcm_offsets(distances, angles)
+    for (d, a), (dr, dc) in zip(np.ndindex(offsets.shape[:2]), offsets.reshape(-1, 2).tolist()):
+        r0, r1 = max(0, -dr), min(rows, rows - dr)
+        c0, c1 = max(0, -dc), min(cols, cols - dc)
+        first, second = inside[r0:r1, c0:c1], inside[r0 + dr : r1 + dr, c0 + dc : c1 + dc]
+        if r1 <= r0 or c1 <= c0 or not np.logical_and(first, second).any():
+            raise MaskError(
+                f"mask too small or thin for GLCM distance {distances[d]} at {angles[a]:g} degrees: 0 pixel "
+                f"pairs at offset ({dr}, {dc}) have both pixels inside its {np.count_nonzero(inside)} pixels",
+                path,
+            )
+
+
+def glcm_feature_vector(q, offsets, levels, aggregate="mean_range", inside=None):
     """GLCM features of an already quantized image: the fast path of the extractor.
 
     Parameters
@@ -398,6 +481,8 @@ def glcm_feature_vector(q, offsets, levels, aggregate="mean_range"):
         The ``levels`` ``q`` was quantized with.
     aggregate : {"mean_range", "none"}
         See :func:`glcm_features`.
+    inside : (M, N) ndarray of bool, optional
+        Region of interest that passed :func:`check_mask`.
 
     Returns
     -------
@@ -405,14 +490,20 @@ def glcm_feature_vector(q, offsets, levels, aggregate="mean_range"):
         In the order of :func:`glcm_feature_names`.
     """
     n_d, n_a = offsets.shape[:2]
-    props = glcm_properties(_cooccurrence(q, offsets.reshape(-1, 2), levels)).reshape(-1, n_d, n_a)
+    props = glcm_properties(_cooccurrence(q, offsets.reshape(-1, 2), levels, inside)).reshape(-1, n_d, n_a)
     if aggregate == "mean_range":
         props = np.stack([props.mean(axis=2), np.ptp(props, axis=2)], axis=-1)
     return props.ravel()
 
 
-def glcm_features(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32, aggregate="mean_range"):
+def glcm_features(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32, aggregate="mean_range",
+                  mask=None):
     """Haralick/IBSI texture properties of an image's co-occurrence matrices.
+
+    With a mask, a pixel pair counts only when both of its pixels are
+    inside.  The grey levels are those of the whole image, quantized over
+    the fixed range [0, 1] as without a mask (not over the inside pixels'
+    range), so a region's levels mean the same grey as the unmasked image's.
 
     Parameters
     ----------
@@ -428,13 +519,23 @@ def glcm_features(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32
         ``"mean_range"``: per distance, the mean and the range (max - min) of
         each property over the angles, tolerant to rotation.  ``"none"``:
         one value per (distance, angle).
+    mask : array_like or path, optional
+        Region of interest: a boolean array of the image's shape, or
+        anything :func:`texture.read_image` reads, non-zero inside (see
+        :func:`texture.masks.read_mask`).  The whole image when omitted.
 
     Returns
     -------
     features : pandas.Series
         Named like ``glcm_contrast_d1_mean`` (``glcm_contrast_d1_a045``
         without aggregation); the properties are those of
-        :func:`glcm_properties`.
+        :func:`glcm_properties`.  The same names with or without a mask.
+
+    Raises
+    ------
+    MaskError
+        The mask cannot be read, has another shape than the image, is
+        empty, or pairs no two inside pixels at some offset.
 
     Examples
     --------
@@ -445,8 +546,11 @@ def glcm_features(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32
     """
     if aggregate not in AGGREGATES:
         raise ConfigError(f"glcm_aggregate must be one of {AGGREGATES}, got {aggregate!r}")
+    image, inside, named = read_image_and_mask(image, mask)
+    if inside is not None:
+        check_mask(inside, distances, angles, named)
     q = quantize(image, levels)
-    values = glcm_feature_vector(q, glcm_offsets(distances, angles), levels, aggregate)
+    values = glcm_feature_vector(q, glcm_offsets(distances, angles), levels, aggregate, inside)
     import pandas as pd  # see texture.features.extract_features
 
     return pd.Series(values, index=glcm_feature_names(distances, angles, aggregate))

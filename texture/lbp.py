@@ -36,8 +36,8 @@ import math
 import cv2
 import numpy as np
 
-from texture.io import read_image
-from texture.errors import ConfigError
+from texture.errors import ConfigError, MaskError
+from texture.masks import read_image_and_mask
 
 __all__ = [
     "LBP_METHODS",
@@ -407,8 +407,10 @@ def _encode(bits, method):
     return code
 
 
-def _uniform_histograms(image, scales):
+def _uniform_histograms(image, scales, inside=None):
     """:func:`lbp_histogram` of the ``"uniform"`` codes of :func:`lbp_codes` at every scale, concatenated.
+
+    With ``inside``, the histograms of the codes of the inside pixels.
 
     The image is padded and scaled once for all the scales, and the codes
     are never stored: running per-pixel counts of ones and of 0/1 transitions
@@ -419,7 +421,7 @@ def _uniform_histograms(image, scales):
     pad = max(math.ceil(R) + 1 for _, R in scales)
     image, padded, scaled, band = prepared = _prepare(image, pad)
     if scaled is None:  # non-finite values: the exact path throughout
-        return np.concatenate([lbp_histogram(lbp_codes(image, P, R), P) for P, R in scales])
+        return np.concatenate([lbp_histogram(lbp_codes(image, P, R), P, mask=inside) for P, R in scales])
     rows, cols = image.shape
     histograms = []
     for P, R in scales:
@@ -438,19 +440,20 @@ def _uniform_histograms(image, scales):
                 if first:
                     np.add(changes, np.not_equal(bits[0], last).view(np.uint8), out=changes)
                 last[...] = bits[-1]
-            counts += _riu2_counts(ones, changes, P)
+            counts += _riu2_counts(ones, changes, P, None if inside is None else inside[start:stop])
         histograms.append(_normalized(counts))
     return np.concatenate(histograms)
 
 
-def _riu2_counts(ones, changes, P):
-    """Number of pixels of each :func:`_riu2` code, from its uint8 inputs.
+def _riu2_counts(ones, changes, P, inside=None):
+    """Number of pixels (inside ones only, with ``inside``) of each :func:`_riu2` code, from its uint8 inputs.
 
     A joint histogram of (ones, changes) by ``cv2.calcHist``, much quicker
     than building the codes and counting them; its float32 counts are exact
     up to ``2**24`` pixels.
     """
-    joint = cv2.calcHist([ones, changes], [0, 1], None, [P + 1, P], [0, P + 1, 0, P])
+    mask = None if inside is None else inside.view(np.uint8)
+    joint = cv2.calcHist([ones, changes], [0, 1], mask, [P + 1, P], [0, P + 1, 0, P])
     uniform = joint[:, :3].sum(axis=1, dtype=np.float64)
     return np.append(uniform, joint.sum(dtype=np.float64) - uniform.sum()).astype(np.intp)
 
@@ -471,7 +474,7 @@ def lbp_n_bins(P, method="uniform"):
     return 1 << P
 
 
-def lbp_histogram(codes, P, method="uniform"):
+def lbp_histogram(codes, P, method="uniform", mask=None):
     """Normalized histogram of LBP codes (sums to 1), one bin per possible code.
 
     Parameters
@@ -482,12 +485,23 @@ def lbp_histogram(codes, P, method="uniform"):
         Number of neighbours.
     method : {"uniform", "nri_uniform", "ror", "default"}, optional
         ``"var"`` codes are continuous and have no fixed bins.
+    mask : array_like of bool, optional
+        ``codes``' shape: count only the codes where it is True.
 
     Returns
     -------
     hist : (lbp_n_bins(P, method),) ndarray of float64
+
+    Examples
+    --------
+    >>> codes = np.array([[0, 1], [1, 9]])
+    >>> lbp_histogram(codes, 8, mask=np.array([[True, True], [False, False]]))[:3].tolist()
+    [0.5, 0.5, 0.0]
     """
-    return _normalized(np.bincount(np.asarray(codes, dtype=np.intp).ravel(), minlength=lbp_n_bins(P, method)))
+    codes = np.asarray(codes, dtype=np.intp)
+    if mask is not None:
+        codes = codes[np.asarray(mask, dtype=bool)]
+    return _normalized(np.bincount(codes.ravel(), minlength=lbp_n_bins(P, method)))
 
 
 def lbp_feature_names(scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
@@ -500,7 +514,7 @@ def lbp_feature_names(scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
     return names
 
 
-def lbp_feature_vector(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
+def lbp_feature_vector(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform", inside=None):
     """Concatenated normalized histograms of :func:`lbp_codes` at every ``(P, R)`` scale.
 
     Parameters
@@ -509,6 +523,9 @@ def lbp_feature_vector(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform
         Working grey image (see :func:`texture.read_image`).
     scales, method
         As in :func:`lbp_features`.
+    inside : (M, N) ndarray of bool, optional
+        Region of interest that passed :func:`check_mask`: the histograms
+        count the codes of its pixels only.
 
     Returns
     -------
@@ -516,15 +533,59 @@ def lbp_feature_vector(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform
         In the order of :func:`lbp_feature_names`.
     """
     if method != "uniform":
-        return np.concatenate([lbp_histogram(lbp_codes(image, P, R, method), P, method) for P, R in scales])
+        return np.concatenate(
+            [lbp_histogram(lbp_codes(image, P, R, method), P, method, inside) for P, R in scales]
+        )
     # The default riu2 histograms skip the code arrays (same values, faster).
     for P, R in scales:
         _check_scale(P, R)
-    return _uniform_histograms(image, scales)
+    return _uniform_histograms(image, scales, inside)
 
 
-def lbp_features(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
+def check_mask(inside, scales, path=None):
+    """Refuse a region of interest with no pixel whose whole neighbourhood of the largest radius is inside.
+
+    The masked histograms count the codes of the inside pixels, whose
+    neighbours may lie outside; this asks, as the smallest image size does
+    of an image, for at least one inside pixel whose ``(2 ceil(R) + 1)``
+    square around it is all inside, so that some codes describe the region
+    alone.
+
+    Parameters
+    ----------
+    inside : (M, N) ndarray of bool
+        Output of :func:`texture.masks.read_mask`.
+    scales
+        As in :func:`lbp_features`.
+    path : str, optional
+        File named in the error (the mask's, else the image's).
+
+    Raises
+    ------
+    MaskError
+        Saying the radius and how many pixels the mask has.
+    """
+    R = max(R for _, R in scales)
+    side = 2 * math.ceil(R) + 1
+    # Outside the image is outside the mask (OpenCV's erosion border would count it inside).
+    core = cv2.erode(inside.view(np.uint8), np.ones((side, side), np.uint8),
+                     borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    if not cv2.countNonZero(core):
+        raise MaskError(
+            f"mask too small or thin for LBP radius {R:g}: 0 of its {np.count_nonzero(inside)} pixels have "
+            f"the {side} x {side} square around them inside",
+            path,
+        )
+
+
+def lbp_features(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform", mask=None):
     """Multi-scale LBP histograms of an image.
+
+    With a mask, each histogram counts the codes of the inside pixels only;
+    a code still compares its centre with neighbours that may lie outside
+    the mask (the code of a pixel is that of the whole image), so the
+    histogram of a region describes its pixels in their surroundings, and a
+    mask covering the whole image gives the unmasked histograms.
 
     Parameters
     ----------
@@ -535,13 +596,24 @@ def lbp_features(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
     method : {"uniform", "nri_uniform", "ror", "default"}, optional
         Code of each pixel (see :func:`lbp_codes`); the default, rotation
         invariant uniform patterns, gives ``P + 2`` bins per scale.
+    mask : array_like or path, optional
+        Region of interest: a boolean array of the image's shape, or
+        anything :func:`texture.read_image` reads, non-zero inside (see
+        :func:`texture.masks.read_mask`).  The whole image when omitted.
 
     Returns
     -------
     features : pandas.Series
-        Fraction of the pixels (border pixels included, their outside
-        neighbours read as 0 like scikit-image) with each code, named like
-        ``lbp_p8_r1_riu2_bin03``.
+        Fraction of the pixels (inside pixels with a mask; border pixels
+        included, their outside neighbours read as 0 like scikit-image)
+        with each code, named like ``lbp_p8_r1_riu2_bin03``.
+
+    Raises
+    ------
+    MaskError
+        The mask cannot be read, has another shape than the image, is
+        empty, or is too thin for the largest radius (see
+        :func:`check_mask`).
 
     Examples
     --------
@@ -553,7 +625,10 @@ def lbp_features(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
     _check_method(method, tuple(_TAGS))
     for P, R in scales:
         _check_scale(P, R)
-    values = lbp_feature_vector(read_image(image), scales, method)
+    image, inside, named = read_image_and_mask(image, mask)
+    if inside is not None:
+        check_mask(inside, scales, named)
+    values = lbp_feature_vector(image, scales, method, inside)
     import pandas as pd  # see texture.features.extract_features
 
     return pd.Series(values, index=lbp_feature_names(scales, method))
