@@ -6,18 +6,24 @@ BIN    := $(VENV)/bin
 
 .PHONY: demo test bench clean
 
+# Installs are quiet: their output goes to $(VENV)/install.log, shown only
+# when the install fails.
+QUIETLY = > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	@$(BIN)/python -m pip install --upgrade pip $(QUIETLY)
 
 # Stamps re-run the install whenever pyproject.toml changes.
 $(VENV)/.core: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[plot]'
-	touch $@
+	@echo "installing texture into $(VENV) (log: $(VENV)/install.log) ..."
+	@$(BIN)/python -m pip install -e '.[plot]' $(QUIETLY)
+	@touch $@
 
 $(VENV)/.dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[dev,plot]'
-	touch $(VENV)/.core $@
+	@echo "installing texture and the test tools into $(VENV) (log: $(VENV)/install.log) ..."
+	@$(BIN)/python -m pip install -e '.[dev,plot]' $(QUIETLY)
+	@touch $(VENV)/.core $@
 
 demo: $(VENV)/.core
 	$(BIN)/texture demo

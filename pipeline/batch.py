@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
-import itertools
 import json
 import os
 import signal
@@ -44,7 +43,8 @@ from pipeline.augment import N_TRAINING_COPIES, copy_features
 from pipeline.data import find_images, load_csv, load_folder
 from pipeline.workers import pool_size, single_threaded_environment, start_worker_server
 from texture import FeatureConfig, FeatureExtractor, read_image
-from texture.errors import ConfigError
+from texture.errors import ConfigError, DatasetError
+from texture.io import IMAGE_EXTENSIONS
 
 __all__ = [
     "Item",
@@ -79,7 +79,7 @@ class Item:
     group: str = ""
 
 
-def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], int]:
+def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], list[str]]:
     """List the inputs of a batch run.
 
     Parameters
@@ -99,19 +99,21 @@ def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], int]:
     -------
     items : list of Item
         In a deterministic order (sorted paths for a folder, file order for a CSV).
-    skipped : int
-        Files of the folder that are not listed as images (other extensions, hidden).
+    skipped : list of str
+        Files of the folder that are not listed as images (other extensions,
+        hidden), sorted; none for a CSV.
 
     Raises
     ------
     texture.DatasetError
-        From the loaders: no class sub-folders or CSV columns missing.  Files a
-        CSV lists but that do not exist are kept: each becomes an error row.
+        No image at all, and from the loaders: no class sub-folders or CSV
+        columns missing.  Files a CSV lists but that do not exist are kept:
+        each becomes an error row.
     """
     source = Path(source)
     if source.is_file():
         # A listed file that is missing gets an error row, like any unreadable one.
-        return _items(load_csv(source, labelled=labelled, check_files=False)), 0
+        return _items(load_csv(source, labelled=labelled, check_files=False)), []
     if not source.is_dir():
         raise ConfigError(f"{source}: no such folder or CSV file")
     if labelled:
@@ -120,8 +122,14 @@ def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], int]:
         items = [Item(str(path), path.relative_to(source).parts[0] if path.parent != source else "")
                  for path in find_images(source)]
     # Anything but a folder is a file here: FIFOs and broken links are listed too.
-    files = sum(1 for path in source.rglob("*") if not path.is_dir())
-    return items, files - len(items)
+    listed = {item.path for item in items}
+    base = source.resolve() if labelled else source  # as load_folder names its images
+    skipped = sorted(str(path) for path in base.rglob("*") if not path.is_dir() and str(path) not in listed)
+    if not items:
+        found = f"its {len(skipped)} files are not images" if skipped else "it is empty"
+        raise DatasetError(f"no image in the folder: {found} (images end in "
+                           f"{', '.join(sorted(IMAGE_EXTENSIONS))}, any case)", source)
+    return items, skipped
 
 
 def _items(table) -> list[Item]:
@@ -640,7 +648,7 @@ class RunSummary:
         Inputs with a result row (including rows reused from an interrupted run).
     failed : int
         Inputs with an error row.
-    skipped : int
+    skipped : list of str
         Files of the source folder that are not images, left out.
     resumed : int
         Rows reused from an interrupted run.
@@ -651,13 +659,14 @@ class RunSummary:
     output: Path
     processed: int = 0
     failed: int = 0
-    skipped: int = 0
+    skipped: list[str] = field(default_factory=list)
     resumed: int = 0
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        text = (f"{self.processed + self.failed} inputs: {self.processed} processed, "
-                f"{self.failed} failed, {self.skipped} skipped (not images)")
+        # Every file is counted once: the parts add up to the total.
+        text = (f"{self.processed + self.failed + len(self.skipped)} files: {self.processed} processed, "
+                f"{self.failed} failed, {len(self.skipped)} skipped (not images)")
         if self.resumed:
             text += f"; {self.resumed} rows reused from the interrupted run"
         return text
@@ -710,7 +719,8 @@ def _chunked(items: Sequence[Item], size: int) -> Iterator[list[Item]]:
 
 
 def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: Engine | None = None,
-              chunk_size: int = CHUNK_SIZE, quiet: bool = False, desc: str = "texture") -> RunSummary:
+              chunk_size: int = CHUNK_SIZE, quiet: bool = False, desc: str = "texture",
+              skipped: Sequence[str] = ()) -> RunSummary:
     """Run `task` over every input of `source` and write one row per input to `output`.
 
     Parameters
@@ -718,7 +728,8 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
     task : Task
         :class:`ExtractTask` or :class:`PredictTask`.
     source : str or os.PathLike or list of Item
-        Folder tree or CSV file (see :func:`list_inputs`), or items already listed.
+        Folder tree or CSV file (see :func:`list_inputs`), or items already
+        listed (at least one).
     output : str or os.PathLike
         ``.csv`` or ``.parquet`` (needs the ``[parquet]`` extra).  Written
         atomically once every input is accounted for.
@@ -732,6 +743,9 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
         No progress bar or per-file error lines.
     desc : str
         Label of the progress display.
+    skipped : sequence of str
+        With items already listed, the files :func:`list_inputs` skipped:
+        named on stderr and counted in the summary, as when it lists them here.
 
     Returns
     -------
@@ -751,7 +765,9 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
     if isinstance(source, (str, os.PathLike)):
         items, skipped = list_inputs(source)
     else:
-        items, skipped = list(source), 0
+        items, skipped = list(source), list(skipped)
+        if not items:
+            raise DatasetError("no input to run")
     engine = make_engine(jobs) if engine is None else engine
     output.parent.mkdir(parents=True, exist_ok=True)
     header = _ITEM_COLUMNS + list(task.columns)
@@ -778,6 +794,8 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
                 _account(summary, row, None)
 
     progress = _Progress(len(items), done, desc, quiet)
+    for path in skipped:
+        progress.write(f"skipped (not an image): {path}")
     try:
         with open(journal, "a", **_JOURNAL_TEXT) as f:
             writer = csv.writer(f, lineterminator="\n")
@@ -802,7 +820,8 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
 
 
 def feature_matrix(task: ExtractTask, items: Sequence[Item], *, engine: Engine | None = None,
-                   chunk_size: int = CHUNK_SIZE) -> tuple[np.ndarray, list[Item], list[str]]:
+                   chunk_size: int = CHUNK_SIZE, quiet: bool = True,
+                   desc: str = "features") -> tuple[np.ndarray, list[Item], list[str]]:
     """Feature vectors of `items` in memory (for training), bad files left out.
 
     Parameters
@@ -812,6 +831,10 @@ def feature_matrix(task: ExtractTask, items: Sequence[Item], *, engine: Engine |
     engine : Engine, optional
         ``make_engine()`` (all usable CPUs) by default.
     chunk_size : int, default CHUNK_SIZE (8)
+    quiet : bool, default True
+        No progress display; with False, the one of :func:`run_batch`.
+    desc : str
+        Label of the progress display.
 
     Returns
     -------
@@ -823,13 +846,18 @@ def feature_matrix(task: ExtractTask, items: Sequence[Item], *, engine: Engine |
     """
     engine = make_engine() if engine is None else engine
     X, kept, errors = [], [], []
-    chunks = engine.map_chunks(task, _chunked(items, chunk_size))
-    for item, row in zip(items, itertools.chain.from_iterable(chunks)):
-        if row[3] == "ok":
-            X.append(np.array(row[len(_ITEM_COLUMNS):], dtype=np.float64))
-            kept.append(item)
-        else:
-            errors.append(_error_line(row))
+    progress = _Progress(len(items), 0, desc, quiet)
+    try:
+        for chunk, rows in zip(_chunked(items, chunk_size), engine.map_chunks(task, _chunked(items, chunk_size))):
+            for item, row in zip(chunk, rows):
+                if row[3] == "ok":
+                    X.append(np.array(row[len(_ITEM_COLUMNS):], dtype=np.float64))
+                    kept.append(item)
+                else:
+                    errors.append(_error_line(row))
+            progress.update(len(rows))
+    finally:
+        progress.close()
     return np.array(X, dtype=np.float64).reshape(len(X), len(task.columns)), kept, errors
 
 
@@ -854,7 +882,8 @@ def _require_pyarrow():
     try:
         import pyarrow  # noqa: F401
     except ImportError:
-        raise ConfigError("Parquet output needs pyarrow: pip install 'texture[parquet]'") from None
+        from pipeline.extras import install_hint
+        raise ConfigError(f"Parquet output needs pyarrow: {install_hint('parquet')}") from None
 
 
 def _csv_to_parquet(journal: Path, f, task: Task) -> None:

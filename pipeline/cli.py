@@ -88,6 +88,45 @@ def _existing(text: str) -> Path:
     return path
 
 
+def _existing_file(text: str) -> Path:
+    path = _existing(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: is a folder, not a file")
+    return path
+
+
+def _file_output(text: str) -> str:
+    if Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: is a folder; give the name of the file to write")
+    return text
+
+
+def _table_output(text: str) -> str:
+    _file_output(text)
+    if Path(text).suffix.lower() not in (".csv", ".parquet"):
+        raise argparse.ArgumentTypeError(f"{text}: output must end in .csv or .parquet")
+    return text
+
+
+def _folder_output(text: str) -> str:
+    if Path(text).exists() and not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: is a file, not a folder")
+    return text
+
+
+class _Version(argparse.Action):
+    """``--version``: imports the library (numpy, OpenCV) only when asked."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="print the version of texture and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from texture import __version__
+
+        print(f"texture {__version__}")
+        parser.exit(0)
+
+
 def _hidden(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(v) for v in text.split(","))
@@ -114,12 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="cache feature vectors here, keyed by file content and extractor settings")
     runs.add_argument("--engine", choices=("local", "dask"), default="local",
                       help="where the work runs: local processes (default) or a Dask cluster "
-                           "(needs texture[dask])")
+                           "(needs the dask extra)")
     runs.add_argument("--scheduler", metavar="ADDRESS", default=None,
                       help="Dask scheduler to use, e.g. tcp://10.0.0.5:8786 (default with "
                            "--engine dask: start a cluster on this machine)")
 
     parser = _Parser(prog="texture", description="Texture features, labels and scores for grey images.")
+    parser.add_argument("--version", action=_Version)
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=_Parser)
 
     def verb(name, help, parents):
@@ -132,38 +172,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("extract", "Compute the feature vector of every image.", [common, runs])
     p.add_argument("src", type=_existing, metavar="SRC", help="folder (searched recursively) or CSV with a path column")
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output .csv or .parquet")
+    p.add_argument("-o", "--output", required=True, type=_table_output, metavar="OUT",
+                   help="output .csv or .parquet")
     _config_option(p)
 
     p = verb("train", "Train a texture model and report its held-out accuracy.", [common, runs])
     p.add_argument("src", type=_existing, metavar="SRC", help="class-per-folder tree or CSV path,label[,group]")
-    p.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write (.npz)")
+    p.add_argument("-o", "--output", required=True, type=_file_output, metavar="MODEL",
+                   help="model file to write (.npz)")
     _training_options(p)
 
     p = verb("predict", "Label and score every image with a trained model.", [common, runs])
     p.add_argument("src", type=_existing, metavar="SRC", help="folder (searched recursively) or CSV with a path column")
-    p.add_argument("--model", required=True, type=_existing, help="model file from texture train")
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output .csv or .parquet")
+    p.add_argument("--model", required=True, type=_existing_file, help="model file from texture train")
+    p.add_argument("-o", "--output", required=True, type=_table_output, metavar="OUT",
+                   help="output .csv or .parquet")
 
     p = verb("evaluate", "Measure a model on labelled images: metrics, confusion matrix, plots.", [common, runs])
     p.add_argument("src", type=_existing, metavar="SRC", help="class-per-folder tree or CSV path,label")
-    p.add_argument("--model", required=True, type=_existing, help="model file from texture train")
-    p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the report files")
+    p.add_argument("--model", required=True, type=_existing_file, help="model file from texture train")
+    p.add_argument("-o", "--output", required=True, type=_folder_output, metavar="DIR",
+                   help="folder for the report files")
 
     p = verb("score", "Print the texture score of one image.", [common, reads])
-    p.add_argument("image", type=_existing, metavar="IMAGE")
-    p.add_argument("--model", required=True, type=_existing, help="model file from texture train")
+    p.add_argument("image", type=_existing_file, metavar="IMAGE", help="image file to score")
+    p.add_argument("--model", required=True, type=_existing_file, help="model file from texture train")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = verb("demo", "Run the whole path on the bundled sample data.", [common, runs])
-    p.add_argument("-o", "--output", default="texture-demo", metavar="DIR",
+    p.add_argument("-o", "--output", default="texture-demo", type=_folder_output, metavar="DIR",
                    help="folder for everything the demo writes (default: %(default)s)")
     _training_options(p)
     return parser
 
 
 def _config_option(p) -> None:
-    p.add_argument("--config", type=_existing, metavar="JSON",
+    p.add_argument("--config", type=_existing_file, metavar="JSON",
                    help="feature settings: a JSON file of FeatureConfig.to_dict() (default settings otherwise)")
     p.add_argument("--colour", choices=("grey", "opponent"), default=None,
                    help="grey: features of the luminance; opponent: also of two opponent-colour channels, "
@@ -175,9 +219,13 @@ def _training_options(p) -> None:
     _config_option(p)
     p.add_argument("--test-size", type=_fraction, default=0.25, help="held-out fraction (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the split and the network (default: %(default)s)")
-    p.add_argument("--scaler", choices=("zscore", "minmax"), default="zscore", help="feature normalization")
-    p.add_argument("--hidden", type=_hidden, default=None, metavar="SIZES", help="hidden layer sizes, e.g. 64,32")
-    p.add_argument("--epochs", type=_positive_int, default=None, help="training epochs")
+    p.add_argument("--scaler", choices=("zscore", "minmax"), default="zscore",
+                   help="feature normalization (default: %(default)s)")
+    # The network's defaults are pipeline.model.DEFAULT_NETWORK's and BPClassifier's;
+    # tests/test_cli.py checks that the help states them.
+    p.add_argument("--hidden", type=_hidden, default=None, metavar="SIZES",
+                   help="hidden layer sizes, e.g. 64,32 (default: 64)")
+    p.add_argument("--epochs", type=_positive_int, default=None, help="training epochs (default: 200)")
     p.add_argument("--no-augment", dest="augment", action="store_false",
                    help="train on the images only, without their rescaled and blurred copies")
 

@@ -13,10 +13,13 @@ them, a third of a second sooner.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import sys
 import time
-from dataclasses import dataclass, replace
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -112,6 +115,40 @@ def _write_report(classes, history, y_true, y_pred, out: Path, args, show=False,
     return files
 
 
+@contextlib.contextmanager
+def _nothing_new_on_failure(folder: Path):
+    """Create `folder` for a run's files; when the run fails, remove what it added.
+
+    An interrupted run (Ctrl-C) keeps its files: the same command resumes
+    from the journal of its batch run.
+    """
+    created = folder  # the outermost folder this run creates, if any
+    while not created.parent.exists():
+        created = created.parent
+    before = set(folder.iterdir()) if folder.is_dir() else None
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield folder
+    except Exception:
+        if before is None:
+            shutil.rmtree(created, ignore_errors=True)
+        else:
+            for path in set(folder.iterdir()) - before:
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+        raise
+
+
+def _warn_unknown_labels(y_true, classes) -> None:
+    """Say which true labels the model cannot predict: their images all count as errors."""
+    known = set(classes)
+    unknown = Counter(label for label in y_true if label not in known)
+    if unknown:
+        counts = ", ".join(f"{label} ({n})" for label, n in sorted(unknown.items(), key=lambda kv: str(kv[0])))
+        print(f"texture evaluate: warning: {sum(unknown.values())} of {len(y_true)} images have labels the "
+              f"model was not trained on, counted as errors: {counts}; its classes are "
+              f"{', '.join(map(str, classes))}", file=sys.stderr)
+
+
 def _write_page(model, paths, y_true, y_pred, confidence, values, files, out: Path, data: str, args) -> Path:
     """``report.html``: the page a person opens, built on the files `_write_report` wrote."""
     import shlex
@@ -144,24 +181,24 @@ def cmd_evaluate(args) -> int:
     model = TextureModel.load(args.model)
     if not model.is_classifier:
         raise ConfigError("evaluate needs a classification model")
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
     items, skipped = list_inputs(args.src, labelled=True)
     task = PredictTask(model, cache_dir=args.cache, max_pixels=args.max_pixels)
-    summary = run_batch(task, items, out / "predictions.csv", engine=_engine(args), quiet=args.quiet, desc="evaluate")
-    summary.skipped = skipped  # listed here, not by run_batch: it counts only what it is given
-    rows = pd.read_csv(summary.output, usecols=["path", "label", "status", "predicted", "confidence", "value"], dtype=str,
-                       keep_default_na=False)
-    rows = rows[rows["status"] == "ok"]
-    if rows.empty:
-        raise DatasetError(f"no image could be evaluated: {summary}; the errors are in {summary.output}",
-                           args.src)
-    classes = model.classes_.tolist()
-    y_true, y_pred = (_typed_labels(rows[column], classes) for column in ("label", "predicted"))
-    files = _write_report(classes, model.history_, y_true, y_pred, out, args, best_epoch=_best_epoch(model))
-    values = rows["value"].replace("", "nan").astype(float).to_numpy()
-    files["page"] = _write_page(model, rows["path"].tolist(), y_true, y_pred, rows["confidence"].astype(float),
-                                values, files, out, str(args.src), args)
+    with _nothing_new_on_failure(Path(args.output)) as out:
+        summary = run_batch(task, items, out / "predictions.csv", engine=_engine(args), quiet=args.quiet,
+                            desc="evaluate", skipped=skipped)
+        rows = pd.read_csv(summary.output, usecols=["path", "label", "status", "predicted", "confidence", "value"],
+                           dtype=str, keep_default_na=False)
+        rows = rows[rows["status"] == "ok"]
+        if rows.empty:
+            raise DatasetError(f"no image could be evaluated: {summary}; the first error: {summary.errors[0]}",
+                               args.src)
+        classes = model.classes_.tolist()
+        y_true, y_pred = (_typed_labels(rows[column], classes) for column in ("label", "predicted"))
+        _warn_unknown_labels(y_true, classes)
+        files = _write_report(classes, model.history_, y_true, y_pred, out, args, best_epoch=_best_epoch(model))
+        values = rows["value"].replace("", "nan").astype(float).to_numpy()
+        files["page"] = _write_page(model, rows["path"].tolist(), y_true, y_pred, rows["confidence"].astype(float),
+                                    values, files, out, str(args.src), args)
     print(f"accuracy {accuracy(y_true, y_pred):.4f} on {len(rows)} images")
     for what, path in {"predictions": summary.output, **files}.items():
         print(f"  {what}: {path}")
@@ -256,12 +293,23 @@ class _Counts:
     held_out: int
     failed: int  # features failed: neither trained on nor held out
     without_copies: int = 0  # trained on, but their training copies failed
-    skipped: int = 0  # files of the folder that are not images
+    skipped: list[str] = field(default_factory=list)  # files of the folder that are not images
 
     def __str__(self) -> str:
         without = f" ({self.without_copies} without their training copies)" if self.without_copies else ""
-        return (f"{self.trained + self.held_out + self.failed} inputs: {self.trained} trained on{without}, "
-                f"{self.held_out} held out, {self.failed} failed, {self.skipped} skipped (not images)")
+        # Every file is counted once: the parts add up to the total.
+        total = self.trained + self.held_out + self.failed + len(self.skipped)
+        return (f"{total} files: {self.trained} trained on{without}, {self.held_out} held out, "
+                f"{self.failed} failed, {len(self.skipped)} skipped (not images)")
+
+
+def _check_classes(labels, source) -> None:
+    """Refuse training labels that hold fewer than two classes, naming what was found."""
+    classes = np.unique(labels)
+    if len(classes) < 2:
+        found = f"one class, {classes[0]}" if len(classes) else "no class"
+        raise DatasetError(f"found {found}; a classifier needs at least two (one sub-folder, or one "
+                           f"label, per class)", source)
 
 
 def _train(source, args):
@@ -288,10 +336,17 @@ def _train(source, args):
     from pipeline.evaluation import holdout_split
 
     items, skipped = list_inputs(source, labelled=True)
+    for path in skipped:
+        _say(args, f"skipped (not an image): {path}")
+    # The labels can refuse the run before minutes of extraction: too few
+    # classes, a class or group too small to hold one out.
+    every_label = _typed_labels([item.label for item in items])
+    _check_classes(every_label, source)
+    holdout_split(every_label, [item.group for item in items], args.test_size, args.seed)
     _say(args, f"extracting features of {len(items)} images ...")
     config = _feature_config(args)
     X, kept, errors = feature_matrix(ExtractTask(config, cache_dir=args.cache, max_pixels=args.max_pixels),
-                                     items, engine=_engine(args))
+                                     items, engine=_engine(args), quiet=args.quiet, desc="train")
     for message in errors:
         _say(args, f"left out: {message}")
     if not kept:  # the cause, not what follows from it (no samples to fit)
@@ -304,7 +359,8 @@ def _train(source, args):
         _say(args, f"extracting features of rescaled and blurred copies of {len(train)} training images ...")
         copies, copied, copy_errors = feature_matrix(ExtractTask(config, cache_dir=args.cache, copies=True,
                                                                 max_pixels=args.max_pixels),
-                                                     [kept[i] for i in train], engine=_engine(args))
+                                                     [kept[i] for i in train], engine=_engine(args),
+                                                     quiet=args.quiet, desc="train copies")
         # The copies of an image can fail where the image did not: a shrunk
         # copy below the extractor's minimum size, or the file changed or
         # removed since the first pass.  The image's own row stays.
@@ -327,6 +383,7 @@ def cmd_train(args) -> int:
     from pipeline.report import accuracy
 
     model, _, y_true, scores, counts = _train(args.src, args)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)  # as extract and predict do
     model.save(args.output)
     y_pred = [score.label for score in scores]
     print(f"held-out accuracy {accuracy(y_true, y_pred):.4f} on {len(y_true)} images")
@@ -339,38 +396,38 @@ def cmd_demo(args) -> int:
     from pipeline.report import accuracy
 
     t0 = time.perf_counter()
-    root, out = sample_root(), Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
+    root = sample_root()
     print(f"texture demo: bundled sample {root / 'textures'}")
-    model, test_items, y_true, scores, counts = _train(root / "textures", args)
-    failed = counts.failed
-    written = {"model": out / "model.npz"}
-    model.save(written["model"])
-    y_pred = [score.label for score in scores]
-    print(f"held-out accuracy {accuracy(y_true, y_pred):.4f} on {len(y_true)} images "
-          f"({len(model.classes_)} classes, {len(model.feature_names_)} features)")
-    print(counts)
-    written.update(_write_report(model.classes_, model.history_, y_true, y_pred, out, args, show=True,
-                                 best_epoch=_best_epoch(model)))
-    written["report page"] = _write_page(model, [str(item.path) for item in test_items], y_true, y_pred,
-                                         [score.confidence for score in scores], None, written, out,
-                                         f"held-out part of {root / 'textures'}", args)
-    example = test_items[0].path
-    score = model.score_image(example)
-    print(f"score of {example}: {score.label} (confidence {score.confidence:.3f})")
-
-    grades = root / "roughness.csv"
-    if grades.is_file():
-        model, test_items, true_grades, scores, counts = _train(grades, args)
-        failed += counts.failed
-        written["roughness model"] = out / "roughness_model.npz"
-        model.save(written["roughness model"])
-        values = [score.value for score in scores]
-        error = np.mean(np.abs(np.array(values) - true_grades))
-        print(f"roughness score (expected grade 1-5) of {test_items[0].path}: {values[0]:.2f} "
-              f"(true grade {true_grades[0]}); mean absolute error {error:.2f} "
-              f"on {len(test_items)} held-out images")
+    with _nothing_new_on_failure(Path(args.output)) as out:
+        model, test_items, y_true, scores, counts = _train(root / "textures", args)
+        failed = counts.failed
+        written = {"model": out / "model.npz"}
+        model.save(written["model"])
+        y_pred = [score.label for score in scores]
+        print(f"held-out accuracy {accuracy(y_true, y_pred):.4f} on {len(y_true)} images "
+              f"({len(model.classes_)} classes, {len(model.feature_names_)} features)")
         print(counts)
+        written.update(_write_report(model.classes_, model.history_, y_true, y_pred, out, args, show=True,
+                                     best_epoch=_best_epoch(model)))
+        written["report page"] = _write_page(model, [str(item.path) for item in test_items], y_true, y_pred,
+                                             [score.confidence for score in scores], None, written, out,
+                                             f"held-out part of {root / 'textures'}", args)
+        example = test_items[0].path
+        score = model.score_image(example)
+        print(f"score of {example}: {score.label} (confidence {score.confidence:.3f})")
+
+        grades = root / "roughness.csv"
+        if grades.is_file():
+            model, test_items, true_grades, scores, counts = _train(grades, args)
+            failed += counts.failed
+            written["roughness model"] = out / "roughness_model.npz"
+            model.save(written["roughness model"])
+            values = [score.value for score in scores]
+            error = np.mean(np.abs(np.array(values) - true_grades))
+            print(f"roughness score (expected grade 1-5) of {test_items[0].path}: {values[0]:.2f} "
+                  f"(true grade {true_grades[0]}); mean absolute error {error:.2f} "
+                  f"on {len(test_items)} held-out images")
+            print(counts)
     print(f"done in {time.perf_counter() - t0:.1f} s; written:")
     for what, path in written.items():
         print(f"  {what}: {path}")

@@ -29,7 +29,8 @@ from texture.errors import ConfigError
 try:
     from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, get_worker
 except ImportError:
-    raise ConfigError("--engine dask needs Dask: pip install 'texture[dask]'") from None
+    from pipeline.extras import install_hint
+    raise ConfigError(f"--engine dask needs Dask: {install_hint('dask')}") from None
 
 __all__ = ["DaskEngine", "local_cluster"]
 

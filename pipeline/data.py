@@ -28,7 +28,7 @@ from texture.io import IMAGE_EXTENSIONS
 
 from pipeline.sample import SAMPLE_SETS, sample_root
 
-__all__ = ["COLUMNS", "find_images", "load_folder", "load_csv", "load_sample", "kth_tips_scale"]
+__all__ = ["COLUMNS", "GROUPINGS", "find_images", "load_folder", "load_csv", "load_sample", "kth_tips_scale"]
 
 COLUMNS = ("path", "label", "group")
 
@@ -73,9 +73,10 @@ def load_folder(root, *, group=None):
         Folder with one sub-folder per class; the sub-folder's name is the
         label.  Images are found recursively inside each class folder; files
         directly in `root` and hidden folders are ignored.
-    group : callable, optional
+    group : callable or str, optional
         Maps an image's :class:`pathlib.Path` to its group, e.g.
-        :func:`kth_tips_scale`.  Without it the group is missing.
+        :func:`kth_tips_scale`, or the name of such a function of this
+        module (``"kth_tips_scale"``).  Without it the group is missing.
 
     Returns
     -------
@@ -88,6 +89,8 @@ def load_folder(root, *, group=None):
     DatasetError
         `root` is not a folder, has no class sub-folder, or a class
         sub-folder holds no image.
+    ConfigError
+        `group` is neither callable nor the name of a grouping function.
 
     Examples
     --------
@@ -97,6 +100,7 @@ def load_folder(root, *, group=None):
     """
     import pandas as pd
 
+    group = _grouping(group)
     root = Path(root).resolve()
     if not root.is_dir():
         raise DatasetError("no such folder" if not root.exists() else "not a folder", root)
@@ -272,6 +276,23 @@ def kth_tips_scale(path):
     if match is None:
         raise DatasetError("file name is not <sample>-scale_<s>_im_<i>_grey.png", path)
     return int(match.group(1))
+
+
+#: The grouping functions :func:`load_folder` also accepts by name.
+GROUPINGS = {"kth_tips_scale": kth_tips_scale}
+
+
+def _grouping(group):
+    """The grouping function `group` names or is (None stays None)."""
+    if isinstance(group, str):
+        if group not in GROUPINGS:
+            raise ConfigError(f"unknown group {group!r}: pass a function of the image path, or the name "
+                              f"of one of {', '.join(GROUPINGS)}")
+        return GROUPINGS[group]
+    if group is not None and not callable(group):
+        raise ConfigError(f"group must be a function of the image path (such as kth_tips_scale) or its name, "
+                          f"got {type(group).__name__}")
+    return group
 
 
 def _listing(items):

@@ -63,7 +63,7 @@ def holdout_split(labels, groups=None, test_size: float = 0.25, seed: int = 0):
         for label in np.unique(labels):
             members = rng.permutation(np.flatnonzero(labels == label))
             if len(members) < 2:
-                raise ConfigError(f"class {label!r} has {len(members)} image; need at least 2 to hold one out")
+                raise ConfigError(f"class '{label}' has {len(members)} image; need at least 2 to hold one out")
             n_test = min(len(members) - 1, max(1, round(test_size * len(members))))
             test[members[:n_test]] = True
     return np.flatnonzero(~test), np.flatnonzero(test)
@@ -106,7 +106,7 @@ def stratified_kfold(labels, n_splits=5, seed=0):
         raise ConfigError(f"n_splits must be an integer >= 2, got {n_splits!r}")
     if counts.min() < n_splits:
         small = classes[counts.argmin()]
-        raise ConfigError(f"class {small!r} has {counts.min()} images, fewer than n_splits={n_splits}")
+        raise ConfigError(f"class '{small}' has {counts.min()} images, fewer than n_splits={n_splits}")
     rng = np.random.default_rng(seed)
     # Dealing the concatenation of shuffled classes round-robin balances both
     # the classes within each fold and the fold sizes.

@@ -25,6 +25,7 @@ import texture
 from pipeline.augment import copy_features
 from pipeline.batch import atomic_write
 from pipeline.nn import BPClassifier, BPRegressor
+from pipeline.nn.persistence import read_npz
 from pipeline.normalize import make_scaler, scaler_from_state
 from texture import FeatureConfig, FeatureExtractor, read_image
 from texture.errors import ConfigError, ImageTooSmallError, MaskError, ModelFileError, NotFittedError, TextureError
@@ -524,15 +525,7 @@ class TextureModel:
             saving, from an incompatible format version, or its features no
             longer match this version of `texture`.
         """
-        try:
-            # Our own file object: np.load leaks the one it opens when the zip is damaged.
-            with open(path, "rb") as file, np.load(file, allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in npz.files}
-        except FileNotFoundError:
-            raise ModelFileError("no such model file", path=path) from None
-        except Exception as exc:  # zipfile/numpy raise many types for a damaged file
-            raise ModelFileError(f"not a readable model file ({type(exc).__name__}: {exc})",
-                                 path=path) from None
+        arrays = read_npz(path)
         try:
             recorded = str(arrays.pop("sha256"))
             meta = json.loads(str(arrays["metadata"]))

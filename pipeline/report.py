@@ -63,7 +63,7 @@ def confusion_matrix(y_true, y_pred, labels=None) -> pd.DataFrame:
     try:
         np.add.at(counts, ([index[t] for t in y_true.tolist()], [index[p] for p in y_pred.tolist()]), 1)
     except KeyError as exc:
-        raise ConfigError(f"label {exc.args[0]!r} is not in labels") from None
+        raise ConfigError(f"label '{exc.args[0]}' is not in labels") from None
     return pd.DataFrame(counts, index=pd.Index(labels, name="true"),
                         columns=pd.Index(labels, name="predicted"))
 
@@ -105,7 +105,8 @@ def _figure(figsize):
     try:
         import matplotlib  # noqa: F401  (the package itself: its submodules may be cached)
     except ImportError:
-        raise ConfigError("plots need matplotlib: pip install 'texture[plot]'") from None
+        from pipeline.extras import install_hint
+        raise ConfigError(f"plots need matplotlib: {install_hint('plot')}") from None
     from matplotlib.figure import Figure
 
     return Figure(figsize=figsize)

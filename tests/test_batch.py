@@ -86,7 +86,7 @@ def test_list_folder_is_sorted_recursive_and_labels_by_top_folder(tmp_path):
     assert paths == sorted(paths) and len(items) == 8
     labels = {Path(item.path).name: item.label for item in items}
     assert labels["x.TIF"] == "class0" and labels["loose.jpg"] == "" and labels["img001.png"] == "class1"
-    assert skipped == 2  # notes.txt and .hidden.png
+    assert skipped == [str(root / ".hidden.png"), str(root / "notes.txt")]  # named, sorted
 
 
 def test_list_labelled_folder_needs_class_folders(tmp_path):
@@ -106,7 +106,7 @@ def test_list_csv_resolves_relative_paths(tmp_path):
     (tmp_path / "list.csv").write_text(f"path,label,group\na.png,rough,g1\n{tmp_path / 'sub' / 'b.png'},2,\n")
     items, skipped = list_inputs(tmp_path / "list.csv")
     assert items == [Item(str(tmp_path / "a.png"), "rough", "g1"), Item(str(tmp_path / "sub" / "b.png"), "2", "")]
-    assert skipped == 0
+    assert skipped == []
     (tmp_path / "paths.csv").write_text("path\na.png\n")
     assert list_inputs(tmp_path / "paths.csv")[0] == [Item(str(tmp_path / "a.png"))]
     with pytest.raises(DatasetError, match="label"):
@@ -162,7 +162,8 @@ def test_every_input_accounted_for(tmp_path):
     expected = {"img003.png", "img007.png"} | (set() if os.geteuid() == 0 else {"locked.png"})
     assert failed == expected and summary.failed == len(expected)
     assert all("ImageReadError" in r[4] for r in body if r[3] == "error")
-    assert summary.skipped == 2 and "2 skipped" in str(summary)
+    assert len(summary.skipped) == 2 and str(summary).startswith(
+        f"24 files: {summary.processed} processed, {summary.failed} failed, 2 skipped")
     assert not list(tmp_path.glob("out.csv.partial*"))
 
 
@@ -281,7 +282,7 @@ def test_output_format_checks(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match=".csv or .parquet"):
         run_batch(ByteStats(), root, tmp_path / "out.xlsx", jobs=1)
     monkeypatch.setitem(sys.modules, "pyarrow", None)
-    with pytest.raises(ConfigError, match=r"texture\[parquet\]"):
+    with pytest.raises(ConfigError, match=r"needs pyarrow: .*pip install .*\[parquet\]"):
         run_batch(ByteStats(), root, tmp_path / "out.parquet", jobs=1)
 
 

@@ -126,7 +126,7 @@ def test_fuzz_folder_gives_one_row_per_input_and_a_summary_that_adds_up(tmp_path
     _check_rows(root, rows, good, bad)
     assert summary.processed == len(good) and summary.failed == len(bad)
     assert summary.processed + summary.failed == len(items) == len(rows)
-    assert skipped == 2  # notes.txt and .hidden.png: listed as skipped, not lost
+    assert len(skipped) == 2  # notes.txt and .hidden.png: listed as skipped, not lost
     assert not list(tmp_path.glob("features.csv.partial*"))
 
 
@@ -140,8 +140,8 @@ def test_fuzz_folder_through_the_command_line(tmp_path, capsys):
     assert status == 1  # some inputs failed, and the exit status says so
     _check_rows(root, _rows(output), good, bad)
     out = capsys.readouterr().out
-    total = len(good) + len(bad)
-    assert f"{total} inputs: {len(good)} processed, {len(bad)} failed" in out
+    total = len(good) + len(bad) + 2  # notes.txt and .hidden.png, skipped
+    assert f"{total} files: {len(good)} processed, {len(bad)} failed, 2 skipped" in out
 
 
 def _config_file(tmp_path):

@@ -168,9 +168,9 @@ def test_same_command_twice_gives_identical_outputs(tmp_path, capsys, subset):
     (["extract", "nowhere/", "-o", "x.csv"], "no such file or folder"),
     (["extract", ".", "-o", "x.csv", "--jobs", "0"], "positive integer"),
     (["extract", ".", "-o", "x.csv", "--scheduler", "tcp://127.0.0.1:8786"], "--scheduler needs --engine dask"),
-    (["predict", ".", "--model", ".", "-o", "x.csv", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:8786",
+    (["predict", ".", "--model", __file__, "-o", "x.csv", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:8786",
       "-j", "2"], "--jobs sizes a cluster started here"),
-    (["score", ".", "--model", ".", "--max-pixels", "-5"], "positive integer"),
+    (["score", __file__, "--model", __file__, "--max-pixels", "-5"], "positive integer"),
     (["train", ".", "-o", "m.npz", "--test-size", "2"], "fraction"),
     (["fly"], "invalid choice"),
     (["train", ".", "-o", "m.npz", "--colour", "rgb"], "argument --colour: invalid choice: 'rgb'"),
@@ -424,7 +424,7 @@ def test_train_names_the_images_trained_on_without_their_copies(tmp_path, capsys
     assert str(gone) in copies[1] and "ImageNotFoundError" in copies[1]
     assert all("the image itself is trained on" in line for line in copies)
     assert f"training on {len(train)} images, holding out {len(test)}" in err
-    assert f"9 inputs: {len(train)} trained on (2 without their training copies), {len(test)} held out, " \
+    assert f"9 files: {len(train)} trained on (2 without their training copies), {len(test)} held out, " \
            "0 failed, 0 skipped (not images)" in out
 
 
@@ -437,19 +437,21 @@ def test_train_counts_and_names_the_images_it_leaves_out(tmp_path, capsys, lbp_c
     # The model is written, but an input could not be processed: exit status 1, as `extract`.
     assert code == 1 and (tmp_path / "m.npz").is_file()
     assert [line for line in err.splitlines() if "left out" in line and str(src / "grass" / "broken.png") in line]
-    assert "9 inputs: 6 trained on, 2 held out, 1 failed, 1 skipped (not images)" in out
+    assert "10 files: 6 trained on, 2 held out, 1 failed, 1 skipped (not images)" in out
+    assert f"skipped (not an image): {src / 'grass' / 'notes.txt'}" in err
     # --quiet silences the per-file lines, not the counts.
     code, out, err = run(capsys, "train", src, "-o", tmp_path / "m.npz", "-j", "1", "--config", lbp_config,
                          "--no-augment", "-q", *NET)
-    assert code == 1 and err == "" and "1 failed, 1 skipped (not images)" in out
+    assert code == 1 and err == "" and "1 failed, 1 skipped (not images)" in out  # and notes.txt unnamed
 
 
 def test_evaluate_counts_the_files_that_are_not_images(tmp_path, capsys, lbp_config):
     src = _class_tree(tmp_path / "src")
     run(capsys, "train", src, "-o", tmp_path / "m.npz", "-j", "1", "-q", "--config", lbp_config, *NET)
     (src / "grass" / "notes.txt").write_text("not an image")
-    code, out, _ = run(capsys, "evaluate", src, "--model", tmp_path / "m.npz", "-o", tmp_path / "r", "-j", "1", "-q")
-    assert code == 0 and "8 inputs: 8 processed, 0 failed, 1 skipped (not images)" in out
+    code, out, err = run(capsys, "evaluate", src, "--model", tmp_path / "m.npz", "-o", tmp_path / "r", "-j", "1")
+    assert code == 0 and "9 files: 8 processed, 0 failed, 1 skipped (not images)" in out
+    assert f"skipped (not an image): {src / 'grass' / 'notes.txt'}" in err
     # The page a person opens: the images evaluated, the command, the model's digest.
     page = (tmp_path / "r" / "report.html").read_text()
     assert str(tmp_path / "r" / "report.html") in out
@@ -524,8 +526,174 @@ def test_train_and_evaluate_say_when_no_image_could_be_used(tmp_path, capsys, lb
     model = tmp_path / "good.npz"
     run(capsys, "train", _class_tree(tmp_path / "good"), "-o", model, "-j", "1", "-q", "--config", lbp_config, *NET)
     code, _, err = run(capsys, "evaluate", src, "--model", model, "-o", tmp_path / "r", "-j", "1", "-q")
-    assert code == 1 and "no image could be evaluated: 4 inputs: 0 processed, 4 failed" in err
-    assert str(tmp_path / "r" / "predictions.csv") in err  # where the errors are
+    assert code == 1 and "no image could be evaluated: 4 files: 0 processed, 4 failed" in err
+    assert f"the first error: ImageReadError: {src / 'a' / '0.png'}" in err
+    assert not (tmp_path / "r").exists()  # a failed run leaves nothing new
+
+
+# --------------------------------------------------------------------------
+# A new user's first hour: what the command says, and when it stops
+
+
+def test_version_prints_the_library_version(capsys):
+    import texture
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out == f"texture {texture.__version__}\n"
+
+
+def _help(capsys, verb):
+    with pytest.raises(SystemExit):
+        main([verb, "--help"])
+    return " ".join(capsys.readouterr().out.split())  # argparse wraps lines anywhere
+
+
+def test_train_help_states_the_real_defaults_and_score_describes_its_image(capsys):
+    from pipeline.model import DEFAULT_NETWORK
+    from pipeline.nn import BPClassifier
+
+    hidden = ",".join(map(str, DEFAULT_NETWORK["hidden_layer_sizes"]))
+    for verb in ("train", "demo"):
+        text = _help(capsys, verb)
+        assert "(default: zscore)" in text and f"(default: {hidden})" in text
+        assert f"training epochs (default: {BPClassifier().epochs})" in text
+    assert "IMAGE image file to score" in _help(capsys, "score")
+
+
+@pytest.fixture
+def paths(tmp_path):
+    """A file and a folder that exist, for the usage checks."""
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file.csv").write_text("path\n")
+    return {"file": str(tmp_path / "file.csv"), "folder": str(tmp_path / "folder")}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["extract", "{folder}", "-o", "feat.xlsx"], "output must end in .csv or .parquet"),
+    (["predict", "{folder}", "--model", "{file}", "-o", "p.xlsx"], "output must end in .csv or .parquet"),
+    (["extract", "{folder}", "-o", "{folder}"], "is a folder; give the name of the file"),
+    (["train", "{folder}", "-o", "{folder}"], "is a folder; give the name of the file"),
+    (["score", "{folder}", "--model", "{file}"], "is a folder, not a file"),
+    (["score", "{file}", "--model", "{folder}"], "is a folder, not a file"),
+    (["predict", "{folder}", "--model", "{folder}", "-o", "p.csv"], "is a folder, not a file"),
+    (["evaluate", "{folder}", "--model", "{folder}", "-o", "r"], "is a folder, not a file"),
+    (["evaluate", "{folder}", "--model", "{file}", "-o", "{file}"], "is a file, not a folder"),
+    (["demo", "-o", "{file}"], "is a file, not a folder"),
+    (["train", "{folder}", "-o", "m.npz", "--config", "{folder}"], "is a folder, not a file"),
+], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
+def test_usage_mistakes_exit_2_at_parse_time(capsys, monkeypatch, paths, argv, message):
+    from pipeline import commands
+
+    monkeypatch.setattr(commands, "VERBS", {})  # parse time: no verb may run
+    with pytest.raises(SystemExit) as exc:
+        main([arg.format(**paths) for arg in argv])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.fixture
+def small_model(tmp_path, capsys, lbp_config):
+    """A model of brick and grass, LBP features only."""
+    model = tmp_path / "small.npz"
+    assert run(capsys, "train", _class_tree(tmp_path / "classes"), "-o", model, "-j", "1", "-q",
+               "--config", lbp_config, *NET)[0] == 0
+    return model
+
+
+@pytest.mark.parametrize("verb", ["extract", "predict"])
+def test_a_folder_without_images_is_an_error(tmp_path, capsys, small_model, verb):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    model = ["--model", small_model] if verb == "predict" else []
+    code, out, err = run(capsys, verb, empty, *model, "-o", tmp_path / "out.csv", "-j", "1")
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
+    assert f"{empty}: no image in the folder: it is empty" in err
+    (empty / "notes.txt").write_text("not an image")
+    code, _, err = run(capsys, verb, empty, *model, "-o", tmp_path / "out.csv", "-j", "1")
+    assert code == 1 and "its 1 files are not images" in err
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_summary_counts_add_up_and_name_what_was_skipped(tmp_path, capsys):
+    src = _class_tree(tmp_path / "src", n=2)
+    (src / "brick" / "broken.png").write_bytes(b"not an image")
+    (src / "grass" / "notes.txt").write_text("not an image")
+    code, out, err = run(capsys, "extract", src, "-o", tmp_path / "f.csv", "-j", "1")
+    assert code == 1 and "6 files: 4 processed, 1 failed, 1 skipped (not images)" in out
+    assert f"skipped (not an image): {src / 'grass' / 'notes.txt'}" in err
+    code, out, err = run(capsys, "extract", src, "-o", tmp_path / "g.csv", "-j", "1", "-q")
+    assert "1 skipped (not images)" in out and "notes.txt" not in err + out  # --quiet: the count only
+
+
+def test_train_shows_the_progress_of_its_extraction(tmp_path, capsys, lbp_config):
+    src = _class_tree(tmp_path / "src")
+    code, _, err = run(capsys, "train", src, "-o", tmp_path / "m.npz", "-j", "1", "--config", lbp_config, *NET)
+    # Off a terminal, progress is a line every few seconds and one at the end, as extract's.
+    assert code == 0 and "train: 8/8 files" in err
+    assert "train copies: 6/6 files" in err  # the training part's copies
+
+
+def test_train_checks_the_labels_before_extracting(tmp_path, capsys, monkeypatch):
+    from pipeline import commands
+
+    def no_extraction(*args, **kwargs):
+        raise AssertionError("features extracted before the labels were checked")
+
+    monkeypatch.setattr(commands, "feature_matrix", no_extraction)
+    one_class = _class_tree(tmp_path / "one", classes=("brick",))
+    (one_class / "brick").rename(one_class / "cotton")
+    code, _, err = run(capsys, "train", one_class, "-o", tmp_path / "m.npz", "-j", "1", *NET)
+    assert code == 1 and "found one class, cotton; a classifier needs at least two" in err
+    assert "np.str_" not in err and len(err.strip().splitlines()) == 1
+    lone = _class_tree(tmp_path / "lone")
+    for path in sorted((lone / "grass").iterdir())[1:]:
+        path.unlink()
+    code, _, err = run(capsys, "train", lone, "-o", tmp_path / "m.npz", "-j", "1", *NET)
+    assert code == 1 and "class 'grass' has 1 image; need at least 2" in err and "np.str_" not in err
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_a_failed_evaluation_leaves_nothing_new(tmp_path, capsys, small_model):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = run(capsys, "evaluate", empty, "--model", small_model, "-o", tmp_path / "rep2", "-j", "1")
+    assert code == 1 and "no class sub-folders" in err and not (tmp_path / "rep2").exists()
+    code, _, _ = run(capsys, "evaluate", empty, "--model", small_model, "-o", tmp_path / "a" / "b", "-j", "1")
+    assert code == 1 and not (tmp_path / "a").exists()  # nor the parents it would have made
+    # A folder that was there stays, with what it held, and only that.
+    unreadable = _class_tree(tmp_path / "unreadable", n=1)
+    for path in unreadable.rglob("*.png"):
+        path.write_bytes(b"not an image")
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "notes.txt").write_text("mine")
+    code, _, err = run(capsys, "evaluate", unreadable, "--model", small_model, "-o", report, "-j", "1", "-q")
+    assert code == 1 and "no image could be evaluated" in err
+    assert [p.name for p in report.iterdir()] == ["notes.txt"]
+
+
+def test_evaluate_warns_about_labels_the_model_does_not_know(tmp_path, capsys, small_model):
+    src = _class_tree(tmp_path / "src", n=2, classes=("brick", "waves", "weave"))
+    code, out, err = run(capsys, "evaluate", src, "--model", small_model, "-o", tmp_path / "r", "-j", "1", "-q")
+    assert code == 0 and "on 6 images" in out
+    assert ("warning: 4 of 6 images have labels the model was not trained on, counted as errors: "
+            "waves (2), weave (2); its classes are brick, grass") in err
+
+
+def test_a_file_that_is_not_a_model_is_named_so_without_mentioning_pickles(tmp_path, capsys, subset):
+    image = next((sample_root() / "textures" / "brick").glob("*.png"))
+    for name, verb in [("list.csv", ["score", image]), ("image.png", ["predict", subset, "-o", tmp_path / "p.csv"]),
+                       ("array.npy", ["evaluate", subset, "-o", tmp_path / "r"])]:
+        not_a_model = tmp_path / name
+        if name == "array.npy":
+            np.save(not_a_model, np.arange(3))
+        else:
+            not_a_model.write_bytes(subset.read_bytes() if name == "list.csv" else image.read_bytes())
+        code, _, err = run(capsys, *verb, "--model", not_a_model, "-j" if verb[0] != "score" else "-q",
+                           *(["1"] if verb[0] != "score" else []))
+        assert code == 1 and f"{not_a_model}: not a texture model file" in err, name
+        assert "pickle" not in err.lower(), name
 
 
 def test_colour_option_extracts_trains_and_records_opponent_features(tmp_path, capsys, lbp_config):

@@ -251,3 +251,8 @@ class TestColourMasks:
         inside[10:100, 10:130] = True
         rows = copy_features(FeatureExtractor(OPPONENT), read_image(rgb, colour=True), mask=inside)
         assert rows.shape == (3, len(FeatureExtractor(OPPONENT).names)) and np.isfinite(rows).all()
+
+
+def test_feature_maps_refuse_a_colour_config(rgb):
+    with pytest.raises(texture.ConfigError, match="colour='grey'"):
+        texture.feature_map(rgb, window=32, step=32, config=OPPONENT)

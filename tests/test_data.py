@@ -59,6 +59,17 @@ def test_load_folder_applies_the_group_function(tree):
     assert table["group"].tolist() == ["Z", "X", "1", "10", "2", "Y"]
 
 
+def test_load_folder_takes_the_documented_group_name_and_refuses_others(tmp_path):
+    _png(tmp_path / "sponge" / "21-scale_4_im_7_grey.png")
+    _png(tmp_path / "cotton" / "17-scale_2_im_1_grey.png")
+    assert load_folder(tmp_path, group="kth_tips_scale")["group"].tolist() == [2, 4]
+    with pytest.raises(ConfigError, match="unknown group 'scale': pass a function of the image path, "
+                                          "or the name of one of kth_tips_scale"):
+        load_folder(tmp_path, group="scale")
+    with pytest.raises(ConfigError, match="group must be a function of the image path"):
+        load_folder(tmp_path, group=4)
+
+
 def test_load_folder_is_independent_of_the_working_directory(tree, monkeypatch):
     expected = load_folder(tree)
     monkeypatch.chdir(tree.parent)

@@ -216,7 +216,7 @@ def test_labels_unseen_at_fit_time_are_refused(fitted):
 
 @pytest.mark.parametrize("X, y, match", [
     (np.empty((0, 3)), [], "0 sample"),
-    (np.ones((4, 2)), [1, 1, 1, 1], "1 class"),
+    (np.ones((4, 2)), [1, 1, 1, 1], "one class, '1'"),
     (np.ones((4, 2)), [0, 1, 0], "inconsistent numbers of samples"),
     (np.ones((4, 2)), [0.5, 1.5, 0.2, 0.1], "continuous"),
     (np.array([[1e300, 0.0], [0.0, 1.0]]), [0, 1], r"beyond the float32 range \(largest magnitude 1e\+300\)"),

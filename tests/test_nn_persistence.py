@@ -6,7 +6,7 @@ import pytest
 
 from pipeline import BPClassifier, BPRegressor
 from pipeline.nn import persistence
-from texture.errors import ModelFileError
+from texture.errors import ConfigError, ModelFileError
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(60, 5))
@@ -94,6 +94,22 @@ def test_not_a_zip_and_missing_files_are_refused(tmp_path):
         BPClassifier.load(bad)
     with pytest.raises(ModelFileError, match="no such model file"):
         BPClassifier.load(tmp_path / "absent.npz")
+
+
+def test_a_csv_or_an_array_file_is_not_a_model_and_no_pickle_is_suggested(tmp_path):
+    table = tmp_path / "table.csv"
+    table.write_text("path,label\na.png,brick\n")
+    array = tmp_path / "array.npy"
+    np.save(array, np.arange(3))
+    for path in (table, array):
+        with pytest.raises(ModelFileError, match="not a texture model file") as exc:
+            BPClassifier.load(path)
+        assert "pickle" not in str(exc.value).lower()
+
+
+def test_one_class_is_named_as_text():
+    with pytest.raises(ConfigError, match="y holds one class, 'cotton'; a classifier needs at least 2"):
+        BPClassifier(epochs=1).fit(np.zeros((3, 2)), np.array(["cotton"] * 3))
 
 
 def test_batch_norm_running_statistics_and_dropout_are_saved(tmp_path):

@@ -81,7 +81,7 @@ def test_missing_matplotlib_gives_clear_message(tmp_path, monkeypatch, labels):
     import sys
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes the import fail
-    with pytest.raises(ConfigError, match=r"texture\[plot\]"):
+    with pytest.raises(ConfigError, match=r"need matplotlib: .*pip install .*\[plot\]"):
         plot_confusion_matrix(confusion_matrix(*labels), tmp_path / "cm.png")
 
 

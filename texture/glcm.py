@@ -352,29 +352,45 @@ def glcm_properties(P):
     P = np.asarray(P, dtype=np.float64)
     batch, L = P.shape[:-2], P.shape[-1]
     P = P.reshape(-1, L, L)
-    k = np.arange(L, dtype=np.float64)
     levels = np.arange(L)
     i, j = levels[:, None], levels[None, :]
+    return _properties_of_reductions(
+        P.sum(axis=2), P.sum(axis=1), _distribution(P, i + j, 2 * L - 1), _distribution(P, np.abs(i - j), L),
+        (P * P).sum(axis=(1, 2)), _entropy(P, (1, 2)), P.max(axis=(1, 2)),
+    ).reshape((-1,) + batch)
 
-    px, py = P.sum(axis=2), P.sum(axis=1)
+
+def _properties_of_reductions(px, py, p_sum, p_diff, asm, entropy, max_probability):
+    """:func:`glcm_properties` from the reductions of the matrices it needs (one row per matrix).
+
+    Every property is a function of the marginals ``p_x, p_y``, the sum and
+    difference distributions ``p_{x+y}, p_{x-y}`` and three sums over the
+    whole matrix (``asm``, the entropy ``H(P)``, ``max P``): the covariance
+    follows from ``var(i + j) = var(i) + var(j) + 2 cov(i, j)``.  Feature maps
+    (:mod:`texture.maps`) count these reductions for thousands of windows
+    without building each window's matrix.
+
+    Returns
+    -------
+    props : (len(GLCM_PROPERTIES), n) ndarray of float64
+    """
+    L = px.shape[1]
+    k = np.arange(L, dtype=np.float64)
     mu_x, mu_y = px @ k, py @ k
-    dev_x = k - mu_x[:, None]
-    dev_y = k - mu_y[:, None]
-    var_x = (px * dev_x**2).sum(axis=1)
-    s_x, s_y = np.sqrt(var_x), np.sqrt((py * dev_y**2).sum(axis=1))
-    cov = (dev_x[:, None, :] @ P @ dev_y[:, :, None]).ravel()  # batched matmuls: quicker than einsum
+    var_x = (px * (k - mu_x[:, None]) ** 2).sum(axis=1)
+    var_y = (py * (k - mu_y[:, None]) ** 2).sum(axis=1)
+    s_x, s_y = np.sqrt(var_x), np.sqrt(var_y)
+
+    k_sum = np.arange(2 * L - 1, dtype=np.float64)
+    sum_average = p_sum @ k_sum  # = mu_x + mu_y
+    sum_dev = k_sum - sum_average[:, None]
+    sum_dev2 = sum_dev * sum_dev  # products: quicker than float powers
+    sum_variance = (p_sum * sum_dev2).sum(axis=1)
+    cov = 0.5 * (sum_variance - var_x - var_y)
     flat = (s_x < 1e-15) | (s_y < 1e-15)
     correlation = np.divide(cov, s_x * s_y, out=np.ones_like(cov), where=~flat)
-
-    p_sum = _distribution(P, i + j, 2 * L - 1)
-    p_diff = _distribution(P, np.abs(i - j), L)
-    k_sum = np.arange(2 * L - 1, dtype=np.float64)
-    sum_average = p_sum @ k_sum
-    sum_dev = k_sum - sum_average[:, None]
     diff_mean = p_diff @ k
-    cluster_dev = k_sum - (mu_x + mu_y)[:, None]
 
-    entropy = _entropy(P, (1, 2))
     h_x, h_y = _entropy(px, 1), _entropy(py, 1)
     # HXY1 = HXY2 = H(p_x) + H(p_y) exactly (expand log2(p_x p_y)), so the two
     # information measures depend only on the mutual information.
@@ -383,7 +399,6 @@ def glcm_properties(P):
     imc1 = np.divide(-mutual_info, h_max, out=np.zeros_like(h_max), where=h_max > 0)
     imc2 = np.sqrt(np.maximum(0.0, 1.0 - np.exp(-2.0 * mutual_info)))
 
-    asm = (P * P).sum(axis=(1, 2))
     values = {
         "contrast": p_diff @ k**2,
         "dissimilarity": diff_mean,
@@ -394,18 +409,19 @@ def glcm_properties(P):
         "entropy": entropy,
         "variance": var_x,
         "sum_average": sum_average,
-        "sum_variance": (p_sum * sum_dev**2).sum(axis=1),
+        "sum_variance": sum_variance,
         "sum_entropy": _entropy(p_sum, 1),
         "difference_variance": (p_diff * (k - diff_mean[:, None]) ** 2).sum(axis=1),
         "difference_entropy": _entropy(p_diff, 1),
         "imc1": imc1,
         "imc2": imc2,
-        "max_probability": P.max(axis=(1, 2)),
-        "cluster_shade": (p_sum * cluster_dev**3).sum(axis=1),
-        "cluster_prominence": (p_sum * cluster_dev**4).sum(axis=1),
-        "autocorrelation": P @ k @ k,
+        "max_probability": max_probability,
+        # Cluster deviations are about mu_x + mu_y, the sum average.
+        "cluster_shade": (p_sum * sum_dev2 * sum_dev).sum(axis=1),
+        "cluster_prominence": (p_sum * sum_dev2 * sum_dev2).sum(axis=1),
+        "autocorrelation": cov + mu_x * mu_y,
     }
-    return np.stack([values[name] for name in GLCM_PROPERTIES]).reshape((-1,) + batch)
+    return np.stack([values[name] for name in GLCM_PROPERTIES])
 
 
 def _check_levels(levels):
@@ -489,11 +505,20 @@ def glcm_feature_vector(q, offsets, levels, aggregate="mean_range", inside=None)
     values : 1-D ndarray of float64
         In the order of :func:`glcm_feature_names`.
     """
-    n_d, n_a = offsets.shape[:2]
-    props = glcm_properties(_cooccurrence(q, offsets.reshape(-1, 2), levels, inside)).reshape(-1, n_d, n_a)
+    props = glcm_properties(_cooccurrence(q, offsets.reshape(-1, 2), levels, inside)).reshape(-1, *offsets.shape[:2])
+    return _aggregated(props, aggregate)
+
+
+def _aggregated(props, aggregate):
+    """Feature values in :func:`glcm_feature_names` order from ``(n_properties, ..., n_distances, n_angles)`` properties.
+
+    Returns an array of shape ``(..., n_features)``: one row per matrix
+    stack (one per window of a feature map), a vector for one image.
+    """
     if aggregate == "mean_range":
-        props = np.stack([props.mean(axis=2), np.ptp(props, axis=2)], axis=-1)
-    return props.ravel()
+        props = np.stack([props.mean(axis=-1), np.ptp(props, axis=-1)], axis=-1)
+    props = np.moveaxis(props, 0, -3)
+    return props.reshape(*props.shape[:-3], -1)
 
 
 def glcm_features(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32, aggregate="mean_range",

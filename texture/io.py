@@ -129,18 +129,31 @@ def read_image(source, *, max_pixels=None, colour=False):
     >>> read_image(rgb, colour=True)[0, 0]           # the colour kept
     array([0., 1., 0.])
     """
+    if not isinstance(colour, (bool, np.bool_)):
+        raise ConfigError(f"colour must be True or False, got {colour!r}")
+    return _to_working(*_decode(source, max_pixels), colour=colour)
+
+
+def _decode(source, max_pixels):
+    """:func:`read_image` up to its last step: ``(pixels, bgr, limit, path)``.
+
+    ``pixels`` are as decoded or given (any dtype, colour or grey), not yet
+    made the working image by ``_to_working(pixels, bgr, limit, path)``;
+    ``bgr`` says whether their colour planes are in OpenCV's BGR order.  A
+    band of rows of them gives the same rows of the working image, which
+    lets :func:`texture.feature_map` hold a large image in its stored type
+    and convert it band by band.
+    """
     limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
     if not isinstance(limit, numbers.Integral) or limit < 1:
         raise ConfigError(f"max_pixels must be a positive integer, got {max_pixels!r}")
-    if not isinstance(colour, (bool, np.bool_)):
-        raise ConfigError(f"colour must be True or False, got {colour!r}")
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         pixels, bgr = _decode_file(path, limit)
     else:
         pixels = _pillow_pixels(source, None) if isinstance(source, Image.Image) else source
         path, pixels, bgr = None, np.asarray(pixels), False
-    return _to_working(pixels, bgr, limit, path, colour)
+    return pixels, bgr, limit, path
 
 
 def luminance(rgb):
@@ -326,7 +339,7 @@ def _check_pixel_count(height, width, limit, path):
         )
 
 
-def _to_working(pixels, bgr, limit, path, colour):
+def _to_working(pixels, bgr, limit, path, colour=False):
     """Validate decoded or user `pixels` and make them the working grey (or colour) image."""
     if pixels.ndim == 3 and pixels.shape[2] in (1, 2):
         pixels = pixels[:, :, 0]  # grey, or grey + alpha: drop the alpha

@@ -545,7 +545,7 @@ class BPClassifier(_BaseBP):
         y = self._check_labels(X, y)
         classes, labels = np.unique(y, return_inverse=True)
         if len(classes) < 2:
-            raise ConfigError(f"y holds 1 class ({classes[0]!r}); a classifier needs at least 2 classes")
+            raise ConfigError(f"y holds one class, '{classes[0]}'; a classifier needs at least 2 classes")
         self._fit(X, names, np.eye(len(classes))[labels], labels, sizes, dtype, rng)
         self.classes_ = classes
         return self

@@ -16,13 +16,12 @@ import hashlib
 import json
 import os
 import tempfile
-import zipfile
 
 import numpy as np
 
 from texture.errors import ModelFileError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "save_npz", "load_npz"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "save_npz", "load_npz", "read_npz"]
 
 FORMAT = "texture-bp-network"
 #: Bump when the layout of saved files changes; older readers then refuse newer files.
@@ -63,6 +62,47 @@ def save_npz(path, meta, arrays):
     os.replace(f.name, path)
 
 
+def read_npz(path) -> dict:
+    """The arrays of an ``.npz`` file, read without pickle (any model file's first step).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    arrays : dict of str to ndarray
+
+    Raises
+    ------
+    ModelFileError
+        The file is missing, not an ``.npz`` file (such as a CSV or an image
+        given by mistake), damaged, or holds Python objects.
+    """
+    not_a_model = "not a texture model file (a model is the .npz file that texture train writes)"
+    try:
+        # Our own file object: np.load leaks the one it opens when the zip is damaged.
+        with open(path, "rb") as file:
+            # An .npz is a zip.  np.load would take anything else for a
+            # pickle and suggest allow_pickle=True: never do that for a model.
+            if file.read(2) != b"PK":
+                raise ModelFileError(not_a_model, path=path)
+            file.seek(0)
+            with np.load(file, allow_pickle=False) as npz:
+                return {name: npz[name] for name in npz.files}
+    except FileNotFoundError:
+        raise ModelFileError("no such model file", path=path) from None
+    except ModelFileError:
+        raise
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):  # object arrays: Python objects, never loaded
+            raise ModelFileError(f"{not_a_model}: it holds Python objects", path=path) from None
+        raise ModelFileError(f"not a readable model file (ValueError: {exc})", path=path) from None
+    except Exception as exc:  # noqa: BLE001 - zipfile and numpy raise many types for a damaged file
+        # MemoryError among them: an array header claiming a huge shape.
+        raise ModelFileError(f"not a readable model file ({type(exc).__name__}: {exc})", path=path) from None
+
+
 def load_npz(path):
     """Read a file written by :func:`save_npz` and verify it.
 
@@ -81,16 +121,11 @@ def load_npz(path):
         If the file is missing, unreadable, of another format or version,
         or an array does not match its checksum.
     """
+    arrays = read_npz(path)
     try:
-        # Our own file object: np.load leaks the one it opens when the zip is damaged.
-        with open(path, "rb") as file, np.load(file, allow_pickle=False) as npz:
-            header = json.loads(npz[_HEADER].tobytes().decode())
-            arrays = {name: npz[name] for name in npz.files if name != _HEADER}
-    except FileNotFoundError:
-        raise ModelFileError("no such model file", path=path) from None
-    except (OSError, ValueError, KeyError, EOFError, MemoryError, zipfile.BadZipFile,
-            UnicodeDecodeError) as exc:  # MemoryError: an array header claiming a huge shape
-        raise ModelFileError(f"not a readable model file ({exc})", path=path) from exc
+        header = json.loads(arrays.pop(_HEADER).tobytes().decode())
+    except (KeyError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        raise ModelFileError(f"not a {FORMAT} file (no readable header: {type(exc).__name__})", path=path) from None
 
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ModelFileError(f"not a {FORMAT} file", path=path)
