@@ -45,7 +45,7 @@ defined here, once:
   range ``[-h, h]``, ``h =`` :data:`GLCM_CHROMA_RANGE` (the same for both
   channels): mapped onto [0, 1] by ``(c + h) / (2 h)``, values beyond the
   range clipped to the end levels, then quantized like a grey image
-  (:func:`quantize_chroma`).  A fixed range, not one per image, so that a
+  (:func:`chroma_to_unit`).  A fixed range, not one per image, so that a
   level means the same colour in every image; narrower than the channels'
   full range because natural colours are far from saturated (on USPTex,
   99.9 % of the chroma values lie within it), so that the co-occurrence
@@ -78,7 +78,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from texture import glcm
 
 __all__ = [
     "COLOUR_MODES",
@@ -88,7 +87,8 @@ __all__ = [
     "half_resolution",
     "half_resolution_mask",
     "opponent_channels",
-    "quantize_chroma",
+    "chroma_to_unit",
+    "chroma_view",
     "colour_statistics",
     "colour_statistic_names",
 ]
@@ -195,36 +195,40 @@ def opponent_channels(rgb):
     return channels
 
 
-def quantize_chroma(channel, levels):
-    """GLCM levels of a chroma channel: ``[-h, h]`` split into `levels` equal bins.
+def chroma_to_unit(channel):
+    """A chroma channel mapped onto [0, 1] for the GLCM: ``clip((c + h) / (2 h), 0, 1)``.
 
-    The channel is mapped onto [0, 1] by ``x = clip((c + h) / (2 h), 0, 1)``,
-    ``h =`` :data:`GLCM_CHROMA_RANGE`, then quantized like a grey image
-    (:func:`texture.quantize`: ``min(floor(x * levels), levels - 1)``, a
-    value within rounding of a level's lower edge counting as on it, so that
-    grey pixels whose chroma rounds to a hair below 0 still fall on level
-    ``levels // 2``).
+    ``h =`` :data:`GLCM_CHROMA_RANGE`; the GLCM then quantizes it like a
+    grey image (:func:`texture.quantize`), so ``[-h, h]`` is split into
+    equal levels, values beyond fall on the end levels and zero (grey) on
+    level ``levels // 2`` (a value within rounding of a level's lower edge
+    counts as on it, so grey pixels whose chroma rounds to a hair below 0
+    still do).
 
     Parameters
     ----------
     channel : (M, N) ndarray of float64
         ``o1`` or ``o2`` (:func:`opponent_channels`).
-    levels : int
-        Number of levels, 8 to 256 (``FeatureConfig.glcm_levels``).
 
     Returns
     -------
-    q : (M, N) ndarray of uint8
+    unit : (M, N) ndarray of float64
 
     Examples
     --------
-    >>> quantize_chroma(np.array([[-1.0, -0.25, 0.0, 0.1, 0.25]]), 8)
-    array([[0, 0, 4, 5, 7]], dtype=uint8)
+    >>> chroma_to_unit(np.array([[-1.0, -0.25, 0.0, 0.1, 0.25]]))
+    array([[0. , 0. , 0.5, 0.7, 1. ]])
     """
     h = GLCM_CHROMA_RANGE
     unit = channel + h
     unit /= 2.0 * h
-    return glcm._quantize(np.clip(unit, 0.0, 1.0, out=unit), levels)
+    return np.clip(unit, 0.0, 1.0, out=unit)
+
+
+def chroma_view(family, channel):
+    """What feature `family` is given for a chroma channel: the channel itself, or for the GLCM
+    :func:`chroma_to_unit` of it (see the module documentation)."""
+    return chroma_to_unit(channel) if family == "glcm" else channel
 
 
 def colour_statistic_names():

@@ -10,11 +10,11 @@ convenience returning a :class:`pandas.Series`.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -23,9 +23,85 @@ from texture.io import check_min_size, luminance, read_image
 from texture.masks import named_file, read_mask
 from texture.errors import ConfigError, MaskError
 
-__all__ = ["FAMILIES", "FeatureConfig", "FeatureExtractor", "extract_features"]
+__all__ = ["FAMILIES", "REGISTRY", "Family", "FeatureConfig", "FeatureExtractor", "extract_features"]
 
-FAMILIES = ("glcm", "lbp", "gabor")
+
+@dataclass(frozen=True)
+class Family:
+    """A feature family as the extractor sees it: five functions of a :class:`FeatureConfig`.
+
+    A family's configuration fields are the :class:`FeatureConfig` fields
+    named after it (``glcm_levels``, ``lbp_scales``, ...).  Adding a family
+    means adding its fields to :class:`FeatureConfig` and its entry to
+    :data:`REGISTRY`; the order of :data:`REGISTRY` is the order of the
+    feature vector.
+
+    Attributes
+    ----------
+    check : callable ``(config) -> None``
+        Raise ConfigError naming the first invalid field of the family.
+    names : callable ``(config) -> list of str``
+        Names of the family's values, each starting with ``name + "_"``.
+    vector : callable ``(image, config, inside=None) -> 1-D ndarray of float64``
+        The values for a working grey image (:func:`texture.read_image`'s
+        output) at least ``min_size(config)`` pixels on each side, or for
+        the pixels of its region ``inside`` (bool, the image's shape) that
+        passed ``check_mask``.
+    min_size : callable ``(config) -> int``
+        Smallest image side the family accepts.
+    check_mask : callable ``(inside, config, path) -> None``
+        Raise MaskError, naming ``path``, for a region too small or thin
+        for the family.
+    """
+
+    check: Callable
+    names: Callable
+    vector: Callable
+    min_size: Callable
+    check_mask: Callable
+
+
+def _glcm_min_size(c):
+    # One pixel pair at the longest offset.
+    return int(np.abs(glcm.glcm_offsets(c.glcm_distances, c.glcm_angles)).max()) + 1
+
+
+def _lbp_min_size(c):
+    # The whole circle of the largest radius around one pixel.
+    return 2 * math.ceil(max(R for _, R in c.lbp_scales)) + 1
+
+
+#: Every feature family by name, in the order of the feature vector.
+REGISTRY = {
+    "glcm": Family(
+        check=lambda c: glcm.check_glcm_params(c.glcm_levels, c.glcm_distances, c.glcm_angles, c.glcm_aggregate),
+        names=lambda c: glcm.glcm_feature_names(c.glcm_distances, c.glcm_angles, c.glcm_aggregate),
+        vector=lambda image, c, inside=None: glcm.glcm_feature_vector(
+            image, c.glcm_distances, c.glcm_angles, c.glcm_levels, c.glcm_aggregate, inside
+        ),
+        min_size=_glcm_min_size,
+        check_mask=lambda inside, c, path: glcm.check_mask(inside, c.glcm_distances, c.glcm_angles, path),
+    ),
+    "lbp": Family(
+        check=lambda c: lbp.check_lbp_params(c.lbp_scales, c.lbp_method),
+        names=lambda c: lbp.lbp_feature_names(c.lbp_scales, c.lbp_method),
+        vector=lambda image, c, inside=None: lbp.lbp_feature_vector(image, c.lbp_scales, c.lbp_method, inside),
+        min_size=_lbp_min_size,
+        check_mask=lambda inside, c, path: lbp.check_mask(inside, c.lbp_scales, path),
+    ),
+    "gabor": Family(
+        check=lambda c: gabor.check_gabor_params(
+            c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth, c.gabor_aggregate
+        ),
+        names=lambda c: gabor.gabor_feature_names(c.gabor_frequencies, c.gabor_orientations, c.gabor_aggregate),
+        vector=lambda image, c, inside=None: gabor.gabor_feature_vector(
+            image, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth, c.gabor_aggregate, inside
+        ),
+        min_size=lambda c: 1,  # periodic responses: any size
+        check_mask=lambda inside, c, path: None,  # a response at every pixel: any non-empty region
+    ),
+}
+FAMILIES = tuple(REGISTRY)
 
 
 @dataclass(frozen=True)
@@ -35,7 +111,8 @@ class FeatureConfig:
     Parameters
     ----------
     families : tuple of str
-        Subset of ``("glcm", "lbp", "gabor")``, computed in that order.
+        Subset of ``("glcm", "lbp", "gabor")`` (:data:`FAMILIES`), computed
+        in that order.
     glcm_levels : int
         Grey levels of the co-occurrence matrices, 8 to 256.
     glcm_distances : tuple of int
@@ -93,52 +170,20 @@ class FeatureConfig:
 
     def __post_init__(self):
         # Lists (from JSON) become tuples, so that configs hash and compare equal.
-        for field, value in [
-            ("families", self.families),
-            ("glcm_distances", self.glcm_distances),
-            ("glcm_angles", self.glcm_angles),
-            ("gabor_frequencies", self.gabor_frequencies),
-        ]:
-            if isinstance(value, str) or not np.iterable(value):
-                raise ConfigError(f"{field} must be a sequence, got {value!r}")
-            object.__setattr__(self, field, tuple(value))
-        if isinstance(self.lbp_scales, str) or not np.iterable(self.lbp_scales) or not all(
-            np.iterable(s) and len(s) == 2 for s in self.lbp_scales
-        ):
-            raise ConfigError(f"lbp_scales must be a sequence of (P, R) pairs, got {self.lbp_scales!r}")
-        object.__setattr__(self, "lbp_scales", tuple((s[0], s[1]) for s in self.lbp_scales))
-        self._validate()
-
-    def _validate(self):
-        unknown = [f for f in self.families if f not in FAMILIES]
+        for field in dataclasses.fields(self):
+            if isinstance(field.default, tuple):
+                value = getattr(self, field.name)
+                if isinstance(value, str) or not np.iterable(value):
+                    raise ConfigError(f"{field.name} must be a sequence, got {value!r}")
+                object.__setattr__(self, field.name, _frozen(value))
+        unknown = [f for f in self.families if f not in REGISTRY]
         if unknown or not self.families or len(set(self.families)) != len(self.families):
             raise ConfigError(f"families must be distinct names among {FAMILIES}, got {self.families!r}")
-        glcm._check_levels(self.glcm_levels)
-        if not self.glcm_distances or not all(_is_int(d) and d >= 1 for d in self.glcm_distances):
-            raise ConfigError(f"glcm_distances must be positive integers, got {self.glcm_distances!r}")
-        if not self.glcm_angles or not all(_is_real(a) and 0 <= a < 180 for a in self.glcm_angles):
-            raise ConfigError(f"glcm_angles must be degrees in [0, 180), got {self.glcm_angles!r}")
-        if self.glcm_aggregate not in glcm.AGGREGATES:
-            raise ConfigError(f"glcm_aggregate must be one of {glcm.AGGREGATES}, got {self.glcm_aggregate!r}")
-        if not self.lbp_scales:
-            raise ConfigError("lbp_scales must not be empty")
-        # The family modules validate their own parameters; name the config field.
-        with _field("lbp_scales"):
-            for P, R in self.lbp_scales:
-                lbp._check_scale(P, R)
-        with _field("lbp_method"):
-            for P, _ in self.lbp_scales:
-                lbp.lbp_n_bins(P, self.lbp_method)
+        # Every family's fields, enabled or not: a config is valid as a whole.
+        for family in REGISTRY.values():
+            family.check(self)
         if self.colour not in colour.COLOUR_MODES:
             raise ConfigError(f"colour must be one of {colour.COLOUR_MODES}, got {self.colour!r}")
-        with _field("gabor_frequencies"):
-            gabor._check_bank(self.gabor_frequencies, self.gabor_orientations, self.gabor_bandwidth,
-                              self.gabor_aggregate)
-        # Repeated values would repeat feature names.
-        for field in ("glcm_distances", "glcm_angles", "lbp_scales", "gabor_frequencies"):
-            values = getattr(self, field)
-            if len(set(values)) != len(values):
-                raise ConfigError(f"{field} must not repeat values, got {values!r}")
 
     @property
     def reads_colour(self):
@@ -147,19 +192,10 @@ class FeatureConfig:
 
     @property
     def min_image_size(self):
-        """Smallest image side the enabled families accept.
-
-        GLCM needs one pixel pair at its longest offset, LBP the whole circle
-        of its largest radius around a pixel; Gabor responses are periodic
-        and accept any size.  In colour, twice that: the chroma channels
-        have half the resolution (:mod:`texture.colour`).
-        """
-        sizes = [1]
-        if "glcm" in self.families:
-            sizes.append(int(np.abs(glcm.glcm_offsets(self.glcm_distances, self.glcm_angles)).max()) + 1)
-        if "lbp" in self.families:
-            sizes.append(2 * math.ceil(max(R for _, R in self.lbp_scales)) + 1)
-        return max(sizes) * (2 if self.reads_colour else 1)
+        """Smallest image side the enabled families accept; in colour, twice that (the chroma
+        channels have half the resolution, see :mod:`texture.colour`)."""
+        size = max(REGISTRY[family].min_size(self) for family in self.families)
+        return 2 * size if self.reads_colour else size
 
     def to_dict(self):
         """JSON-ready dict (lists instead of tuples); :meth:`from_dict` inverts it."""
@@ -185,23 +221,11 @@ class FeatureConfig:
         return cls(**data)
 
 
-@contextlib.contextmanager
-def _field(name):
-    """Prefix a ConfigError raised inside with the config field it is about, unless it names a field."""
-    try:
-        yield
-    except ConfigError as error:
-        if error.message.split(" ")[0] in {f.name for f in dataclasses.fields(FeatureConfig)}:
-            raise
-        raise ConfigError(f"{name}: {error.message}") from None
-
-
-def _is_int(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _is_real(value):
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and math.isfinite(value)
+def _frozen(value):
+    """Nested sequences as nested tuples (``lbp_scales`` holds pairs)."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def _to_json(value):
@@ -229,12 +253,12 @@ class FeatureExtractor:
 
     Notes
     -----
-    Everything that depends only on the configuration is computed once: the
-    GLCM offsets here, the Gabor kernel spectra per image shape (cached by
+    The costly part that depends only on the configuration, the Gabor kernel
+    spectra per image shape, is cached (see
     :func:`texture.gabor.gabor_spectra`), so a batch of equal-size images
     pays for one forward FFT and one inverse FFT per filter and image.  The
     chroma features of a grey image, the same for every grey image (see
-    :mod:`texture.colour`, "Flat chroma"), are computed once too.
+    :mod:`texture.colour`, "Flat chroma"), are computed once.
 
     Examples
     --------
@@ -249,15 +273,8 @@ class FeatureExtractor:
         self.config = FeatureConfig() if config is None else config
         if not isinstance(self.config, FeatureConfig):
             raise ConfigError(f"config must be a FeatureConfig, got {type(self.config).__name__}")
-        c = self.config
-        self._glcm_offsets = glcm.glcm_offsets(c.glcm_distances, c.glcm_angles)
-        names = {
-            "glcm": glcm.glcm_feature_names(c.glcm_distances, c.glcm_angles, c.glcm_aggregate),
-            "lbp": lbp.lbp_feature_names(c.lbp_scales, c.lbp_method),
-            "gabor": gabor.gabor_feature_names(c.gabor_frequencies, c.gabor_orientations, c.gabor_aggregate),
-        }
-        self.names = [name for family in c.families for name in names[family]]
-        if c.reads_colour:
+        self.names = [name for family in self.config.families for name in REGISTRY[family].names(self.config)]
+        if self.config.reads_colour:
             chroma = [f"{channel}_{name}" for channel in colour.CHROMA_CHANNELS for name in self.names]
             self.names = self.names + chroma + colour.colour_statistic_names()
         self._flat_chroma = None
@@ -301,12 +318,12 @@ class FeatureExtractor:
         check_min_size(image, self.config.min_image_size, path=path)
         inside = None if mask is None else self._region(read_mask(mask, image.shape[:2], path), mask, path)
         if not self.config.reads_colour:
-            return self._families(image, glcm._quantize, inside)
+            return self._families(image, inside)
         if image.ndim == 2:
             grey, channels = image, None
         else:
             grey, channels = luminance(image), colour.opponent_channels(colour.half_resolution(image))
-        parts = [self._families(grey, glcm._quantize, inside)]
+        parts = [self._families(grey, inside)]
         if channels is None or not channels.any():
             _warn_flat_chroma(path)
             parts.append(self._flat_chroma_features())
@@ -318,38 +335,28 @@ class FeatureExtractor:
                 except MaskError as error:
                     raise MaskError(f"at the half resolution of the colour channels: {error.message}",
                                     error.path) from None
-            parts += [self._families(channel, colour.quantize_chroma, half) for channel in channels]
+            parts += [self._families(channel, half, colour.chroma_view) for channel in channels]
             parts.append(colour.colour_statistics(channels, half))
         return np.concatenate(parts)
 
     def _region(self, inside, mask, path):
-        """`inside`, once the enabled families have checked it is large enough; errors name the mask's file."""
+        """`inside`, once every enabled family has checked it; errors name the mask's file, else the image's."""
         named = named_file(mask, path)
-        if "glcm" in self.config.families:
-            glcm.check_mask(inside, self.config.glcm_distances, self.config.glcm_angles, named)
-        if "lbp" in self.config.families:
-            lbp.check_mask(inside, self.config.lbp_scales, named)
+        for family in self.config.families:
+            REGISTRY[family].check_mask(inside, self.config, named)
         return inside
 
-    def _families(self, channel, quantize, inside=None):
-        """The enabled families on one 2-D channel, over the `inside` pixels (all when None);
-        ``quantize(channel, levels)`` gives its GLCM levels."""
+    def _families(self, channel, inside=None, view=None):
+        """The enabled families on one 2-D channel, over the `inside` pixels (all when None).
+
+        ``view(family, channel)`` is what each family is given (for a chroma
+        channel, :func:`texture.colour.chroma_view`); the channel itself when None.
+        """
         c = self.config
-        parts = []
-        for family in c.families:
-            if family == "glcm":
-                q = quantize(channel, c.glcm_levels)
-                parts.append(glcm.glcm_feature_vector(q, self._glcm_offsets, c.glcm_levels, c.glcm_aggregate, inside))
-            elif family == "lbp":
-                parts.append(lbp.lbp_feature_vector(channel, c.lbp_scales, c.lbp_method, inside))
-            else:
-                parts.append(
-                    gabor.gabor_feature_vector(
-                        channel, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth, c.gabor_aggregate,
-                        inside,
-                    )
-                )
-        return np.concatenate(parts)
+        return np.concatenate([
+            REGISTRY[family].vector(channel if view is None else view(family, channel), c, inside)
+            for family in c.families
+        ])
 
     def _flat_chroma_features(self):
         """Chroma features (both channels and their statistics) of a grey image, computed once.
@@ -359,8 +366,7 @@ class FeatureExtractor:
         """
         if self._flat_chroma is None:
             side = self.config.min_image_size // 2
-            zero = np.zeros((side, side))
-            block = self._families(zero, colour.quantize_chroma)
+            block = self._families(np.zeros((side, side)), view=colour.chroma_view)
             self._flat_chroma = np.concatenate(
                 [np.tile(block, len(colour.CHROMA_CHANNELS)), np.zeros(len(colour.colour_statistic_names()))]
             )

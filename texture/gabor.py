@@ -43,6 +43,7 @@ __all__ = [
     "gabor_bank",
     "gabor_spectra",
     "gabor_responses",
+    "check_gabor_params",
     "gabor_feature_names",
     "gabor_feature_vector",
     "gabor_features",
@@ -367,6 +368,8 @@ def gabor_feature_vector(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=
                          inside=None):
     """Mean and standard deviation of each filter's response magnitude: the extractor's fast path.
 
+    The parameters are not checked here (see :func:`check_gabor_params`).
+
     Parameters
     ----------
     image : (M, N) ndarray of float64
@@ -474,6 +477,8 @@ def gabor_features(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, ban
 
     Raises
     ------
+    ConfigError
+        From :func:`check_gabor_params`.
     MaskError
         The mask cannot be read, has another shape than the image, or is
         empty.  Any non-empty mask has statistics: a response is defined at
@@ -486,7 +491,7 @@ def gabor_features(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, ban
     >>> len(features)
     48
     """
-    _check_bank(frequencies, n_orientations, bandwidth, aggregate)
+    check_gabor_params(frequencies, n_orientations, bandwidth, aggregate)
     image, inside, _ = read_image_and_mask(image, mask)
     values = gabor_feature_vector(image, frequencies, n_orientations, bandwidth, aggregate, inside)
     import pandas as pd  # see texture.features.extract_features
@@ -494,14 +499,41 @@ def gabor_features(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, ban
     return pd.Series(values, index=gabor_feature_names(frequencies, n_orientations, aggregate))
 
 
-def _check_bank(frequencies, n_orientations, bandwidth, aggregate):
-    """Raise ConfigError naming the first invalid filter bank parameter."""
-    if len(frequencies) == 0:
-        raise ConfigError("gabor_frequencies must not be empty")
-    for f in frequencies:
-        _check_frequency(f)
+def check_gabor_params(frequencies, n_orientations, bandwidth, aggregate):
+    """Raise ConfigError naming the first invalid filter bank parameter.
+
+    Errors name the parameters as :class:`texture.FeatureConfig` fields
+    (``gabor_frequencies``, ``gabor_orientations``, ...).
+
+    Parameters
+    ----------
+    frequencies, n_orientations, bandwidth, aggregate
+        As in :func:`gabor_features`; no frequency may repeat (it would
+        repeat feature names).
+
+    Raises
+    ------
+    ConfigError
+
+    Examples
+    --------
+    >>> check_gabor_params((0.1, 0.2), 6, 1.0, "none")
+    >>> check_gabor_params((0.1, 0.7), 6, 1.0, "none")
+    Traceback (most recent call last):
+    ...
+    texture.errors.ConfigError: gabor_frequencies: gabor frequency must be in (0, 0.5] cycles/pixel, got 0.7
+    """
+    if isinstance(frequencies, str) or not np.iterable(frequencies) or len(frequencies) == 0:
+        raise ConfigError(f"gabor_frequencies must be a non-empty sequence, got {frequencies!r}")
+    try:
+        for f in frequencies:
+            _check_frequency(f)
+    except ConfigError as error:
+        raise ConfigError(f"gabor_frequencies: {error.message}") from None
     _orientations(n_orientations)
     if not (isinstance(bandwidth, (int, float, np.number)) and 0 < bandwidth <= 8):
         raise ConfigError(f"gabor_bandwidth must be in (0, 8] octaves, got {bandwidth!r}")
     if aggregate not in AGGREGATES:
         raise ConfigError(f"gabor_aggregate must be one of {AGGREGATES}, got {aggregate!r}")
+    if len(set(frequencies)) != len(frequencies):
+        raise ConfigError(f"gabor_frequencies must not repeat values, got {frequencies!r}")

@@ -19,6 +19,9 @@ References
 
 from __future__ import annotations
 
+import functools
+import math
+
 import cv2
 import numpy as np
 
@@ -33,6 +36,7 @@ __all__ = [
     "glcm_matrices",
     "glcm_pair_counts",
     "glcm_properties",
+    "check_glcm_params",
     "glcm_feature_names",
     "glcm_feature_vector",
     "glcm_features",
@@ -150,6 +154,14 @@ def glcm_offsets(distances, angles):
     sin, cos = np.sin(a), np.cos(a)
     steps = d / np.maximum(np.abs(sin), np.abs(cos))
     return np.stack([np.rint(steps * sin), np.rint(steps * cos)], axis=-1).astype(np.intp)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_offsets(distances, angles):
+    """:func:`glcm_offsets` once per configuration: it costs ~0.1 ms, paid per image (or window) otherwise."""
+    offsets = glcm_offsets(distances, angles)
+    offsets.flags.writeable = False
+    return offsets
 
 
 def glcm_matrices(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32):
@@ -431,6 +443,54 @@ def _check_levels(levels):
         raise ConfigError(f"glcm_levels must be an integer in [{MIN_LEVELS}, {MAX_LEVELS}], got {levels!r}")
 
 
+def check_glcm_params(levels, distances, angles, aggregate):
+    """Raise ConfigError naming the first invalid GLCM parameter.
+
+    Errors name the parameters as :class:`texture.FeatureConfig` fields
+    (``glcm_levels``, ``glcm_distances``, ...).
+
+    Parameters
+    ----------
+    levels, distances, angles, aggregate
+        As in :func:`glcm_features`; angles must lie in [0, 180), and no
+        distance or angle may repeat (it would repeat a feature name).
+
+    Raises
+    ------
+    ConfigError
+
+    Examples
+    --------
+    >>> check_glcm_params(32, (1, 2), (0, 90), "mean_range")
+    >>> check_glcm_params(32, (1, 1), (0, 90), "mean_range")
+    Traceback (most recent call last):
+    ...
+    texture.errors.ConfigError: glcm_distances must not repeat values, got (1, 1)
+    """
+    _check_levels(levels)
+    if not _is_sequence(distances) or len(distances) == 0 or not all(_is_int(d) and d >= 1 for d in distances):
+        raise ConfigError(f"glcm_distances must be positive integers, got {distances!r}")
+    if not _is_sequence(angles) or len(angles) == 0 or not all(_is_real(a) and 0 <= a < 180 for a in angles):
+        raise ConfigError(f"glcm_angles must be degrees in [0, 180), got {angles!r}")
+    if aggregate not in AGGREGATES:
+        raise ConfigError(f"glcm_aggregate must be one of {AGGREGATES}, got {aggregate!r}")
+    for field, values in (("glcm_distances", distances), ("glcm_angles", angles)):
+        if len(set(values)) != len(values):
+            raise ConfigError(f"{field} must not repeat values, got {values!r}")
+
+
+def _is_sequence(value):
+    return not isinstance(value, str) and np.iterable(value)
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_real(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def glcm_feature_names(distances=(1, 2, 4), angles=(0, 45, 90, 135), aggregate="mean_range"):
     """Names of :func:`glcm_feature_vector`'s values, e.g. ``glcm_contrast_d1_mean``.
 
@@ -484,19 +544,17 @@ def check_mask(inside, distances, angles, path=None):
             )
 
 
-def glcm_feature_vector(q, offsets, levels, aggregate="mean_range", inside=None):
-    """GLCM features of an already quantized image: the fast path of the extractor.
+def glcm_feature_vector(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32, aggregate="mean_range",
+                        inside=None):
+    """GLCM features of a working grey image: the extractor's path, without validation.
 
     Parameters
     ----------
-    q : (M, N) ndarray of uint8
-        Output of :func:`quantize`.
-    offsets : (n_distances, n_angles, 2) ndarray of int
-        Output of :func:`glcm_offsets`.
-    levels : int
-        The ``levels`` ``q`` was quantized with.
-    aggregate : {"mean_range", "none"}
-        See :func:`glcm_features`.
+    image : (M, N) ndarray of float64
+        Working grey image (see :func:`texture.read_image`).
+    distances, angles, levels, aggregate
+        As in :func:`glcm_features`, already checked by
+        :func:`check_glcm_params`.
     inside : (M, N) ndarray of bool, optional
         Region of interest that passed :func:`check_mask`.
 
@@ -505,6 +563,8 @@ def glcm_feature_vector(q, offsets, levels, aggregate="mean_range", inside=None)
     values : 1-D ndarray of float64
         In the order of :func:`glcm_feature_names`.
     """
+    offsets = _cached_offsets(tuple(distances), tuple(angles))
+    q = _quantize(image, levels)
     props = glcm_properties(_cooccurrence(q, offsets.reshape(-1, 2), levels, inside)).reshape(-1, *offsets.shape[:2])
     return _aggregated(props, aggregate)
 
@@ -558,6 +618,8 @@ def glcm_features(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32
 
     Raises
     ------
+    ConfigError
+        From :func:`check_glcm_params`.
     MaskError
         The mask cannot be read, has another shape than the image, is
         empty, or pairs no two inside pixels at some offset.
@@ -569,13 +631,11 @@ def glcm_features(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32
     >>> bool(features["glcm_correlation_d1_mean"] > 0.5)
     True
     """
-    if aggregate not in AGGREGATES:
-        raise ConfigError(f"glcm_aggregate must be one of {AGGREGATES}, got {aggregate!r}")
+    check_glcm_params(levels, distances, angles, aggregate)
     image, inside, named = read_image_and_mask(image, mask)
     if inside is not None:
         check_mask(inside, distances, angles, named)
-    q = quantize(image, levels)
-    values = glcm_feature_vector(q, glcm_offsets(distances, angles), levels, aggregate, inside)
+    values = glcm_feature_vector(image, distances, angles, levels, aggregate, inside)
     import pandas as pd  # see texture.features.extract_features
 
     return pd.Series(values, index=glcm_feature_names(distances, angles, aggregate))

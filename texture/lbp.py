@@ -44,6 +44,7 @@ __all__ = [
     "lbp_codes",
     "lbp_n_bins",
     "lbp_histogram",
+    "check_lbp_params",
     "lbp_feature_names",
     "lbp_feature_vector",
     "lbp_features",
@@ -523,6 +524,49 @@ def lbp_histogram(codes, P, method="uniform", mask=None):
     return _normalized(np.bincount(codes.ravel(), minlength=lbp_n_bins(P, method)))
 
 
+def check_lbp_params(scales, method):
+    """Raise ConfigError naming the first invalid multi-scale LBP parameter.
+
+    Errors name the parameters as :class:`texture.FeatureConfig` fields
+    (``lbp_scales``, ``lbp_method``).
+
+    Parameters
+    ----------
+    scales, method
+        As in :func:`lbp_features`; no scale may repeat (it would repeat
+        feature names).
+
+    Raises
+    ------
+    ConfigError
+
+    Examples
+    --------
+    >>> check_lbp_params([(8, 1), (16, 2)], "uniform")
+    >>> check_lbp_params([(8, 0)], "uniform")
+    Traceback (most recent call last):
+    ...
+    texture.errors.ConfigError: lbp_scales: lbp R must be a positive number, got 0
+    """
+    if isinstance(scales, str) or not np.iterable(scales) or not all(np.iterable(s) and len(s) == 2 for s in scales):
+        raise ConfigError(f"lbp_scales must be a sequence of (P, R) pairs, got {scales!r}")
+    if len(scales) == 0:
+        raise ConfigError("lbp_scales must not be empty")
+    try:
+        for P, R in scales:
+            _check_scale(P, R)
+    except ConfigError as error:
+        raise ConfigError(f"lbp_scales: {error.message}") from None
+    try:
+        for P, _ in scales:
+            lbp_n_bins(P, method)
+    except ConfigError as error:
+        raise ConfigError(f"lbp_method: {error.message}") from None
+    pairs = [tuple(s) for s in scales]
+    if len(set(pairs)) != len(pairs):
+        raise ConfigError(f"lbp_scales must not repeat values, got {scales!r}")
+
+
 def lbp_feature_names(scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
     """Names of :func:`lbp_feature_vector`'s values, e.g. ``lbp_p8_r1_riu2_bin03``."""
     names = []
@@ -535,6 +579,9 @@ def lbp_feature_names(scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
 
 def lbp_feature_vector(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform", inside=None):
     """Concatenated normalized histograms of :func:`lbp_codes` at every ``(P, R)`` scale.
+
+    The extractor's path: the parameters are not checked here (see
+    :func:`check_lbp_params`) apart from each scale's ``P`` and ``R``.
 
     Parameters
     ----------
@@ -629,6 +676,8 @@ def lbp_features(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform", mas
 
     Raises
     ------
+    ConfigError
+        From :func:`check_lbp_params`.
     MaskError
         The mask cannot be read, has another shape than the image, is
         empty, or is too thin for the largest radius (see
@@ -641,9 +690,7 @@ def lbp_features(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform", mas
     >>> len(features), round(float(features.sum()), 6)
     (54, 3.0)
     """
-    _check_method(method, tuple(_TAGS))
-    for P, R in scales:
-        _check_scale(P, R)
+    check_lbp_params(scales, method)
     image, inside, named = read_image_and_mask(image, mask)
     if inside is not None:
         check_mask(inside, scales, named)
