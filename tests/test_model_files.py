@@ -237,6 +237,7 @@ def test_pickled_content_is_refused_and_never_executed(classifier, texture_model
 
 # Damage: truncation anywhere, and random byte changes (hypothesis).
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["network", "texture model"])
 # A refused file is closed too: np.load leaks the file object it opens when the zip is damaged.
 @pytest.mark.filterwarnings("error::ResourceWarning", "error::pytest.PytestUnraisableExceptionWarning")
@@ -262,6 +263,7 @@ def _damaged_or_identical(load, damaged, reference, predict):
     np.testing.assert_array_equal(predict(model), predict(reference))
 
 
+@pytest.mark.slow
 @given(data=st.data())
 def test_random_byte_damage_is_refused_or_harmless(classifier, texture_model, tmp_path_factory, data):
     kind = data.draw(st.sampled_from(["network", "texture model"]))
