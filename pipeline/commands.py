@@ -204,9 +204,10 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_score(args) -> int:
-    score = TextureModel.load(args.model).score_image(args.image, max_pixels=args.max_pixels)
+    score = TextureModel.load(args.model).score_image(args.image, mask=args.mask, max_pixels=args.max_pixels)
     if args.json:
-        print(json.dumps({"path": str(args.image), **score.to_dict()}, sort_keys=True))
+        where = {"path": str(args.image), **({} if args.mask is None else {"mask": str(args.mask)})}
+        print(json.dumps({**where, **score.to_dict()}, sort_keys=True))
         return 0
     print(f"{args.image}: {score.label} (confidence {score.confidence:.3f})"
           if score.label is not None else f"{args.image}:")
