@@ -386,9 +386,25 @@ def _training_copies(items, n_features, config, args) -> dict:
     return {"copies": copies, "has_copies": has_copies}
 
 
+def _train_regions(args) -> int:
+    """``texture train IMAGE --regions LABELS --legend CSV``: fit on the windows inside one painted label."""
+    if args.legend is None:
+        args.usage_error("--regions needs --legend (a CSV value,label)")
+    if not Path(args.src).is_file():
+        args.usage_error(f"with --regions, SRC is one image file, not {args.src}")
+    model = TextureModel(_feature_config(args), scaler=args.scaler, estimator=_network(args), random_state=args.seed)
+    model.fit_regions(args.src, args.regions, args.legend, window=args.window)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    model.save(args.output)
+    print(f"wrote model {args.output}: classes {', '.join(map(str, model.classes_))}, window {model.window_} px")
+    return 0
+
+
 def cmd_train(args) -> int:
     from pipeline.report import accuracy
 
+    if args.regions is not None:
+        return _train_regions(args)
     model, _, y_true, scores, counts = _train(args.src, args)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)  # as extract and predict do
     model.save(args.output)

@@ -26,11 +26,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from pipeline import model_file
-from pipeline.augment import N_TRAINING_COPIES, copy_features, with_copies
+from pipeline.augment import N_TRAINING_COPIES, copy_features, training_copies, with_copies
+from pipeline.maps import TextureMap, preview_of, pure_windows, read_regions
 from pipeline.nn import BPClassifier, BPRegressor
 from pipeline.normalize import make_scaler, scaler_from_state
-from texture import FeatureConfig, FeatureExtractor, read_image
-from texture.errors import ConfigError, ImageTooSmallError, MaskError, ModelFileError, NotFittedError, TextureError
+from texture import FeatureConfig, FeatureExtractor, feature_map, read_image
+from texture.errors import ConfigError, DatasetError, ImageTooSmallError, MaskError, ModelFileError, NotFittedError, TextureError
 
 __all__ = ["TextureModel", "TextureScore", "FORMAT_VERSION"]
 
@@ -169,6 +170,13 @@ class TextureModel:
         prediction is unaffected.  An image whose shrunk copy
         is too small for the extractor is trained on without copies, with a
         ``UserWarning`` naming it.
+    window : int, optional
+        A model meant for maps (:meth:`score_map`): :meth:`fit` trains on
+        the windows of this size cut from each training image (and from its
+        copies), every ``window // 2`` pixels, rather than on whole images;
+        the features of a small window are noisier than a whole image's, and
+        the network learns them as they are.  The window is recorded in the
+        model file and is :meth:`score_map`'s default.
 
     Attributes
     ----------
@@ -180,6 +188,9 @@ class TextureModel:
         Class labels (classifier only).
     trained_with_masks_ : bool
         Whether the training features were those of masked regions.
+    window_ : int or None
+        Side of the windows the model was trained on (:meth:`fit` with
+        `window`, :meth:`fit_regions`), None for whole images.
 
     Examples
     --------
@@ -191,12 +202,13 @@ class TextureModel:
     """
 
     def __init__(self, feature_config=None, scaler: str = "zscore", estimator=None,
-                 random_state: int = 0, augment: bool = True):
+                 random_state: int = 0, augment: bool = True, window: int | None = None):
         self.feature_config = feature_config
         self.scaler = scaler
         self.estimator = estimator
         self.random_state = random_state
         self.augment = augment
+        self.window = window
 
     # ---- features -------------------------------------------------------
 
@@ -262,6 +274,10 @@ class TextureModel:
             labels = images["label"]
         masks = _as_masks(masks, images, len(_as_images(images)))
         masked = any(mask is not None for mask in masks)
+        if self.window is not None:
+            if masked:
+                raise ConfigError("a model trained on windows (window=...) takes no masks")
+            return self._fit_windows(images, np.asarray(labels))
         if not self.augment:
             return self.fit_features(self.featurize(images, masks=masks), labels, masked=masked)
         # Each image is read once, for its own features and for its copies'.
@@ -274,6 +290,86 @@ class TextureModel:
         copies = np.array([np.zeros((N_TRAINING_COPIES, X.shape[1])) if block is None else block
                            for block in copies])
         return self.fit_features(X, labels, copies=copies, has_copies=has_copies, masked=masked)
+
+    def _fit_windows(self, images, labels):
+        """:meth:`fit` on the windows of each image (and of its training copies) rather than whole images."""
+        window = self.window
+        _check_window(window)
+        n_images = len(_as_images(images))
+        if len(labels) != n_images:
+            raise ConfigError(f"{len(labels)} labels for {n_images} images")
+        config = self.feature_config or FeatureConfig()
+        rows, targets = [], []
+        for (grey, path, _), label in zip(_read(images), labels):
+            sources = [grey] + (training_copies(grey) if self.augment else [])
+            for k, source in enumerate(sources):
+                if min(source.shape) < window:
+                    if k == 0:
+                        raise ImageTooSmallError(f"image is {grey.shape[0]} x {grey.shape[1]} pixels, smaller "
+                                                 f"than the {window} pixel training window", path)
+                    continue  # a shrunk copy below the window: the others still train
+                values = feature_map(source, window, max(1, window // 2), config).values
+                rows.append(values.reshape(-1, values.shape[-1]))
+                targets.append(np.repeat(label, len(rows[-1])))
+        self.fit_features(_stack(rows), np.concatenate(targets))
+        self.window_ = window
+        return self
+
+    def fit_regions(self, image, label_image, legend, window=None, step=None):
+        """Train on the windows of one annotated image: those whose pixels all carry one label.
+
+        This is what a user does who has one large image and a few painted
+        regions.  No training copies are made (`augment` does not apply).
+
+        Parameters
+        ----------
+        image : str, os.PathLike or array_like
+            The image (see :func:`texture.read_image`).
+        label_image : str, os.PathLike or array_like
+            One integer per pixel of `image` (a PNG), 0 for unlabelled (see
+            :func:`pipeline.maps.read_regions`).
+        legend : str, os.PathLike, dict or DataFrame
+            Pixel value -> label: a CSV ``value,label`` or a dict.
+        window : int, optional
+            Window side; default the model's `window`, else 64.  Recorded as
+            :attr:`window_`, :meth:`score_map`'s default.
+        step : int, optional
+            Distance between training windows; default ``window // 4``
+            (painted regions are small: overlapping windows give more samples).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        DatasetError
+            Unreadable annotations, a shape different from the image's, or
+            fewer than two labels with a window lying wholly inside them.
+        """
+        window = window or self.window or 64
+        _check_window(window)
+        step = step or max(1, window // 4)
+        values, names = read_regions(label_image, legend)
+        fmap = feature_map(image, window, step, self.feature_config or FeatureConfig())
+        if values.shape != fmap.grid.shape:
+            raise DatasetError(f"the label image is {values.shape[0]} x {values.shape[1]} pixels, the image "
+                               f"{fmap.grid.shape[0]} x {fmap.grid.shape[1]}")
+        pure = pure_windows(values, fmap.grid)
+        inside = pure > 0
+        labels = np.array([names[v] for v in pure[inside].tolist()], dtype=object)
+        found = sorted(set(labels.tolist()), key=str)
+        if len(found) < 2:
+            raise DatasetError(f"windows of {window} px lying wholly inside one labelled region were found for "
+                               f"{len(found)} label(s) ({', '.join(map(str, found)) or 'none'}); at least two are "
+                               f"needed: paint larger regions or use a smaller window")
+        if all(isinstance(v, (int, np.integer)) for v in names.values()):
+            labels = labels.astype(np.int64)
+        else:
+            labels = labels.astype(str)
+        self.fit_features(fmap.values[inside].astype(np.float64), labels)
+        self.window_ = window
+        return self
 
     def _copy_features(self, grey, path, mask=None) -> np.ndarray | None:
         """Features of the training copies of one working image; None, with a warning, when a shrunk
@@ -329,6 +425,7 @@ class TextureModel:
             self.classes_ = np.asarray(self.estimator_.classes_)
         self.trained_with_masks_ = bool(masked)
         self._warned_unmasked = False
+        self.window_ = None
         return self
 
     @property
@@ -441,6 +538,49 @@ class TextureModel:
         self.warn_if_unmasked(masks)
         return self.score_features(self.featurize(image, masks=masks, max_pixels=max_pixels))[0]
 
+    def score_map(self, image, window=None, step=None, *, max_pixels=None):
+        """Label, confidence, probabilities and score of every window of a grid over the image.
+
+        Parameters
+        ----------
+        image : str, os.PathLike or array_like
+            An image file or array (see :func:`texture.read_image`).
+        window : int, optional
+            Window side; default the window the model was trained on
+            (:attr:`window_`), else 64.
+        step : int, optional
+            Distance between windows; default ``window // 2``.
+        max_pixels : int, optional
+            Largest image accepted (see :func:`texture.read_image`).
+
+        Returns
+        -------
+        pipeline.TextureMap
+
+        Examples
+        --------
+        >>> tmap = model.score_map("wall.png")               # doctest: +SKIP
+        >>> tmap.labels.shape, tmap.area_fractions()         # doctest: +SKIP
+        ((15, 15), {'brick': 0.71, 'mortar': 0.29})
+        """
+        self._check_fitted()
+        window = window or getattr(self, "window_", None) or 64
+        step = step or max(1, window // 2)
+        fmap = feature_map(image, window, step, self.feature_config_, max_pixels=max_pixels)
+        rows, cols = fmap.values.shape[:2]
+        Xs = self._normalized(fmap.values.reshape(rows * cols, -1).astype(np.float64))
+        classes, labels, confidence, proba, value = [], None, None, None, None
+        if self.is_classifier:
+            classes = [_builtin_scalar(c) for c in self.classes_]
+            proba = self.estimator_.predict_proba(Xs).reshape(rows, cols, -1)
+            labels = np.asarray(self.classes_)[proba.argmax(axis=-1)]
+            confidence = proba.max(axis=-1)
+            numeric = _numeric(classes)
+            value = None if numeric is None else proba @ numeric
+        else:
+            value = np.ravel(self.estimator_.predict(Xs)).reshape(rows, cols)
+        return TextureMap(classes, labels, confidence, proba, value, fmap.grid, preview_of(image, max_pixels))
+
     def score_columns(self) -> list[str]:
         """Column names of :meth:`score_row`, for tabular prediction output."""
         if not self.is_classifier:
@@ -474,6 +614,7 @@ class TextureModel:
             "scaler": scaler_meta,
             "estimator": {"class": type(self.estimator_).__name__, "state": est_meta},
             "trained_with_masks": self.trained_with_masks_,
+            "window": getattr(self, "window_", None),
         }
         arrays = {f"scaler.{k}": v for k, v in scaler_arrays.items()}
         arrays.update({f"estimator.{k}": v for k, v in est_arrays.items()})
@@ -552,9 +693,18 @@ class TextureModel:
         # Files saved before masks existed were trained on whole images.
         model.trained_with_masks_ = bool(meta.get("trained_with_masks", False))
         model._warned_unmasked = False
+        # Files saved before maps existed were trained on whole images.
+        model.window_ = meta.get("window")
+        if model.window_ is not None:
+            _check_window(model.window_)
         return model
 
     def __repr__(self) -> str:
         return (f"TextureModel(feature_config={self.feature_config!r}, scaler={self.scaler!r}, "
                 f"estimator={self.estimator!r}, random_state={self.random_state!r}, "
-                f"augment={self.augment!r})")
+                f"augment={self.augment!r}, window={self.window!r})")
+
+
+def _check_window(window):
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        raise ConfigError(f"window must be a positive integer, got {window!r}")
