@@ -26,12 +26,13 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.atomic import atomic_write
-from pipeline.batch import (ExtractTask, PredictTask, TrainingCopiesTask, feature_matrix, list_inputs,
+from pipeline.batch import (ExtractTask, MapTask, PredictTask, TrainingCopiesTask, feature_matrix, list_inputs,
                             make_engine, run_batch)
 from pipeline.model import DEFAULT_NETWORK, TextureModel
 from pipeline.nn import BPClassifier
 from pipeline.sample import sample_root
-from texture import FeatureConfig
+from pipeline.run.inputs import Item
+from texture import IMAGE_EXTENSIONS, FeatureConfig
 from texture.errors import ConfigError, DatasetError
 
 __all__ = ["VERBS"]
@@ -65,6 +66,18 @@ def _finish(summary) -> int:
 def cmd_extract(args) -> int:
     task = ExtractTask(_feature_config(args), cache_dir=args.cache, max_pixels=args.max_pixels)
     summary = run_batch(task, args.src, args.output, engine=_engine(args), quiet=args.quiet, desc="extract")
+    return _finish(summary)
+
+
+def cmd_map(args) -> int:
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    src = Path(args.src)
+    task = MapTask(TextureModel.load(args.model), out, window=args.window, step=args.step,
+                   root=src if src.is_dir() else None, max_pixels=args.max_pixels)
+    # One image file is a run of one input; a folder or a CSV is listed as for the other verbs.
+    source = [Item(str(src))] if src.suffix.lower() in IMAGE_EXTENSIONS else src
+    summary = run_batch(task, source, out / "summary.csv", engine=_engine(args), quiet=args.quiet, desc="map")
     return _finish(summary)
 
 
@@ -496,4 +509,4 @@ def cmd_demo(args) -> int:
 
 
 VERBS = {"extract": cmd_extract, "train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate,
-         "score": cmd_score, "demo": cmd_demo}
+         "score": cmd_score, "demo": cmd_demo, "map": cmd_map}
