@@ -50,20 +50,21 @@ COPIES = {"factors": list(SCALE_FACTORS), "blur_sigma": BLUR_SIGMA, "noise_snr_d
 
 
 def rescaled_copies(image, factors=SCALE_FACTORS):
-    """Rescaled copies of a working grey image.
+    """Rescaled copies of a working grey or colour image.
 
     Parameters
     ----------
-    image : (M, N) ndarray of float64
-        Working grey image in [0, 1] (see :func:`texture.read_image`).
+    image : (M, N) or (M, N, 3) ndarray of float64
+        Working grey or colour image in [0, 1] (see :func:`texture.read_image`).
     factors : sequence of float, default ``SCALE_FACTORS``
         Zoom factors, each positive; below 1 shrinks (with anti-aliasing).
 
     Returns
     -------
     copies : list of ndarray of float64
-        One image per factor, of shape ``round(factor * (M, N))``, values
-        clipped to [0, 1] (interpolation can overshoot slightly).
+        One image per factor, of shape ``round(factor * (M, N))`` (and the
+        colour planes), values clipped to [0, 1] (interpolation can
+        overshoot slightly).
 
     Raises
     ------
@@ -83,8 +84,9 @@ def rescaled_copies(image, factors=SCALE_FACTORS):
     factors = np.asarray(factors, dtype=np.float64)
     if factors.ndim != 1 or not np.all(np.isfinite(factors) & (factors > 0)):
         raise ConfigError(f"scale factors must be positive numbers, got {factors.tolist()!r}")
+    planes = _channel_axis(image)
     return [
-        np.clip(rescale(image, factor, order=1, anti_aliasing=factor < 1), 0.0, 1.0)
+        np.clip(rescale(image, factor, order=1, anti_aliasing=factor < 1, channel_axis=planes), 0.0, 1.0)
         for factor in factors
     ]
 
@@ -127,13 +129,18 @@ def add_noise(image, snr_db, rng):
     return np.clip(image + rng.normal(0.0, sigma, image.shape), 0.0, 1.0)
 
 
+def _channel_axis(image):
+    """scikit-image's ``channel_axis`` of a working image: the last axis of a colour one, none of a grey one."""
+    return -1 if image.ndim == 3 else None
+
+
 def training_copies(image, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, noise_snr_db=NOISE_SNR_DB):
     """The altered copies of a training image that ``texture train`` adds.
 
     Parameters
     ----------
-    image : (M, N) ndarray of float64
-        Working grey image in [0, 1].
+    image : (M, N) or (M, N, 3) ndarray of float64
+        Working grey or colour image in [0, 1].
     factors : sequence of float, default ``SCALE_FACTORS``
         Zoom factors of the rescaled copies (see :func:`rescaled_copies`).
     blur_sigma : float or None, default ``BLUR_SIGMA``
@@ -170,7 +177,7 @@ def training_copies(image, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, noise_s
     if blur_sigma is not None:
         if not (np.isfinite(blur_sigma) and blur_sigma > 0):
             raise ConfigError(f"blur_sigma must be a positive number or None, got {blur_sigma!r}")
-        copies.append(gaussian(image, blur_sigma))
+        copies.append(gaussian(image, blur_sigma, channel_axis=_channel_axis(image)))
     if noise_snr_db is not None:
         if not np.isfinite(noise_snr_db):
             raise ConfigError(f"noise_snr_db must be a finite number or None, got {noise_snr_db!r}")
@@ -219,8 +226,8 @@ def copy_features(extractor, image, path=None, mask=None):
     Parameters
     ----------
     extractor : texture.FeatureExtractor
-    image : (M, N) ndarray of float64
-        Working grey image.
+    image : (M, N) or (M, N, 3) ndarray of float64
+        Working image (colour for a colour extractor).
     path : str, optional
         File the image came from, named in error messages.
     mask : optional
@@ -241,7 +248,7 @@ def copy_features(extractor, image, path=None, mask=None):
     copies = training_copies(image)
     if mask is None:
         return np.array([extractor.transform(copy, path=path) for copy in copies])
-    masks = mask_copies(read_mask(mask, image.shape, path))
+    masks = mask_copies(read_mask(mask, image.shape[:2], path))
     return np.array([extractor.transform(copy, path=path, mask=inside) for copy, inside in zip(copies, masks)])
 
 

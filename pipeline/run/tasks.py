@@ -184,13 +184,14 @@ class ExtractTask(Task):
         return {**self.__dict__, "_extractor": None, "_cache": None}
 
     def _vector(self, image, path: str) -> np.ndarray:
-        """The values of one working grey image."""
+        """The values of one working image (grey, or colour when the config reads colour)."""
         return self._extractor.transform(image, path=path)
 
     def features(self, path: str) -> np.ndarray:
         """The values of one image file (through the cache when there is one)."""
         def compute():
-            return self._vector(read_image(path, max_pixels=self.max_pixels), path)
+            image = read_image(path, max_pixels=self.max_pixels, colour=self.config.reads_colour)
+            return self._vector(image, path)
 
         return compute() if self._cache is None else self._cache.get_or_compute(path, compute)
 
