@@ -252,7 +252,7 @@ class TestColourMasks:
         inside = np.zeros(rgb.shape[:2], dtype=bool)
         inside[10:100, 10:130] = True
         rows = copy_features(FeatureExtractor(OPPONENT), read_image(rgb, colour=True), mask=inside)
-        assert rows.shape == (3, len(FeatureExtractor(OPPONENT).names)) and np.isfinite(rows).all()
+        assert rows.shape == (4, len(FeatureExtractor(OPPONENT).names)) and np.isfinite(rows).all()
 
 
 def test_feature_maps_refuse_a_colour_config(rgb):
