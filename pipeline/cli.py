@@ -4,7 +4,9 @@ This module parses the arguments; :mod:`pipeline.commands` runs the verbs.
 Exit status: 0 on success, 1 when a run failed or some input could not be
 processed, 2 for a usage error, 130 when interrupted.
 
-It imports only the standard library and :mod:`pipeline.workers`: when a
+It imports only the standard library, :mod:`pipeline.workers` and the
+engine registry :mod:`pipeline.run.engines` (which checks the engine
+options and imports nothing more): when a
 verb will run worker processes, :func:`main` starts their server first and
 imports the verbs (numpy, OpenCV, ...) after, so that the server and this
 process import at the same time, on two cores.
@@ -13,10 +15,13 @@ process import at the same time, on two cores.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import textwrap
 from pathlib import Path
 
+from pipeline.run.engines import option_error
 from pipeline.workers import pool_size, start_worker_server
 
 __all__ = ["main", "build_parser"]
@@ -230,6 +235,28 @@ def _training_options(p) -> None:
 # entry point
 
 
+@contextlib.contextmanager
+def _termination_stops_the_run():
+    """SIGTERM and SIGHUP stop a run as Ctrl-C (SIGINT) does: the rows written so far are kept.
+
+    Yields a dict that gets the number of the signal that stopped the run
+    (the exit status is then 128 + that number, as a shell reports it).
+    """
+    stopped_by = {}
+
+    def stop(signum, frame):
+        stopped_by["signal"] = signum
+        raise KeyboardInterrupt
+
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]  # no SIGHUP on Windows
+    saved = {name: signal.signal(getattr(signal, name), stop) for name in names}
+    try:
+        yield stopped_by
+    finally:
+        for name, handler in saved.items():
+            signal.signal(getattr(signal, name), handler)
+
+
 def main(argv=None) -> int:
     """Run the ``texture`` command; return its exit status.
 
@@ -241,28 +268,28 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = build_parser().parse_args(argv)
     args.command = ["texture", *argv]  # as typed: the evaluation report shows it
-    if getattr(args, "scheduler", None) is not None:
-        if args.engine != "dask":
-            args.usage_error("--scheduler needs --engine dask")
-        if args.jobs is not None:
-            args.usage_error("--jobs sizes a cluster started here; the one at --scheduler has its own workers")
+    if hasattr(args, "engine"):
+        message = option_error(args.jobs, args.engine, args.scheduler)
+        if message is not None:
+            args.usage_error(message)
     if getattr(args, "engine", None) == "local" and pool_size(args.jobs) > 1:
         start_worker_server()  # in the background: it imports while this process does below
     # Imported here, after the server has started (see the module docstring).
     from pipeline.commands import VERBS
     from texture.errors import TextureError
 
-    try:
-        return VERBS[args.verb](args)
-    except KeyboardInterrupt:
-        print("texture: interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
-    except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
-        if args.debug:
-            raise
-        text = str(exc) if isinstance(exc, (TextureError, OSError)) else f"{type(exc).__name__}: {exc}"
-        print(f"texture {args.verb}: error: {text} (--debug shows the traceback)", file=sys.stderr)
-        return 1
+    with _termination_stops_the_run() as stopped_by:
+        try:
+            return VERBS[args.verb](args)
+        except KeyboardInterrupt:
+            print("texture: interrupted; run the same command again to resume", file=sys.stderr)
+            return 128 + stopped_by.get("signal", signal.SIGINT)
+        except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
+            if args.debug:
+                raise
+            text = str(exc) if isinstance(exc, (TextureError, OSError)) else f"{type(exc).__name__}: {exc}"
+            print(f"texture {args.verb}: error: {text} (--debug shows the traceback)", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.batch import (ExtractTask, PredictTask, atomic_write, feature_matrix, list_inputs,
+from pipeline.atomic import atomic_write
+from pipeline.batch import (ExtractTask, PredictTask, TrainingCopiesTask, feature_matrix, list_inputs,
                             make_engine, run_batch)
 from pipeline.model import DEFAULT_NETWORK, TextureModel
 from pipeline.nn import BPClassifier
@@ -351,30 +352,38 @@ def _train(source, args):
         raise DatasetError(f"none of its {len(items)} images could be used; the first: {errors[0]}", source)
     labels = _typed_labels([item.label for item in kept])
     train, test = holdout_split(labels, [item.group for item in kept], args.test_size, args.seed)
-    X_train, y_train = X[train], labels[train]
     counts = _Counts(len(train), len(test), len(errors), skipped=skipped)
+    copies = {}
     if args.augment:
-        _say(args, f"extracting features of rescaled and blurred copies of {len(train)} training images ...")
-        copies, copied, copy_errors = feature_matrix(ExtractTask(config, cache_dir=args.cache, copies=True,
-                                                                max_pixels=args.max_pixels),
-                                                     [kept[i] for i in train], engine=_engine(args),
-                                                     quiet=args.quiet, desc="train copies")
-        # The copies of an image can fail where the image did not: a shrunk
-        # copy below the extractor's minimum size, or the file changed or
-        # removed since the first pass.  The image's own row stays.
-        for message in copy_errors:
-            _say(args, f"left out: training copies (the image itself is trained on): {message}")
-        counts.without_copies = len(copy_errors)
-        # One row per copy.
-        index = {id(kept[i]): i for i in train}
-        copy_labels = labels[[index[id(item)] for item in copied]].repeat(copies.shape[1] // X.shape[1])
-        X_train = np.vstack([X_train, copies.reshape(-1, X.shape[1])])
-        y_train = np.concatenate([y_train, copy_labels])
+        copies = _training_copies([kept[i] for i in train], X.shape[1], config, args)
+        counts.without_copies = len(train) - int(copies["has_copies"].sum())
     _say(args, f"training on {len(train)} images, holding out {len(test)} ...")
     model = TextureModel(config, scaler=args.scaler, estimator=_network(args), random_state=args.seed,
                          augment=args.augment)
-    model.fit_features(X_train, y_train)
+    model.fit_features(X[train], labels[train], **copies)
     return model, [kept[i] for i in test], labels[test], model.score_features(X[test]), counts
+
+
+def _training_copies(items, n_features, config, args) -> dict:
+    """The features of the training copies of `items`, as :meth:`TextureModel.fit_features` takes them.
+
+    The copies of an image can fail where the image did not: a shrunk copy
+    below the extractor's minimum size, or the file changed or removed since
+    the first pass.  The image is then trained on without them, and named.
+    """
+    _say(args, f"extracting features of rescaled and blurred copies of {len(items)} training images ...")
+    task = TrainingCopiesTask(config, cache_dir=args.cache, max_pixels=args.max_pixels)
+    wide, copied, errors = feature_matrix(task, items, engine=_engine(args), quiet=args.quiet, desc="train copies")
+    for message in errors:
+        _say(args, f"left out: training copies (the image itself is trained on): {message}")
+    # feature_matrix keeps the input order: `copied` is a subsequence of `items`.
+    has_copies = np.zeros(len(items), dtype=bool)
+    position = iter(range(len(items)))
+    for item in copied:
+        has_copies[next(i for i in position if items[i] == item)] = True
+    copies = np.zeros((len(items), len(task.columns) // n_features, n_features))
+    copies[has_copies] = wide.reshape(len(copied), -1, n_features)
+    return {"copies": copies, "has_copies": has_copies}
 
 
 def cmd_train(args) -> int:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from pipeline.augment import with_copies
 from texture.errors import ConfigError
 
 __all__ = ["FoldScore", "holdout_split", "stratified_kfold", "group_holdout", "cross_validate"]
@@ -169,7 +170,7 @@ class FoldScore:
     altered: dict = field(default_factory=dict)  # name -> accuracy on the altered test rows
 
 
-def cross_validate(estimator, X, y, splits, *, scaler, augmented=(), altered=None):
+def cross_validate(estimator, X, y, splits, *, scaler, copies=None, altered=None):
     """Fit on each training part, score on its test part.
 
     Parameters
@@ -185,10 +186,11 @@ def cross_validate(estimator, X, y, splits, *, scaler, augmented=(), altered=Non
         Returns a new unfitted normalizer (``fit_transform``/``transform``),
         e.g. ``pipeline.normalize.StandardScaler``; it is fitted on the
         training rows only.
-    augmented : sequence of array_like, optional
-        Feature matrices shaped like `X` whose row ``i`` comes from a copy of
-        image ``i`` (e.g. :func:`pipeline.augment.training_copies`).  Their
-        training rows are added to each training part; their test rows are
+    copies : array_like of shape (n, n_copies, n_features), optional
+        The features of each image's training copies (``copies[i]``: the
+        :func:`pipeline.augment.copy_features` of image ``i``).  Those of the
+        training images are added to each training part
+        (:func:`pipeline.augment.with_copies`); those of the test images are
         never used, since a copy of a test image would leak it.
     altered : dict of str to array_like, optional
         Feature matrices shaped like `X` whose row ``i`` comes from an
@@ -208,17 +210,17 @@ def cross_validate(estimator, X, y, splits, *, scaler, augmented=(), altered=Non
     y = np.asarray(y)
     if X.ndim != 2 or len(X) != len(y):
         raise ConfigError(f"X must be 2-D with one row per label, got {X.shape} for {len(y)} labels")
-    augmented = [np.asarray(A, dtype=np.float64) for A in augmented]
-    if any(A.shape != X.shape for A in augmented):
-        raise ConfigError(f"augmented feature matrices must have the shape of X, {X.shape}")
+    if copies is not None:
+        copies = np.asarray(copies, dtype=np.float64)
+        if copies.ndim != 3 or copies.shape[0] != len(X) or copies.shape[2] != X.shape[1]:
+            raise ConfigError(f"copies must have shape ({len(X)}, n_copies, {X.shape[1]}), got {copies.shape}")
     altered = {name: np.asarray(A, dtype=np.float64) for name, A in (altered or {}).items()}
     if any(A.shape != X.shape for A in altered.values()):
         raise ConfigError(f"altered feature matrices must have the shape of X, {X.shape}")
     scores = []
     for train, test in splits:
         model, normalizer = copy.deepcopy(estimator), scaler()
-        X_train = np.concatenate([X[train]] + [A[train] for A in augmented])
-        y_train = np.tile(y[train], 1 + len(augmented))
+        X_train, y_train = (X[train], y[train]) if copies is None else with_copies(X[train], y[train], copies[train])
         start = time.perf_counter()
         model.fit(normalizer.fit_transform(X_train), y_train)
         seconds = time.perf_counter() - start

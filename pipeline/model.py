@@ -7,34 +7,36 @@ command line.  It saves to one self-describing ``.npz`` file without pickle:
 arrays plus a JSON metadata entry (versions, feature configuration and names,
 class names, normalizer and network state) and a SHA-256 digest of all of it,
 so a tampered, truncated or incompatible file is refused with
-:class:`~texture.errors.ModelFileError` instead of silently mispredicting.
+:class:`~texture.errors.ModelFileError` instead of silently mispredicting
+(:mod:`pipeline.model_file` writes and checks the file).
+
+The module is longer than most (about 550 lines) because it is one class:
+the estimator API (fit, predict, predict_proba, score, save, load) of one
+object, whose inputs (paths, arrays, tables, masks) are read by the small
+helpers above it.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import os
 import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-import texture
-from pipeline.augment import copy_features
-from pipeline.batch import atomic_write
+from pipeline import model_file
+from pipeline.augment import N_TRAINING_COPIES, copy_features, with_copies
 from pipeline.nn import BPClassifier, BPRegressor
-from pipeline.nn.persistence import read_npz
 from pipeline.normalize import make_scaler, scaler_from_state
 from texture import FeatureConfig, FeatureExtractor, read_image
 from texture.errors import ConfigError, ImageTooSmallError, MaskError, ModelFileError, NotFittedError, TextureError
 
 __all__ = ["TextureModel", "TextureScore", "FORMAT_VERSION"]
 
-#: Version of the saved-model layout; bumped on any incompatible change.
-FORMAT_VERSION = 1
 _FORMAT = "texture-model"
+#: Version of the saved-model layout (see :data:`pipeline.model_file.VERSIONS`).
+FORMAT_VERSION = model_file.VERSIONS[_FORMAT]
 # Training-history series shown by the training-curve plot.
 _HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
@@ -88,19 +90,9 @@ def _numeric(classes) -> np.ndarray | None:
     return values if np.isfinite(values).all() else None
 
 
-def _python(value):
+def _builtin_scalar(value):
     """numpy scalars -> Python scalars, for JSON and dict keys."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-def _digest(arrays: dict[str, np.ndarray]) -> str:
-    """SHA-256 over every array's name, dtype, shape and bytes, in name order."""
-    h = hashlib.sha256()
-    for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
-        h.update(f"{name}\0{a.dtype.str}\0{a.shape}\0".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
 
 
 def _as_images(images) -> list:
@@ -268,43 +260,45 @@ class TextureModel:
             if not (hasattr(images, "columns") and "label" in images.columns):
                 raise ConfigError("labels are required (or pass a DataFrame with a 'label' column)")
             labels = images["label"]
-        labels = np.asarray(labels)
         masks = _as_masks(masks, images, len(_as_images(images)))
+        masked = any(mask is not None for mask in masks)
         if not self.augment:
-            X = self.featurize(images, masks=masks)
-        else:
-            # Each image is read once, for its own features and for its copies'.
-            extractor, rows, copies = self._extractor(), [], []
-            for grey, path, mask in _read(images, masks=masks):
-                rows.append(extractor.transform(grey, path=path, mask=mask))
-                copies.append(self._copy_features(grey, path, mask))
-            X = _stack(rows)
-        if len(labels) != len(X):
-            raise ConfigError(f"{len(labels)} labels for {len(X)} images")
-        if self.augment:
-            X = np.vstack([X, *copies])
-            labels = np.concatenate([labels, *(np.repeat(label, len(block)) for label, block in zip(labels, copies))])
-        return self.fit_features(X, labels, masked=any(mask is not None for mask in masks))
+            return self.fit_features(self.featurize(images, masks=masks), labels, masked=masked)
+        # Each image is read once, for its own features and for its copies'.
+        extractor, rows, copies = self._extractor(), [], []
+        for grey, path, mask in _read(images, masks=masks):
+            rows.append(extractor.transform(grey, path=path, mask=mask))
+            copies.append(self._copy_features(grey, path, mask))
+        X = _stack(rows)
+        has_copies = [block is not None for block in copies]
+        copies = np.array([np.zeros((N_TRAINING_COPIES, X.shape[1])) if block is None else block
+                           for block in copies])
+        return self.fit_features(X, labels, copies=copies, has_copies=has_copies, masked=masked)
 
-    def _copy_features(self, grey, path, mask=None) -> np.ndarray:
-        """Features of the training copies of one working image; none, with a warning, when a shrunk
+    def _copy_features(self, grey, path, mask=None) -> np.ndarray | None:
+        """Features of the training copies of one working image; None, with a warning, when a shrunk
         copy (or its mask) is too small (all or none, as in ``texture train``)."""
         try:
             return copy_features(self._extractor(), grey, path=path, mask=mask)
         except (ImageTooSmallError, MaskError) as exc:
             warnings.warn(f"training copies left out (the image itself is trained on): {exc}", UserWarning,
                           stacklevel=3)
-            return np.empty((0, len(self._extractor().names)))
+            return None
 
-    def fit_features(self, X, labels, *, masked=False):
-        """Fit the normalizer and the network on a precomputed feature matrix.
+    def fit_features(self, X, labels, *, copies=None, has_copies=None, masked=False):
+        """Fit the normalizer and the network on precomputed features.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Features in the order of ``FeatureExtractor(feature_config).names``;
-            rows of training copies (see `augment`) are simply more rows.
-        labels : sequence of length n_samples
+        X : array-like of shape (n_images, n_features)
+            Features in the order of ``FeatureExtractor(feature_config).names``.
+        labels : sequence of length n_images
+        copies : array-like of shape (n_images, n_copies, n_features), optional
+            The features of each image's training copies (see `augment` and
+            :func:`pipeline.augment.with_copies`), trained on as more rows
+            labelled as their image.
+        has_copies : array-like of bool of shape (n_images,), optional
+            The images whose `copies` are used; all of them when None.
         masked : bool, default False
             Whether the features are those of masked regions (recorded as
             :attr:`trained_with_masks_`).
@@ -322,6 +316,8 @@ class TextureModel:
             raise ConfigError(f"X must have shape (n_samples, {len(self.feature_names_)}), got {X.shape}")
         if len(labels) != len(X):
             raise ConfigError(f"{len(labels)} labels for {len(X)} images")
+        if copies is not None:
+            X, labels = with_copies(X, labels, copies, has_copies)
         self.scaler_ = make_scaler(self.scaler)
         Xs = self.scaler_.fit_transform(X)
         if self.estimator is None:
@@ -410,7 +406,7 @@ class TextureModel:
         if not self.is_classifier:
             return [TextureScore(None, None, {}, float(v)) for v in np.ravel(self.estimator_.predict(Xs))]
         proba = self.estimator_.predict_proba(Xs)
-        classes = [_python(c) for c in self.classes_]
+        classes = [_builtin_scalar(c) for c in self.classes_]
         numeric = _numeric(classes)
         best = proba.argmax(axis=1)
         values = proba @ numeric if numeric is not None else [None] * len(proba)
@@ -449,7 +445,7 @@ class TextureModel:
         """Column names of :meth:`score_row`, for tabular prediction output."""
         if not self.is_classifier:
             return ["value"]
-        return ["predicted", "confidence", "value"] + [f"proba_{_python(c)}" for c in self.classes_]
+        return ["predicted", "confidence", "value"] + [f"proba_{_builtin_scalar(c)}" for c in self.classes_]
 
     def score_row(self, score: TextureScore) -> list:
         """A :class:`TextureScore` as values for :meth:`score_columns`."""
@@ -466,30 +462,26 @@ class TextureModel:
 
     # ---- persistence ------------------------------------------------------
 
-    def _to_arrays(self) -> dict[str, np.ndarray]:
-        """Everything that defines the fitted model, as named arrays (no digest)."""
+    def _state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """Everything that defines the fitted model: JSON metadata and named arrays."""
         self._check_fitted()
         scaler_meta, scaler_arrays = self.scaler_.get_state()
         est_meta, est_arrays = self.estimator_.get_state()
         meta = {
-            "format": _FORMAT,
-            "format_version": FORMAT_VERSION,
-            "texture_version": texture.__version__,
             "feature_config": self.feature_config_.to_dict(),
             "feature_names": self.feature_names_,
-            "classes": [_python(c) for c in self.classes_] if self.is_classifier else None,
+            "classes": [_builtin_scalar(c) for c in self.classes_] if self.is_classifier else None,
             "scaler": scaler_meta,
             "estimator": {"class": type(self.estimator_).__name__, "state": est_meta},
             "trained_with_masks": self.trained_with_masks_,
         }
         arrays = {f"scaler.{k}": v for k, v in scaler_arrays.items()}
-        arrays.update({f"estimator.{k}": np.asarray(v) for k, v in est_arrays.items()})
-        arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True))
-        return arrays
+        arrays.update({f"estimator.{k}": v for k, v in est_arrays.items()})
+        return meta, arrays
 
     def digest(self) -> str:
         """SHA-256 of the fitted model's content (what :meth:`save` records)."""
-        return _digest(self._to_arrays())
+        return model_file.digest(_FORMAT, *self._state())
 
     def save(self, path) -> None:
         """Save the fitted model to one ``.npz`` file, atomically and without pickle.
@@ -499,10 +491,7 @@ class TextureModel:
         path : str or os.PathLike
             Destination; written as given (no extension is added).
         """
-        arrays = self._to_arrays()
-        arrays["sha256"] = np.array(_digest(arrays))
-        with atomic_write(path, "wb") as f:
-            np.savez(f, **arrays)
+        model_file.save(path, _FORMAT, *self._state())
 
     @classmethod
     def load(cls, path) -> "TextureModel":
@@ -523,22 +512,7 @@ class TextureModel:
             saving, from an incompatible format version, or its features no
             longer match this version of `texture`.
         """
-        arrays = read_npz(path)
-        try:
-            recorded = str(arrays.pop("sha256"))
-            meta = json.loads(str(arrays["metadata"]))
-        except (KeyError, ValueError):
-            raise ModelFileError("not a texture model file (no metadata)", path=path) from None
-        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
-            raise ModelFileError("not a texture model file", path=path)
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ModelFileError(
-                f"model file format {meta.get('format_version')} (saved by texture "
-                f"{meta.get('texture_version')}) is not supported; this texture reads format "
-                f"{FORMAT_VERSION}", path=path)
-        if _digest(arrays) != recorded:
-            raise ModelFileError("checksum mismatch: the file was modified or damaged after saving",
-                                 path=path)
+        meta, arrays = model_file.load(path, _FORMAT)
         try:
             return cls._from_arrays(meta, arrays)
         except ModelFileError as exc:
@@ -571,7 +545,7 @@ class TextureModel:
                 f"the normalizer takes {model.scaler_.n_features_in_} features and the network "
                 f"{model.estimator_.n_features_in_}, not the model's {n_features}")
         network_classes = getattr(model.estimator_, "classes_", None)
-        if meta["classes"] != (None if network_classes is None else [_python(c) for c in network_classes]):
+        if meta["classes"] != (None if network_classes is None else [_builtin_scalar(c) for c in network_classes]):
             raise ModelFileError("the class names do not match the network's outputs")
         if meta["classes"] is not None:
             model.classes_ = np.asarray(meta["classes"])

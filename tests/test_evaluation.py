@@ -154,12 +154,14 @@ def test_cross_validate_refuses_mismatched_rows():
 def test_cross_validate_adds_augmented_training_rows_but_never_augmented_test_rows(sample):
     X, labels, groups = sample
     # Copies marked by an offset no original row has, so that any leak shows.
-    copies = [X + 1000.0, X + 2000.0]
+    copies = np.stack([X + 1000.0, X + 2000.0], axis=1)  # (images, copies, features)
     RecordingScaler.fitted_on.clear()
     splits = group_holdout(groups, SCALE_FOLDS)
-    scores = cross_validate(RecordingEstimator(), X, labels, splits, scaler=RecordingScaler, augmented=copies)
+    scores = cross_validate(RecordingEstimator(), X, labels, splits, scaler=RecordingScaler, copies=copies)
     for (train, test), fitted, score in zip(splits, RecordingScaler.fitted_on, scores):
-        assert np.array_equal(fitted, np.concatenate([X[train], X[train] + 1000.0, X[train] + 2000.0]))
+        # The images, then each training image's two copies.
+        each = np.stack([X[train] + 1000.0, X[train] + 2000.0], axis=1).reshape(-1, X.shape[1])
+        assert np.array_equal(fitted, np.concatenate([X[train], each]))
         assert score.n_train == 3 * len(train) and score.n_test == len(test)
 
 
@@ -167,7 +169,7 @@ def test_cross_validate_refuses_augmented_matrices_of_another_shape(sample):
     X, labels, _ = sample
     with pytest.raises(ConfigError):
         cross_validate(RecordingEstimator(), X, labels, stratified_kfold(labels, 2), scaler=RecordingScaler,
-                       augmented=[X[:-1]])
+                       copies=X[:-1, None, :])
 
 
 def test_holdout_split_is_stratified_or_group_wise():
