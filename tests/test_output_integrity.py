@@ -248,3 +248,29 @@ def test_a_run_stopped_by_a_signal_leaves_no_process_and_keeps_its_rows(tmp_path
     if signame != "SIGKILL":
         assert b"interrupted; run the same command again to resume" in err
     assert partial.exists() and not out.exists()
+
+
+# Folders that cannot be listed.
+
+def test_a_folder_that_cannot_be_listed_gets_an_error_row(tmp_path, monkeypatch):
+    import os
+
+    src = tmp_path / "src"
+    _images(src / "open", n=2)
+    _images(src / "locked", n=2)
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        # As chmod 000 would, for anyone but root (these tests may run as root).
+        if os.fspath(path) == str(src / "locked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    summary = run_batch(ExtractTask(CONFIG), src, tmp_path / "out.csv", engine=SerialEngine(), quiet=True)
+    header, *rows = _csv_rows(tmp_path / "out.csv")
+    assert [(row[0], row[1], row[3]) for row in rows] == [
+        (str(src / "locked"), "locked", "error"),
+        (str(src / "open" / "img0.png"), "open", "ok"), (str(src / "open" / "img1.png"), "open", "ok")]
+    assert "Permission denied" in rows[0][4] and str(src / "locked") in rows[0][4]
+    assert (summary.processed, summary.failed) == (2, 1)

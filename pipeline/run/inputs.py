@@ -8,7 +8,7 @@ beside the image (:func:`pipeline.data.find_masks`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -21,13 +21,20 @@ __all__ = ["Item", "list_inputs", "CHUNK_SIZE", "chunked"]
 
 @dataclass(frozen=True)
 class Item:
-    """One input of a batch run: an image path and what the source says about it."""
+    """One input of a batch run: an image path and what the source says about it.
+
+    `mask`, when not empty, is the image's mask file: its features are those
+    of the region inside it.  `error`, when not empty, is what went wrong in
+    listing it (a folder that cannot be read): the input gets an error row
+    saying so, without being read.
+    """
 
     path: str
     label: str = ""
     group: str = ""
     #: The mask file of the image ("" for the whole image).
     mask: str = ""
+    error: str = ""
 
 
 def list_inputs(source, *, labelled: bool = False, masks=None,
@@ -86,8 +93,15 @@ def list_inputs(source, *, labelled: bool = False, masks=None,
     if labelled:
         items = _items(load_folder(source))
     else:
+        unlisted = []  # folders that cannot be listed: each gets an error row, counted as failed
+        paths = find_images(source, onerror=unlisted.append)
         items = [Item(str(path), path.relative_to(source).parts[0] if path.parent != source else "")
-                 for path in find_images(source)]
+                 for path in paths]
+        for exc in unlisted:
+            path = Path(exc.filename)
+            label = path.relative_to(source).parts[0] if path != source else ""  # as its images would have
+            items.append(Item(str(path), label, error=f"{type(exc).__name__}: cannot list the folder ({exc})"))
+        items.sort(key=lambda item: Path(item.path).relative_to(source).parts)
     base = source.resolve() if labelled else source  # as load_folder names its images
     masked = masks is not None or mask_suffix is not None
     if masked:  # the masks in the input tree are not inputs, nor skipped files
@@ -108,7 +122,7 @@ def _with_masks(items: list[Item], root: Path, finding: dict) -> list[Item]:
     if finding["masks_dir"] is None and finding["suffix"] is None:
         return items
     found = find_masks([item.path for item in items], root, **finding)
-    return [Item(item.path, item.label, item.group, mask) for item, mask in zip(items, found)]
+    return [replace(item, mask=mask) for item, mask in zip(items, found)]
 
 
 def _items(table) -> list[Item]:

@@ -108,10 +108,20 @@ class Task:
         return Row(item.path, item.label, item.group, "error", error, ("",) * len(self.columns))
 
     def rows(self, items: Sequence[Item]) -> list[Row]:
-        """Map a chunk of items to rows, one per item."""
-        return [self.error_row(item, f"{type(result).__name__}: {result}") if isinstance(result, BaseException)
-                else self.ok_row(item, result)
-                for item, result in zip(items, self.compute(items))]
+        """Map a chunk of items to rows, one per item (an item that failed at listing is not computed)."""
+        listed = [item for item in items if not item.error]
+        results = iter(self.compute(listed) if listed else ())
+        rows = []
+        for item in items:
+            if item.error:
+                rows.append(self.error_row(item, item.error))
+                continue
+            result = next(results)
+            if isinstance(result, BaseException):
+                rows.append(self.error_row(item, f"{type(result).__name__}: {result}"))
+            else:
+                rows.append(self.ok_row(item, result))
+        return rows
 
 
 def _digest(settings: dict) -> str:
