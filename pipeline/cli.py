@@ -36,8 +36,12 @@ EXAMPLES = {
         example:
           texture train datasets/textures -o model.npz
           texture train labels.csv -o model.npz --test-size 0.3 --epochs 200
+          texture train wall.png --regions wall_labels.png --legend legend.csv -o model.npz
         SRC is a folder with one sub-folder per class, or a CSV path,label[,group];
-        with groups, whole groups are held out for the test split.""",
+        with groups, whole groups are held out for the test split.  With --regions,
+        SRC is one image and the model learns from its windows lying wholly inside
+        one painted label (LABELS: one integer per pixel, 0 = unlabelled; LEGEND:
+        a CSV value,label); the window is saved in the model.""",
     "predict": """\
         example:
           texture predict new_photos/ --model model.npz -o predictions.csv""",
@@ -198,10 +202,17 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(p)
 
     p = verb("train", "Train a texture model and report its held-out accuracy.", [common, runs, masked])
-    p.add_argument("src", type=_existing, metavar="SRC", help="class-per-folder tree or CSV path,label[,group]")
+    p.add_argument("src", type=_existing, metavar="SRC",
+                   help="class-per-folder tree or CSV path,label[,group]; one image with --regions")
     p.add_argument("-o", "--output", required=True, type=_file_output, metavar="MODEL",
                    help="model file to write (.npz)")
     _training_options(p)
+    p.add_argument("--regions", type=_existing_file, metavar="LABELS", default=None,
+                   help="train on one annotated image: its label image (one integer per pixel, 0 = unlabelled)")
+    p.add_argument("--legend", type=_existing_file, metavar="CSV", default=None,
+                   help="with --regions: the CSV value,label naming the label values")
+    p.add_argument("--window", type=_positive_int, default=64,
+                   help="with --regions: window side in pixels, saved in the model (default: %(default)s)")
 
     p = verb("predict", "Label and score every image with a trained model.", [common, runs, masked])
     p.add_argument("src", type=_existing, metavar="SRC", help="folder (searched recursively) or CSV with a path column")

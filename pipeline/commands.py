@@ -134,6 +134,35 @@ def _write_report(classes, history, y_true, y_pred, out: Path, args, show=False,
     return files
 
 
+def _write_calibration(classes, y_true, proba, out: Path, args) -> tuple[dict, str]:
+    """Reliability bins CSV + diagram PNG into `out`; the files and a line stating ECE and Brier score.
+
+    Images whose true label is not one of the model's `classes` cannot say
+    whether a probability was right for them; they are counted, not scored.
+    """
+    from pipeline import evaluation, report
+
+    index = {label: i for i, label in enumerate(classes)}
+    known = np.array([label in index for label in y_true.tolist()], dtype=bool)
+    if not known.any():
+        return {}, "no calibration figures: no image has a label the model knows"
+    truth, proba = np.array([index[label] for label in y_true[known].tolist()]), proba[known]
+    bins = evaluation.reliability_bins(truth, proba)
+    files = {"calibration": out / "calibration.csv"}
+    with atomic_write(files["calibration"], "w", newline="") as f:
+        bins.to_csv(f, index=False, float_format="%.6f")
+    try:
+        with atomic_write(out / "reliability_diagram.png", "wb") as f:
+            report.plot_reliability_diagram(bins, f)
+        files["reliability diagram"] = out / "reliability_diagram.png"
+    except ConfigError as exc:  # no [plot] extra
+        _say(args, f"no reliability diagram: {exc}")
+    unknown = f" ({np.count_nonzero(~known)} images of classes the model does not know left out)" if not known.all() else ""
+    line = (f"expected calibration error {evaluation.expected_calibration_error(truth, proba):.4f} (15 bins), "
+            f"Brier score {evaluation.brier_score(truth, proba):.4f} on {len(truth)} images{unknown}")
+    return files, line
+
+
 @contextlib.contextmanager
 def _nothing_new_on_failure(folder: Path):
     """Create `folder` for a run's files; when the run fails, remove what it added.
@@ -182,7 +211,8 @@ def _write_page(model, paths, y_true, y_pred, confidence, values, files, out: Pa
                   "scaler": model.scaler,
                   "model digest (sha256)": model.digest()}
     data_info = {"source": data, "images evaluated": len(paths)}
-    pictures = {title: files[key] for key, title in (("training curves", "Training curves"),)
+    pictures = {title: files[key] for key, title in (("training curves", "Training curves"),
+                                                     ("reliability diagram", "Reliability of the confidence"))
                 if key in files}
     grades = values if values is not None and np.isfinite(values).all() else None
     return write_html(out / "report.html", paths=paths, y_true=y_true, y_pred=y_pred, confidence=confidence,
@@ -206,8 +236,9 @@ def cmd_evaluate(args) -> int:
     with _nothing_new_on_failure(Path(args.output)) as out:
         summary = run_batch(task, items, out / "predictions.csv", engine=_engine(args), quiet=args.quiet,
                             desc="evaluate", skipped=skipped)
-        rows = pd.read_csv(summary.output, usecols=["path", "label", "status", "predicted", "confidence", "value"],
-                           dtype=str, keep_default_na=False)
+        proba_columns = [column for column in model.score_columns() if column.startswith("proba_")]
+        rows = pd.read_csv(summary.output, usecols=["path", "label", "status", "predicted", "confidence", "value",
+                                                    *proba_columns], dtype=str, keep_default_na=False)
         rows = rows[rows["status"] == "ok"]
         if rows.empty:
             raise DatasetError(f"no image could be evaluated: {summary}; the first error: {summary.errors[0]}",
@@ -216,10 +247,14 @@ def cmd_evaluate(args) -> int:
         y_true, y_pred = (_typed_labels(rows[column], classes) for column in ("label", "predicted"))
         _warn_unknown_labels(y_true, classes)
         files = _write_report(classes, model.history_, y_true, y_pred, out, args, best_epoch=_best_epoch(model))
+        calibration_files, calibration = _write_calibration(classes, y_true, rows[proba_columns].to_numpy(float),
+                                                            out, args)
+        files.update(calibration_files)
         values = rows["value"].replace("", "nan").astype(float).to_numpy()
         files["page"] = _write_page(model, rows["path"].tolist(), y_true, y_pred, rows["confidence"].astype(float),
                                     values, files, out, str(args.src), args)
     print(f"accuracy {accuracy(y_true, y_pred):.4f} on {len(rows)} images")
+    print(calibration)
     for what, path in {"predictions": summary.output, **files}.items():
         print(f"  {what}: {path}")
     print(f"wrote {out}: {summary}")
@@ -374,6 +409,9 @@ def _train(source, args):
         raise DatasetError(f"none of its {len(items)} images could be used; the first: {errors[0]}", source)
     labels = _typed_labels([item.label for item in kept])
     train, test = holdout_split(labels, [item.group for item in kept], args.test_size, args.seed)
+    # The groups that keep the held-out images apart keep the calibration's apart too.
+    groups = np.array([str(item.group) for item in kept] if all(item.group for item in kept)
+                      else [str(i) for i in range(len(kept))])
     counts = _Counts(len(train), len(test), len(errors), skipped=skipped)
     copies = {}
     if args.augment:
@@ -382,7 +420,7 @@ def _train(source, args):
     _say(args, f"training on {len(train)} images, holding out {len(test)} ...")
     model = TextureModel(config, scaler=args.scaler, estimator=_network(args), random_state=args.seed,
                          augment=args.augment)
-    model.fit_features(X[train], labels[train], **copies, masked=any(kept[i].mask for i in train))
+    model.fit_features(X[train], labels[train], groups[train], **copies, masked=any(kept[i].mask for i in train))
     return model, [kept[i] for i in test], labels[test], model.score_features(X[test]), counts
 
 
@@ -408,9 +446,25 @@ def _training_copies(items, n_features, config, args) -> dict:
     return {"copies": copies, "has_copies": has_copies}
 
 
+def _train_regions(args) -> int:
+    """``texture train IMAGE --regions LABELS --legend CSV``: fit on the windows inside one painted label."""
+    if args.legend is None:
+        args.usage_error("--regions needs --legend (a CSV value,label)")
+    if not Path(args.src).is_file():
+        args.usage_error(f"with --regions, SRC is one image file, not {args.src}")
+    model = TextureModel(_feature_config(args), scaler=args.scaler, estimator=_network(args), random_state=args.seed)
+    model.fit_regions(args.src, args.regions, args.legend, window=args.window)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    model.save(args.output)
+    print(f"wrote model {args.output}: classes {', '.join(map(str, model.classes_))}, window {model.window_} px")
+    return 0
+
+
 def cmd_train(args) -> int:
     from pipeline.report import accuracy
 
+    if args.regions is not None:
+        return _train_regions(args)
     model, _, y_true, scores, counts = _train(args.src, args)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)  # as extract and predict do
     model.save(args.output)

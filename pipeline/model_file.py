@@ -35,12 +35,18 @@ import texture
 from pipeline.atomic import atomic_write
 from texture.errors import ModelFileError
 
-__all__ = ["VERSIONS", "save", "load", "digest"]
+__all__ = ["VERSIONS", "READABLE", "save", "load", "digest"]
 
-#: Format name -> the version this ``texture`` writes and reads; bump on any incompatible change.
+#: Format name -> the version this ``texture`` writes; bump on any incompatible change.
 #: The network's format is 2 since its metadata is covered by the checksum; its version 1 (a
 #: ``__header__`` member holding the metadata and one checksum per array) is still read.
-VERSIONS = {"texture-model": 1, "texture-bp-network": 2}
+#: The texture model's format is 2 since it holds a calibration temperature, which a
+#: reader of version 1 would ignore (its probabilities would silently differ).
+VERSIONS = {"texture-model": 2, "texture-bp-network": 2}
+#: Format name -> the versions of the ``metadata`` layout this ``texture`` reads: a texture
+#: model of version 1 is version 2 without calibration (its reader takes it as uncalibrated).
+#: (A network of version 1 has a layout of its own, read apart.)
+READABLE = {"texture-model": (1, 2), "texture-bp-network": (2,)}
 
 _METADATA, _CHECKSUM = "metadata", "sha256"
 _NETWORK_V1_HEADER = "__header__"
@@ -217,10 +223,11 @@ def _parse_metadata(array: np.ndarray, kind: str) -> dict:
         raise ModelFileError("not a texture model file")
     if meta["format"] != kind:
         raise ModelFileError(f"a {meta['format']} file, not a {kind} file")
-    if meta.get("format_version") != VERSIONS[kind]:
+    if meta.get("format_version") not in READABLE[kind]:
         raise ModelFileError(
             f"{kind} file format version {meta.get('format_version')!r} (saved by texture "
-            f"{meta.get('texture_version')}) is not supported; this texture reads version {VERSIONS[kind]}")
+            f"{meta.get('texture_version')}) is not supported; this texture reads version "
+            f"{' or '.join(map(str, READABLE[kind]))}")
     return meta
 
 

@@ -73,9 +73,17 @@ def test_extract_train_predict_evaluate_score(tmp_path, capsys, subset):
     # evaluate predicts in-process (-j 1): the same rows as the worker processes gave.
     assert (report / "predictions.csv").read_bytes() == (tmp_path / "pred.csv").read_bytes()
     for name in ("predictions.csv", "metrics.csv", "confusion_matrix.csv", "confusion_matrix.png",
-                 "training_curves.png"):
+                 "training_curves.png", "calibration.csv", "reliability_diagram.png"):
         assert (report / name).is_file(), name
     import pandas as pd
+
+    from pipeline.evaluation import brier_score, expected_calibration_error
+
+    proba = np.array([[float(r[f"proba_{c}"]) for c in classes] for r in rows])
+    truth = np.array([classes.index(r["label"]) for r in rows])
+    assert (f"expected calibration error {expected_calibration_error(truth, proba):.4f} (15 bins), "
+            f"Brier score {brier_score(truth, proba):.4f} on 24 images") in out
+    assert pd.read_csv(report / "calibration.csv")["count"].sum() == 24
 
     cm = pd.read_csv(report / "confusion_matrix.csv", index_col=0)
     assert cm.to_numpy().sum() == 24 and list(cm.columns) == classes

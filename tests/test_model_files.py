@@ -116,10 +116,10 @@ def test_the_file_records_its_format_and_the_texture_that_wrote_it(fmt, tmp_path
 
 # Versions and formats.
 
-@pytest.mark.parametrize("version", [0, 2, 3, "1", None])
+@pytest.mark.parametrize("version", [0, 1, 3, "1", None])
 def test_another_format_version_is_refused_naming_both_versions(fmt, tmp_path, version):
-    if version == model_file.VERSIONS[fmt.name]:
-        version = 1
+    if version in model_file.READABLE[fmt.name]:
+        version = 4  # (a texture model of version 1 is read: test_model.py loads one)
     other = tmp_path / "other.npz"
     _rewrite(_saved(fmt, tmp_path), other,
              lambda meta, a: meta.update(format_version=version, texture_version="9.9"))
