@@ -19,10 +19,10 @@ from pipeline.run.engines.base import Engine
 from pipeline.run.inputs import CHUNK_SIZE, Item, chunked, list_inputs
 from pipeline.run.journal import Journal, check_output
 from pipeline.run.summary import Progress, RunSummary
-from pipeline.run.tasks import ExtractTask, PredictTask, Row, Task, TrainingCopiesTask
+from pipeline.run.tasks import ExtractTask, MapTask, PredictTask, Row, Task, TrainingCopiesTask
 from texture.errors import DatasetError
 
-__all__ = ["Item", "list_inputs", "Task", "Row", "ExtractTask", "TrainingCopiesTask", "PredictTask", "Engine",
+__all__ = ["Item", "list_inputs", "Task", "Row", "ExtractTask", "TrainingCopiesTask", "PredictTask", "MapTask", "Engine",
            "make_engine", "RunSummary", "run_batch", "feature_matrix"]
 
 

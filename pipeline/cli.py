@@ -54,6 +54,13 @@ EXAMPLES = {
         example:
           texture score bark.png --model model.npz
           texture score bark.png --model model.npz --json""",
+    "map": """\
+        example:
+          texture map scenes/ --model model.npz -o maps/ --window 64 --step 32
+        per image: <name>_labels.png (overlay with legend), <name>_confidence.png
+        (black 0 .. white 1) and <name>_map.npz (labels, probabilities, value,
+        geometry, class names); one row per image in maps/summary.csv (map size,
+        mean confidence and value, area fraction of each class, status).""",
     "demo": """\
         example:
           texture demo -o texture-demo/
@@ -233,6 +240,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", metavar="FILE", default=None,
                    help="score only the region inside this mask (an image file of the same size, non-zero inside)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = verb("map", "Map labels and scores window by window over every image.", [common, runs])
+    p.add_argument("src", type=_existing, metavar="SRC", help="image file, folder (searched recursively) or CSV")
+    p.add_argument("--model", required=True, type=_existing_file, help="model file from texture train")
+    p.add_argument("-o", "--output", required=True, type=_folder_output, metavar="DIR",
+                   help="folder for the pictures, maps and summary.csv")
+    p.add_argument("--window", type=_positive_int, default=None,
+                   help="window side in pixels (default: the model's training window, else 64)")
+    p.add_argument("--step", type=_positive_int, default=None, help="distance between windows (default: window/2)")
 
     p = verb("demo", "Run the whole path on the bundled sample data.", [common, runs])
     p.add_argument("-o", "--output", default="texture-demo", type=_folder_output, metavar="DIR",

@@ -14,6 +14,7 @@ them, a third of a second sooner.
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import shutil
 import sys
@@ -26,12 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.atomic import atomic_write
-from pipeline.batch import (ExtractTask, PredictTask, TrainingCopiesTask, feature_matrix, list_inputs,
+from pipeline.batch import (ExtractTask, MapTask, PredictTask, TrainingCopiesTask, feature_matrix, list_inputs,
                             make_engine, run_batch)
 from pipeline.model import DEFAULT_NETWORK, TextureModel
 from pipeline.nn import BPClassifier
 from pipeline.sample import sample_root
-from texture import FeatureConfig
+from pipeline.run.inputs import Item
+from texture import IMAGE_EXTENSIONS, FeatureConfig
 from texture.errors import ConfigError, DatasetError
 
 __all__ = ["VERBS"]
@@ -85,6 +87,18 @@ def _warn_unmasked(model, items, args) -> None:
               "describe the whole image", file=sys.stderr)
 
 
+def cmd_map(args) -> int:
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    src = Path(args.src)
+    task = MapTask(TextureModel.load(args.model), out, window=args.window, step=args.step,
+                   root=src if src.is_dir() else None, max_pixels=args.max_pixels)
+    # One image file is a run of one input; a folder or a CSV is listed as for the other verbs.
+    source = [Item(str(src))] if src.suffix.lower() in IMAGE_EXTENSIONS else src
+    summary = run_batch(task, source, out / "summary.csv", engine=_engine(args), quiet=args.quiet, desc="map")
+    return _finish(summary)
+
+
 def _engine(args):
     """The batch engine of --jobs, --engine and --scheduler."""
     return make_engine(args.jobs, engine=args.engine, scheduler=args.scheduler)
@@ -114,10 +128,13 @@ def _write_report(classes, history, y_true, y_pred, out: Path, args, show=False,
     labels = list(classes) + sorted(set(y_true) - set(classes), key=str)
     cm = report.confusion_matrix(y_true, y_pred, labels)
     files = {"metrics": out / "metrics.csv", "confusion matrix": out / "confusion_matrix.csv"}
+    # A label holding a carriage return (a folder name may) must be quoted, which the csv
+    # module does only for its line terminator ("\n"): quote every cell then.
+    quoting = csv.QUOTE_ALL if any("\r" in str(label) for label in labels) else csv.QUOTE_MINIMAL
     with atomic_write(files["metrics"], "w", newline="") as f:
-        report.classification_report(y_true, y_pred, labels).to_csv(f, float_format="%.6f")
+        report.classification_report(y_true, y_pred, labels).to_csv(f, float_format="%.6f", quoting=quoting)
     with atomic_write(files["confusion matrix"], "w", newline="") as f:
-        cm.to_csv(f)
+        cm.to_csv(f, quoting=quoting)
     pictures = {"confusion matrix picture": (report.plot_confusion_matrix, cm, "confusion_matrix.png"),
                 "training curves": (partial(report.plot_training_curves, best_epoch=best_epoch), history,
                                     "training_curves.png")}
@@ -518,4 +535,4 @@ def cmd_demo(args) -> int:
 
 
 VERBS = {"extract": cmd_extract, "train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate,
-         "score": cmd_score, "demo": cmd_demo}
+         "score": cmd_score, "demo": cmd_demo, "map": cmd_map}

@@ -239,6 +239,6 @@ def plot_reliability_diagram(bins: pd.DataFrame, path=None, *, ax=None, title=No
     ax.set_xlabel("confidence (probability of the predicted class)")
     ax.set_ylabel("accuracy")
     ax.set_title(title or f"reliability ({int(bins['count'].sum())} predictions; counts above the bars)")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="center left", fontsize=8)  # left of the bars: confidence is at least 1 / n_classes
     _save(ax.figure, path)
     return ax.figure

@@ -41,6 +41,7 @@ def run(capsys, *argv):
     return code, out, err
 
 
+@pytest.mark.slow
 def test_extract_train_predict_evaluate_score(tmp_path, capsys, subset):
     code, out, _ = run(capsys, "extract", subset, "-o", tmp_path / "features.csv", "--jobs", "1", "-q")
     assert code == 0 and "24 processed, 0 failed" in out
@@ -161,6 +162,7 @@ def test_max_pixels_refuses_larger_images_and_goes_on(tmp_path, capsys):
     assert f"{DEFAULT_MAX_PIXELS:,}" in capsys.readouterr().out  # the help states the real default
 
 
+@pytest.mark.slow
 def test_same_command_twice_gives_identical_outputs(tmp_path, capsys, subset):
     for name in ("a", "b"):
         d = tmp_path / name
@@ -265,6 +267,7 @@ def test_the_command_line_module_imports_no_numeric_library():
     assert not heavy & set(modules.split())
 
 
+@pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path, capsys):
     code, out, _ = run(capsys, "demo", "-o", tmp_path / "demo", "-q", "--epochs", "60", "-j", "1")
     assert code == 0

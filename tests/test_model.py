@@ -216,6 +216,7 @@ def test_saved_file_is_a_plain_zip_without_pickles(model, tmp_path):
     assert any(n.startswith("estimator.") for n in names) and any(n.startswith("scaler.") for n in names)
 
 
+@pytest.mark.slow
 def test_readme_score_example_runs(tmp_path, monkeypatch, capsys):
     """The README's Python example is documentation users copy: it must run as written."""
     import re

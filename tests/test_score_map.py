@@ -221,3 +221,37 @@ def test_cli_train_regions_saves_a_window_model(scene, tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main([str(a) for a in argv if a not in ("--legend", tmp_path / "legend.csv")])
     assert exc.value.code == 2 and "--regions needs --legend" in capsys.readouterr().err
+
+
+def test_cli_map_writes_pictures_maps_and_a_summary_row_per_image(model, scene, tmp_path, capsys):
+    import pandas as pd
+
+    from pipeline.cli import main
+
+    model.save(tmp_path / "m.npz")
+    images = tmp_path / "scenes"
+    (images / "sub").mkdir(parents=True)
+    cv2.imwrite(str(images / "a.png"), scene)
+    cv2.imwrite(str(images / "sub" / "b.png"), scene[:, ::-1])
+    (images / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot an image")
+    out = tmp_path / "maps"
+    code = main([str(a) for a in ["map", images, "--model", tmp_path / "m.npz", "-o", out, "--step", "64", "-j", "1",
+                                  "-q"]])
+    assert code == 1  # one input failed: every input has its row, as for the other batch verbs
+    summary = pd.read_csv(out / "summary.csv")
+    assert len(summary) == 3
+    assert sorted(summary["status"]) == ["error", "ok", "ok"]
+    ok = summary[summary["status"] == "ok"].set_index("path")
+    assert set(ok["window"]) == {64} and set(ok["step"]) == {64} and set(ok["rows"]) == {8}
+    np.testing.assert_allclose(ok["area_brick"] + ok["area_grass"], 1.0)
+    for name in ("a", "sub__b"):
+        assert cv2.imread(str(out / f"{name}_labels.png")).shape[0] == 512
+        assert cv2.imread(str(out / f"{name}_confidence.png"), cv2.IMREAD_UNCHANGED).shape == (512, 512)
+        with np.load(out / f"{name}_map.npz", allow_pickle=False) as saved:
+            assert saved["probabilities"].shape == (8, 8, 2) and str(saved["classes"]) == '["brick", "grass"]'
+    saved = np.load(out / "a_map.npz")
+    np.testing.assert_allclose(saved["probabilities"], model.score_map(scene, step=64).probabilities)
+    # One image file maps alone.
+    assert main([str(a) for a in ["map", images / "a.png", "--model", tmp_path / "m.npz", "-o", tmp_path / "one",
+                                  "-q", "-j", "1"]]) == 0
+    assert (tmp_path / "one" / "a_labels.png").exists()

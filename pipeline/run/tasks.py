@@ -23,7 +23,7 @@ from pipeline.run.cache import FeatureCache
 from pipeline.run.inputs import Item
 from texture import FeatureConfig, FeatureExtractor, read_image
 
-__all__ = ["ITEM_COLUMNS", "Row", "Task", "ExtractTask", "TrainingCopiesTask", "PredictTask"]
+__all__ = ["ITEM_COLUMNS", "Row", "Task", "ExtractTask", "TrainingCopiesTask", "PredictTask", "MapTask"]
 
 #: The columns every output starts with, before the task's own.
 ITEM_COLUMNS = ["path", "label", "group", "status", "error"]
@@ -266,3 +266,81 @@ class PredictTask(ExtractTask):
             for i, score in zip(good, scores):
                 vectors[i] = self.model.score_row(score)
         return vectors
+
+
+class MapTask(Task):
+    """Map each image with a fitted model: picture files per image, one summary row.
+
+    Per image ``<name>``, written atomically into `out_dir`: ``<name>_labels.png``
+    (the overlay with its legend), ``<name>_confidence.png`` (grey: black 0,
+    white 1) and ``<name>_map.npz`` (``label_index``, ``probabilities``,
+    ``confidence``, ``value`` when the model has one, ``window``, ``step``,
+    ``shape`` and the class names as JSON; no pickle).  ``<name>`` is the
+    image's path relative to the run's folder with ``/`` as ``__`` (unique
+    within a run).  The row holds the map's size, mean confidence, mean
+    value and the area fraction of each class.
+
+    Parameters
+    ----------
+    model : pipeline.TextureModel
+    out_dir : str or os.PathLike
+    window, step : int, optional
+        As in :meth:`pipeline.TextureModel.score_map`.
+    root : str or os.PathLike, optional
+        Folder the input paths are named relative to.
+    max_pixels : int, optional
+    """
+
+    def __init__(self, model, out_dir, window=None, step=None, root=None, max_pixels=None):
+        self.model, self.out_dir, self.window, self.step = model, str(out_dir), window, step
+        self.root, self.max_pixels = None if root is None else str(root), max_pixels
+        classes = list(model.classes_) if model.is_classifier else []
+        self.columns = ["rows", "cols", "window", "step", "mean_confidence", "mean_value",
+                        *(f"area_{c}" for c in classes)]
+
+    def settings(self) -> dict:
+        return {"model": self.model.digest(), "window": self.window, "step": self.step, "out_dir": self.out_dir}
+
+    def signature(self) -> str:
+        return _digest(self.settings())
+
+    def name(self, path: str) -> str:
+        """The file-name stem of an input's outputs."""
+        relative = os.path.relpath(path, self.root) if self.root else os.path.basename(path)
+        return os.path.splitext(relative)[0].replace(os.sep, "__").replace("/", "__")
+
+    def compute(self, items):
+        from pipeline.atomic import atomic_write
+        import cv2
+
+        results = []
+        for item in items:
+            try:
+                tmap = self.model.score_map(item.path, self.window, self.step, max_pixels=self.max_pixels)
+                stem = os.path.join(self.out_dir, self.name(item.path))
+                arrays = {"window": tmap.grid.window, "step": tmap.grid.step, "shape": np.array(tmap.grid.shape),
+                          "classes": json.dumps([str(c) for c in tmap.classes])}
+                if tmap.probabilities is not None:
+                    arrays.update(label_index=tmap.label_index, probabilities=tmap.probabilities,
+                                  confidence=tmap.confidence)
+                if tmap.value is not None:
+                    arrays["value"] = tmap.value
+                with atomic_write(stem + "_map.npz", "wb") as f:
+                    np.savez(f, **arrays)
+                pictures = {"_labels.png": tmap.overlay()[..., ::-1]}
+                if tmap.confidence is not None:
+                    rows, cols = tmap.pixel_windows(tmap.preview.shape)
+                    pictures["_confidence.png"] = np.uint8(np.round(255 * tmap.confidence[rows[:, None], cols]))
+                for suffix, picture in pictures.items():
+                    ok, data = cv2.imencode(".png", picture)
+                    with atomic_write(stem + suffix, "wb") as f:
+                        f.write(data.tobytes())
+                areas = tmap.area_fractions()
+                results.append([tmap.grid.rows, tmap.grid.cols, tmap.grid.window, tmap.grid.step,
+                                None if tmap.confidence is None else float(tmap.confidence.mean()),
+                                None if tmap.value is None else float(tmap.value.mean()),
+                                *(areas[c] for c in areas)])
+            except Exception as exc:  # noqa: BLE001 - one input's failure is its error row
+                results.append(exc)
+        return results
+
