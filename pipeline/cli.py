@@ -31,11 +31,13 @@ EXAMPLES = {
         example:
           texture extract photos/ -o features.csv --jobs 4
           texture extract list.csv -o features.parquet --cache ~/.cache/texture
-          texture extract /shared/photos -o features.csv --engine dask --scheduler tcp://10.0.0.5:8786""",
+          texture extract /shared/photos -o features.csv --engine dask --scheduler tcp://10.0.0.5:8786
+          texture extract photos/ -o features.csv --colour opponent""",
     "train": """\
         example:
           texture train datasets/textures -o model.npz
           texture train labels.csv -o model.npz --test-size 0.3 --epochs 200
+          texture train datasets/textures -o model.npz --colour opponent
           texture train wall.png --regions wall_labels.png --legend legend.csv -o model.npz
         SRC is a folder with one sub-folder per class, or a CSV path,label[,group];
         with groups, whole groups are held out for the test split.  With --regions,
@@ -260,6 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _config_option(p) -> None:
     p.add_argument("--config", type=_existing_file, metavar="JSON",
                    help="feature settings: a JSON file of FeatureConfig.to_dict() (default settings otherwise)")
+    p.add_argument("--colour", choices=("grey", "opponent"), default=None,
+                   help="grey: features of the luminance; opponent: also of two opponent-colour channels, "
+                        "plus colour statistics (FeatureConfig(colour=...); overrides --config's; "
+                        "default: --config's, else grey)")
 
 
 def _training_options(p) -> None:

@@ -20,7 +20,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -40,13 +40,16 @@ __all__ = ["VERBS"]
 
 
 def _feature_config(args):
-    """The FeatureConfig of --config, or None for the default."""
-    if args.config is None:
-        return None
-    try:
-        return FeatureConfig.from_dict(json.loads(args.config.read_text()))
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"not valid JSON ({exc})", path=args.config) from None
+    """The FeatureConfig of --config, with --colour's mode when given; None for the default."""
+    config = None
+    if args.config is not None:
+        try:
+            config = FeatureConfig.from_dict(json.loads(args.config.read_text()))
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"not valid JSON ({exc})", path=args.config) from None
+    if args.colour is not None:
+        config = replace(config or FeatureConfig(), colour=args.colour)
+    return config
 
 
 def _say(args, message: str) -> None:

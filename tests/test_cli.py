@@ -183,6 +183,7 @@ def test_same_command_twice_gives_identical_outputs(tmp_path, capsys, subset):
     (["score", __file__, "--model", __file__, "--max-pixels", "-5"], "positive integer"),
     (["train", ".", "-o", "m.npz", "--test-size", "2"], "fraction"),
     (["fly"], "invalid choice"),
+    (["train", ".", "-o", "m.npz", "--colour", "rgb"], "argument --colour: invalid choice: 'rgb'"),
 ])
 def test_usage_errors_exit_2_with_one_line(capsys, argv, message):
     with pytest.raises(SystemExit) as exc:
@@ -705,6 +706,32 @@ def test_a_file_that_is_not_a_model_is_named_so_without_mentioning_pickles(tmp_p
                            *(["1"] if verb[0] != "score" else []))
         assert code == 1 and f"{not_a_model}: not a texture model file" in err, name
         assert "pickle" not in err.lower(), name
+
+
+def test_colour_option_extracts_trains_and_records_opponent_features(tmp_path, capsys, lbp_config):
+    import cv2
+
+    from pipeline import TextureModel
+    from texture import FeatureConfig, FeatureExtractor
+
+    rng = np.random.default_rng(0)
+    for label, plane in (("red", 2), ("blue", 0)):  # OpenCV writes BGR
+        (tmp_path / "tree" / label).mkdir(parents=True)
+        for k in range(4):
+            image = (rng.random((40, 40, 3)) * 120).astype(np.uint8)
+            image[..., plane] += 120
+            cv2.imwrite(str(tmp_path / "tree" / label / f"{k}.png"), image)
+    code, _, _ = run(capsys, "extract", tmp_path / "tree", "-o", tmp_path / "f.csv", "-j", "1", "-q",
+                     "--colour", "opponent")
+    with open(tmp_path / "f.csv", newline="") as f:
+        header = next(csv.reader(f))
+    assert code == 0 and header[-len(FeatureExtractor(FeatureConfig(colour="opponent")).names):] \
+        == FeatureExtractor(FeatureConfig(colour="opponent")).names
+    # --colour overrides the mode of --config and keeps its other settings.
+    code, _, _ = run(capsys, "train", tmp_path / "tree", "-o", tmp_path / "m.npz", "-j", "1", "-q",
+                     "--config", lbp_config, "--colour", "opponent", "--no-augment", *NET)
+    assert code == 0
+    assert TextureModel.load(tmp_path / "m.npz").feature_config_ == FeatureConfig(families=("lbp",), colour="opponent")
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,11 @@ offset.  Each matrix is one joint histogram (OpenCV ``calcHist``) of two
 views of the quantized image, and all properties are evaluated on the whole
 stack at once.
 
+Over 400 lines because the module holds the whole family: quantization,
+offsets, the matrices (with masks), the 19 properties with their
+definitions, parameter checks and the feature vector; splitting it would
+scatter one concept.
+
 References
 ----------
 .. [1] R. M. Haralick, K. Shanmugam and I. Dinstein, "Textural features for

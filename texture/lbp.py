@@ -19,6 +19,11 @@ samples.  The codes stay bit-identical at a fraction of the cost.  The
 default (uniform) histograms never build the codes: running per-pixel
 counts of ones and of 0/1 transitions give them directly.
 
+Over 400 lines because the module holds the whole family: the exact
+scikit-image arithmetic, its fast single-precision path with exact
+near-ties, the histograms (with masks), parameter checks and the feature
+vector; splitting it would scatter one concept.
+
 References
 ----------
 .. [1] T. Ojala, M. Pietikainen and T. Maenpaa, "Multiresolution gray-scale

@@ -184,7 +184,8 @@ class ExtractTask(Task):
         return {**self.__dict__, "_extractor": None, "_cache": None}
 
     def _vector(self, image, path: str, mask) -> np.ndarray:
-        """The values of one working grey image, or of the region inside its `mask` (a file, or None)."""
+        """The values of one working image (grey, or colour when the config reads colour), or of the region
+        inside its `mask` (a file, or None)."""
         return self._extractor.transform(image, path=path, mask=mask)
 
     def features(self, path: str, mask: str = "") -> np.ndarray:
@@ -192,7 +193,8 @@ class ExtractTask(Task):
         mask = mask or None
 
         def compute():
-            return self._vector(read_image(path, max_pixels=self.max_pixels), path, mask)
+            image = read_image(path, max_pixels=self.max_pixels, colour=self.config.reads_colour)
+            return self._vector(image, path, mask)
 
         return compute() if self._cache is None else self._cache.get_or_compute(path, compute, mask)
 
