@@ -771,3 +771,67 @@ def test_score_a_masked_region(capsys, masked_scene):
 
     code, _, err = run(capsys, "score", tmp / "scene.png", "--model", tmp / "model.npz", "--mask", tmp / "none.png")
     assert code == 1 and f"{tmp / 'none.png'}: cannot read the mask: no such file" in err
+
+
+@pytest.fixture(scope="module")
+def masked_tree(tmp_path_factory):
+    """brick and grass images (6 each) in a class tree, their masks mirrored in another tree and beside them."""
+    import cv2
+
+    tmp = tmp_path_factory.mktemp("masked_tree")
+    for label in ("brick", "grass"):
+        for k, path in enumerate(sorted((sample_root() / "textures" / label).glob("*.png"))[:6]):
+            image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+            region = np.zeros_like(image)
+            region[6 + k : -6, 10:-10 - k] = 255
+            for folder in (tmp / "src" / label, tmp / "masks" / label):
+                folder.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(tmp / "src" / label / path.name), image)
+            cv2.imwrite(str(tmp / "masks" / label / f"{path.stem}.bmp"), region)
+            cv2.imwrite(str(tmp / "src" / label / f"{path.stem}_roi.png"), region)
+    return tmp
+
+
+def test_train_predict_and_evaluate_with_masks(tmp_path, capsys, masked_tree, lbp_config):
+    from texture import FeatureConfig, FeatureExtractor, read_image
+
+    src, masks = masked_tree / "src", masked_tree / "masks"
+    model = tmp_path / "masked.npz"
+    code, out, _ = run(capsys, "train", src, "--mask-suffix", "_roi", "-o", model, "-j", "1", "-q",
+                       "--config", lbp_config, *NET)
+    assert code == 0 and "12 files: 8 trained on, 4 held out, 0 failed, 0 skipped" in out
+    assert TextureModel.load(model).trained_with_masks_
+
+    # With the mirrored masks, the *_roi.png files are inputs too: each gets an error row naming its missing mask.
+    code, _, err = run(capsys, "predict", src, "--masks", masks, "--model", model, "-o", tmp_path / "p.csv",
+                       "-j", "1", "-q")
+    rows = list(csv.DictReader(open(tmp_path / "p.csv")))
+    assert code == 1 and len(rows) == 24 and "warning" not in err
+    failed = [row for row in rows if row["status"] == "error"]
+    assert [Path(row["path"]).stem.endswith("_roi") for row in rows].count(True) == len(failed) == 12
+    assert all(f"{masks}/" in row["error"] and "_roi.*: cannot read the mask: no such file" in row["error"]
+               for row in failed)
+    loaded, first = TextureModel.load(model), Path(rows[0]["path"])
+    mask = masks / first.parent.name / f"{first.stem}.bmp"
+    expected = loaded.score_features(FeatureExtractor(FeatureConfig(families=("lbp",))).transform(
+        read_image(first), mask=mask)[None])[0]
+    assert rows[0]["predicted"] == expected.label and float(rows[0]["confidence"]) == pytest.approx(expected.confidence)
+
+    # Without masks: it still predicts, and says once that the model was trained on regions.
+    code, _, err = run(capsys, "predict", src, "--model", model, "-o", tmp_path / "whole.csv", "-j", "1", "-q")
+    assert code == 0 and err.count("trained on masked regions") == 1 and "24 of 24 images have no mask" in err
+
+    code, _, err = run(capsys, "evaluate", src, "--mask-suffix", "_roi", "--model", model,
+                       "-o", tmp_path / "report", "-j", "1", "-q")
+    predictions = list(csv.DictReader(open(tmp_path / "report" / "predictions.csv")))
+    assert code == 0 and len(predictions) == 12 and "warning" not in err
+
+
+def test_mask_options_are_one_way_and_need_a_folder(tmp_path, capsys, masked_tree):
+    with pytest.raises(SystemExit) as exit_:
+        main(["extract", str(masked_tree / "src"), "--masks", str(masked_tree / "masks"), "--mask-suffix", "_roi",
+              "-o", str(tmp_path / "o.csv")])
+    assert exit_.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["extract", str(masked_tree / "src"), "--masks", str(tmp_path / "nowhere"), "-o", str(tmp_path / "o.csv")])
+    assert "no such file or folder" in capsys.readouterr().err
