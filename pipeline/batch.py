@@ -41,6 +41,7 @@ import numpy as np
 import texture
 from pipeline.augment import N_TRAINING_COPIES, copy_features
 from pipeline.data import find_images, load_csv, load_folder
+from pipeline.names import escape_path, printable
 from pipeline.workers import pool_size, single_threaded_environment, start_worker_server
 from texture import FeatureConfig, FeatureExtractor, read_image
 from texture.errors import ConfigError, DatasetError
@@ -119,7 +120,7 @@ def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], list[str
     if labelled:
         items = _items(load_folder(source))
     else:
-        items = [Item(str(path), path.relative_to(source).parts[0] if path.parent != source else "")
+        items = [Item(str(path), printable(path.relative_to(source).parts[0]) if path.parent != source else "")
                  for path in find_images(source)]
     # Anything but a folder is a file here: FIFOs and broken links are listed too.
     listed = {item.path for item in items}
@@ -134,9 +135,11 @@ def list_inputs(source, *, labelled: bool = False) -> tuple[list[Item], list[str
 
 def _items(table) -> list[Item]:
     """Items of a loader table (a DataFrame: path, label, group; missing values become "")."""
-    table = table[["path", "label", "group"]]
-    text = table.astype(object).where(table.notna(), "").astype(str)
-    return [Item(*row) for row in text.itertuples(index=False)]
+    import pandas as pd  # loaded already: the table is a DataFrame
+
+    # Cell by cell: Arrow-backed text would refuse a path that is not UTF-8 (pipeline.data).
+    return [Item(*("" if pd.isna(cell) else str(cell) for cell in row))
+            for row in table[["path", "label", "group"]].itertuples(index=False)]
 
 
 # --------------------------------------------------------------------------
@@ -144,12 +147,17 @@ def _items(table) -> list[Item]:
 
 
 def _format(value) -> str:
-    """Serialise one cell: floats as their shortest round-trip repr, None as empty."""
+    """Serialise one cell: floats as their shortest round-trip repr, None as empty, text as valid UTF-8."""
     if value is None:
         return ""
     if isinstance(value, (float, np.floating)):
         return repr(float(value))
-    return str(value)
+    return printable(str(value))
+
+
+def _head(item: Item) -> list[str]:
+    """The first cells of an item's row: its path in the escaped form of pipeline.names, label, group."""
+    return [escape_path(item.path), printable(item.label), printable(item.group)]
 
 
 def _error_text(exc: BaseException) -> str:
@@ -185,9 +193,9 @@ class Task:
         """Map a chunk of items to formatted output rows, one per item."""
         rows = []
         for item, result in zip(items, self.compute(items)):
-            head = [item.path, item.label, item.group]
+            head = _head(item)
             if isinstance(result, BaseException):
-                rows.append(head + ["error", _error_text(result)] + [""] * len(self.columns))
+                rows.append(head + ["error", printable(_error_text(result))] + [""] * len(self.columns))
             else:
                 rows.append(head + ["ok", ""] + [_format(v) for v in result])
         return rows
@@ -498,7 +506,7 @@ class Recovering:
 def crash_row(task: Task, item: Item, status: str) -> list[str]:
     """The error row of a file whose worker process died while processing it."""
     message = f"WorkerCrash: worker process died while processing this file ({status})"
-    return [item.path, item.label, item.group, "error", message] + [""] * len(task.columns)
+    return _head(item) + ["error", message] + [""] * len(task.columns)
 
 
 def in_order(submit, chunks: Iterable[list[Item]], limit: int) -> Iterator:
@@ -588,9 +596,9 @@ def atomic_write(path, mode: str = "w", **kwargs):
 
 
 _ITEM_COLUMNS = ["path", "label", "group", "status", "error"]
-# File names need not be valid UTF-8 (POSIX names are bytes; Python decodes
-# the others with surrogate escapes): write them back as the same bytes.
-_JOURNAL_TEXT = {"newline": "", "encoding": "utf-8", "errors": "surrogateescape"}
+# Strict UTF-8: rows hold names in the escaped form of pipeline.names, so
+# that every output is readable by any UTF-8 reader.
+_JOURNAL_TEXT = {"newline": "", "encoding": "utf-8"}
 
 
 def _journal_paths(output: Path) -> tuple[Path, Path]:
@@ -629,7 +637,7 @@ def _resume(journal: Path, header: list[str], items: Sequence[Item]) -> int:
         if next(reader, None) == header:
             writer.writerow(header)
             for row in reader:
-                if kept >= len(items) or len(row) != len(header) or row[0] != items[kept].path:
+                if kept >= len(items) or len(row) != len(header) or row[0] != escape_path(items[kept].path):
                     break
                 writer.writerow(row)
                 kept += 1
@@ -896,9 +904,8 @@ def _csv_to_parquet(journal: Path, f, task: Task) -> None:
     numeric = [c for c in task.columns if c not in task.text_columns]
     schema = pa.schema([(c, pa.string() if c in text else pa.float64()) for c in _ITEM_COLUMNS + task.columns])
     with pq.ParquetWriter(f, schema) as writer:
-        # Parquet text must be UTF-8: bytes of non-UTF-8 file names become \xNN escapes.
         for chunk in pd.read_csv(journal, dtype=dict.fromkeys(text, "string"), keep_default_na=False,
-                                 chunksize=4096, encoding_errors="backslashreplace"):
+                                 chunksize=4096):
             # Error rows hold empty strings where the numbers would be.
             chunk[numeric] = chunk[numeric].apply(pd.to_numeric, errors="coerce")
             writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))

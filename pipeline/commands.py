@@ -28,6 +28,7 @@ import numpy as np
 from pipeline.batch import (ExtractTask, PredictTask, atomic_write, feature_matrix, list_inputs,
                             make_engine, run_batch)
 from pipeline.model import DEFAULT_NETWORK, TextureModel
+from pipeline.names import unescape_path
 from pipeline.nn import BPClassifier
 from pipeline.sample import sample_root
 from texture import FeatureConfig
@@ -194,7 +195,8 @@ def cmd_evaluate(args) -> int:
         _warn_unknown_labels(y_true, classes)
         files = _write_report(classes, model.history_, y_true, y_pred, out, args, best_epoch=_best_epoch(model))
         values = rows["value"].replace("", "nan").astype(float).to_numpy()
-        files["page"] = _write_page(model, rows["path"].tolist(), y_true, y_pred, rows["confidence"].astype(float),
+        paths = [unescape_path(path) for path in rows["path"]]  # the files themselves, for the thumbnails
+        files["page"] = _write_page(model, paths, y_true, y_pred, rows["confidence"].astype(float),
                                     values, files, out, str(args.src), args)
     print(f"accuracy {accuracy(y_true, y_pred):.4f} on {len(rows)} images")
     for what, path in {"predictions": summary.output, **files}.items():

@@ -693,3 +693,63 @@ def test_a_file_that_is_not_a_model_is_named_so_without_mentioning_pickles(tmp_p
                            *(["1"] if verb[0] != "score" else []))
         assert code == 1 and f"{not_a_model}: not a texture model file" in err, name
         assert "pickle" not in err.lower(), name
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="needs a file system that stores names as raw bytes")
+def test_names_that_are_not_utf8_are_written_escaped_and_read_back(tmp_path, capsys, monkeypatch):
+    import pandas as pd
+
+    from pipeline import batch, commands
+
+    src = tmp_path / "src"
+    image = next((sample_root() / "textures" / "brick").glob("*.png")).read_bytes()
+    for name in (b"a.png", b"bad_\xff.png", b"caf\xe9/b.png"):
+        path = os.path.join(os.fsencode(src), name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(image)
+    code, out, _ = run(capsys, "extract", src, "-o", tmp_path / "out.csv", "-j", "1", "-q")
+    assert code == 0 and "3 processed, 0 failed" in out
+    table = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)  # was: UnicodeDecodeError
+    assert table["path"].tolist() == [f"{src}/a.png", f"{src}/bad_\\xff.png", f"{src}/caf\\xe9/b.png"]
+    assert table["label"].tolist() == ["", "", "caf\\xe9"]
+    # The output, given as a list of inputs, names the same files.
+    code, out, _ = run(capsys, "extract", tmp_path / "out.csv", "-o", tmp_path / "again.csv", "-j", "1", "-q")
+    assert code == 0 and "3 processed, 0 failed" in out
+    again = pd.read_csv(tmp_path / "again.csv", keep_default_na=False)
+    assert again["path"].tolist() == table["path"].tolist()
+    assert again.iloc[:, 5:].equals(table.iloc[:, 5:])
+    # An interrupted run resumes past those names, to the same bytes.
+    compute, calls = batch.ExtractTask.compute, []
+
+    def interrupt_third_image(self, items):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return compute(self, items)
+
+    monkeypatch.setattr(batch.ExtractTask, "compute", interrupt_third_image)
+    monkeypatch.setattr(commands, "run_batch", lambda *a, **k: batch.run_batch(*a, chunk_size=1, **k))
+    assert run(capsys, "extract", src, "-o", tmp_path / "resumed.csv", "-j", "1", "-q")[0] == 130
+    code, out, _ = run(capsys, "extract", src, "-o", tmp_path / "resumed.csv", "-j", "1", "-q")
+    assert code == 0 and "2 rows reused" in out
+    assert (tmp_path / "resumed.csv").read_bytes() == (tmp_path / "out.csv").read_bytes()
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="needs a file system that stores names as raw bytes")
+def test_evaluate_reports_names_that_are_not_utf8_and_shows_their_images(tmp_path, capsys, small_model):
+    src = tmp_path / "src"
+    brick, grass = (next((sample_root() / "textures" / label).glob("*.png")).read_bytes()
+                    for label in ("brick", "grass"))
+    for name, data in ((b"caf\xe9/bad_\xff.png", brick), (b"grass/g.png", grass)):
+        path = os.path.join(os.fsencode(src), name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+    code, _, err = run(capsys, "evaluate", src, "--model", small_model, "-o", tmp_path / "r", "-j", "1", "-q")
+    assert code == 0 and "caf\\xe9 (1)" in err  # a label the model does not know: a mistake, shown
+    for name in ("predictions.csv", "metrics.csv", "confusion_matrix.csv", "report.html"):
+        text = (tmp_path / "r" / name).read_text(encoding="utf-8")  # strict
+        assert "caf\\xe9" in text, name
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert "bad_\\xff.png" in page and "image not readable now" not in page
