@@ -132,7 +132,10 @@ def _nothing_new_on_failure(folder: Path):
             shutil.rmtree(created, ignore_errors=True)
         else:
             for path in set(folder.iterdir()) - before:
-                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
         raise
 
 

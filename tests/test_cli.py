@@ -753,3 +753,33 @@ def test_evaluate_reports_names_that_are_not_utf8_and_shows_their_images(tmp_pat
         assert "caf\\xe9" in text, name
     page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert "bad_\\xff.png" in page and "image not readable now" not in page
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_every_output_honours_the_umask(tmp_path, capsys, subset, umask_022):
+    """Reports on shared storage must be readable by colleagues: -rw-r--r-- under umask 022."""
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "out"
+    common = ["-j", "1", "-q", "--cache", out / "cache"]
+    assert run(capsys, "extract", subset, "-o", out / "features.csv", *common)[0] == 0
+    assert run(capsys, "extract", subset, "-o", out / "features.parquet", *common)[0] == 0
+    assert run(capsys, "train", subset, "-o", out / "model.npz", *common, *NET)[0] == 0
+    model = ["--model", out / "model.npz"]
+    assert run(capsys, "predict", subset, *model, "-o", out / "predictions.csv", *common)[0] == 0
+    assert run(capsys, "predict", subset, *model, "-o", out / "predictions.parquet", *common)[0] == 0
+    assert run(capsys, "evaluate", subset, *model, "-o", out / "report", *common)[0] == 0
+    files = [path for path in out.rglob("*") if path.is_file()]
+    names = {path.name for path in files}
+    assert {"features.csv", "features.parquet", "model.npz", "predictions.csv", "predictions.parquet",
+            "metrics.csv", "confusion_matrix.csv", "confusion_matrix.png", "training_curves.png",
+            "report.html"} <= names and any(path.suffix == ".npy" for path in files)  # the cache
+    modes = {str(path.relative_to(out)): oct(path.stat().st_mode & 0o777) for path in files}
+    assert set(modes.values()) == {"0o644"}, modes
+    folders = {str(path.relative_to(out)): oct(path.stat().st_mode & 0o777) for path in out.rglob("*") if path.is_dir()}
+    assert set(folders.values()) == {"0o755"}, folders
