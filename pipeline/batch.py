@@ -803,7 +803,7 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
 
     progress = _Progress(len(items), done, desc, quiet)
     for path in skipped:
-        progress.write(f"skipped (not an image): {path}")
+        progress.write(f"skipped (not an image): {escape_path(path)}")
     try:
         with open(journal, "a", **_JOURNAL_TEXT) as f:
             writer = csv.writer(f, lineterminator="\n")

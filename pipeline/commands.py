@@ -28,7 +28,7 @@ import numpy as np
 from pipeline.batch import (ExtractTask, PredictTask, atomic_write, feature_matrix, list_inputs,
                             make_engine, run_batch)
 from pipeline.model import DEFAULT_NETWORK, TextureModel
-from pipeline.names import unescape_path
+from pipeline.names import escape_path, unescape_path
 from pipeline.nn import BPClassifier
 from pipeline.sample import sample_root
 from texture import FeatureConfig
@@ -210,11 +210,11 @@ def cmd_evaluate(args) -> int:
 
 def cmd_score(args) -> int:
     score = TextureModel.load(args.model).score_image(args.image, max_pixels=args.max_pixels)
+    path = escape_path(args.image)  # as the CSV outputs name it
     if args.json:
-        print(json.dumps({"path": str(args.image), **score.to_dict()}, sort_keys=True))
+        print(json.dumps({"path": path, **score.to_dict()}, sort_keys=True))
         return 0
-    print(f"{args.image}: {score.label} (confidence {score.confidence:.3f})"
-          if score.label is not None else f"{args.image}:")
+    print(f"{path}: {score.label} (confidence {score.confidence:.3f})" if score.label is not None else f"{path}:")
     if score.value is not None:
         print(f"  score {score.value:.4f}")
     for label, p in score.probabilities.items():
@@ -339,7 +339,7 @@ def _train(source, args):
 
     items, skipped = list_inputs(source, labelled=True)
     for path in skipped:
-        _say(args, f"skipped (not an image): {path}")
+        _say(args, f"skipped (not an image): {escape_path(path)}")
     # The labels can refuse the run before minutes of extraction: too few
     # classes, a class or group too small to hold one out.
     every_label = _typed_labels([item.label for item in items])

@@ -783,3 +783,18 @@ def test_every_output_honours_the_umask(tmp_path, capsys, subset, umask_022):
     assert set(modes.values()) == {"0o644"}, modes
     folders = {str(path.relative_to(out)): oct(path.stat().st_mode & 0o777) for path in out.rglob("*") if path.is_dir()}
     assert set(folders.values()) == {"0o755"}, folders
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="needs a file system that stores names as raw bytes")
+def test_score_and_the_skipped_lines_name_files_as_the_outputs_do(tmp_path, capsys, small_model):
+    image = os.path.join(os.fsencode(tmp_path), b"bark_\xff.png")
+    with open(image, "wb") as f:
+        f.write(next((sample_root() / "textures" / "brick").glob("*.png")).read_bytes())
+    with open(os.path.join(os.fsencode(tmp_path), b"notes_\xfe.txt"), "w") as f:
+        f.write("not an image")
+    code, out, _ = run(capsys, "score", os.fsdecode(image), "--model", small_model, "--json")
+    assert code == 0 and json.loads(out)["path"] == f"{tmp_path}/bark_\\xff.png"
+    code, out, _ = run(capsys, "score", os.fsdecode(image), "--model", small_model)
+    assert code == 0 and out.startswith(f"{tmp_path}/bark_\\xff.png: ")
+    code, _, err = run(capsys, "extract", tmp_path, "-o", tmp_path / "out" / "f.csv", "-j", "1")
+    assert f"skipped (not an image): {tmp_path}/notes_\\xfe.txt" in err
