@@ -28,9 +28,9 @@ from skimage import data  # noqa: E402
 from skimage.feature import graycomatrix, graycoprops, local_binary_pattern  # noqa: E402
 
 from texture import FeatureConfig, FeatureExtractor, read_image  # noqa: E402
-from texture.gabor import gabor_bank, gabor_feature_vector  # noqa: E402
-from texture.glcm import glcm_feature_vector, glcm_offsets, quantize  # noqa: E402
-from texture.lbp import lbp_feature_vector  # noqa: E402
+from texture.features import REGISTRY  # noqa: E402
+from texture.gabor import gabor_bank  # noqa: E402
+from texture.glcm import quantize  # noqa: E402
 
 cv2.setNumThreads(1)
 KTH_TIPS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "kth_tips_grey"
@@ -141,13 +141,9 @@ def main():
         ours.transform(image)
     reference.transform(images[0])
 
-    offsets = glcm_offsets(config.glcm_distances, config.glcm_angles)
     families = {
-        "glcm": (lambda im: glcm_feature_vector(quantize(im, config.glcm_levels), offsets, config.glcm_levels),
-                 reference.glcm),
-        "lbp": (lambda im: lbp_feature_vector(im, config.lbp_scales), reference.lbp),
-        "gabor": (lambda im: gabor_feature_vector(im, config.gabor_frequencies, config.gabor_orientations),
-                  reference.gabor),
+        name: (lambda im, family=family: family.vector(im, config), getattr(reference, name))
+        for name, family in REGISTRY.items()
     }
     print(f"{'':10}{'ours ms':>10}{'reference ms':>14}{'ratio':>8}")
     for name, (mine, theirs) in families.items():

@@ -25,9 +25,7 @@ from scipy import ndimage  # noqa: E402
 
 from features import KTH_TIPS, load_images, per_image_ms  # noqa: E402  (benchmarks/features.py)
 from texture import FeatureConfig, FeatureExtractor  # noqa: E402
-from texture.gabor import gabor_feature_vector  # noqa: E402
-from texture.glcm import check_mask as glcm_check_mask, glcm_feature_vector, glcm_offsets, quantize  # noqa: E402
-from texture.lbp import check_mask as lbp_check_mask, lbp_feature_vector  # noqa: E402
+from texture.features import REGISTRY  # noqa: E402
 
 cv2.setNumThreads(1)
 
@@ -57,23 +55,15 @@ def main():
     for image in images:  # warm up (allocator, caches, Gabor spectra)
         extractor.transform(image)
 
-    offsets = glcm_offsets(config.glcm_distances, config.glcm_angles)
+    def stage(family):
+        def masked_or_not(image, inside=None):
+            if inside is not None:
+                family.check_mask(inside, config, None)
+            return family.vector(image, config, inside)
+        return masked_or_not
 
-    def glcm(image, inside=None):
-        if inside is not None:
-            glcm_check_mask(inside, config.glcm_distances, config.glcm_angles)
-        return glcm_feature_vector(quantize(image, config.glcm_levels), offsets, config.glcm_levels, inside=inside)
-
-    def lbp(image, inside=None):
-        if inside is not None:
-            lbp_check_mask(inside, config.lbp_scales)
-        return lbp_feature_vector(image, config.lbp_scales, inside=inside)
-
-    def gabor(image, inside=None):
-        return gabor_feature_vector(image, config.gabor_frequencies, config.gabor_orientations, inside=inside)
-
-    stages = {"glcm": glcm, "lbp": lbp, "gabor": gabor,
-              "total": lambda image, inside=None: extractor.transform(image, mask=inside)}
+    stages = {name: stage(family) for name, family in REGISTRY.items()}
+    stages["total"] = lambda image, inside=None: extractor.transform(image, mask=inside)
     print(f"{'':8}{'mask':>6}{'masked ms':>11}{'unmasked ms':>13}{'ratio':>8}")
     worst = 0.0
     for name, function in stages.items():

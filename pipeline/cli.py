@@ -195,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("score", "Print the texture score of one image.", [common, reads])
     p.add_argument("image", type=_existing_file, metavar="IMAGE", help="image file to score")
     p.add_argument("--model", required=True, type=_existing_file, help="model file from texture train")
+    p.add_argument("--mask", metavar="FILE", default=None,
+                   help="score only the region inside this mask (an image file of the same size, non-zero inside)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = verb("demo", "Run the whole path on the bundled sample data.", [common, runs])

@@ -209,10 +209,11 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_score(args) -> int:
-    score = TextureModel.load(args.model).score_image(args.image, max_pixels=args.max_pixels)
+    score = TextureModel.load(args.model).score_image(args.image, mask=args.mask, max_pixels=args.max_pixels)
     path = escape_path(args.image)  # as the CSV outputs name it
     if args.json:
-        print(json.dumps({"path": path, **score.to_dict()}, sort_keys=True))
+        where = {"path": path, **({} if args.mask is None else {"mask": escape_path(args.mask)})}
+        print(json.dumps({**where, **score.to_dict()}, sort_keys=True))
         return 0
     print(f"{path}: {score.label} (confidence {score.confidence:.3f})" if score.label is not None else f"{path}:")
     if score.value is not None:

@@ -11,6 +11,10 @@ per image, in a deterministic order, and the columns
     Images that must stay on the same side of a train/test split (e.g. the
     KTH-TIPS scale), or missing (``None``) when the data set has none.
 
+A CSV may add a ``mask`` column: the region of interest of each image (see
+:func:`texture.read_mask`), kept as a fourth column.  :func:`find_masks`
+finds masks for a list of images in a mirrored folder or beside them.
+
 The loaders only list files; the images are read later with
 :func:`texture.read_image`.  They import pandas when they build a table, not
 with this module: :func:`find_images` alone serves ``texture extract DIR``,
@@ -29,7 +33,8 @@ from texture.io import IMAGE_EXTENSIONS
 from pipeline.names import printable, unescape_path
 from pipeline.sample import SAMPLE_SETS, sample_root
 
-__all__ = ["COLUMNS", "GROUPINGS", "find_images", "load_folder", "load_csv", "load_sample", "kth_tips_scale"]
+__all__ = ["COLUMNS", "GROUPINGS", "find_images", "find_masks", "is_mask_file", "load_folder", "load_csv",
+           "load_sample", "kth_tips_scale"]
 
 COLUMNS = ("path", "label", "group")
 
@@ -63,6 +68,84 @@ def find_images(folder):
             if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS
         )
     return sorted(found, key=lambda path: path.relative_to(folder).parts)
+
+
+def find_masks(images, root, *, masks_dir=None, suffix=None):
+    """The mask file of each image: in a folder mirroring the images' tree, or beside each image.
+
+    A mask may have any image extension (:data:`texture.IMAGE_EXTENSIONS`,
+    in lower or upper case), whatever the image's: ``photo.jpg`` may have
+    ``photo.png``.  When several exist, the image's own extension wins, then
+    the first in sorted order.
+
+    Parameters
+    ----------
+    images : sequence of str or os.PathLike
+        Image paths.
+    root : str or os.PathLike
+        The folder the images' relative paths start from (the input folder,
+        or a CSV's folder); used with `masks_dir`.
+    masks_dir : str or os.PathLike, optional
+        Folder mirroring `root`: the mask of ``root/a/b.jpg`` is
+        ``masks_dir/a/b.<ext>``.
+    suffix : str, optional
+        The mask of ``a/b.jpg`` is ``a/b<suffix>.<ext>`` beside it (e.g.
+        ``_mask``).  Exactly one of `masks_dir` and `suffix`.
+
+    Returns
+    -------
+    masks : list of str
+        One per image.  An image without a mask file gets the pattern that
+        was looked for, ``.../b.*``: reading it fails with an error naming
+        it, so the image gets an error row and nothing is silently dropped.
+
+    Examples
+    --------
+    >>> find_masks(["/data/in/a/b.jpg"], "/data/in", masks_dir="/data/masks")  # doctest: +SKIP
+    ['/data/masks/a/b.png']
+    """
+    if (masks_dir is None) == (suffix is None):
+        raise ConfigError("give the masks one way: a mirrored folder (--masks) or a file name suffix (--mask-suffix)")
+    if suffix is not None and (not suffix or os.sep in suffix or "/" in suffix):
+        raise ConfigError(f"the mask suffix must be a non-empty file name part, got {suffix!r}")
+    root = Path(root)
+    masks = []
+    for image in map(Path, images):
+        if masks_dir is not None:
+            stem = Path(masks_dir, os.path.relpath(image, root)).with_suffix("")
+        else:
+            stem = image.with_name(image.stem + suffix)
+        masks.append(_with_image_extension(stem, image.suffix))
+    return masks
+
+
+def _with_image_extension(stem, preferred):
+    """``stem`` plus the first image extension (`preferred` first) naming a file, else ``stem.*``.
+
+    A few file checks per image rather than a folder listing, which would
+    cost a folder's size per image.
+    """
+    extensions = sorted(IMAGE_EXTENSIONS)
+    for extension in dict.fromkeys([preferred, *extensions, *(e.upper() for e in extensions)]):
+        candidate = stem.with_name(stem.name + extension)
+        if candidate.is_file():
+            return str(candidate)
+    return str(stem.with_name(stem.name + ".*"))
+
+
+def is_mask_file(path, root, *, masks_dir=None, suffix=None):
+    """Whether a file found under the input folder `root` is a mask rather than an input image.
+
+    A file inside `masks_dir` (when it lies within `root`), or whose stem
+    ends with `suffix`.
+    """
+    path = Path(path)
+    if suffix is not None:
+        return path.stem.endswith(suffix)
+    if masks_dir is not None:
+        masks_dir = Path(masks_dir).resolve()
+        return masks_dir == path.resolve().parent or masks_dir in path.resolve().parents
+    return False
 
 
 def load_folder(root, *, group=None):
@@ -136,7 +219,9 @@ def load_csv(path, *, labelled=True, check_files=True):
         against the CSV's folder, so a data set folder can be moved whole.
         A path may be in the escaped form of :mod:`pipeline.names` (as
         texture writes the names that are not UTF-8: ``bad_\\xff.png``).
-        ``label`` may be a class name or a number; other columns are ignored.
+        ``label`` may be a class name or a number; an optional ``mask``
+        column names each image's mask file (relative to the CSV's folder
+        like the images; a blank cell: no mask); other columns are ignored.
     labelled : bool, default True
         Whether the ``label`` column is required.  Lists of images to
         predict need only ``path``; their missing labels are ``None``.
@@ -149,7 +234,8 @@ def load_csv(path, *, labelled=True, check_files=True):
     -------
     table : pandas.DataFrame
         Columns ``path``, ``label``, ``group`` (see the module documentation),
-        in the CSV's row order.
+        and ``mask`` when the CSV has one (absolute paths, ``None`` where
+        blank), in the CSV's row order.
 
     Raises
     ------
@@ -164,7 +250,7 @@ def load_csv(path, *, labelled=True, check_files=True):
     path = Path(path)
     try:
         # keep_default_na=False: a class named "NA", "null" or "None" is a name, not a blank cell.
-        table = pd.read_csv(path, dtype={"path": str}, encoding="utf-8-sig",
+        table = pd.read_csv(path, dtype={"path": str, "mask": str}, encoding="utf-8-sig",
                             skipinitialspace=True, keep_default_na=False)
     except FileNotFoundError:
         raise DatasetError("no such file", path) from None
@@ -196,11 +282,16 @@ def load_csv(path, *, labelled=True, check_files=True):
     for column in ("label", "group"):  # a blank cell where one is allowed: missing
         if column in table.columns:
             table[column] = table[column].mask(table[column].map(_is_blank))
-    return pd.DataFrame({
+    listed = pd.DataFrame({
         "path": _path_column(files),
         **{column: table[column].to_numpy() if column in table.columns else None
            for column in COLUMNS[1:]},
     })
+    if "mask" in table.columns:
+        # object dtype: a blank cell stays None (a string column would make it NaN).
+        listed["mask"] = pd.Series([None if _is_blank(name) else str(folder / unescape_path(name))
+                                    for name in table["mask"]], dtype=object)
+    return listed
 
 
 def _path_column(paths):

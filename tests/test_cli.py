@@ -798,3 +798,42 @@ def test_score_and_the_skipped_lines_name_files_as_the_outputs_do(tmp_path, caps
     assert code == 0 and out.startswith(f"{tmp_path}/bark_\\xff.png: ")
     code, _, err = run(capsys, "extract", tmp_path, "-o", tmp_path / "out" / "f.csv", "-j", "1")
     assert f"skipped (not an image): {tmp_path}/notes_\\xfe.txt" in err
+
+
+@pytest.fixture(scope="module")
+def masked_scene(tmp_path_factory):
+    """A two-texture scene (brick | grass), a mask over its brick half, and a small LBP model file."""
+    import cv2
+
+    from pipeline import BPClassifier
+    from texture import FeatureConfig
+
+    tmp = tmp_path_factory.mktemp("masked")
+    root = sample_root() / "textures"
+    brick, grass = (cv2.imread(str(sorted((root / label).glob("*.png"))[0]), cv2.IMREAD_GRAYSCALE)
+                    for label in ("brick", "grass"))
+    cv2.imwrite(str(tmp / "scene.png"), np.hstack([brick, grass]))
+    mask = np.zeros((brick.shape[0], 2 * brick.shape[1]), np.uint8)
+    mask[10:-10, 10 : brick.shape[1] - 10] = 255
+    cv2.imwrite(str(tmp / "scene_mask.png"), mask)
+    images = [p for label in ("brick", "grass") for p in sorted((root / label).glob("*.png"))[:6]]
+    model = TextureModel(FeatureConfig(families=("lbp",)), augment=False,
+                         estimator=BPClassifier(hidden_layer_sizes=(8,), epochs=30, random_state=0))
+    model.fit(images, ["brick"] * 6 + ["grass"] * 6)
+    model.save(tmp / "model.npz")
+    return tmp, model
+
+
+def test_score_a_masked_region(capsys, masked_scene):
+    tmp, model = masked_scene
+    code, out, _ = run(capsys, "score", tmp / "scene.png", "--model", tmp / "model.npz",
+                       "--mask", tmp / "scene_mask.png", "--json")
+    score = json.loads(out)
+    expected = model.score_image(tmp / "scene.png", mask=tmp / "scene_mask.png")
+    assert code == 0 and score["mask"] == str(tmp / "scene_mask.png") and score["label"] == expected.label
+    assert score["probabilities"] == pytest.approx(expected.probabilities)
+    whole = model.score_image(tmp / "scene.png")
+    assert whole.probabilities != pytest.approx(expected.probabilities)
+
+    code, _, err = run(capsys, "score", tmp / "scene.png", "--model", tmp / "model.npz", "--mask", tmp / "none.png")
+    assert code == 1 and f"{tmp / 'none.png'}: cannot read the mask: no such file" in err

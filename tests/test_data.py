@@ -12,6 +12,8 @@ import pipeline.data
 from pipeline.data import (
     COLUMNS,
     find_images,
+    find_masks,
+    is_mask_file,
     kth_tips_scale,
     load_csv,
     load_folder,
@@ -193,6 +195,48 @@ def test_load_csv_refuses_a_missing_csv(tmp_path):
         load_csv(tmp_path / "none.csv")
     with pytest.raises(DatasetError, match="cannot read"):
         load_csv(tmp_path)
+
+
+def test_load_csv_keeps_a_mask_column_resolved_like_the_paths(tmp_path):
+    (tmp_path / "list.csv").write_text("path,label,mask\na.png,x,masks/a.png\nb.png,y,\n/abs/c.png,x,/abs/c_m.png\n")
+    table = load_csv(tmp_path / "list.csv", check_files=False)
+    assert list(table.columns) == [*COLUMNS, "mask"]
+    assert table["mask"].tolist() == [str(tmp_path / "masks" / "a.png"), None, "/abs/c_m.png"]
+    (tmp_path / "plain.csv").write_text("path,label\na.png,x\n")
+    assert list(load_csv(tmp_path / "plain.csv", check_files=False).columns) == list(COLUMNS)
+
+
+class TestFindMasks:
+    def test_mirrored_folder_with_any_image_extension(self, tmp_path):
+        images = [_png(tmp_path / "in" / "a" / "one.jpg"), _png(tmp_path / "in" / "two.png"),
+                  _png(tmp_path / "in" / "three.tif")]
+        _png(tmp_path / "masks" / "a" / "one.png")  # another extension than its image
+        _png(tmp_path / "masks" / "two.PNG")
+        _png(tmp_path / "masks" / "two.png")  # the image's own extension wins
+        masks = find_masks(images, tmp_path / "in", masks_dir=tmp_path / "masks")
+        assert masks == [str(tmp_path / "masks" / "a" / "one.png"), str(tmp_path / "masks" / "two.png"),
+                         str(tmp_path / "masks" / "three.*")]  # missing: the pattern looked for
+
+    def test_suffix_beside_each_image(self, tmp_path):
+        images = [_png(tmp_path / "a" / "one.jpg"), _png(tmp_path / "two.png")]
+        _png(tmp_path / "a" / "one_mask.bmp")
+        masks = find_masks(images, tmp_path, suffix="_mask")
+        assert masks == [str(tmp_path / "a" / "one_mask.bmp"), str(tmp_path / "two_mask.*")]
+
+    def test_exactly_one_way(self, tmp_path):
+        with pytest.raises(ConfigError, match="one way"):
+            find_masks([], tmp_path)
+        with pytest.raises(ConfigError, match="one way"):
+            find_masks([], tmp_path, masks_dir=tmp_path, suffix="_m")
+        with pytest.raises(ConfigError, match="suffix"):
+            find_masks([], tmp_path, suffix="a/b")
+
+    def test_mask_files_are_not_inputs(self, tmp_path):
+        assert is_mask_file(tmp_path / "a" / "one_mask.png", tmp_path, suffix="_mask")
+        assert not is_mask_file(tmp_path / "a" / "one.png", tmp_path, suffix="_mask")
+        assert is_mask_file(tmp_path / "masks" / "a" / "one.png", tmp_path, masks_dir=tmp_path / "masks")
+        assert not is_mask_file(tmp_path / "a" / "one.png", tmp_path, masks_dir=tmp_path / "masks")
+        assert not is_mask_file(tmp_path / "a" / "one.png", tmp_path)
 
 
 def test_load_sample_textures():

@@ -9,6 +9,7 @@ import pytest
 
 import texture
 from texture import FeatureConfig, FeatureExtractor, extract_features
+from texture.features import FAMILIES, REGISTRY
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +132,15 @@ def test_invalid_config_names_the_field(field, value):
 def test_unknown_config_field_is_refused():
     with pytest.raises(texture.ConfigError, match="glcm_level"):
         FeatureConfig.from_dict({"glcm_level": 32})
+
+
+def test_every_registered_family_names_its_values_and_fits_its_minimum():
+    config = FeatureConfig()
+    rng = np.random.default_rng(0)
+    for name, family in REGISTRY.items():
+        names = family.names(config)
+        assert names and all(n.startswith(name + "_") for n in names)
+        size = family.min_size(config)
+        image = rng.random((size, size + 1))
+        assert family.vector(image, config).shape == (len(names),)
+    assert FAMILIES == tuple(REGISTRY) == FeatureConfig().families

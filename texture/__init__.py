@@ -1,7 +1,8 @@
 """texture: turn the texture of an image into numbers.
 
 The data flow is image -> :func:`read_image` (2-D grey float array) ->
-:func:`extract_features` (named feature vector).  Learning lives in the
+:func:`extract_features` (named feature vector), or :func:`feature_map` (the
+vector of every window of a grid over a large image).  Learning lives in the
 sibling package :mod:`pipeline`.
 """
 
@@ -24,6 +25,7 @@ from texture.features import FeatureConfig, FeatureExtractor, extract_features
 from texture.gabor import gabor_bank, gabor_features, gabor_kernel, gabor_responses
 from texture.glcm import GLCM_PROPERTIES, glcm_features, glcm_matrices, glcm_properties, quantize
 from texture.lbp import lbp_codes, lbp_features, lbp_histogram
+from texture.maps import FeatureMap, WindowGrid, feature_map
 from texture.masks import read_mask
 
 __version__ = "0.1.0"
@@ -50,6 +52,9 @@ __all__ = [
     "FeatureConfig",
     "FeatureExtractor",
     "extract_features",
+    "feature_map",
+    "FeatureMap",
+    "WindowGrid",
     "GLCM_PROPERTIES",
     "quantize",
     "glcm_matrices",

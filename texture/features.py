@@ -10,10 +10,10 @@ features were made.  :class:`FeatureExtractor` turns working grey images into
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -22,9 +22,85 @@ from texture.io import check_min_size, read_image
 from texture.masks import named_file, read_mask
 from texture.errors import ConfigError
 
-__all__ = ["FAMILIES", "FeatureConfig", "FeatureExtractor", "extract_features"]
+__all__ = ["FAMILIES", "REGISTRY", "Family", "FeatureConfig", "FeatureExtractor", "extract_features"]
 
-FAMILIES = ("glcm", "lbp", "gabor")
+
+@dataclass(frozen=True)
+class Family:
+    """A feature family as the extractor sees it: five functions of a :class:`FeatureConfig`.
+
+    A family's configuration fields are the :class:`FeatureConfig` fields
+    named after it (``glcm_levels``, ``lbp_scales``, ...).  Adding a family
+    means adding its fields to :class:`FeatureConfig` and its entry to
+    :data:`REGISTRY`; the order of :data:`REGISTRY` is the order of the
+    feature vector.
+
+    Attributes
+    ----------
+    check : callable ``(config) -> None``
+        Raise ConfigError naming the first invalid field of the family.
+    names : callable ``(config) -> list of str``
+        Names of the family's values, each starting with ``name + "_"``.
+    vector : callable ``(image, config, inside=None) -> 1-D ndarray of float64``
+        The values for a working grey image (:func:`texture.read_image`'s
+        output) at least ``min_size(config)`` pixels on each side, or for
+        the pixels of its region ``inside`` (bool, the image's shape) that
+        passed ``check_mask``.
+    min_size : callable ``(config) -> int``
+        Smallest image side the family accepts.
+    check_mask : callable ``(inside, config, path) -> None``
+        Raise MaskError, naming ``path``, for a region too small or thin
+        for the family.
+    """
+
+    check: Callable
+    names: Callable
+    vector: Callable
+    min_size: Callable
+    check_mask: Callable
+
+
+def _glcm_min_size(c):
+    # One pixel pair at the longest offset.
+    return int(np.abs(glcm.glcm_offsets(c.glcm_distances, c.glcm_angles)).max()) + 1
+
+
+def _lbp_min_size(c):
+    # The whole circle of the largest radius around one pixel.
+    return 2 * math.ceil(max(R for _, R in c.lbp_scales)) + 1
+
+
+#: Every feature family by name, in the order of the feature vector.
+REGISTRY = {
+    "glcm": Family(
+        check=lambda c: glcm.check_glcm_params(c.glcm_levels, c.glcm_distances, c.glcm_angles, c.glcm_aggregate),
+        names=lambda c: glcm.glcm_feature_names(c.glcm_distances, c.glcm_angles, c.glcm_aggregate),
+        vector=lambda image, c, inside=None: glcm.glcm_feature_vector(
+            image, c.glcm_distances, c.glcm_angles, c.glcm_levels, c.glcm_aggregate, inside
+        ),
+        min_size=_glcm_min_size,
+        check_mask=lambda inside, c, path: glcm.check_mask(inside, c.glcm_distances, c.glcm_angles, path),
+    ),
+    "lbp": Family(
+        check=lambda c: lbp.check_lbp_params(c.lbp_scales, c.lbp_method),
+        names=lambda c: lbp.lbp_feature_names(c.lbp_scales, c.lbp_method),
+        vector=lambda image, c, inside=None: lbp.lbp_feature_vector(image, c.lbp_scales, c.lbp_method, inside),
+        min_size=_lbp_min_size,
+        check_mask=lambda inside, c, path: lbp.check_mask(inside, c.lbp_scales, path),
+    ),
+    "gabor": Family(
+        check=lambda c: gabor.check_gabor_params(
+            c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth, c.gabor_aggregate
+        ),
+        names=lambda c: gabor.gabor_feature_names(c.gabor_frequencies, c.gabor_orientations, c.gabor_aggregate),
+        vector=lambda image, c, inside=None: gabor.gabor_feature_vector(
+            image, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth, c.gabor_aggregate, inside
+        ),
+        min_size=lambda c: 1,  # periodic responses: any size
+        check_mask=lambda inside, c, path: None,  # a response at every pixel: any non-empty region
+    ),
+}
+FAMILIES = tuple(REGISTRY)
 
 
 @dataclass(frozen=True)
@@ -34,7 +110,8 @@ class FeatureConfig:
     Parameters
     ----------
     families : tuple of str
-        Subset of ``("glcm", "lbp", "gabor")``, computed in that order.
+        Subset of ``("glcm", "lbp", "gabor")`` (:data:`FAMILIES`), computed
+        in that order.
     glcm_levels : int
         Grey levels of the co-occurrence matrices, 8 to 256.
     glcm_distances : tuple of int
@@ -84,65 +161,23 @@ class FeatureConfig:
 
     def __post_init__(self):
         # Lists (from JSON) become tuples, so that configs hash and compare equal.
-        for field, value in [
-            ("families", self.families),
-            ("glcm_distances", self.glcm_distances),
-            ("glcm_angles", self.glcm_angles),
-            ("gabor_frequencies", self.gabor_frequencies),
-        ]:
-            if isinstance(value, str) or not np.iterable(value):
-                raise ConfigError(f"{field} must be a sequence, got {value!r}")
-            object.__setattr__(self, field, tuple(value))
-        if isinstance(self.lbp_scales, str) or not np.iterable(self.lbp_scales) or not all(
-            np.iterable(s) and len(s) == 2 for s in self.lbp_scales
-        ):
-            raise ConfigError(f"lbp_scales must be a sequence of (P, R) pairs, got {self.lbp_scales!r}")
-        object.__setattr__(self, "lbp_scales", tuple((s[0], s[1]) for s in self.lbp_scales))
-        self._validate()
-
-    def _validate(self):
-        unknown = [f for f in self.families if f not in FAMILIES]
+        for field in dataclasses.fields(self):
+            if isinstance(field.default, tuple):
+                value = getattr(self, field.name)
+                if isinstance(value, str) or not np.iterable(value):
+                    raise ConfigError(f"{field.name} must be a sequence, got {value!r}")
+                object.__setattr__(self, field.name, _frozen(value))
+        unknown = [f for f in self.families if f not in REGISTRY]
         if unknown or not self.families or len(set(self.families)) != len(self.families):
             raise ConfigError(f"families must be distinct names among {FAMILIES}, got {self.families!r}")
-        glcm._check_levels(self.glcm_levels)
-        if not self.glcm_distances or not all(_is_int(d) and d >= 1 for d in self.glcm_distances):
-            raise ConfigError(f"glcm_distances must be positive integers, got {self.glcm_distances!r}")
-        if not self.glcm_angles or not all(_is_real(a) and 0 <= a < 180 for a in self.glcm_angles):
-            raise ConfigError(f"glcm_angles must be degrees in [0, 180), got {self.glcm_angles!r}")
-        if self.glcm_aggregate not in glcm.AGGREGATES:
-            raise ConfigError(f"glcm_aggregate must be one of {glcm.AGGREGATES}, got {self.glcm_aggregate!r}")
-        if not self.lbp_scales:
-            raise ConfigError("lbp_scales must not be empty")
-        # The family modules validate their own parameters; name the config field.
-        with _field("lbp_scales"):
-            for P, R in self.lbp_scales:
-                lbp._check_scale(P, R)
-        with _field("lbp_method"):
-            for P, _ in self.lbp_scales:
-                lbp.lbp_n_bins(P, self.lbp_method)
-        with _field("gabor_frequencies"):
-            gabor._check_bank(self.gabor_frequencies, self.gabor_orientations, self.gabor_bandwidth,
-                              self.gabor_aggregate)
-        # Repeated values would repeat feature names.
-        for field in ("glcm_distances", "glcm_angles", "lbp_scales", "gabor_frequencies"):
-            values = getattr(self, field)
-            if len(set(values)) != len(values):
-                raise ConfigError(f"{field} must not repeat values, got {values!r}")
+        # Every family's fields, enabled or not: a config is valid as a whole.
+        for family in REGISTRY.values():
+            family.check(self)
 
     @property
     def min_image_size(self):
-        """Smallest image side the enabled families accept.
-
-        GLCM needs one pixel pair at its longest offset, LBP the whole circle
-        of its largest radius around a pixel; Gabor responses are periodic
-        and accept any size.
-        """
-        sizes = [1]
-        if "glcm" in self.families:
-            sizes.append(int(np.abs(glcm.glcm_offsets(self.glcm_distances, self.glcm_angles)).max()) + 1)
-        if "lbp" in self.families:
-            sizes.append(2 * math.ceil(max(R for _, R in self.lbp_scales)) + 1)
-        return max(sizes)
+        """Smallest image side the enabled families accept."""
+        return max(REGISTRY[family].min_size(self) for family in self.families)
 
     def to_dict(self):
         """JSON-ready dict (lists instead of tuples); :meth:`from_dict` inverts it."""
@@ -168,23 +203,11 @@ class FeatureConfig:
         return cls(**data)
 
 
-@contextlib.contextmanager
-def _field(name):
-    """Prefix a ConfigError raised inside with the config field it is about, unless it names a field."""
-    try:
-        yield
-    except ConfigError as error:
-        if error.message.split(" ")[0] in {f.name for f in dataclasses.fields(FeatureConfig)}:
-            raise
-        raise ConfigError(f"{name}: {error.message}") from None
-
-
-def _is_int(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _is_real(value):
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and math.isfinite(value)
+def _frozen(value):
+    """Nested sequences as nested tuples (``lbp_scales`` holds pairs)."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def _to_json(value):
@@ -209,8 +232,8 @@ class FeatureExtractor:
 
     Notes
     -----
-    Everything that depends only on the configuration is computed once: the
-    GLCM offsets here, the Gabor kernel spectra per image shape (cached by
+    The costly part that depends only on the configuration, the Gabor kernel
+    spectra per image shape, is cached (see
     :func:`texture.gabor.gabor_spectra`), so a batch of equal-size images
     pays for one forward FFT and one inverse FFT per filter and image.
 
@@ -227,14 +250,7 @@ class FeatureExtractor:
         self.config = FeatureConfig() if config is None else config
         if not isinstance(self.config, FeatureConfig):
             raise ConfigError(f"config must be a FeatureConfig, got {type(self.config).__name__}")
-        c = self.config
-        self._glcm_offsets = glcm.glcm_offsets(c.glcm_distances, c.glcm_angles)
-        names = {
-            "glcm": glcm.glcm_feature_names(c.glcm_distances, c.glcm_angles, c.glcm_aggregate),
-            "lbp": lbp.lbp_feature_names(c.lbp_scales, c.lbp_method),
-            "gabor": gabor.gabor_feature_names(c.gabor_frequencies, c.gabor_orientations, c.gabor_aggregate),
-        }
-        self.names = [name for family in c.families for name in names[family]]
+        self.names = [name for family in self.config.families for name in REGISTRY[family].names(self.config)]
 
     def transform(self, image, path=None, mask=None):
         """Feature vector of one image, or of the pixels inside a mask.
@@ -268,27 +284,9 @@ class FeatureExtractor:
         if mask is not None:
             inside = read_mask(mask, image.shape, path)
             named = named_file(mask, path)
-            if "glcm" in c.families:
-                glcm.check_mask(inside, c.glcm_distances, c.glcm_angles, named)
-            if "lbp" in c.families:
-                lbp.check_mask(inside, c.lbp_scales, named)
-        parts = []
-        for family in c.families:
-            if family == "glcm":
-                q = glcm._quantize(image, c.glcm_levels)  # validated above
-                parts.append(
-                    glcm.glcm_feature_vector(q, self._glcm_offsets, c.glcm_levels, c.glcm_aggregate, inside)
-                )
-            elif family == "lbp":
-                parts.append(lbp.lbp_feature_vector(image, c.lbp_scales, c.lbp_method, inside))
-            else:
-                parts.append(
-                    gabor.gabor_feature_vector(
-                        image, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth, c.gabor_aggregate,
-                        inside,
-                    )
-                )
-        return np.concatenate(parts)
+            for family in c.families:
+                REGISTRY[family].check_mask(inside, c, named)
+        return np.concatenate([REGISTRY[family].vector(image, c, inside) for family in c.families])
 
 
 def extract_features(image, config=None, mask=None):

@@ -43,6 +43,7 @@ __all__ = [
     "gabor_bank",
     "gabor_spectra",
     "gabor_responses",
+    "check_gabor_params",
     "gabor_feature_names",
     "gabor_feature_vector",
     "gabor_features",
@@ -367,6 +368,8 @@ def gabor_feature_vector(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=
                          inside=None):
     """Mean and standard deviation of each filter's response magnitude: the extractor's fast path.
 
+    The parameters are not checked here (see :func:`check_gabor_params`).
+
     Parameters
     ----------
     image : (M, N) ndarray of float64
@@ -382,22 +385,13 @@ def gabor_feature_vector(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=
     values : 1-D ndarray of float64
         In the order of :func:`gabor_feature_names`.
     """
-    grid_image, window = _grid(image, frequencies, n_orientations, bandwidth)
-    spectrum = _spectrum(grid_image)
     n_filters = len(frequencies) * n_orientations
     sums = np.empty((n_filters, 2))  # of |response| and of |response|^2
-    # One buffer holds a kernel's spectrum (when streamed), the product, then the response.
-    response = np.empty(grid_image.shape, dtype=np.complex64)
-    magnitude = np.empty(image.shape, dtype=np.float32)
-    flat = magnitude.reshape(-1)
-    ones = np.ones_like(flat)
+    ones = np.ones(image.size, dtype=np.float32)
     # Outside pixels are zeroed, which leaves the sums of the inside ones.
     weights = None if inside is None else inside.reshape(-1).astype(np.float32)
-    spectra = _spectra(grid_image.shape, frequencies, n_orientations, bandwidth, response)
-    for out, kernel_spectrum in zip(sums, spectra):
-        np.multiply(kernel_spectrum, spectrum, out=response)
-        _inverse_dft(response, out=response)  # the response (the spectrum is scaled)
-        np.abs(response[window], out=magnitude)
+    for out, magnitude in zip(sums, _magnitudes(image, frequencies, n_orientations, bandwidth)):
+        flat = magnitude.reshape(-1)
         if weights is not None:
             np.multiply(flat, weights, out=flat)
         # Single-precision dot products (BLAS, quicker than numpy's sum):
@@ -407,13 +401,41 @@ def gabor_feature_vector(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=
         out[0] = np.dot(flat, ones)
         out[1] = np.dot(flat, flat)
     sums /= image.size if inside is None else np.count_nonzero(inside)
-    std = np.sqrt(np.maximum(sums[:, 1] - sums[:, 0] ** 2, 0.0))
-    stats = np.stack([sums[:, 0], std], axis=-1)
-    stats = stats.reshape(len(frequencies), n_orientations, 2)
+    return _statistics(sums[:, 0], sums[:, 1], len(frequencies), n_orientations, aggregate)
+
+
+def _magnitudes(image, frequencies, n_orientations, bandwidth):
+    """Yield ``|response|`` (float32, ``image.shape``) of every filter of the bank, in bank order.
+
+    The image is transformed once; each yielded array is a buffer that the
+    next filter overwrites.  The per-pixel responses of the Gabor features,
+    whatever region (whole image, mask, window of a feature map) sums them.
+    """
+    grid_image, window = _grid(image, frequencies, n_orientations, bandwidth)
+    spectrum = _spectrum(grid_image)
+    # One buffer holds a kernel's spectrum (when streamed), the product, then the response.
+    response = np.empty(grid_image.shape, dtype=np.complex64)
+    magnitude = np.empty(image.shape, dtype=np.float32)
+    for kernel_spectrum in _spectra(grid_image.shape, frequencies, n_orientations, bandwidth, response):
+        np.multiply(kernel_spectrum, spectrum, out=response)
+        _inverse_dft(response, out=response)  # the response (the spectrum is scaled)
+        np.abs(response[window], out=magnitude)
+        yield magnitude
+
+
+def _statistics(mean, mean_square, n_frequencies, n_orientations, aggregate):
+    """Feature values in :func:`gabor_feature_names` order from each filter's mean ``|response|`` and mean square.
+
+    ``mean`` and ``mean_square`` have shape ``(..., n_filters)`` (one row per
+    region); the result ``(..., n_features)``.
+    """
+    std = np.sqrt(np.maximum(mean_square - mean**2, 0.0))
+    stats = np.stack([mean, std], axis=-1)
+    stats = stats.reshape(*stats.shape[:-2], n_frequencies, n_orientations, 2)
     if aggregate == "rotation":
         # (frequency, stat, [average, range]) over the orientations.
-        stats = np.stack([stats.mean(axis=1), np.ptp(stats, axis=1)], axis=-1)
-    return stats.ravel()
+        stats = np.stack([stats.mean(axis=-2), np.ptp(stats, axis=-2)], axis=-1)
+    return stats.reshape(*stats.shape[:-3], -1)
 
 
 def gabor_features(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, bandwidth=1.0, aggregate="none",
@@ -455,6 +477,8 @@ def gabor_features(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, ban
 
     Raises
     ------
+    ConfigError
+        From :func:`check_gabor_params`.
     MaskError
         The mask cannot be read, has another shape than the image, or is
         empty.  Any non-empty mask has statistics: a response is defined at
@@ -467,7 +491,7 @@ def gabor_features(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, ban
     >>> len(features)
     48
     """
-    _check_bank(frequencies, n_orientations, bandwidth, aggregate)
+    check_gabor_params(frequencies, n_orientations, bandwidth, aggregate)
     image, inside, _ = read_image_and_mask(image, mask)
     values = gabor_feature_vector(image, frequencies, n_orientations, bandwidth, aggregate, inside)
     import pandas as pd  # see texture.features.extract_features
@@ -475,14 +499,41 @@ def gabor_features(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, ban
     return pd.Series(values, index=gabor_feature_names(frequencies, n_orientations, aggregate))
 
 
-def _check_bank(frequencies, n_orientations, bandwidth, aggregate):
-    """Raise ConfigError naming the first invalid filter bank parameter."""
-    if len(frequencies) == 0:
-        raise ConfigError("gabor_frequencies must not be empty")
-    for f in frequencies:
-        _check_frequency(f)
+def check_gabor_params(frequencies, n_orientations, bandwidth, aggregate):
+    """Raise ConfigError naming the first invalid filter bank parameter.
+
+    Errors name the parameters as :class:`texture.FeatureConfig` fields
+    (``gabor_frequencies``, ``gabor_orientations``, ...).
+
+    Parameters
+    ----------
+    frequencies, n_orientations, bandwidth, aggregate
+        As in :func:`gabor_features`; no frequency may repeat (it would
+        repeat feature names).
+
+    Raises
+    ------
+    ConfigError
+
+    Examples
+    --------
+    >>> check_gabor_params((0.1, 0.2), 6, 1.0, "none")
+    >>> check_gabor_params((0.1, 0.7), 6, 1.0, "none")
+    Traceback (most recent call last):
+    ...
+    texture.errors.ConfigError: gabor_frequencies: gabor frequency must be in (0, 0.5] cycles/pixel, got 0.7
+    """
+    if isinstance(frequencies, str) or not np.iterable(frequencies) or len(frequencies) == 0:
+        raise ConfigError(f"gabor_frequencies must be a non-empty sequence, got {frequencies!r}")
+    try:
+        for f in frequencies:
+            _check_frequency(f)
+    except ConfigError as error:
+        raise ConfigError(f"gabor_frequencies: {error.message}") from None
     _orientations(n_orientations)
     if not (isinstance(bandwidth, (int, float, np.number)) and 0 < bandwidth <= 8):
         raise ConfigError(f"gabor_bandwidth must be in (0, 8] octaves, got {bandwidth!r}")
     if aggregate not in AGGREGATES:
         raise ConfigError(f"gabor_aggregate must be one of {AGGREGATES}, got {aggregate!r}")
+    if len(set(frequencies)) != len(frequencies):
+        raise ConfigError(f"gabor_frequencies must not repeat values, got {frequencies!r}")

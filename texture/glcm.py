@@ -19,6 +19,9 @@ References
 
 from __future__ import annotations
 
+import functools
+import math
+
 import cv2
 import numpy as np
 
@@ -33,6 +36,7 @@ __all__ = [
     "glcm_matrices",
     "glcm_pair_counts",
     "glcm_properties",
+    "check_glcm_params",
     "glcm_feature_names",
     "glcm_feature_vector",
     "glcm_features",
@@ -150,6 +154,14 @@ def glcm_offsets(distances, angles):
     sin, cos = np.sin(a), np.cos(a)
     steps = d / np.maximum(np.abs(sin), np.abs(cos))
     return np.stack([np.rint(steps * sin), np.rint(steps * cos)], axis=-1).astype(np.intp)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_offsets(distances, angles):
+    """:func:`glcm_offsets` once per configuration: it costs ~0.1 ms, paid per image (or window) otherwise."""
+    offsets = glcm_offsets(distances, angles)
+    offsets.flags.writeable = False
+    return offsets
 
 
 def glcm_matrices(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32):
@@ -352,29 +364,45 @@ def glcm_properties(P):
     P = np.asarray(P, dtype=np.float64)
     batch, L = P.shape[:-2], P.shape[-1]
     P = P.reshape(-1, L, L)
-    k = np.arange(L, dtype=np.float64)
     levels = np.arange(L)
     i, j = levels[:, None], levels[None, :]
+    return _properties_of_reductions(
+        P.sum(axis=2), P.sum(axis=1), _distribution(P, i + j, 2 * L - 1), _distribution(P, np.abs(i - j), L),
+        (P * P).sum(axis=(1, 2)), _entropy(P, (1, 2)), P.max(axis=(1, 2)),
+    ).reshape((-1,) + batch)
 
-    px, py = P.sum(axis=2), P.sum(axis=1)
+
+def _properties_of_reductions(px, py, p_sum, p_diff, asm, entropy, max_probability):
+    """:func:`glcm_properties` from the reductions of the matrices it needs (one row per matrix).
+
+    Every property is a function of the marginals ``p_x, p_y``, the sum and
+    difference distributions ``p_{x+y}, p_{x-y}`` and three sums over the
+    whole matrix (``asm``, the entropy ``H(P)``, ``max P``): the covariance
+    follows from ``var(i + j) = var(i) + var(j) + 2 cov(i, j)``.  Feature maps
+    (:mod:`texture.maps`) count these reductions for thousands of windows
+    without building each window's matrix.
+
+    Returns
+    -------
+    props : (len(GLCM_PROPERTIES), n) ndarray of float64
+    """
+    L = px.shape[1]
+    k = np.arange(L, dtype=np.float64)
     mu_x, mu_y = px @ k, py @ k
-    dev_x = k - mu_x[:, None]
-    dev_y = k - mu_y[:, None]
-    var_x = (px * dev_x**2).sum(axis=1)
-    s_x, s_y = np.sqrt(var_x), np.sqrt((py * dev_y**2).sum(axis=1))
-    cov = (dev_x[:, None, :] @ P @ dev_y[:, :, None]).ravel()  # batched matmuls: quicker than einsum
+    var_x = (px * (k - mu_x[:, None]) ** 2).sum(axis=1)
+    var_y = (py * (k - mu_y[:, None]) ** 2).sum(axis=1)
+    s_x, s_y = np.sqrt(var_x), np.sqrt(var_y)
+
+    k_sum = np.arange(2 * L - 1, dtype=np.float64)
+    sum_average = p_sum @ k_sum  # = mu_x + mu_y
+    sum_dev = k_sum - sum_average[:, None]
+    sum_dev2 = sum_dev * sum_dev  # products: quicker than float powers
+    sum_variance = (p_sum * sum_dev2).sum(axis=1)
+    cov = 0.5 * (sum_variance - var_x - var_y)
     flat = (s_x < 1e-15) | (s_y < 1e-15)
     correlation = np.divide(cov, s_x * s_y, out=np.ones_like(cov), where=~flat)
-
-    p_sum = _distribution(P, i + j, 2 * L - 1)
-    p_diff = _distribution(P, np.abs(i - j), L)
-    k_sum = np.arange(2 * L - 1, dtype=np.float64)
-    sum_average = p_sum @ k_sum
-    sum_dev = k_sum - sum_average[:, None]
     diff_mean = p_diff @ k
-    cluster_dev = k_sum - (mu_x + mu_y)[:, None]
 
-    entropy = _entropy(P, (1, 2))
     h_x, h_y = _entropy(px, 1), _entropy(py, 1)
     # HXY1 = HXY2 = H(p_x) + H(p_y) exactly (expand log2(p_x p_y)), so the two
     # information measures depend only on the mutual information.
@@ -383,7 +411,6 @@ def glcm_properties(P):
     imc1 = np.divide(-mutual_info, h_max, out=np.zeros_like(h_max), where=h_max > 0)
     imc2 = np.sqrt(np.maximum(0.0, 1.0 - np.exp(-2.0 * mutual_info)))
 
-    asm = (P * P).sum(axis=(1, 2))
     values = {
         "contrast": p_diff @ k**2,
         "dissimilarity": diff_mean,
@@ -394,18 +421,19 @@ def glcm_properties(P):
         "entropy": entropy,
         "variance": var_x,
         "sum_average": sum_average,
-        "sum_variance": (p_sum * sum_dev**2).sum(axis=1),
+        "sum_variance": sum_variance,
         "sum_entropy": _entropy(p_sum, 1),
         "difference_variance": (p_diff * (k - diff_mean[:, None]) ** 2).sum(axis=1),
         "difference_entropy": _entropy(p_diff, 1),
         "imc1": imc1,
         "imc2": imc2,
-        "max_probability": P.max(axis=(1, 2)),
-        "cluster_shade": (p_sum * cluster_dev**3).sum(axis=1),
-        "cluster_prominence": (p_sum * cluster_dev**4).sum(axis=1),
-        "autocorrelation": P @ k @ k,
+        "max_probability": max_probability,
+        # Cluster deviations are about mu_x + mu_y, the sum average.
+        "cluster_shade": (p_sum * sum_dev2 * sum_dev).sum(axis=1),
+        "cluster_prominence": (p_sum * sum_dev2 * sum_dev2).sum(axis=1),
+        "autocorrelation": cov + mu_x * mu_y,
     }
-    return np.stack([values[name] for name in GLCM_PROPERTIES]).reshape((-1,) + batch)
+    return np.stack([values[name] for name in GLCM_PROPERTIES])
 
 
 def _check_levels(levels):
@@ -413,6 +441,54 @@ def _check_levels(levels):
         MIN_LEVELS <= levels <= MAX_LEVELS
     ):
         raise ConfigError(f"glcm_levels must be an integer in [{MIN_LEVELS}, {MAX_LEVELS}], got {levels!r}")
+
+
+def check_glcm_params(levels, distances, angles, aggregate):
+    """Raise ConfigError naming the first invalid GLCM parameter.
+
+    Errors name the parameters as :class:`texture.FeatureConfig` fields
+    (``glcm_levels``, ``glcm_distances``, ...).
+
+    Parameters
+    ----------
+    levels, distances, angles, aggregate
+        As in :func:`glcm_features`; angles must lie in [0, 180), and no
+        distance or angle may repeat (it would repeat a feature name).
+
+    Raises
+    ------
+    ConfigError
+
+    Examples
+    --------
+    >>> check_glcm_params(32, (1, 2), (0, 90), "mean_range")
+    >>> check_glcm_params(32, (1, 1), (0, 90), "mean_range")
+    Traceback (most recent call last):
+    ...
+    texture.errors.ConfigError: glcm_distances must not repeat values, got (1, 1)
+    """
+    _check_levels(levels)
+    if not _is_sequence(distances) or len(distances) == 0 or not all(_is_int(d) and d >= 1 for d in distances):
+        raise ConfigError(f"glcm_distances must be positive integers, got {distances!r}")
+    if not _is_sequence(angles) or len(angles) == 0 or not all(_is_real(a) and 0 <= a < 180 for a in angles):
+        raise ConfigError(f"glcm_angles must be degrees in [0, 180), got {angles!r}")
+    if aggregate not in AGGREGATES:
+        raise ConfigError(f"glcm_aggregate must be one of {AGGREGATES}, got {aggregate!r}")
+    for field, values in (("glcm_distances", distances), ("glcm_angles", angles)):
+        if len(set(values)) != len(values):
+            raise ConfigError(f"{field} must not repeat values, got {values!r}")
+
+
+def _is_sequence(value):
+    return not isinstance(value, str) and np.iterable(value)
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_real(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def glcm_feature_names(distances=(1, 2, 4), angles=(0, 45, 90, 135), aggregate="mean_range"):
@@ -468,19 +544,17 @@ def check_mask(inside, distances, angles, path=None):
             )
 
 
-def glcm_feature_vector(q, offsets, levels, aggregate="mean_range", inside=None):
-    """GLCM features of an already quantized image: the fast path of the extractor.
+def glcm_feature_vector(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32, aggregate="mean_range",
+                        inside=None):
+    """GLCM features of a working grey image: the extractor's path, without validation.
 
     Parameters
     ----------
-    q : (M, N) ndarray of uint8
-        Output of :func:`quantize`.
-    offsets : (n_distances, n_angles, 2) ndarray of int
-        Output of :func:`glcm_offsets`.
-    levels : int
-        The ``levels`` ``q`` was quantized with.
-    aggregate : {"mean_range", "none"}
-        See :func:`glcm_features`.
+    image : (M, N) ndarray of float64
+        Working grey image (see :func:`texture.read_image`).
+    distances, angles, levels, aggregate
+        As in :func:`glcm_features`, already checked by
+        :func:`check_glcm_params`.
     inside : (M, N) ndarray of bool, optional
         Region of interest that passed :func:`check_mask`.
 
@@ -489,11 +563,22 @@ def glcm_feature_vector(q, offsets, levels, aggregate="mean_range", inside=None)
     values : 1-D ndarray of float64
         In the order of :func:`glcm_feature_names`.
     """
-    n_d, n_a = offsets.shape[:2]
-    props = glcm_properties(_cooccurrence(q, offsets.reshape(-1, 2), levels, inside)).reshape(-1, n_d, n_a)
+    offsets = _cached_offsets(tuple(distances), tuple(angles))
+    q = _quantize(image, levels)
+    props = glcm_properties(_cooccurrence(q, offsets.reshape(-1, 2), levels, inside)).reshape(-1, *offsets.shape[:2])
+    return _aggregated(props, aggregate)
+
+
+def _aggregated(props, aggregate):
+    """Feature values in :func:`glcm_feature_names` order from ``(n_properties, ..., n_distances, n_angles)`` properties.
+
+    Returns an array of shape ``(..., n_features)``: one row per matrix
+    stack (one per window of a feature map), a vector for one image.
+    """
     if aggregate == "mean_range":
-        props = np.stack([props.mean(axis=2), np.ptp(props, axis=2)], axis=-1)
-    return props.ravel()
+        props = np.stack([props.mean(axis=-1), np.ptp(props, axis=-1)], axis=-1)
+    props = np.moveaxis(props, 0, -3)
+    return props.reshape(*props.shape[:-3], -1)
 
 
 def glcm_features(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32, aggregate="mean_range",
@@ -533,6 +618,8 @@ def glcm_features(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32
 
     Raises
     ------
+    ConfigError
+        From :func:`check_glcm_params`.
     MaskError
         The mask cannot be read, has another shape than the image, is
         empty, or pairs no two inside pixels at some offset.
@@ -544,13 +631,11 @@ def glcm_features(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32
     >>> bool(features["glcm_correlation_d1_mean"] > 0.5)
     True
     """
-    if aggregate not in AGGREGATES:
-        raise ConfigError(f"glcm_aggregate must be one of {AGGREGATES}, got {aggregate!r}")
+    check_glcm_params(levels, distances, angles, aggregate)
     image, inside, named = read_image_and_mask(image, mask)
     if inside is not None:
         check_mask(inside, distances, angles, named)
-    q = quantize(image, levels)
-    values = glcm_feature_vector(q, glcm_offsets(distances, angles), levels, aggregate, inside)
+    values = glcm_feature_vector(image, distances, angles, levels, aggregate, inside)
     import pandas as pd  # see texture.features.extract_features
 
     return pd.Series(values, index=glcm_feature_names(distances, angles, aggregate))

@@ -118,6 +118,18 @@ def read_image(source, *, max_pixels=None):
     >>> read_image(np.array([[0, 65535]], dtype=np.uint16))
     array([[0., 1.]])
     """
+    return _to_working_grey(*_decode(source, max_pixels))
+
+
+def _decode(source, max_pixels):
+    """:func:`read_image` up to its last step: ``(pixels, weights, limit, path)``.
+
+    ``pixels`` are as decoded or given (any dtype, colour or grey), not yet
+    reduced to the working grey image by ``_to_working_grey(pixels, weights,
+    limit, path)``.  A band of rows of them reduces to the same rows of
+    the working grey image, which lets :func:`texture.feature_map` hold a
+    large image in its stored type and convert it band by band.
+    """
     limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
     if not isinstance(limit, numbers.Integral) or limit < 1:
         raise ConfigError(f"max_pixels must be a positive integer, got {max_pixels!r}")
@@ -127,7 +139,7 @@ def read_image(source, *, max_pixels=None):
     else:
         pixels = _pillow_pixels(source, None) if isinstance(source, Image.Image) else source
         path, pixels, weights = None, np.asarray(pixels), _LUMA_RGB
-    return _to_working_grey(pixels, weights, limit, path)
+    return pixels, weights, limit, path
 
 
 def check_min_size(image, min_size, path=None):

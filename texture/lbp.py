@@ -44,6 +44,7 @@ __all__ = [
     "lbp_codes",
     "lbp_n_bins",
     "lbp_histogram",
+    "check_lbp_params",
     "lbp_feature_names",
     "lbp_feature_vector",
     "lbp_features",
@@ -54,7 +55,8 @@ LBP_METHODS = ("default", "ror", "uniform", "nri_uniform", "var")
 # riu2 = rotation-invariant uniform, u2 = uniform, ri = rotation-invariant.
 _TAGS = {"uniform": "riu2", "nri_uniform": "u2", "ror": "ri", "default": "raw"}
 _MAX_P = 31  # codes of the "default" method are int32 sums of 2**i in scikit-image
-_MAX_HIST_BITS = 16  # "default"/"ror" histograms have 2**P bins
+_MAX_HIST_BITS = 16
+_CODE_TYPES = {"uniform": np.uint8, "var": np.float64}  # of _encode's codes; int64 for the others  # "default"/"ror" histograms have 2**P bins
 _BAND_PIXELS = 1 << 16  # pixels per band of rows processed at once
 _GROUP = 8  # samples whose comparisons the uniform histograms hold at once
 _TIE_CHUNK = 1 << 13  # near-ties recomputed at once (64 KiB float64 temporaries)
@@ -105,10 +107,12 @@ def _circle(P, R):
     return rp, cp
 
 
-def _samples(padded, pad, start, stop, rp, cp):
+def _samples(padded, pad, start, stop, rp, cp, origin=0):
     """Yield ``(p, neighbours)`` of image rows [start, stop) for every sample ``p`` of the circle.
 
-    ``padded`` is the image with ``pad`` zeros around it.  The yielded array
+    ``padded`` is the image with ``pad`` zeros around it; ``origin`` is the
+    row of its first row in a larger image it is a band of (see
+    :func:`_codes`).  The yielded array
     is a work buffer overwritten by the next sample: use it before asking for
     the next one.  Samples come grouped by column position.
     """
@@ -130,7 +134,7 @@ def _samples(padded, pad, start, stop, rp, cp):
         else:
             row_blend = window[:, left : left + cols]
         for p in np.flatnonzero(cp == c_off).tolist():
-            dr, r0 = _interpolation_weights(start, stop, rp[p])
+            dr, r0 = _interpolation_weights(origin + start, origin + stop, rp[p])
             top = pad + r0
             if dr.any():
                 dr = dr[:, None]
@@ -176,7 +180,7 @@ def _sample_plan(P, R):
     return tuple(plan)
 
 
-def _comparisons(prepared, pad, start, stop, P, R, out):
+def _comparisons(prepared, pad, start, stop, P, R, out, origin=0):
     """Write ``g_p >= g_c`` of image rows [start, stop) into ``out``, group by group, exactly as scikit-image.
 
     The samples are those of the ``(P, R)`` circle (:func:`_circle`).
@@ -216,7 +220,7 @@ def _comparisons(prepared, pad, start, stop, P, R, out):
             if found.size:
                 ties.append(found + k * near.size)
         if ties:
-            _exact_comparisons(padded, pad, start, group_rp, group_cp, np.concatenate(ties), out)
+            _exact_comparisons(padded, pad, start, group_rp, group_cp, np.concatenate(ties), out, origin)
         yield first
 
 
@@ -241,10 +245,11 @@ def _on_pixel_comparison(image, start, stop, r0, c0, out):
         np.greater_equal(0.0, image[start:stop, edge], out=out[:, edge])
 
 
-def _exact_comparisons(padded, pad, start, rp, cp, ties, out):
+def _exact_comparisons(padded, pad, start, rp, cp, ties, out, origin=0):
     """Recompute ``out.flat[ties]`` (sample-major flat indices) with scikit-image's float64 arithmetic.
 
-    The bilinear interpolation of :func:`_samples`, in the same order, on
+    The bilinear interpolation of :func:`_samples` (rows numbered from
+    ``origin``), in the same order, on
     the gathered corners of each (sample, pixel) pair: one pass over the
     near-ties of a group, whichever sample they belong to, in chunks that
     keep the temporaries small.
@@ -255,8 +260,10 @@ def _exact_comparisons(padded, pad, start, rp, cp, ties, out):
         chunk = ties[low : low + _TIE_CHUNK]
         p, pixel = np.divmod(chunk, plane)
         i, j = np.divmod(pixel, cols)
-        i += start
+        i += start + origin
         top, row_t = _split(i, rp.take(p))
+        i -= origin
+        top -= origin
         left, col_t = _split(j, cp.take(p))
         corner = (top + pad) * width + (left + pad)
         col_s = 1.0 - col_t
@@ -289,14 +296,14 @@ def _prepare(image, pad, fast=True):
     return image, padded, scaled, band
 
 
-def _band_codes(prepared, pad, P, R, method):
-    """Yield ``(start, stop, codes)`` for every band of rows of a :func:`_prepare`-d image."""
+def _band_codes(prepared, pad, P, R, method, origin=0):
+    """Yield ``(start, stop, codes)`` for every band of rows of a :func:`_prepare`-d image (rows numbered from ``origin``)."""
     image, padded, scaled, band = prepared
     rp, cp = _circle(P, R)
     rows, cols = image.shape
     for start in range(0, rows, band):
         stop = min(start + band, rows)
-        samples = _samples(padded, pad, start, stop, rp, cp)
+        samples = _samples(padded, pad, start, stop, rp, cp, origin)
         if method == "var":
             neighbours = np.empty((P, stop - start, cols))
             for p, value in samples:
@@ -308,7 +315,7 @@ def _band_codes(prepared, pad, P, R, method):
             continue
         bits = np.empty((P, stop - start, cols), dtype=bool)
         if scaled is not None:
-            for _ in _comparisons(prepared, pad, start, stop, P, R, bits):
+            for _ in _comparisons(prepared, pad, start, stop, P, R, bits, origin):
                 pass
         else:
             for p, value in samples:
@@ -353,10 +360,23 @@ def lbp_codes(image, P=8, R=1.0, method="uniform"):
     """
     _check_scale(P, R)
     _check_method(method)
+    return _codes(image, P, R, method).astype(np.float64)
+
+
+def _codes(image, P, R, method, origin=0):
+    """:func:`lbp_codes` of validated arguments, in the integer type of :func:`_encode` (float64 for "var").
+
+    ``origin`` is the row of ``image``'s first row when it is a band of rows
+    of a larger image: scikit-image's interpolation weights of a sample
+    depend in their last bits on the row number, so a band numbered from
+    its origin gets, on every row whose circle lies inside the band, the
+    codes of the whole image bit for bit (:func:`texture.maps.feature_map`
+    computes the codes of a large image band by band).
+    """
     pad = math.ceil(R) + 1
     prepared = _prepare(image, pad, fast=method != "var")
-    codes = np.empty(prepared[0].shape)
-    for start, stop, band_codes in _band_codes(prepared, pad, P, R, method):
+    codes = np.empty(prepared[0].shape, dtype=_CODE_TYPES.get(method, np.int64))
+    for start, stop, band_codes in _band_codes(prepared, pad, P, R, method, origin):
         codes[start:stop] = band_codes
     return codes
 
@@ -504,6 +524,49 @@ def lbp_histogram(codes, P, method="uniform", mask=None):
     return _normalized(np.bincount(codes.ravel(), minlength=lbp_n_bins(P, method)))
 
 
+def check_lbp_params(scales, method):
+    """Raise ConfigError naming the first invalid multi-scale LBP parameter.
+
+    Errors name the parameters as :class:`texture.FeatureConfig` fields
+    (``lbp_scales``, ``lbp_method``).
+
+    Parameters
+    ----------
+    scales, method
+        As in :func:`lbp_features`; no scale may repeat (it would repeat
+        feature names).
+
+    Raises
+    ------
+    ConfigError
+
+    Examples
+    --------
+    >>> check_lbp_params([(8, 1), (16, 2)], "uniform")
+    >>> check_lbp_params([(8, 0)], "uniform")
+    Traceback (most recent call last):
+    ...
+    texture.errors.ConfigError: lbp_scales: lbp R must be a positive number, got 0
+    """
+    if isinstance(scales, str) or not np.iterable(scales) or not all(np.iterable(s) and len(s) == 2 for s in scales):
+        raise ConfigError(f"lbp_scales must be a sequence of (P, R) pairs, got {scales!r}")
+    if len(scales) == 0:
+        raise ConfigError("lbp_scales must not be empty")
+    try:
+        for P, R in scales:
+            _check_scale(P, R)
+    except ConfigError as error:
+        raise ConfigError(f"lbp_scales: {error.message}") from None
+    try:
+        for P, _ in scales:
+            lbp_n_bins(P, method)
+    except ConfigError as error:
+        raise ConfigError(f"lbp_method: {error.message}") from None
+    pairs = [tuple(s) for s in scales]
+    if len(set(pairs)) != len(pairs):
+        raise ConfigError(f"lbp_scales must not repeat values, got {scales!r}")
+
+
 def lbp_feature_names(scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
     """Names of :func:`lbp_feature_vector`'s values, e.g. ``lbp_p8_r1_riu2_bin03``."""
     names = []
@@ -516,6 +579,9 @@ def lbp_feature_names(scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
 
 def lbp_feature_vector(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform", inside=None):
     """Concatenated normalized histograms of :func:`lbp_codes` at every ``(P, R)`` scale.
+
+    The extractor's path: the parameters are not checked here (see
+    :func:`check_lbp_params`) apart from each scale's ``P`` and ``R``.
 
     Parameters
     ----------
@@ -610,6 +676,8 @@ def lbp_features(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform", mas
 
     Raises
     ------
+    ConfigError
+        From :func:`check_lbp_params`.
     MaskError
         The mask cannot be read, has another shape than the image, is
         empty, or is too thin for the largest radius (see
@@ -622,9 +690,7 @@ def lbp_features(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform", mas
     >>> len(features), round(float(features.sum()), 6)
     (54, 3.0)
     """
-    _check_method(method, tuple(_TAGS))
-    for P, R in scales:
-        _check_scale(P, R)
+    check_lbp_params(scales, method)
     image, inside, named = read_image_and_mask(image, mask)
     if inside is not None:
         check_mask(inside, scales, named)

@@ -5,9 +5,11 @@ Read it bottom-up: :mod:`~pipeline.nn.activations` and
 :mod:`~pipeline.nn.init`, :mod:`~pipeline.nn.layers` (one link of the chain
 rule each), :mod:`~pipeline.nn.network` (the stack),
 :mod:`~pipeline.nn.optimizers`, :mod:`~pipeline.nn.training` (the loop),
-:mod:`~pipeline.nn.diagnostics`, then the scikit-learn style
-:mod:`~pipeline.nn.estimators`, :mod:`~pipeline.nn.gradcheck` and
-:mod:`~pipeline.nn.persistence`.
+:mod:`~pipeline.nn.diagnostics`, :mod:`~pipeline.nn.gradcheck` (back-propagation
+against finite differences), then the scikit-learn style
+:mod:`~pipeline.nn.estimators` with their input
+:mod:`~pipeline.nn.validation`, their learned :mod:`~pipeline.nn.state` and
+its file format, :mod:`~pipeline.nn.persistence`.
 """
 
 from pipeline.nn.diagnostics import GradientWarning

@@ -7,6 +7,8 @@ For every parameter :math:`w_i` the central difference
 approximates :math:`\partial L / \partial w_i` with error :math:`O(h^2)`.
 Back-propagation is correct when its gradient agrees with :math:`\hat g`
 to many digits (in float64, with :math:`h = 10^{-6}`, about 1e-8 relative).
+The estimators' ``check_gradients`` method runs this check on the network
+and targets they train.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.nn.losses import LOSSES
-from pipeline.nn.network import Network
 
 __all__ = ["gradient_check"]
 
@@ -22,17 +23,18 @@ __all__ = ["gradient_check"]
 ZERO_GRADIENT = 1e-6
 
 
-def gradient_check(estimator, X, y, *, step=1e-6):
+def gradient_check(network, X, Y, loss, *, alpha=0.0, step=1e-6):
     r"""Maximum relative error between back-propagated and finite-difference gradients.
 
-    The loss is the estimator's full-batch training loss on ``(X, y)``,
-    including the weight-decay term, computed in float64 in training mode:
-    batch normalization normalizes with the statistics of ``X`` (so the
-    gradient flows through the batch mean and variance), and dropout draws
-    its masks from a stream rewound before every evaluation (so every
-    perturbed loss sees the same mask).  Every weight, bias and batch-norm
-    scale and shift is perturbed.  For each parameter array :math:`p` (each layer's
-    :math:`W` and :math:`b`) the relative error is
+    The loss is the full-batch training loss of ``network`` on ``(X, Y)``,
+    including the weight-decay term, computed in float64 on a copy of the
+    network, in training mode: batch normalization normalizes with the
+    statistics of ``X`` (so the gradient flows through the batch mean and
+    variance), and dropout draws its masks from a stream rewound before
+    every evaluation (so every perturbed loss sees the same mask).  Every
+    weight, bias and batch-norm scale and shift is perturbed.  For each
+    parameter array :math:`p` (each layer's :math:`W` and :math:`b`) the
+    relative error is
 
     .. math:: \frac{\lVert g_p - \hat g_p \rVert}{\lVert g_p \rVert + \lVert \hat g_p \rVert}
 
@@ -46,12 +48,15 @@ def gradient_check(estimator, X, y, *, step=1e-6):
 
     Parameters
     ----------
-    estimator : BPClassifier or BPRegressor
-        A fitted estimator (its weights are checked; it is not modified) or
-        a fresh one (weights are initialized from its hyperparameters and
-        ``random_state``).
-    X : array-like of shape (n_samples, n_features)
-    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    network : Network
+        Checked at its current parameters; it is not modified.
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets: one-hot rows for cross-entropy, values for squared error.
+    loss : str
+        A key of :data:`~pipeline.nn.losses.LOSSES`.
+    alpha : float, default=0.0
+        L2 weight-decay strength.
     step : float, default=1e-6
         Finite-difference step :math:`h`.
 
@@ -72,24 +77,17 @@ def gradient_check(estimator, X, y, *, step=1e-6):
     Examples
     --------
     >>> import numpy as np
-    >>> from pipeline import BPClassifier
+    >>> from pipeline.nn.network import Network
     >>> rng = np.random.default_rng(0)
-    >>> X, y = rng.normal(size=(20, 3)), np.arange(20) % 3
-    >>> gradient_check(BPClassifier((5,), activation="tanh", random_state=0), X, y) < 1e-6
+    >>> X, Y = rng.normal(size=(20, 3)), np.eye(3)[np.arange(20) % 3]
+    >>> network = Network((3, 5, 3), "tanh", np.float64).initialize("auto", rng)
+    >>> gradient_check(network, X, Y, "cross_entropy", alpha=0.1) < 1e-6
     True
     """
-    fitted = hasattr(estimator, "network_")
-    sizes, _, rng = estimator._check_params()
-    X, _ = estimator._validate_X(X, np.float64, fitted=fitted)
-    Y = estimator._target_matrix(X, y)
     masks = np.random.default_rng(0)
-    if fitted:
-        network = estimator.network_.astype(np.float64, rng=masks)
-    else:
-        network = Network((X.shape[1], *sizes, Y.shape[1]), estimator.activation, np.float64,
-                          batch_norm=estimator.batch_norm, dropout=estimator.dropout, rng=masks)
-        network.initialize(estimator.init, rng)
-    loss_fn, alpha = LOSSES[estimator._loss], estimator.alpha
+    network = network.astype(np.float64, rng=masks)
+    X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+    loss_fn = LOSSES[loss]
     start = masks.bit_generator.state
 
     def forward():

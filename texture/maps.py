@@ -1,0 +1,473 @@
+"""Feature maps: the named feature vector of every window of a grid over an image.
+
+A window and a whole image are "the statistics of these pixels" asked twice.
+The per-pixel responses of each family are computed once for the image,
+band of rows by band of rows, exactly as :func:`texture.extract_features`
+computes them for a whole image:
+
+* GLCM: the quantized grey level of every pixel and, per offset, the pair
+  ``(q[p], q[p + offset])`` that starts at it (when its partner lies in the
+  image);
+* LBP: the code of every pixel at every scale (zero outside the image);
+* Gabor: the magnitude of every filter's response (periodic borders).
+
+A window then only adds up the responses of its own pixels: code counts and
+sums of magnitudes over ``g x g`` cells (``g = gcd(window, step)``), summed
+over the cells of each window through a summed-area table of the cells.  The
+cost grows with the number of pixels, and only through those small tables
+with the number of windows.
+
+Semantics of a window (one definition; ``feature_map`` documents it)
+---------------------------------------------------------------------
+Pixels near a window's border see their neighbours *outside the window* as
+context (like Orfeo ToolBox's Haralick extraction and glcm-cupy): an LBP
+code or a Gabor response is that of the whole image, and a co-occurrence
+pair belongs to the window of its first pixel.  At the image border, the
+whole image's rules apply: LBP reads zeros outside the image, Gabor
+responses wrap around it, pairs whose partner falls outside are not
+counted.  Hence a window covering the whole image has exactly
+``extract_features(image)``, and the features of a map are additive in the
+sense that matters for streaming: they do not depend on how the image is cut
+into bands.  An interior window differs from ``extract_features`` of the
+cropped window only through its border pixels (measured in the tests and the
+README).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from texture import gabor, glcm, lbp
+from texture.errors import ConfigError, ImageTooSmallError
+from texture.features import FeatureConfig, FeatureExtractor
+from texture.io import _check_pixel_count, _decode, _scale_to_unit, _to_working_grey
+
+__all__ = ["WindowGrid", "FeatureMap", "feature_map"]
+
+#: Pixels of working image per band of rows (float64: 64 MiB): large enough
+#: that the rows a band recomputes for its neighbours (a window's height less
+#: a step, plus the Gabor filters' reach) cost little, small enough that a
+#: band's per-pixel responses take a few hundred MiB at most.
+_BAND_PIXELS = 1 << 23
+#: Entries of the per-cell count tables of one pass (int64: 32 MiB).
+_CELL_ENTRIES = 1 << 22
+
+
+@dataclass(frozen=True)
+class WindowGrid:
+    """Square windows of ``window`` pixels every ``step`` pixels over an image of ``shape``.
+
+    Window ``(i, j)`` covers rows ``i * step .. i * step + window - 1`` and
+    columns ``j * step .. j * step + window - 1``; windows lie wholly inside
+    the image, the first at its top left corner.  The last ``(side - window)
+    % step`` rows and columns (fewer than ``step``) start no window.
+
+    Attributes
+    ----------
+    shape : (int, int)
+        Image height and width.
+    window, step : int
+    """
+
+    shape: tuple
+    window: int
+    step: int
+
+    def __post_init__(self):
+        for name in ("window", "step"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        object.__setattr__(self, "shape", tuple(int(n) for n in self.shape))
+        object.__setattr__(self, "window", int(self.window))
+        object.__setattr__(self, "step", int(self.step))
+
+    @property
+    def rows(self) -> int:
+        """Number of window rows."""
+        return max(0, (self.shape[0] - self.window) // self.step + 1)
+
+    @property
+    def cols(self) -> int:
+        """Number of window columns."""
+        return max(0, (self.shape[1] - self.window) // self.step + 1)
+
+    @property
+    def boxes(self) -> np.ndarray:
+        """``(rows, cols, 4)`` int array: ``y0, x0, y1, x1`` of each window (``y1, x1`` exclusive)."""
+        y0 = np.arange(self.rows) * self.step
+        x0 = np.arange(self.cols) * self.step
+        boxes = np.empty((self.rows, self.cols, 4), dtype=np.intp)
+        boxes[..., 0], boxes[..., 1] = y0[:, None], x0[None, :]
+        boxes[..., 2], boxes[..., 3] = boxes[..., 0] + self.window, boxes[..., 1] + self.window
+        return boxes
+
+    def nearest(self, n, axis) -> np.ndarray:
+        """For each of ``n`` pixel rows (axis 0) or columns (axis 1), the window row or column whose centre is nearest.
+
+        Each pixel thus belongs to one window: the one whose central
+        ``step`` pixels hold it, or the closest one at the image's edges.
+        """
+        count = self.rows if axis == 0 else self.cols
+        centre = (self.window - self.step) / 2
+        return np.clip(np.floor((np.arange(n) - centre) / self.step), 0, count - 1).astype(np.intp)
+
+    def to_dict(self) -> dict:
+        """JSON-ready geometry: ``shape``, ``window``, ``step``."""
+        return {"shape": list(self.shape), "window": self.window, "step": self.step}
+
+
+@dataclass(frozen=True)
+class FeatureMap:
+    """The feature vector of every window of a :class:`WindowGrid`.
+
+    Attributes
+    ----------
+    values : (rows, cols, n_features) ndarray of float32
+        ``values[i, j]`` is the vector of window ``(i, j)``.
+    names : list of str
+        Feature names, exactly :func:`texture.extract_features`'s for the
+        same configuration, in the same order.
+    grid : WindowGrid
+        Geometry: image shape, window, step.
+    """
+
+    values: np.ndarray
+    names: list
+    grid: WindowGrid
+
+    @property
+    def window(self) -> int:
+        return self.grid.window
+
+    @property
+    def step(self) -> int:
+        return self.grid.step
+
+    @property
+    def boxes(self) -> np.ndarray:
+        """``(rows, cols, 4)``: ``y0, x0, y1, x1`` of each window (see :attr:`WindowGrid.boxes`)."""
+        return self.grid.boxes
+
+    def to_frame(self):
+        """One row per window: ``row, col, y0, x0, y1, x1`` then the features (float64).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        import pandas as pd  # see texture.features.extract_features
+
+        rows, cols = self.values.shape[:2]
+        index = np.indices((rows, cols)).reshape(2, -1)
+        geometry = {"row": index[0], "col": index[1]}
+        boxes = self.boxes.reshape(-1, 4)
+        geometry.update({key: boxes[:, k] for k, key in enumerate(("y0", "x0", "y1", "x1"))})
+        features = pd.DataFrame(self.values.reshape(rows * cols, -1).astype(np.float64), columns=self.names)
+        return pd.concat([pd.DataFrame(geometry), features], axis=1)
+
+
+def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
+    """Texture features of every ``window`` x ``window`` window, every ``step`` pixels.
+
+    Each window's vector has the names and meaning of
+    :func:`texture.extract_features`, with one definition of what a window
+    sees: the per-pixel responses are those of the *whole image* (an LBP
+    code reads the neighbours around its pixel even outside the window, a
+    Gabor response is the whole image's, a co-occurrence pair belongs to the
+    window holding its first pixel and may have its partner just outside),
+    and the window sums them over its own pixels.  At the image border the
+    whole image's rules apply (LBP reads zeros outside, Gabor wraps around,
+    pairs leaving the image are not counted).  So a window covering the whole
+    image has exactly ``extract_features(image)``, and an interior window
+    differs from ``extract_features`` of its crop only through its border
+    pixels (README, "Texture maps").
+
+    Computed densely: the responses once per band of rows, window statistics
+    by summed-area tables over ``gcd(window, step)``-pixel cells.  The image
+    is held as stored (8 bits per grey pixel for most files) and converted
+    band by band, so a 16000 x 16000 8-bit image maps in well under 2 GB.
+
+    Parameters
+    ----------
+    image : str, os.PathLike or array_like
+        Image file or array (see :func:`texture.read_image`).
+    window : int, optional
+        Window side in pixels, at least ``config.min_image_size`` and at most
+        the image's smaller side.
+    step : int, optional
+        Distance between consecutive windows, in pixels.
+    config : FeatureConfig, optional
+        Defaults to ``FeatureConfig()``.
+    max_pixels : int, optional
+        Largest image accepted (see :func:`texture.read_image`); larger ones
+        are refused with ImageTooLargeError.
+
+    Returns
+    -------
+    FeatureMap
+        ``values`` of shape ``(grid.rows, grid.cols, len(names))``.
+
+    Raises
+    ------
+    TextureError
+        As :func:`texture.read_image`; ImageTooSmallError when the window does
+        not fit in the image; ConfigError for a bad window, step or config.
+
+    Examples
+    --------
+    >>> from skimage.data import brick
+    >>> fmap = feature_map(brick(), window=64, step=32)
+    >>> fmap.values.shape[:2], fmap.names[0]
+    ((15, 15), 'glcm_contrast_d1_mean')
+    """
+    extractor = FeatureExtractor(config)
+    config = extractor.config
+    pixels, weights, limit, path = _decode(image, max_pixels)
+    if pixels.ndim not in (2, 3):
+        _to_working_grey(pixels, weights, limit, path)  # raises, naming the shape
+    height, width = pixels.shape[:2]
+    _check_pixel_count(height, width, limit, path)
+    _scale_to_unit(pixels, path)  # dtype and value range of the whole image, before any band
+    grid = WindowGrid((height, width), window, step)
+    if window < config.min_image_size:
+        raise ConfigError(f"window must be at least {config.min_image_size} pixels for this feature config, "
+                          f"got {window}")
+    if window > min(height, width):
+        raise ImageTooSmallError(f"image is {height} x {width} pixels, smaller than the {window} pixel window",
+                                 path)
+    values = np.empty((grid.rows, grid.cols, len(extractor.names)), dtype=np.float32)
+    families = _Families(config, grid)
+    for first, last in _bands(grid, families.context):
+        values[first:last] = families.band(pixels, weights, limit, path, first, last)
+    return FeatureMap(values, list(extractor.names), grid)
+
+
+def _bands(grid, context):
+    """Yield ``(first, last)`` window rows of each band of rows, about :data:`_BAND_PIXELS` pixels each."""
+    band_rows = max(1, _BAND_PIXELS // max(grid.shape[1], 1) - 2 * context)
+    per_band = max(1, (band_rows - grid.window) // grid.step + 1)
+    for first in range(0, grid.rows, per_band):
+        yield first, min(first + per_band, grid.rows)
+
+
+class _Families:
+    """The enabled families' per-pixel responses and window statistics, band by band."""
+
+    def __init__(self, config, grid):
+        self.config, self.grid = config, grid
+        c = config
+        self.offsets = glcm.glcm_offsets(c.glcm_distances, c.glcm_angles)
+        self.reach = {
+            "glcm": int(np.abs(self.offsets).max()),
+            "lbp": max(math.ceil(R) + 1 for _, R in c.lbp_scales),
+            "gabor": gabor._reach(tuple(c.gabor_frequencies), c.gabor_orientations, c.gabor_bandwidth),
+        }
+        self.context = max(self.reach[family] for family in c.families)
+
+    def band(self, pixels, weights, limit, path, first, last):
+        """Feature rows of window rows ``first .. last - 1``: ``(last - first, cols, n_features)``."""
+        grid = self.grid
+        top = first * grid.step
+        bottom = (last - 1) * grid.step + grid.window
+        parts = []
+        for family in self.config.families:
+            reach = self.reach[family]
+            if family == "gabor":
+                # Periodic borders: the rows around the band wrap around the image.
+                rows = np.arange(top - reach, bottom + reach) % grid.shape[0]
+                grey = _to_working_grey(pixels[rows], weights, limit, path)
+                parts.append(self._gabor(grey, reach, last - first))
+                continue
+            low, high = max(top - reach, 0), min(bottom + reach, grid.shape[0])
+            grey = _to_working_grey(pixels[low:high], weights, limit, path)
+            if family == "glcm":
+                parts.append(self._glcm(grey, top - low, last - first))
+            else:
+                parts.append(self._lbp(grey, low, top - low, last - first))
+        return np.concatenate(parts, axis=-1)
+
+    def _lbp(self, grey, origin, offset, n_rows):
+        """LBP histograms of the band's windows; ``grey`` starts at image row ``origin``, the band ``offset`` rows into it."""
+        c, grid = self.config, self.grid
+        histograms = []
+        for P, R in c.lbp_scales:
+            codes = lbp._codes(grey, P, R, c.lbp_method, origin)
+            codes = codes[offset : offset + _band_height(grid, n_rows), : _covered(grid)]
+            n_bins = lbp.lbp_n_bins(P, c.lbp_method)
+            histograms.append(_window_counts(codes, n_bins, grid) / grid.window**2)
+        return np.concatenate(histograms, axis=-1)
+
+    def _gabor(self, grey, reach, n_rows):
+        """Gabor statistics of the band's windows; ``grey`` holds ``reach`` rows of context on each side."""
+        c, grid = self.config, self.grid
+        height, width = _band_height(grid, n_rows), _covered(grid)
+        n_filters = len(c.gabor_frequencies) * c.gabor_orientations
+        sums = np.empty((n_rows, grid.cols, n_filters, 2))
+        magnitudes = gabor._magnitudes(grey, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth)
+        for k, magnitude in enumerate(magnitudes):
+            inside = magnitude[reach : reach + height, :width].astype(np.float64)
+            sums[:, :, k, 0] = _window_sums(inside, grid)
+            sums[:, :, k, 1] = _window_sums(np.square(inside, out=inside), grid)
+        sums /= grid.window**2
+        return gabor._statistics(sums[..., 0], sums[..., 1], len(c.gabor_frequencies), c.gabor_orientations,
+                                 c.gabor_aggregate)
+
+    def _glcm(self, grey, offset, n_rows):
+        """GLCM features of the band's windows; ``grey`` starts ``offset`` rows above the band.
+
+        Per offset and window, the reductions that :func:`glcm._properties_of_reductions`
+        needs are counted from the pairs starting in the window: the
+        unordered pair ``{q[p], q[p + offset]}`` (the symmetric matrix has
+        half as many distinct entries), the grey levels of both pixels (the
+        marginal), their sum and their absolute difference.
+        """
+        c, grid = self.config, self.grid
+        L = c.glcm_levels
+        q = glcm._quantize(grey, L).astype(np.intp)
+        height, width = _band_height(grid, n_rows), _covered(grid)
+        first = q[offset : offset + height, :width]
+        pair_index, n_pairs = _pair_index(L)
+        n_d, n_a = self.offsets.shape[:2]
+        props = np.empty((len(glcm.GLCM_PROPERTIES), n_rows, grid.cols, n_d * n_a))
+        for k, (dr, dc) in enumerate(self.offsets.reshape(-1, 2).tolist()):
+            partner = _shifted(q, offset + dr, dc, height, width)
+            valid = partner >= 0
+            second = np.where(valid, partner, 0)
+            # Pairs leaving the image go to a last, dropped bin of each count.
+            pairs = np.where(valid, pair_index[first, second], n_pairs)
+            n = _window_counts(pairs, n_pairs, grid)
+            sums = _window_counts(np.where(valid, first + second, 2 * L - 1), 2 * L - 1, grid)
+            diffs = _window_counts(np.where(valid, np.abs(first - second), L), L, grid)
+            levels = (_window_counts(np.where(valid, first, L), L, grid)
+                      + _window_counts(np.where(valid, second, L), L, grid))
+            total = sums.sum(axis=-1, keepdims=True).astype(np.float64)
+            props[..., k] = glcm._properties_of_reductions(
+                *(_flat(levels / (2 * total)),) * 2, _flat(sums / total), _flat(diffs / total),
+                *_joint_reductions(_flat(n), L, _flat(total)),
+            ).reshape(-1, n_rows, grid.cols)
+        return glcm._aggregated(props.reshape(-1, n_rows, grid.cols, n_d, n_a), c.glcm_aggregate)
+
+
+def _flat(a):
+    return a.reshape(-1, a.shape[-1])
+
+
+def _pair_index(L):
+    """Index of the unordered pair ``{i, j}`` for every ``(i, j)``: diagonal pairs first (``i``), then ``i < j``."""
+    index = np.empty((L, L), dtype=np.intp)
+    index[np.diag_indices(L)] = np.arange(L)
+    upper = np.triu_indices(L, 1)
+    index[upper] = L + np.arange(len(upper[0]))
+    index[upper[::-1]] = index[upper]
+    return index, L * (L + 1) // 2
+
+
+def _joint_reductions(counts, L, total):
+    """``asm``, entropy ``H(P)`` and ``max P`` of symmetric matrices from their unordered pair counts.
+
+    ``counts[:, i]`` (``i < L``) counts pairs ``(i, i)``: ``2 c`` in the
+    symmetric matrix; the others count ``(i, j)`` and ``(j, i)`` together:
+    ``c`` in each of two entries.  The symmetric matrix sums to ``2 total``.
+    """
+    counts = counts.astype(np.float64)
+    diagonal, off = 2 * counts[:, :L], counts[:, L:]
+    norm = 2 * total[:, 0]
+    asm = ((diagonal**2).sum(axis=1) + 2 * (off**2).sum(axis=1)) / norm**2
+    # H = log2(n) - sum c log2 c / n over the entries c of the matrix, n = sum c.
+    c_log_c = _x_log2_x(diagonal).sum(axis=1) + 2 * _x_log2_x(off).sum(axis=1)
+    entropy = np.log2(norm) - c_log_c / norm
+    max_probability = np.maximum(diagonal.max(axis=1), off.max(axis=1, initial=0)) / norm
+    return asm, entropy, max_probability
+
+
+def _x_log2_x(x):
+    return x * np.log2(x, out=np.zeros_like(x), where=x > 0)
+
+
+def _shifted(q, row, col, height, width):
+    """``q[row + y, col + x]`` for ``y < height, x < width``, -1 where that lies outside ``q``."""
+    out = np.full((height, width), -1, dtype=q.dtype)
+    y0, y1 = max(0, -row), min(height, q.shape[0] - row)
+    x0, x1 = max(0, -col), min(width, q.shape[1] - col)
+    if y1 > y0 and x1 > x0:
+        out[y0:y1, x0:x1] = q[row + y0 : row + y1, col + x0 : col + x1]
+    return out
+
+
+def _band_height(grid, n_rows):
+    """Pixel rows covered by ``n_rows`` consecutive window rows."""
+    return (n_rows - 1) * grid.step + grid.window
+
+
+def _covered(grid):
+    """Pixel columns covered by the windows."""
+    return (grid.cols - 1) * grid.step + grid.window
+
+
+def _window_totals(cells, grid):
+    """Sums over the cells of each window, from per-cell totals ``(cell_rows, cell_cols, ...)``.
+
+    A summed-area table of the cells, read at each window's four corners;
+    the cells are those of consecutive windows, the first at the top left.
+    """
+    g = math.gcd(grid.window, grid.step)
+    span, stride = grid.window // g, grid.step // g
+    table = np.zeros((cells.shape[0] + 1, cells.shape[1] + 1, *cells.shape[2:]), dtype=cells.dtype)
+    np.cumsum(cells, axis=0, out=table[1:, 1:])
+    np.cumsum(table[1:, 1:], axis=1, out=table[1:, 1:])
+    # Strided views of the table at the windows' corners (no gathers).
+    n_rows = (cells.shape[0] - span) // stride + 1
+    n_cols = (cells.shape[1] - span) // stride + 1
+    top, bottom = slice(0, n_rows * stride, stride), slice(span, span + n_rows * stride, stride)
+    left, right = slice(0, n_cols * stride, stride), slice(span, span + n_cols * stride, stride)
+    totals = table[bottom, right] - table[bottom, left]
+    totals -= table[top, right]
+    totals += table[top, left]
+    return totals
+
+
+def _window_sums(values, grid):
+    """Per window, the sum of ``values`` (the band's covered pixels, float64): ``(n_rows, cols)``."""
+    g = math.gcd(grid.window, grid.step)
+    rows, cols = values.shape[0] // g, values.shape[1] // g
+    cells = values.reshape(rows, g, cols, g).sum(axis=(1, 3))
+    return _window_totals(cells, grid)
+
+
+def _window_counts(codes, n_bins, grid):
+    """Per window, the number of pixels of each code ``0 .. n_bins - 1`` (code ``n_bins``: not counted).
+
+    ``codes`` are the band's covered pixels.  Counted per ``g x g`` cell by
+    one ``bincount`` over the pixels, in blocks of windows whose cell table
+    stays within :data:`_CELL_ENTRIES` entries (many codes and a small
+    ``g`` need small blocks).
+
+    Returns
+    -------
+    (n_rows, cols, n_bins) ndarray of int64
+    """
+    g = math.gcd(grid.window, grid.step)
+    span, stride = grid.window // g, grid.step // g
+    n_rows = (codes.shape[0] - grid.window) // grid.step + 1
+    width = n_bins + 1
+    # Window columns, then rows, per block: ((n - 1) stride + span) cells each way.
+    cols = min(grid.cols, max(1, (_CELL_ENTRIES // (span * width) - span) // stride + 1))
+    cell_cols = (cols - 1) * stride + span
+    rows = max(1, (_CELL_ENTRIES // (cell_cols * width) - span) // stride + 1)
+    out = np.empty((n_rows, grid.cols, n_bins), dtype=np.int64)
+    for first_row in range(0, n_rows, rows):
+        last_row = min(first_row + rows, n_rows)
+        for first_col in range(0, grid.cols, cols):
+            last_col = min(first_col + cols, grid.cols)
+            y0, x0 = first_row * grid.step, first_col * grid.step
+            block = codes[y0 : (last_row - 1) * grid.step + grid.window, x0 : (last_col - 1) * grid.step + grid.window]
+            shape = (block.shape[0] // g, block.shape[1] // g, width)
+            index = block + (np.arange(block.shape[1]) // g * width)[None, :]
+            index += (np.arange(block.shape[0]) // g * (shape[1] * width))[:, None]
+            cells = np.bincount(index.ravel(), minlength=math.prod(shape)).reshape(shape)
+            out[first_row:last_row, first_col:last_col] = _window_totals(cells[..., :n_bins], grid)
+    return out
