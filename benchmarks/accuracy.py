@@ -283,13 +283,14 @@ def inner_splits(table, protocol, train, seed):
 def scores(estimator, X, y, splits, *, scaler, augmented, altered, nested):
     """Accuracy (clean, then each alteration), and fitting seconds, of each outer split or of its inner
     validation when `nested`."""
+    copies = np.stack(augmented, axis=1) if len(augmented) else None  # (images, copies, features)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         if nested is None:
-            found = [[s] for s in cross_validate(estimator, X, y, splits, scaler=scaler, augmented=augmented,
+            found = [[s] for s in cross_validate(estimator, X, y, splits, scaler=scaler, copies=copies,
                                                  altered=altered)]
         else:
-            found = [cross_validate(estimator, X, y, nested(train), scaler=scaler, augmented=augmented,
+            found = [cross_validate(estimator, X, y, nested(train), scaler=scaler, copies=copies,
                                     altered=altered) for train, _ in splits]
     accuracy = np.array([[np.mean([s.accuracy for s in fold])]
                          + [np.mean([s.altered[name] for s in fold]) for name in altered] for fold in found])

@@ -20,12 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline.batch import Engine, ExtractTask, ProcessEngine, list_inputs, run_batch
+from pipeline.batch import Engine, ExtractTask, list_inputs, run_batch
+from pipeline.run.engines.processes import ProcessEngine
 from pipeline.sample import sample_root
 from texture.errors import ConfigError
 
 try:
-    from pipeline.dask_engine import DaskEngine, local_cluster
+    from pipeline.run.engines.dask import DaskEngine, local_cluster
 except ConfigError:  # no Dask
     sys.exit("this benchmark needs Dask: pip install -e '.[dask]'")
 

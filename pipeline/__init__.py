@@ -13,6 +13,7 @@ import importlib
 _EXPORTS = {
     "TextureModel": "pipeline.model",
     "TextureScore": "pipeline.model",
+    "TextureMap": "pipeline.maps",
     "BPClassifier": "pipeline.nn",
     "BPRegressor": "pipeline.nn",
     "GradientWarning": "pipeline.nn",

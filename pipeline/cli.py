@@ -4,7 +4,9 @@ This module parses the arguments; :mod:`pipeline.commands` runs the verbs.
 Exit status: 0 on success, 1 when a run failed or some input could not be
 processed, 2 for a usage error, 130 when interrupted.
 
-It imports only the standard library and :mod:`pipeline.workers`: when a
+It imports only the standard library, :mod:`pipeline.workers` and the
+engine registry :mod:`pipeline.run.engines` (which checks the engine
+options and imports nothing more): when a
 verb will run worker processes, :func:`main` starts their server first and
 imports the verbs (numpy, OpenCV, ...) after, so that the server and this
 process import at the same time, on two cores.
@@ -13,10 +15,13 @@ process import at the same time, on two cores.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import textwrap
 from pathlib import Path
 
+from pipeline.run.engines import option_error
 from pipeline.workers import pool_size, start_worker_server
 
 __all__ = ["main", "build_parser"]
@@ -31,8 +36,12 @@ EXAMPLES = {
         example:
           texture train datasets/textures -o model.npz
           texture train labels.csv -o model.npz --test-size 0.3 --epochs 200
+          texture train wall.png --regions wall_labels.png --legend legend.csv -o model.npz
         SRC is a folder with one sub-folder per class, or a CSV path,label[,group];
-        with groups, whole groups are held out for the test split.""",
+        with groups, whole groups are held out for the test split.  With --regions,
+        SRC is one image and the model learns from its windows lying wholly inside
+        one painted label (LABELS: one integer per pixel, 0 = unlabelled; LEGEND:
+        a CSV value,label); the window is saved in the model.""",
     "predict": """\
         example:
           texture predict new_photos/ --model model.npz -o predictions.csv""",
@@ -45,6 +54,13 @@ EXAMPLES = {
         example:
           texture score bark.png --model model.npz
           texture score bark.png --model model.npz --json""",
+    "map": """\
+        example:
+          texture map scenes/ --model model.npz -o maps/ --window 64 --step 32
+        per image: <name>_labels.png (overlay with legend), <name>_confidence.png
+        (black 0 .. white 1) and <name>_map.npz (labels, probabilities, value,
+        geometry, class names); one row per image in maps/summary.csv (map size,
+        mean confidence and value, area fraction of each class, status).""",
     "demo": """\
         example:
           texture demo -o texture-demo/
@@ -175,10 +191,17 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(p)
 
     p = verb("train", "Train a texture model and report its held-out accuracy.", [common, runs])
-    p.add_argument("src", type=_existing, metavar="SRC", help="class-per-folder tree or CSV path,label[,group]")
+    p.add_argument("src", type=_existing, metavar="SRC",
+                   help="class-per-folder tree or CSV path,label[,group]; one image with --regions")
     p.add_argument("-o", "--output", required=True, type=_file_output, metavar="MODEL",
                    help="model file to write (.npz)")
     _training_options(p)
+    p.add_argument("--regions", type=_existing_file, metavar="LABELS", default=None,
+                   help="train on one annotated image: its label image (one integer per pixel, 0 = unlabelled)")
+    p.add_argument("--legend", type=_existing_file, metavar="CSV", default=None,
+                   help="with --regions: the CSV value,label naming the label values")
+    p.add_argument("--window", type=_positive_int, default=64,
+                   help="with --regions: window side in pixels, saved in the model (default: %(default)s)")
 
     p = verb("predict", "Label and score every image with a trained model.", [common, runs])
     p.add_argument("src", type=_existing, metavar="SRC", help="folder (searched recursively) or CSV with a path column")
@@ -198,6 +221,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", metavar="FILE", default=None,
                    help="score only the region inside this mask (an image file of the same size, non-zero inside)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = verb("map", "Map labels and scores window by window over every image.", [common, runs])
+    p.add_argument("src", type=_existing, metavar="SRC", help="image file, folder (searched recursively) or CSV")
+    p.add_argument("--model", required=True, type=_existing_file, help="model file from texture train")
+    p.add_argument("-o", "--output", required=True, type=_folder_output, metavar="DIR",
+                   help="folder for the pictures, maps and summary.csv")
+    p.add_argument("--window", type=_positive_int, default=None,
+                   help="window side in pixels (default: the model's training window, else 64)")
+    p.add_argument("--step", type=_positive_int, default=None, help="distance between windows (default: window/2)")
 
     p = verb("demo", "Run the whole path on the bundled sample data.", [common, runs])
     p.add_argument("-o", "--output", default="texture-demo", type=_folder_output, metavar="DIR",
@@ -230,6 +262,28 @@ def _training_options(p) -> None:
 # entry point
 
 
+@contextlib.contextmanager
+def _termination_stops_the_run():
+    """SIGTERM and SIGHUP stop a run as Ctrl-C (SIGINT) does: the rows written so far are kept.
+
+    Yields a dict that gets the number of the signal that stopped the run
+    (the exit status is then 128 + that number, as a shell reports it).
+    """
+    stopped_by = {}
+
+    def stop(signum, frame):
+        stopped_by["signal"] = signum
+        raise KeyboardInterrupt
+
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]  # no SIGHUP on Windows
+    saved = {name: signal.signal(getattr(signal, name), stop) for name in names}
+    try:
+        yield stopped_by
+    finally:
+        for name, handler in saved.items():
+            signal.signal(getattr(signal, name), handler)
+
+
 def main(argv=None) -> int:
     """Run the ``texture`` command; return its exit status.
 
@@ -241,28 +295,28 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = build_parser().parse_args(argv)
     args.command = ["texture", *argv]  # as typed: the evaluation report shows it
-    if getattr(args, "scheduler", None) is not None:
-        if args.engine != "dask":
-            args.usage_error("--scheduler needs --engine dask")
-        if args.jobs is not None:
-            args.usage_error("--jobs sizes a cluster started here; the one at --scheduler has its own workers")
+    if hasattr(args, "engine"):
+        message = option_error(args.jobs, args.engine, args.scheduler)
+        if message is not None:
+            args.usage_error(message)
     if getattr(args, "engine", None) == "local" and pool_size(args.jobs) > 1:
         start_worker_server()  # in the background: it imports while this process does below
     # Imported here, after the server has started (see the module docstring).
     from pipeline.commands import VERBS
     from texture.errors import TextureError
 
-    try:
-        return VERBS[args.verb](args)
-    except KeyboardInterrupt:
-        print("texture: interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
-    except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
-        if args.debug:
-            raise
-        text = str(exc) if isinstance(exc, (TextureError, OSError)) else f"{type(exc).__name__}: {exc}"
-        print(f"texture {args.verb}: error: {text} (--debug shows the traceback)", file=sys.stderr)
-        return 1
+    with _termination_stops_the_run() as stopped_by:
+        try:
+            return VERBS[args.verb](args)
+        except KeyboardInterrupt:
+            print("texture: interrupted; run the same command again to resume", file=sys.stderr)
+            return 128 + stopped_by.get("signal", signal.SIGINT)
+        except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
+            if args.debug:
+                raise
+            text = str(exc) if isinstance(exc, (TextureError, OSError)) else f"{type(exc).__name__}: {exc}"
+            print(f"texture {args.verb}: error: {text} (--debug shows the traceback)", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

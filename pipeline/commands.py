@@ -25,13 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.batch import (ExtractTask, PredictTask, atomic_write, feature_matrix, list_inputs,
+from pipeline.atomic import atomic_write
+from pipeline.batch import (ExtractTask, MapTask, PredictTask, TrainingCopiesTask, feature_matrix, list_inputs,
                             make_engine, run_batch)
 from pipeline.model import DEFAULT_NETWORK, TextureModel
 from pipeline.names import escape_path, unescape_path
 from pipeline.nn import BPClassifier
 from pipeline.sample import sample_root
-from texture import FeatureConfig
+from pipeline.run.inputs import Item
+from texture import IMAGE_EXTENSIONS, FeatureConfig
 from texture.errors import ConfigError, DatasetError
 
 __all__ = ["VERBS"]
@@ -65,6 +67,18 @@ def _finish(summary) -> int:
 def cmd_extract(args) -> int:
     task = ExtractTask(_feature_config(args), cache_dir=args.cache, max_pixels=args.max_pixels)
     summary = run_batch(task, args.src, args.output, engine=_engine(args), quiet=args.quiet, desc="extract")
+    return _finish(summary)
+
+
+def cmd_map(args) -> int:
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    src = Path(args.src)
+    task = MapTask(TextureModel.load(args.model), out, window=args.window, step=args.step,
+                   root=src if src.is_dir() else None, max_pixels=args.max_pixels)
+    # One image file is a run of one input; a folder or a CSV is listed as for the other verbs.
+    source = [Item(str(src))] if src.suffix.lower() in IMAGE_EXTENSIONS else src
+    summary = run_batch(task, source, out / "summary.csv", engine=_engine(args), quiet=args.quiet, desc="map")
     return _finish(summary)
 
 
@@ -111,6 +125,35 @@ def _write_report(classes, history, y_true, y_pred, out: Path, args, show=False,
     if show:
         print("confusion matrix (rows: true, columns: predicted):\n" + cm.to_string())
     return files
+
+
+def _write_calibration(classes, y_true, proba, out: Path, args) -> tuple[dict, str]:
+    """Reliability bins CSV + diagram PNG into `out`; the files and a line stating ECE and Brier score.
+
+    Images whose true label is not one of the model's `classes` cannot say
+    whether a probability was right for them; they are counted, not scored.
+    """
+    from pipeline import evaluation, report
+
+    index = {label: i for i, label in enumerate(classes)}
+    known = np.array([label in index for label in y_true.tolist()], dtype=bool)
+    if not known.any():
+        return {}, "no calibration figures: no image has a label the model knows"
+    truth, proba = np.array([index[label] for label in y_true[known].tolist()]), proba[known]
+    bins = evaluation.reliability_bins(truth, proba)
+    files = {"calibration": out / "calibration.csv"}
+    with atomic_write(files["calibration"], "w", newline="") as f:
+        bins.to_csv(f, index=False, float_format="%.6f")
+    try:
+        with atomic_write(out / "reliability_diagram.png", "wb") as f:
+            report.plot_reliability_diagram(bins, f)
+        files["reliability diagram"] = out / "reliability_diagram.png"
+    except ConfigError as exc:  # no [plot] extra
+        _say(args, f"no reliability diagram: {exc}")
+    unknown = f" ({np.count_nonzero(~known)} images of classes the model does not know left out)" if not known.all() else ""
+    line = (f"expected calibration error {evaluation.expected_calibration_error(truth, proba):.4f} (15 bins), "
+            f"Brier score {evaluation.brier_score(truth, proba):.4f} on {len(truth)} images{unknown}")
+    return files, line
 
 
 @contextlib.contextmanager
@@ -164,7 +207,8 @@ def _write_page(model, paths, y_true, y_pred, confidence, values, files, out: Pa
                   "scaler": model.scaler,
                   "model digest (sha256)": model.digest()}
     data_info = {"source": data, "images evaluated": len(paths)}
-    pictures = {title: files[key] for key, title in (("training curves", "Training curves"),)
+    pictures = {title: files[key] for key, title in (("training curves", "Training curves"),
+                                                     ("reliability diagram", "Reliability of the confidence"))
                 if key in files}
     grades = values if values is not None and np.isfinite(values).all() else None
     return write_html(out / "report.html", paths=paths, y_true=y_true, y_pred=y_pred, confidence=confidence,
@@ -187,8 +231,9 @@ def cmd_evaluate(args) -> int:
     with _nothing_new_on_failure(Path(args.output)) as out:
         summary = run_batch(task, items, out / "predictions.csv", engine=_engine(args), quiet=args.quiet,
                             desc="evaluate", skipped=skipped)
-        rows = pd.read_csv(summary.output, usecols=["path", "label", "status", "predicted", "confidence", "value"],
-                           dtype=str, keep_default_na=False)
+        proba_columns = [column for column in model.score_columns() if column.startswith("proba_")]
+        rows = pd.read_csv(summary.output, usecols=["path", "label", "status", "predicted", "confidence", "value",
+                                                    *proba_columns], dtype=str, keep_default_na=False)
         rows = rows[rows["status"] == "ok"]
         if rows.empty:
             raise DatasetError(f"no image could be evaluated: {summary}; the first error: {summary.errors[0]}",
@@ -197,11 +242,15 @@ def cmd_evaluate(args) -> int:
         y_true, y_pred = (_typed_labels(rows[column], classes) for column in ("label", "predicted"))
         _warn_unknown_labels(y_true, classes)
         files = _write_report(classes, model.history_, y_true, y_pred, out, args, best_epoch=_best_epoch(model))
+        calibration_files, calibration = _write_calibration(classes, y_true, rows[proba_columns].to_numpy(float),
+                                                            out, args)
+        files.update(calibration_files)
         values = rows["value"].replace("", "nan").astype(float).to_numpy()
         paths = [unescape_path(path) for path in rows["path"]]  # the files themselves, for the thumbnails
         files["page"] = _write_page(model, paths, y_true, y_pred, rows["confidence"].astype(float),
                                     values, files, out, str(args.src), args)
     print(f"accuracy {accuracy(y_true, y_pred):.4f} on {len(rows)} images")
+    print(calibration)
     for what, path in {"predictions": summary.output, **files}.items():
         print(f"  {what}: {path}")
     print(f"wrote {out}: {summary}")
@@ -356,35 +405,62 @@ def _train(source, args):
         raise DatasetError(f"none of its {len(items)} images could be used; the first: {errors[0]}", source)
     labels = _typed_labels([item.label for item in kept])
     train, test = holdout_split(labels, [item.group for item in kept], args.test_size, args.seed)
-    X_train, y_train = X[train], labels[train]
+    # The groups that keep the held-out images apart keep the calibration's apart too.
+    groups = np.array([str(item.group) for item in kept] if all(item.group for item in kept)
+                      else [str(i) for i in range(len(kept))])
     counts = _Counts(len(train), len(test), len(errors), skipped=skipped)
+    copies = {}
     if args.augment:
-        _say(args, f"extracting features of rescaled and blurred copies of {len(train)} training images ...")
-        copies, copied, copy_errors = feature_matrix(ExtractTask(config, cache_dir=args.cache, copies=True,
-                                                                max_pixels=args.max_pixels),
-                                                     [kept[i] for i in train], engine=_engine(args),
-                                                     quiet=args.quiet, desc="train copies")
-        # The copies of an image can fail where the image did not: a shrunk
-        # copy below the extractor's minimum size, or the file changed or
-        # removed since the first pass.  The image's own row stays.
-        for message in copy_errors:
-            _say(args, f"left out: training copies (the image itself is trained on): {message}")
-        counts.without_copies = len(copy_errors)
-        # One row per copy.
-        index = {id(kept[i]): i for i in train}
-        copy_labels = labels[[index[id(item)] for item in copied]].repeat(copies.shape[1] // X.shape[1])
-        X_train = np.vstack([X_train, copies.reshape(-1, X.shape[1])])
-        y_train = np.concatenate([y_train, copy_labels])
+        copies = _training_copies([kept[i] for i in train], X.shape[1], config, args)
+        counts.without_copies = len(train) - int(copies["has_copies"].sum())
     _say(args, f"training on {len(train)} images, holding out {len(test)} ...")
     model = TextureModel(config, scaler=args.scaler, estimator=_network(args), random_state=args.seed,
                          augment=args.augment)
-    model.fit_features(X_train, y_train)
+    model.fit_features(X[train], labels[train], groups[train], **copies)
     return model, [kept[i] for i in test], labels[test], model.score_features(X[test]), counts
+
+
+def _training_copies(items, n_features, config, args) -> dict:
+    """The features of the training copies of `items`, as :meth:`TextureModel.fit_features` takes them.
+
+    The copies of an image can fail where the image did not: a shrunk copy
+    below the extractor's minimum size, or the file changed or removed since
+    the first pass.  The image is then trained on without them, and named.
+    """
+    _say(args, f"extracting features of rescaled and blurred copies of {len(items)} training images ...")
+    task = TrainingCopiesTask(config, cache_dir=args.cache, max_pixels=args.max_pixels)
+    wide, copied, errors = feature_matrix(task, items, engine=_engine(args), quiet=args.quiet, desc="train copies")
+    for message in errors:
+        _say(args, f"left out: training copies (the image itself is trained on): {message}")
+    # feature_matrix keeps the input order: `copied` is a subsequence of `items`.
+    has_copies = np.zeros(len(items), dtype=bool)
+    position = iter(range(len(items)))
+    for item in copied:
+        has_copies[next(i for i in position if items[i] == item)] = True
+    copies = np.zeros((len(items), len(task.columns) // n_features, n_features))
+    copies[has_copies] = wide.reshape(len(copied), -1, n_features)
+    return {"copies": copies, "has_copies": has_copies}
+
+
+def _train_regions(args) -> int:
+    """``texture train IMAGE --regions LABELS --legend CSV``: fit on the windows inside one painted label."""
+    if args.legend is None:
+        args.usage_error("--regions needs --legend (a CSV value,label)")
+    if not Path(args.src).is_file():
+        args.usage_error(f"with --regions, SRC is one image file, not {args.src}")
+    model = TextureModel(_feature_config(args), scaler=args.scaler, estimator=_network(args), random_state=args.seed)
+    model.fit_regions(args.src, args.regions, args.legend, window=args.window)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    model.save(args.output)
+    print(f"wrote model {args.output}: classes {', '.join(map(str, model.classes_))}, window {model.window_} px")
+    return 0
 
 
 def cmd_train(args) -> int:
     from pipeline.report import accuracy
 
+    if args.regions is not None:
+        return _train_regions(args)
     model, _, y_true, scores, counts = _train(args.src, args)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)  # as extract and predict do
     model.save(args.output)
@@ -438,4 +514,4 @@ def cmd_demo(args) -> int:
 
 
 VERBS = {"extract": cmd_extract, "train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate,
-         "score": cmd_score, "demo": cmd_demo}
+         "score": cmd_score, "demo": cmd_demo, "map": cmd_map}

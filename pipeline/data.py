@@ -42,7 +42,7 @@ COLUMNS = ("path", "label", "group")
 _SHOWN = 10
 
 
-def find_images(folder):
+def find_images(folder, *, onerror=None):
     """List the image files under `folder`, recursively, in sorted order.
 
     Images are recognised by extension (:data:`texture.IMAGE_EXTENSIONS`,
@@ -53,6 +53,10 @@ def find_images(folder):
     ----------
     folder : str or os.PathLike
         Folder to search.
+    onerror : callable, optional
+        Called with the :class:`OSError` of each folder that cannot be listed
+        (its ``filename`` names it), as :func:`os.walk` does; such folders
+        are otherwise passed over silently.
 
     Returns
     -------
@@ -61,7 +65,7 @@ def find_images(folder):
     """
     folder = Path(folder)
     found = []
-    for parent, dirs, files in os.walk(folder):
+    for parent, dirs, files in os.walk(folder, onerror=onerror):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         found.extend(
             Path(parent, name) for name in files

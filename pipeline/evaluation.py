@@ -12,6 +12,11 @@ given as lists of ``(train, test)`` index arrays:
 :func:`cross_validate` fits a fresh normalizer and a fresh copy of the
 estimator on each training part only, then scores the held-out part: nothing
 of the test images, not even their mean and spread, reaches the model.
+
+Whether the probabilities can be trusted is measured on held-out images by
+:func:`expected_calibration_error` (over the confidence bins of
+:func:`reliability_bins`, drawn by
+:func:`pipeline.report.plot_reliability_diagram`) and :func:`brier_score`.
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from pipeline.augment import with_copies
 from texture.errors import ConfigError
 
-__all__ = ["FoldScore", "holdout_split", "stratified_kfold", "group_holdout", "cross_validate"]
+__all__ = ["FoldScore", "holdout_split", "stratified_kfold", "group_holdout", "cross_validate",
+           "reliability_bins", "expected_calibration_error", "brier_score"]
 
 
 def holdout_split(labels, groups=None, test_size: float = 0.25, seed: int = 0):
@@ -169,7 +176,7 @@ class FoldScore:
     altered: dict = field(default_factory=dict)  # name -> accuracy on the altered test rows
 
 
-def cross_validate(estimator, X, y, splits, *, scaler, augmented=(), altered=None):
+def cross_validate(estimator, X, y, splits, *, scaler, copies=None, altered=None):
     """Fit on each training part, score on its test part.
 
     Parameters
@@ -185,10 +192,11 @@ def cross_validate(estimator, X, y, splits, *, scaler, augmented=(), altered=Non
         Returns a new unfitted normalizer (``fit_transform``/``transform``),
         e.g. ``pipeline.normalize.StandardScaler``; it is fitted on the
         training rows only.
-    augmented : sequence of array_like, optional
-        Feature matrices shaped like `X` whose row ``i`` comes from a copy of
-        image ``i`` (e.g. :func:`pipeline.augment.training_copies`).  Their
-        training rows are added to each training part; their test rows are
+    copies : array_like of shape (n, n_copies, n_features), optional
+        The features of each image's training copies (``copies[i]``: the
+        :func:`pipeline.augment.copy_features` of image ``i``).  Those of the
+        training images are added to each training part
+        (:func:`pipeline.augment.with_copies`); those of the test images are
         never used, since a copy of a test image would leak it.
     altered : dict of str to array_like, optional
         Feature matrices shaped like `X` whose row ``i`` comes from an
@@ -208,17 +216,17 @@ def cross_validate(estimator, X, y, splits, *, scaler, augmented=(), altered=Non
     y = np.asarray(y)
     if X.ndim != 2 or len(X) != len(y):
         raise ConfigError(f"X must be 2-D with one row per label, got {X.shape} for {len(y)} labels")
-    augmented = [np.asarray(A, dtype=np.float64) for A in augmented]
-    if any(A.shape != X.shape for A in augmented):
-        raise ConfigError(f"augmented feature matrices must have the shape of X, {X.shape}")
+    if copies is not None:
+        copies = np.asarray(copies, dtype=np.float64)
+        if copies.ndim != 3 or copies.shape[0] != len(X) or copies.shape[2] != X.shape[1]:
+            raise ConfigError(f"copies must have shape ({len(X)}, n_copies, {X.shape[1]}), got {copies.shape}")
     altered = {name: np.asarray(A, dtype=np.float64) for name, A in (altered or {}).items()}
     if any(A.shape != X.shape for A in altered.values()):
         raise ConfigError(f"altered feature matrices must have the shape of X, {X.shape}")
     scores = []
     for train, test in splits:
         model, normalizer = copy.deepcopy(estimator), scaler()
-        X_train = np.concatenate([X[train]] + [A[train] for A in augmented])
-        y_train = np.tile(y[train], 1 + len(augmented))
+        X_train, y_train = (X[train], y[train]) if copies is None else with_copies(X[train], y[train], copies[train])
         start = time.perf_counter()
         model.fit(normalizer.fit_transform(X_train), y_train)
         seconds = time.perf_counter() - start
@@ -226,3 +234,129 @@ def cross_validate(estimator, X, y, splits, *, scaler, augmented=(), altered=Non
                              for A in [X, *altered.values()])
         scores.append(FoldScore(accuracy, seconds, len(X_train), len(test), dict(zip(altered, others))))
     return scores
+
+
+def _check_proba(y_true, proba):
+    """Validate class indices `y_true` against probability rows `proba`; return both as arrays."""
+    proba = np.asarray(proba, dtype=np.float64)
+    y_true = np.asarray(y_true)
+    if proba.ndim != 2 or proba.shape[0] == 0 or proba.shape[1] < 2:
+        raise ConfigError(f"proba must have shape (n_samples, n_classes) with n_classes >= 2, got {proba.shape}")
+    if y_true.shape != (len(proba),):
+        raise ConfigError(f"y_true must hold one class index per row of proba ({len(proba)}), got shape {y_true.shape}")
+    if y_true.dtype.kind not in "iu" or y_true.min() < 0 or y_true.max() >= proba.shape[1]:
+        raise ConfigError(f"y_true must be column indices of proba, integers in [0, {proba.shape[1]})")
+    if not (np.isfinite(proba).all() and proba.min() >= 0 and proba.max() <= 1):
+        raise ConfigError("proba must hold probabilities in [0, 1]")
+    return y_true, proba
+
+
+def reliability_bins(y_true, proba, n_bins: int = 15) -> pd.DataFrame:
+    """How often the predicted class is right, per band of confidence.
+
+    Each prediction's confidence, the largest probability of its row, falls
+    in one of `n_bins` equal-width bins ``(lower, upper]`` of [0, 1] (a
+    confidence of exactly 0 in the first).
+
+    Parameters
+    ----------
+    y_true : array-like of int, shape (n_samples,)
+        Column of the true class of each row of `proba`.
+    proba : array-like of shape (n_samples, n_classes)
+        Predicted class probabilities.
+    n_bins : int, default 15
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per bin: ``lower``, ``upper``, ``count``, ``confidence``
+        (mean confidence in the bin) and ``accuracy`` (fraction right); the
+        last two are NaN in an empty bin.
+    """
+    y_true, proba = _check_proba(y_true, proba)
+    if not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        raise ConfigError(f"n_bins must be a positive integer, got {n_bins!r}")
+    confidence = proba.max(axis=1)
+    correct = proba.argmax(axis=1) == y_true
+    which = np.clip(np.ceil(confidence * n_bins).astype(np.intp) - 1, 0, n_bins - 1)
+    count = np.bincount(which, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_confidence = np.bincount(which, confidence, minlength=n_bins) / count
+        accuracy = np.bincount(which, correct, minlength=n_bins) / count
+    edges = np.linspace(0, 1, n_bins + 1)
+    return pd.DataFrame({"lower": edges[:-1], "upper": edges[1:], "count": count,
+                         "confidence": mean_confidence, "accuracy": accuracy})
+
+
+def expected_calibration_error(y_true, proba, n_bins: int = 15) -> float:
+    r"""Expected calibration error: how far confidence is from accuracy, on average.
+
+    .. math:: \mathrm{ECE} = \sum_b \frac{n_b}{n} \left| \mathrm{acc}_b - \mathrm{conf}_b \right|
+
+    over the equal-width confidence bins of :func:`reliability_bins`.  0
+    when, in every bin, the predicted class is right as often as its mean
+    confidence says ("0.9" right nine times in ten).
+
+    Parameters
+    ----------
+    y_true : array-like of int, shape (n_samples,)
+        Column of the true class of each row of `proba`.
+    proba : array-like of shape (n_samples, n_classes)
+    n_bins : int, default 15
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    References
+    ----------
+    .. [1] C. Guo, G. Pleiss, Y. Sun and K. Q. Weinberger, "On calibration of
+       modern neural networks", ICML 2017, arXiv:1706.04599 (eq. 3).
+
+    Examples
+    --------
+    >>> proba = np.array([[0.9, 0.1], [0.9, 0.1], [0.6, 0.4], [0.4, 0.6]])
+    >>> # 0.9 right half the time, 0.6 always right: gaps of 0.4, each for half the rows
+    >>> round(expected_calibration_error([0, 1, 0, 1], proba), 3)
+    0.4
+    """
+    bins = reliability_bins(y_true, proba, n_bins)
+    filled = bins[bins["count"] > 0]
+    gaps = np.abs(filled["accuracy"] - filled["confidence"])
+    return float(np.sum(filled["count"] * gaps) / bins["count"].sum())
+
+
+def brier_score(y_true, proba) -> float:
+    r"""Mean squared distance between the probabilities and the one-hot truth.
+
+    .. math:: \mathrm{BS} = \frac{1}{n} \sum_i \sum_k (p_{ik} - [y_i = k])^2
+
+    (Brier's original multi-class score: 0 is perfect, 2 the worst).  Unlike
+    the calibration error it also rewards sharpness: a right prediction
+    made with probability 1 scores better than one made with 0.6.
+
+    Parameters
+    ----------
+    y_true : array-like of int, shape (n_samples,)
+        Column of the true class of each row of `proba`.
+    proba : array-like of shape (n_samples, n_classes)
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    .. [1] G. W. Brier, "Verification of forecasts expressed in terms of
+       probability", Monthly Weather Review 78(1), 1950.
+
+    Examples
+    --------
+    >>> brier_score([0, 1], np.array([[1.0, 0.0], [0.5, 0.5]]))
+    0.25
+    """
+    y_true, proba = _check_proba(y_true, proba)
+    residual = proba.copy()
+    residual[np.arange(len(y_true)), y_true] -= 1
+    return float(np.mean(np.einsum("ik,ik->i", residual, residual)))

@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from pipeline import report
-from pipeline.batch import atomic_write
+from pipeline.atomic import atomic_write
 from pipeline.names import printable
 from texture.errors import TextureError
 from texture.io import read_image

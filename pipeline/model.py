@@ -7,34 +7,39 @@ command line.  It saves to one self-describing ``.npz`` file without pickle:
 arrays plus a JSON metadata entry (versions, feature configuration and names,
 class names, normalizer and network state) and a SHA-256 digest of all of it,
 so a tampered, truncated or incompatible file is refused with
-:class:`~texture.errors.ModelFileError` instead of silently mispredicting.
+:class:`~texture.errors.ModelFileError` instead of silently mispredicting
+(:mod:`pipeline.model_file` writes and checks the file).
+
+The module is longer than most (about 550 lines) because it is one class:
+the estimator API (fit, predict, predict_proba, score, save, load) of one
+object, whose inputs (paths, arrays, tables, masks) are read by the small
+helpers above it.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import os
 import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-import texture
-from pipeline.augment import copy_features
-from pipeline.batch import atomic_write
+from pipeline import model_file
+from pipeline.augment import N_TRAINING_COPIES, copy_features, training_copies, with_copies
+from pipeline.calibration import (TEMPERATURE_RANGE, calibration_folds, fit_temperature, out_of_fold_logits,
+                                  scaled_probabilities)
+from pipeline.maps import TextureMap, preview_of, pure_windows, read_regions
 from pipeline.nn import BPClassifier, BPRegressor
-from pipeline.nn.persistence import read_npz
 from pipeline.normalize import make_scaler, scaler_from_state
-from texture import FeatureConfig, FeatureExtractor, read_image
-from texture.errors import ConfigError, ImageTooSmallError, MaskError, ModelFileError, NotFittedError, TextureError
+from texture import FeatureConfig, FeatureExtractor, feature_map, read_image
+from texture.errors import ConfigError, DatasetError, ImageTooSmallError, MaskError, ModelFileError, NotFittedError, TextureError
 
 __all__ = ["TextureModel", "TextureScore", "FORMAT_VERSION"]
 
-#: Version of the saved-model layout; bumped on any incompatible change.
-FORMAT_VERSION = 1
 _FORMAT = "texture-model"
+#: Version of the saved-model layout (see :data:`pipeline.model_file.VERSIONS`).
+FORMAT_VERSION = model_file.VERSIONS[_FORMAT]
 # Training-history series shown by the training-curve plot.
 _HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
@@ -55,8 +60,12 @@ class TextureScore:
         Predicted class (None for a regression model).
     confidence : float or None
         Probability of the predicted class (None for a regression model).
+        Calibrated by default (see `TextureModel`'s `calibrate`): among
+        held-out images scored with confidence near 0.9, about nine in ten
+        are labelled right.
     probabilities : dict
-        Class -> probability, in the model's class order (empty for a regressor).
+        Class -> probability, in the model's class order (empty for a
+        regressor); calibrated like `confidence`.
     value : float or None
         One number for the image: the expected class value under
         `probabilities` when every class label is a number (ordinal grades
@@ -88,19 +97,9 @@ def _numeric(classes) -> np.ndarray | None:
     return values if np.isfinite(values).all() else None
 
 
-def _python(value):
+def _builtin_scalar(value):
     """numpy scalars -> Python scalars, for JSON and dict keys."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-def _digest(arrays: dict[str, np.ndarray]) -> str:
-    """SHA-256 over every array's name, dtype, shape and bytes, in name order."""
-    h = hashlib.sha256()
-    for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
-        h.update(f"{name}\0{a.dtype.str}\0{a.shape}\0".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
 
 
 def _as_images(images) -> list:
@@ -177,6 +176,22 @@ class TextureModel:
         prediction is unaffected.  An image whose shrunk copy
         is too small for the extractor is trained on without copies, with a
         ``UserWarning`` naming it.
+    calibrate : bool, default True
+        After training a classifier, fit a temperature (:mod:`pipeline.calibration`)
+        so that its confidence matches how often it is right: copies of the
+        network are trained on two thirds of the training images and predict
+        the third they did not see (never a test image; an image's training
+        copies stay on its side, and so do whole groups when given), and the
+        temperature minimizing their cross-entropy is kept.  It never
+        changes the predicted label.  Costs three more (smaller) trainings.
+        ``False`` keeps the network's raw softmax.
+    window : int, optional
+        A model meant for maps (:meth:`score_map`): :meth:`fit` trains on
+        the windows of this size cut from each training image (and from its
+        copies), every ``window // 2`` pixels, rather than on whole images;
+        the features of a small window are noisier than a whole image's, and
+        the network learns them as they are.  The window is recorded in the
+        model file and is :meth:`score_map`'s default.
 
     Attributes
     ----------
@@ -188,6 +203,20 @@ class TextureModel:
         Class labels (classifier only).
     trained_with_masks_ : bool
         Whether the training features were those of masked regions.
+    temperature_ : float
+        Every logit is divided by it before the softmax (classifier only);
+        1.0 when not calibrated.
+    calibration_ : dict or None
+        How the temperature was fitted: ``temperature``, ``n_validation``
+        (held-out training rows), ``n_folds``, and on those rows, before and
+        after scaling: ``ece_before``/``ece_after`` (expected calibration
+        error), ``nll_before``/``nll_after`` (cross-entropy) and
+        ``reliability_before``/``reliability_after`` (the columns of
+        :func:`pipeline.evaluation.reliability_bins` as lists); None without
+        calibration.
+    window_ : int or None
+        Side of the windows the model was trained on (:meth:`fit` with
+        `window`, :meth:`fit_regions`), None for whole images.
 
     Examples
     --------
@@ -199,12 +228,15 @@ class TextureModel:
     """
 
     def __init__(self, feature_config=None, scaler: str = "zscore", estimator=None,
-                 random_state: int = 0, augment: bool = True):
+                 random_state: int = 0, augment: bool = True, calibrate: bool = True,
+                 window: int | None = None):
         self.feature_config = feature_config
         self.scaler = scaler
         self.estimator = estimator
         self.random_state = random_state
         self.augment = augment
+        self.calibrate = calibrate
+        self.window = window
 
     # ---- features -------------------------------------------------------
 
@@ -244,7 +276,7 @@ class TextureModel:
 
     # ---- training ---------------------------------------------------------
 
-    def fit(self, images, labels=None, masks=None):
+    def fit(self, images, labels=None, masks=None, groups=None):
         """Extract features of `images`, fit the normalizer and train the network.
 
         Parameters
@@ -259,6 +291,12 @@ class TextureModel:
             (:attr:`trained_with_masks_`) and warns when asked to predict
             without them.  Training copies (`augment`) rescale the mask with
             their image.
+        groups : sequence, optional
+            One group per image (taken from the DataFrame's ``group`` column
+            when it has one without gaps): images of one group are never
+            split by the calibration (see `calibrate`).  Give groups when
+            new images will differ from the training ones the way the groups
+            differ (another scale, another photo session).
 
         Returns
         -------
@@ -268,43 +306,138 @@ class TextureModel:
             if not (hasattr(images, "columns") and "label" in images.columns):
                 raise ConfigError("labels are required (or pass a DataFrame with a 'label' column)")
             labels = images["label"]
-        labels = np.asarray(labels)
+        if groups is None and hasattr(images, "columns") and "group" in images.columns:
+            if images["group"].notna().all():
+                groups = images["group"]
         masks = _as_masks(masks, images, len(_as_images(images)))
+        masked = any(mask is not None for mask in masks)
+        if self.window is not None:
+            if masked:
+                raise ConfigError("a model trained on windows (window=...) takes no masks")
+            return self._fit_windows(images, np.asarray(labels))
         if not self.augment:
-            X = self.featurize(images, masks=masks)
-        else:
-            # Each image is read once, for its own features and for its copies'.
-            extractor, rows, copies = self._extractor(), [], []
-            for grey, path, mask in _read(images, masks=masks):
-                rows.append(extractor.transform(grey, path=path, mask=mask))
-                copies.append(self._copy_features(grey, path, mask))
-            X = _stack(rows)
-        if len(labels) != len(X):
-            raise ConfigError(f"{len(labels)} labels for {len(X)} images")
-        if self.augment:
-            X = np.vstack([X, *copies])
-            labels = np.concatenate([labels, *(np.repeat(label, len(block)) for label, block in zip(labels, copies))])
-        return self.fit_features(X, labels, masked=any(mask is not None for mask in masks))
+            return self.fit_features(self.featurize(images, masks=masks), labels, groups=groups, masked=masked)
+        # Each image is read once, for its own features and for its copies'.
+        extractor, rows, copies = self._extractor(), [], []
+        for grey, path, mask in _read(images, masks=masks):
+            rows.append(extractor.transform(grey, path=path, mask=mask))
+            copies.append(self._copy_features(grey, path, mask))
+        X = _stack(rows)
+        has_copies = [block is not None for block in copies]
+        copies = np.array([np.zeros((N_TRAINING_COPIES, X.shape[1])) if block is None else block
+                           for block in copies])
+        return self.fit_features(X, labels, groups=groups, copies=copies, has_copies=has_copies, masked=masked)
 
-    def _copy_features(self, grey, path, mask=None) -> np.ndarray:
-        """Features of the training copies of one working image; none, with a warning, when a shrunk
+    def _fit_windows(self, images, labels):
+        """:meth:`fit` on the windows of each image (and of its training copies) rather than whole images."""
+        window = self.window
+        _check_window(window)
+        n_images = len(_as_images(images))
+        if len(labels) != n_images:
+            raise ConfigError(f"{len(labels)} labels for {n_images} images")
+        config = self.feature_config or FeatureConfig()
+        rows, targets, sources_of = [], [], []
+        for index, ((grey, path, _), label) in enumerate(zip(_read(images), labels)):
+            sources = [grey] + (training_copies(grey) if self.augment else [])
+            for k, source in enumerate(sources):
+                if min(source.shape) < window:
+                    if k == 0:
+                        raise ImageTooSmallError(f"image is {grey.shape[0]} x {grey.shape[1]} pixels, smaller "
+                                                 f"than the {window} pixel training window", path)
+                    continue  # a shrunk copy below the window: the others still train
+                values = feature_map(source, window, max(1, window // 2), config).values
+                rows.append(values.reshape(-1, values.shape[-1]))
+                targets.append(np.repeat(label, len(rows[-1])))
+                sources_of.append(np.repeat(index, len(rows[-1])))
+        # Overlapping windows of one image are near-duplicates: the calibration keeps them together.
+        self.fit_features(_stack(rows), np.concatenate(targets), groups=np.concatenate(sources_of))
+        self.window_ = window
+        return self
+
+    def fit_regions(self, image, label_image, legend, window=None, step=None):
+        """Train on the windows of one annotated image: those whose pixels all carry one label.
+
+        This is what a user does who has one large image and a few painted
+        regions.  No training copies are made (`augment` does not apply).
+
+        Parameters
+        ----------
+        image : str, os.PathLike or array_like
+            The image (see :func:`texture.read_image`).
+        label_image : str, os.PathLike or array_like
+            One integer per pixel of `image` (a PNG), 0 for unlabelled (see
+            :func:`pipeline.maps.read_regions`).
+        legend : str, os.PathLike, dict or DataFrame
+            Pixel value -> label: a CSV ``value,label`` or a dict.
+        window : int, optional
+            Window side; default the model's `window`, else 64.  Recorded as
+            :attr:`window_`, :meth:`score_map`'s default.
+        step : int, optional
+            Distance between training windows; default ``window // 4``
+            (painted regions are small: overlapping windows give more samples).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        DatasetError
+            Unreadable annotations, a shape different from the image's, or
+            fewer than two labels with a window lying wholly inside them.
+        """
+        window = window or self.window or 64
+        _check_window(window)
+        step = step or max(1, window // 4)
+        values, names = read_regions(label_image, legend)
+        fmap = feature_map(image, window, step, self.feature_config or FeatureConfig())
+        if values.shape != fmap.grid.shape:
+            raise DatasetError(f"the label image is {values.shape[0]} x {values.shape[1]} pixels, the image "
+                               f"{fmap.grid.shape[0]} x {fmap.grid.shape[1]}")
+        pure = pure_windows(values, fmap.grid)
+        inside = pure > 0
+        labels = np.array([names[v] for v in pure[inside].tolist()], dtype=object)
+        found = sorted(set(labels.tolist()), key=str)
+        if len(found) < 2:
+            raise DatasetError(f"windows of {window} px lying wholly inside one labelled region were found for "
+                               f"{len(found)} label(s) ({', '.join(map(str, found)) or 'none'}); at least two are "
+                               f"needed: paint larger regions or use a smaller window")
+        if all(isinstance(v, (int, np.integer)) for v in names.values()):
+            labels = labels.astype(np.int64)
+        else:
+            labels = labels.astype(str)
+        self.fit_features(fmap.values[inside].astype(np.float64), labels)
+        self.window_ = window
+        return self
+
+    def _copy_features(self, grey, path, mask=None) -> np.ndarray | None:
+        """Features of the training copies of one working image; None, with a warning, when a shrunk
         copy (or its mask) is too small (all or none, as in ``texture train``)."""
         try:
             return copy_features(self._extractor(), grey, path=path, mask=mask)
         except (ImageTooSmallError, MaskError) as exc:
             warnings.warn(f"training copies left out (the image itself is trained on): {exc}", UserWarning,
                           stacklevel=3)
-            return np.empty((0, len(self._extractor().names)))
+            return None
 
-    def fit_features(self, X, labels, *, masked=False):
-        """Fit the normalizer and the network on a precomputed feature matrix.
+    def fit_features(self, X, labels, groups=None, *, copies=None, has_copies=None, masked=False):
+        """Fit the normalizer and the network (and calibrate it) on precomputed features.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Features in the order of ``FeatureExtractor(feature_config).names``;
-            rows of training copies (see `augment`) are simply more rows.
-        labels : sequence of length n_samples
+        X : array-like of shape (n_images, n_features)
+            Features in the order of ``FeatureExtractor(feature_config).names``.
+        labels : sequence of length n_images
+        groups : sequence of length n_images, optional
+            Images of one group stay on one side of the calibration's splits
+            (see `calibrate`), and so do an image and its copies.  Each image
+            is its own group when None.
+        copies : array-like of shape (n_images, n_copies, n_features), optional
+            The features of each image's training copies (see `augment` and
+            :func:`pipeline.augment.with_copies`), trained on as more rows
+            labelled as their image.
+        has_copies : array-like of bool of shape (n_images,), optional
+            The images whose `copies` are used; all of them when None.
         masked : bool, default False
             Whether the features are those of masked regions (recorded as
             :attr:`trained_with_masks_`).
@@ -322,18 +455,59 @@ class TextureModel:
             raise ConfigError(f"X must have shape (n_samples, {len(self.feature_names_)}), got {X.shape}")
         if len(labels) != len(X):
             raise ConfigError(f"{len(labels)} labels for {len(X)} images")
+        groups = np.arange(len(X)).astype(str) if groups is None else np.asarray(groups, dtype=str)
+        if len(groups) != len(X):
+            raise ConfigError(f"{len(groups)} groups for {len(X)} images")
+        if copies is not None:
+            n_images = len(X)
+            X, labels = with_copies(X, labels, copies, has_copies)
+            with_rows = np.ones(n_images, bool) if has_copies is None else np.asarray(has_copies, bool)
+            # with_copies' row order: the images, then each image's copies in turn; a copy is in its image's group.
+            groups = np.concatenate([groups, np.repeat(groups[with_rows], np.shape(copies)[1])])
         self.scaler_ = make_scaler(self.scaler)
         Xs = self.scaler_.fit_transform(X)
         if self.estimator is None:
-            self.estimator_ = BPClassifier(random_state=self.random_state, **DEFAULT_NETWORK)
+            self.estimator_ = self._default_estimator()
         else:
             self.estimator_ = copy.deepcopy(self.estimator)
         self.estimator_.fit(Xs, labels)
+        self.calibration_ = None
         if self.is_classifier:
             self.classes_ = np.asarray(self.estimator_.classes_)
+            self.temperature_ = 1.0
+            if self.calibrate:
+                self._calibrate(Xs, labels, groups)
         self.trained_with_masks_ = bool(masked)
         self._warned_unmasked = False
+        self.window_ = None
         return self
+
+    def _default_estimator(self):
+        return BPClassifier(random_state=self.random_state, **DEFAULT_NETWORK)
+
+    def _calibrate(self, Xs, labels, groups):
+        """Fit :attr:`temperature_` on out-of-fold predictions of the training rows (see `calibrate`)."""
+        from pipeline.evaluation import expected_calibration_error, reliability_bins  # pandas: only when fitting
+
+        folds = calibration_folds(labels, groups, seed=self.random_state)
+        template = self.estimator if self.estimator is not None else self._default_estimator()
+        logits, known = out_of_fold_logits(template, Xs, labels, self.classes_, folds)
+        if not known.any():
+            warnings.warn("calibration left out: no training part held every class", UserWarning, stacklevel=3)
+            return
+        logits, y = logits[known], np.searchsorted(self.classes_, labels[known])
+        self.temperature_ = fit_temperature(logits, y)
+        self.calibration_ = {"temperature": self.temperature_, "n_validation": len(y), "n_folds": len(folds)}
+        for when, temperature in (("before", 1.0), ("after", self.temperature_)):
+            proba = scaled_probabilities(np.exp(logits), temperature)
+            bins = reliability_bins(y, proba)
+            self.calibration_.update({
+                f"ece_{when}": expected_calibration_error(y, proba),
+                f"nll_{when}": float(-np.mean(np.log(np.maximum(proba[np.arange(len(y)), y], 1e-300)))),
+                # JSON has no NaN: an empty bin's confidence and accuracy are null.
+                f"reliability_{when}": {column: [None if np.isnan(v) else float(v) for v in bins[column]]
+                                        for column in bins.columns},
+            })
 
     @property
     def is_classifier(self) -> bool:
@@ -393,7 +567,12 @@ class TextureModel:
         """
         if not self.is_classifier:
             raise ConfigError("predict_proba needs a classification model; this one is a regressor")
-        return self.estimator_.predict_proba(self._normalized_images(images, masks))
+        return self._proba(self._normalized_images(images, masks))
+
+    def _proba(self, Xs) -> np.ndarray:
+        """Class probabilities of normalized rows, at the calibrated temperature."""
+        proba = self.estimator_.predict_proba(Xs)
+        return proba if self.temperature_ == 1.0 else scaled_probabilities(proba, self.temperature_)
 
     def score_features(self, X) -> list[TextureScore]:
         """Texture scores from a precomputed feature matrix (the batch fast path).
@@ -409,8 +588,8 @@ class TextureModel:
         Xs = self._normalized(X)
         if not self.is_classifier:
             return [TextureScore(None, None, {}, float(v)) for v in np.ravel(self.estimator_.predict(Xs))]
-        proba = self.estimator_.predict_proba(Xs)
-        classes = [_python(c) for c in self.classes_]
+        proba = self._proba(Xs)
+        classes = [_builtin_scalar(c) for c in self.classes_]
         numeric = _numeric(classes)
         best = proba.argmax(axis=1)
         values = proba @ numeric if numeric is not None else [None] * len(proba)
@@ -445,11 +624,54 @@ class TextureModel:
         self.warn_if_unmasked(masks)
         return self.score_features(self.featurize(image, masks=masks, max_pixels=max_pixels))[0]
 
+    def score_map(self, image, window=None, step=None, *, max_pixels=None):
+        """Label, confidence, probabilities and score of every window of a grid over the image.
+
+        Parameters
+        ----------
+        image : str, os.PathLike or array_like
+            An image file or array (see :func:`texture.read_image`).
+        window : int, optional
+            Window side; default the window the model was trained on
+            (:attr:`window_`), else 64.
+        step : int, optional
+            Distance between windows; default ``window // 2``.
+        max_pixels : int, optional
+            Largest image accepted (see :func:`texture.read_image`).
+
+        Returns
+        -------
+        pipeline.TextureMap
+
+        Examples
+        --------
+        >>> tmap = model.score_map("wall.png")               # doctest: +SKIP
+        >>> tmap.labels.shape, tmap.area_fractions()         # doctest: +SKIP
+        ((15, 15), {'brick': 0.71, 'mortar': 0.29})
+        """
+        self._check_fitted()
+        window = window or getattr(self, "window_", None) or 64
+        step = step or max(1, window // 2)
+        fmap = feature_map(image, window, step, self.feature_config_, max_pixels=max_pixels)
+        rows, cols = fmap.values.shape[:2]
+        Xs = self._normalized(fmap.values.reshape(rows * cols, -1).astype(np.float64))
+        classes, labels, confidence, proba, value = [], None, None, None, None
+        if self.is_classifier:
+            classes = [_builtin_scalar(c) for c in self.classes_]
+            proba = self.estimator_.predict_proba(Xs).reshape(rows, cols, -1)
+            labels = np.asarray(self.classes_)[proba.argmax(axis=-1)]
+            confidence = proba.max(axis=-1)
+            numeric = _numeric(classes)
+            value = None if numeric is None else proba @ numeric
+        else:
+            value = np.ravel(self.estimator_.predict(Xs)).reshape(rows, cols)
+        return TextureMap(classes, labels, confidence, proba, value, fmap.grid, preview_of(image, max_pixels))
+
     def score_columns(self) -> list[str]:
         """Column names of :meth:`score_row`, for tabular prediction output."""
         if not self.is_classifier:
             return ["value"]
-        return ["predicted", "confidence", "value"] + [f"proba_{_python(c)}" for c in self.classes_]
+        return ["predicted", "confidence", "value"] + [f"proba_{_builtin_scalar(c)}" for c in self.classes_]
 
     def score_row(self, score: TextureScore) -> list:
         """A :class:`TextureScore` as values for :meth:`score_columns`."""
@@ -466,30 +688,29 @@ class TextureModel:
 
     # ---- persistence ------------------------------------------------------
 
-    def _to_arrays(self) -> dict[str, np.ndarray]:
-        """Everything that defines the fitted model, as named arrays (no digest)."""
+    def _state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """Everything that defines the fitted model: JSON metadata and named arrays."""
         self._check_fitted()
         scaler_meta, scaler_arrays = self.scaler_.get_state()
         est_meta, est_arrays = self.estimator_.get_state()
         meta = {
-            "format": _FORMAT,
-            "format_version": FORMAT_VERSION,
-            "texture_version": texture.__version__,
             "feature_config": self.feature_config_.to_dict(),
             "feature_names": self.feature_names_,
-            "classes": [_python(c) for c in self.classes_] if self.is_classifier else None,
+            "classes": [_builtin_scalar(c) for c in self.classes_] if self.is_classifier else None,
             "scaler": scaler_meta,
             "estimator": {"class": type(self.estimator_).__name__, "state": est_meta},
             "trained_with_masks": self.trained_with_masks_,
+            "temperature": self.temperature_ if self.is_classifier else None,
+            "calibration": self.calibration_,
+            "window": getattr(self, "window_", None),
         }
         arrays = {f"scaler.{k}": v for k, v in scaler_arrays.items()}
-        arrays.update({f"estimator.{k}": np.asarray(v) for k, v in est_arrays.items()})
-        arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True))
-        return arrays
+        arrays.update({f"estimator.{k}": v for k, v in est_arrays.items()})
+        return meta, arrays
 
     def digest(self) -> str:
         """SHA-256 of the fitted model's content (what :meth:`save` records)."""
-        return _digest(self._to_arrays())
+        return model_file.digest(_FORMAT, *self._state())
 
     def save(self, path) -> None:
         """Save the fitted model to one ``.npz`` file, atomically and without pickle.
@@ -499,10 +720,7 @@ class TextureModel:
         path : str or os.PathLike
             Destination; written as given (no extension is added).
         """
-        arrays = self._to_arrays()
-        arrays["sha256"] = np.array(_digest(arrays))
-        with atomic_write(path, "wb") as f:
-            np.savez(f, **arrays)
+        model_file.save(path, _FORMAT, *self._state())
 
     @classmethod
     def load(cls, path) -> "TextureModel":
@@ -523,22 +741,7 @@ class TextureModel:
             saving, from an incompatible format version, or its features no
             longer match this version of `texture`.
         """
-        arrays = read_npz(path)
-        try:
-            recorded = str(arrays.pop("sha256"))
-            meta = json.loads(str(arrays["metadata"]))
-        except (KeyError, ValueError):
-            raise ModelFileError("not a texture model file (no metadata)", path=path) from None
-        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
-            raise ModelFileError("not a texture model file", path=path)
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ModelFileError(
-                f"model file format {meta.get('format_version')} (saved by texture "
-                f"{meta.get('texture_version')}) is not supported; this texture reads format "
-                f"{FORMAT_VERSION}", path=path)
-        if _digest(arrays) != recorded:
-            raise ModelFileError("checksum mismatch: the file was modified or damaged after saving",
-                                 path=path)
+        meta, arrays = model_file.load(path, _FORMAT)
         try:
             return cls._from_arrays(meta, arrays)
         except ModelFileError as exc:
@@ -553,7 +756,8 @@ class TextureModel:
             return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
 
         config = FeatureConfig.from_dict(meta["feature_config"])
-        model = cls(feature_config=config, scaler=meta["scaler"]["kind"])
+        calibration = meta.get("calibration")  # absent from format 1: not calibrated
+        model = cls(feature_config=config, scaler=meta["scaler"]["kind"], calibrate=calibration is not None)
         model.feature_config_ = config
         model.feature_names_ = list(meta["feature_names"])
         if list(model._extractor().names) != model.feature_names_:
@@ -571,16 +775,31 @@ class TextureModel:
                 f"the normalizer takes {model.scaler_.n_features_in_} features and the network "
                 f"{model.estimator_.n_features_in_}, not the model's {n_features}")
         network_classes = getattr(model.estimator_, "classes_", None)
-        if meta["classes"] != (None if network_classes is None else [_python(c) for c in network_classes]):
+        if meta["classes"] != (None if network_classes is None else [_builtin_scalar(c) for c in network_classes]):
             raise ModelFileError("the class names do not match the network's outputs")
+        model.calibration_ = calibration
         if meta["classes"] is not None:
             model.classes_ = np.asarray(meta["classes"])
+            temperature = meta.get("temperature", 1.0)
+            low, high = TEMPERATURE_RANGE
+            if not (isinstance(temperature, (int, float)) and (temperature == 1.0 or low <= temperature <= high)):
+                raise ModelFileError(f"invalid calibration temperature {temperature!r}")
+            model.temperature_ = float(temperature)
         # Files saved before masks existed were trained on whole images.
         model.trained_with_masks_ = bool(meta.get("trained_with_masks", False))
         model._warned_unmasked = False
+        # Files saved before maps existed were trained on whole images.
+        model.window_ = meta.get("window")
+        if model.window_ is not None:
+            _check_window(model.window_)
         return model
 
     def __repr__(self) -> str:
         return (f"TextureModel(feature_config={self.feature_config!r}, scaler={self.scaler!r}, "
                 f"estimator={self.estimator!r}, random_state={self.random_state!r}, "
-                f"augment={self.augment!r})")
+                f"augment={self.augment!r}, calibrate={self.calibrate!r}, window={self.window!r})")
+
+
+def _check_window(window):
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        raise ConfigError(f"window must be a positive integer, got {window!r}")

@@ -15,7 +15,7 @@ import pandas as pd
 from texture.errors import ConfigError
 
 __all__ = ["accuracy", "confusion_matrix", "classification_report", "plot_confusion_matrix",
-           "plot_training_curves"]
+           "plot_training_curves", "plot_reliability_diagram"]
 
 
 def _labels(y_true, y_pred, labels=None) -> tuple[np.ndarray, np.ndarray, list]:
@@ -194,3 +194,51 @@ def plot_training_curves(history: dict, path=None, *, axes=None, best_epoch=None
         ax.legend()
     _save(axes[0].figure, path)
     return axes[0].figure
+
+
+def plot_reliability_diagram(bins: pd.DataFrame, path=None, *, ax=None, title=None):
+    """Draw accuracy against confidence per confidence bin, with the count of each, optionally saved as a PNG.
+
+    A calibrated model's bars reach the diagonal: predictions made with
+    confidence 0.8 are right 80 % of the time.  Bars below it are
+    over-confident, above it under-confident.
+
+    Parameters
+    ----------
+    bins : pandas.DataFrame
+        From :func:`pipeline.evaluation.reliability_bins` (columns
+        ``lower``, ``upper``, ``count``, ``confidence``, ``accuracy``).
+    path : str or os.PathLike or binary file object, optional
+        Where to save the picture; not saved when None.
+    ax : matplotlib.axes.Axes, optional
+        Draw here; a new figure when None.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
+    """
+    if ax is None:
+        ax = _figure((5.5, 5)).subplots()
+        ax.figure.set_layout_engine("tight")
+    filled = bins[bins["count"] > 0]
+    widths = filled["upper"] - filled["lower"]
+    ax.bar(filled["lower"], filled["accuracy"], width=widths, align="edge", color="tab:blue",
+           edgecolor="white", label="accuracy of the bin")
+    # The gap between what the bin claims (its mean confidence) and what it achieves.
+    ax.bar(filled["lower"], filled["confidence"] - filled["accuracy"], bottom=filled["accuracy"], width=widths,
+           align="edge", color="tab:red", alpha=0.3, edgecolor="tab:red", label="gap to mean confidence")
+    ax.plot([0, 1], [0, 1], "k--", linewidth=1, label="calibrated")
+    for lower, width, accuracy, confidence, count in zip(filled["lower"], widths, filled["accuracy"],
+                                                         filled["confidence"], filled["count"]):
+        ax.text(lower + width / 2, max(accuracy, confidence) + 0.01, str(count), ha="center", va="bottom",
+                fontsize=7)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.12)
+    ax.set_xlabel("confidence (probability of the predicted class)")
+    ax.set_ylabel("accuracy")
+    ax.set_title(title or f"reliability ({int(bins['count'].sum())} predictions; counts above the bars)")
+    ax.legend(loc="center left", fontsize=8)  # left of the bars: confidence is at least 1 / n_classes
+    _save(ax.figure, path)
+    return ax.figure

@@ -31,7 +31,7 @@ _THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
 
 # What the server imports before forking workers: the main script (which
 # workers re-import otherwise) and the module of the workers' functions.
-_PRELOAD = ["__main__", "pipeline.batch"]
+_PRELOAD = ["__main__", "pipeline.run.engines.processes"]
 
 
 def usable_cpu_count() -> int:
@@ -98,7 +98,7 @@ def start_worker_server() -> multiprocessing.context.BaseContext:
     A process has one fork server, shared by everything in it that uses the
     "forkserver" start method; whoever starts it first sets its preload and
     environment.  Workers forked from a server started elsewhere still work:
-    they import the batch code themselves, and :func:`pipeline.batch.prepare_worker`
+    they import the batch code themselves, and :func:`pipeline.run.engines.base.prepare_worker`
     still makes OpenCV single-threaded.
     """
     if "forkserver" not in multiprocessing.get_all_start_methods():

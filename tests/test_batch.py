@@ -1,4 +1,4 @@
-"""Tests for pipeline/batch.py: listing, engines, journal/resume, atomic writes, cache."""
+"""Tests for pipeline/batch.py and pipeline/run/: listing, engines, journal/resume, cache."""
 
 import csv
 import hashlib
@@ -19,14 +19,15 @@ from pipeline import batch
 from pipeline.batch import (
     ExtractTask,
     Item,
-    ProcessEngine,
-    SerialEngine,
     Task,
-    atomic_write,
+    TrainingCopiesTask,
     list_inputs,
     make_engine,
     run_batch,
 )
+from pipeline.run.cache import FeatureCache
+from pipeline.run.engines.processes import ProcessEngine
+from pipeline.run.engines.serial import SerialEngine
 from pipeline.augment import copy_features, training_copies
 from pipeline.sample import sample_root
 from texture import FeatureConfig, FeatureExtractor, read_image
@@ -253,19 +254,6 @@ def test_killed_process_resumes(tmp_path):
     assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()
 
 
-def test_atomic_write_leaves_no_partial_file(tmp_path):
-    target = tmp_path / "x.txt"
-    target.write_text("old")
-    with pytest.raises(RuntimeError):
-        with atomic_write(target) as f:
-            f.write("new but incomplete")
-            raise RuntimeError
-    assert target.read_text() == "old" and os.listdir(tmp_path) == ["x.txt"]
-    with atomic_write(target) as f:
-        f.write("new")
-    assert target.read_text() == "new" and os.listdir(tmp_path) == ["x.txt"]
-
-
 def test_failing_run_leaves_no_output(tmp_path):
     class Broken(ByteStats):
         def compute(self, items):
@@ -332,7 +320,7 @@ def test_progress_bar_on_a_terminal(tmp_path, monkeypatch):
 
 def test_feature_cache_keys_on_content_and_config(tmp_path):
     calls = []
-    cache = batch._FeatureCache(tmp_path / "cache", "a" * 64)
+    cache = FeatureCache(tmp_path / "cache", "a" * 64, 3)
     image = tmp_path / "img.png"
     image.write_bytes(b"pixels")
 
@@ -350,7 +338,7 @@ def test_feature_cache_keys_on_content_and_config(tmp_path):
     image.write_bytes(b"other pixels")
     cache.get_or_compute(str(image), compute)
     assert len(calls) == 2
-    batch._FeatureCache(tmp_path / "cache", "b" * 64).get_or_compute(str(copy), compute)
+    FeatureCache(tmp_path / "cache", "b" * 64, 3).get_or_compute(str(copy), compute)
     assert len(calls) == 3
     entry = tmp_path / "cache" / ("a" * 16) / hashlib.sha256(b"pixels").hexdigest()[:2]
     assert entry.is_dir()
@@ -388,10 +376,10 @@ def test_csv_listing_a_missing_file_gives_an_error_row(tmp_path):
 def test_extract_task_copies_gives_the_training_copies_features_side_by_side(tmp_path):
     path = str(sample_root() / "textures" / "brick" / "brick_00.png")
     config = FeatureConfig(families=("lbp",))
-    plain, copies = ExtractTask(config), ExtractTask(config, cache_dir=tmp_path, copies=True)
+    plain, copies = ExtractTask(config), TrainingCopiesTask(config, cache_dir=tmp_path)
     n_copies = len(training_copies(np.zeros((8, 8))))
     assert copies.columns == [f"copy{k}:{name}" for k in range(n_copies) for name in plain.columns]
-    assert copies.signature() != plain.signature()  # cached apart
+    assert copies.cache_key() != plain.cache_key() and copies.signature() != plain.signature()  # apart
     copies.setup()
     row = copies.features(path)
     expected = copy_features(FeatureExtractor(config), read_image(path))

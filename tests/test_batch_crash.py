@@ -1,16 +1,18 @@
-"""Tests for pipeline/batch.py: a worker process that dies outright does not stop a batch."""
+"""Tests for pipeline/run/engines: a worker process that dies outright does not stop a batch."""
 
 import csv
 import os
 import signal
 import sys
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pipeline.batch import ProcessEngine, SerialEngine, Task, list_inputs, run_batch
+from pipeline.batch import Task, list_inputs, run_batch
+from pipeline.run.engines.base import WorkerDied
+from pipeline.run.engines.processes import ProcessEngine
+from pipeline.run.engines.serial import SerialEngine
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -81,7 +83,7 @@ def test_each_file_that_kills_its_worker_gets_an_error_row_and_the_others_their_
 def test_a_systematically_crashing_worker_stops_the_run_with_a_clear_error(tmp_path):
     root = make_files(tmp_path / "src", 6)
     everything = {f"img{i:03d}.png" for i in range(6)}
-    with pytest.raises(BrokenProcessPool, match="died on 2 files in a row"):
+    with pytest.raises(WorkerDied, match="died on 2 files in a row"):
         run_batch(CrashOn(everything), root, tmp_path / "out.csv", engine=ProcessEngine(2, max_crashes=2),
                   chunk_size=2, quiet=True)
     # Stopped, not looping, and resumable: the journal holds the rows written so far.

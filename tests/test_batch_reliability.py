@@ -18,7 +18,8 @@ import pytest
 from PIL import Image
 
 from pipeline import batch, cli
-from pipeline.batch import ExtractTask, SerialEngine, list_inputs, run_batch
+from pipeline.batch import ExtractTask, list_inputs, run_batch
+from pipeline.run.engines.serial import SerialEngine
 from pipeline.names import unescape_path
 from texture import FeatureConfig, FeatureExtractor, read_image
 from test_io import _png_header_only

@@ -73,9 +73,17 @@ def test_extract_train_predict_evaluate_score(tmp_path, capsys, subset):
     # evaluate predicts in-process (-j 1): the same rows as the worker processes gave.
     assert (report / "predictions.csv").read_bytes() == (tmp_path / "pred.csv").read_bytes()
     for name in ("predictions.csv", "metrics.csv", "confusion_matrix.csv", "confusion_matrix.png",
-                 "training_curves.png"):
+                 "training_curves.png", "calibration.csv", "reliability_diagram.png"):
         assert (report / name).is_file(), name
     import pandas as pd
+
+    from pipeline.evaluation import brier_score, expected_calibration_error
+
+    proba = np.array([[float(r[f"proba_{c}"]) for c in classes] for r in rows])
+    truth = np.array([classes.index(r["label"]) for r in rows])
+    assert (f"expected calibration error {expected_calibration_error(truth, proba):.4f} (15 bins), "
+            f"Brier score {brier_score(truth, proba):.4f} on 24 images") in out
+    assert pd.read_csv(report / "calibration.csv")["count"].sum() == 24
 
     cm = pd.read_csv(report / "confusion_matrix.csv", index_col=0)
     assert cm.to_numpy().sum() == 24 and list(cm.columns) == classes
@@ -253,7 +261,8 @@ def test_the_command_line_module_imports_no_numeric_library():
     # OpenCV, ...), so that the server and this process import at the same time.
     code = "import sys, pipeline.cli; print(*sys.modules)"
     modules = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert not {"numpy", "cv2", "texture", "pipeline.batch", "pipeline.commands"} & set(modules.split())
+    heavy = {"numpy", "cv2", "texture", "pipeline.batch", "pipeline.run.tasks", "pipeline.commands"}
+    assert not heavy & set(modules.split())
 
 
 def test_demo_runs_end_to_end(tmp_path, capsys):
@@ -267,7 +276,8 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
         assert "roughness score" in out and (tmp_path / "demo" / "roughness_model.npz").is_file()
 
 
-def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, monkeypatch):
+def _interrupt_third_chunk(monkeypatch, chunk_size):
+    """Make the next extract run stop with Ctrl-C at its third chunk of `chunk_size` images."""
     from pipeline import batch, commands
 
     compute = batch.ExtractTask.compute
@@ -280,7 +290,11 @@ def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, mon
         return compute(self, items)
 
     monkeypatch.setattr(batch.ExtractTask, "compute", interrupt_third_chunk)
-    monkeypatch.setattr(commands, "run_batch", _small_chunks(batch.run_batch))
+    monkeypatch.setattr(commands, "run_batch", lambda *a, **k: batch.run_batch(*a, chunk_size=chunk_size, **k))
+
+
+def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, monkeypatch):
+    _interrupt_third_chunk(monkeypatch, chunk_size=4)
     code, _, err = run(capsys, "extract", subset, "-o", tmp_path / "f.csv", "-j", "1", "-q")
     assert code == 130 and "resume" in err and not (tmp_path / "f.csv").exists()
     code, out, _ = run(capsys, "extract", subset, "-o", tmp_path / "f.csv", "-j", "1", "-q")
@@ -288,12 +302,6 @@ def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, mon
     monkeypatch.undo()
     run(capsys, "extract", subset, "-o", tmp_path / "ref.csv", "-j", "1", "-q")
     assert (tmp_path / "f.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()
-
-
-def _small_chunks(run_batch):
-    def wrapper(*args, **kwargs):
-        return run_batch(*args, chunk_size=4, **kwargs)
-    return wrapper
 
 
 def test_feature_cache_gives_the_same_output(tmp_path, capsys, subset):
@@ -409,7 +417,7 @@ def test_train_names_the_images_trained_on_without_their_copies(tmp_path, capsys
     assert tiny in trained and gone.parent.name == "grass"
 
     def delete_before_the_copies(task, items, **kwargs):
-        if task.copies:  # the file changes between the two passes
+        if isinstance(task, batch.TrainingCopiesTask):  # the file changes between the two passes
             gone.unlink()
         return batch.feature_matrix(task, items, **kwargs)
 
@@ -699,8 +707,6 @@ def test_a_file_that_is_not_a_model_is_named_so_without_mentioning_pickles(tmp_p
 def test_names_that_are_not_utf8_are_written_escaped_and_read_back(tmp_path, capsys, monkeypatch):
     import pandas as pd
 
-    from pipeline import batch, commands
-
     src = tmp_path / "src"
     image = next((sample_root() / "textures" / "brick").glob("*.png")).read_bytes()
     for name in (b"a.png", b"bad_\xff.png", b"caf\xe9/b.png"):
@@ -720,16 +726,7 @@ def test_names_that_are_not_utf8_are_written_escaped_and_read_back(tmp_path, cap
     assert again["path"].tolist() == table["path"].tolist()
     assert again.iloc[:, 5:].equals(table.iloc[:, 5:])
     # An interrupted run resumes past those names, to the same bytes.
-    compute, calls = batch.ExtractTask.compute, []
-
-    def interrupt_third_image(self, items):
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return compute(self, items)
-
-    monkeypatch.setattr(batch.ExtractTask, "compute", interrupt_third_image)
-    monkeypatch.setattr(commands, "run_batch", lambda *a, **k: batch.run_batch(*a, chunk_size=1, **k))
+    _interrupt_third_chunk(monkeypatch, chunk_size=1)
     assert run(capsys, "extract", src, "-o", tmp_path / "resumed.csv", "-j", "1", "-q")[0] == 130
     code, out, _ = run(capsys, "extract", src, "-o", tmp_path / "resumed.csv", "-j", "1", "-q")
     assert code == 0 and "2 rows reused" in out

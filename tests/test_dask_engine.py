@@ -1,4 +1,4 @@
-"""Tests for pipeline/dask_engine.py: batch runs on a Dask cluster match the local engine."""
+"""Tests for pipeline/run/engines/dask.py: batch runs on a Dask cluster match the local engine."""
 
 import csv
 import os
@@ -13,10 +13,11 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from pipeline.batch import (  # noqa: E402
-    ExtractTask, PredictTask, SerialEngine, feature_matrix, list_inputs, make_engine, run_batch,
+    ExtractTask, PredictTask, feature_matrix, list_inputs, make_engine, run_batch,
 )
+from pipeline.run.engines.serial import SerialEngine  # noqa: E402
 from pipeline.cli import main  # noqa: E402
-from pipeline.dask_engine import DaskEngine, local_cluster  # noqa: E402
+from pipeline.run.engines.dask import DaskEngine, local_cluster  # noqa: E402
 from pipeline.model import TextureModel  # noqa: E402
 from pipeline.nn import BPClassifier  # noqa: E402
 from pipeline.sample import sample_root  # noqa: E402
@@ -229,7 +230,7 @@ def test_local_cluster_without_a_scheduler(tmp_path, capsys):
 
 def test_without_dask_the_cli_says_what_to_install(tmp_path, capsys, monkeypatch, images):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
-    monkeypatch.delitem(sys.modules, "pipeline.dask_engine")
+    monkeypatch.delitem(sys.modules, "pipeline.run.engines.dask")
     code = main(["extract", str(images), "-o", str(tmp_path / "out.csv"), "--engine", "dask"])
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "needs Dask: " in err and "install -e" in err and "[dask]" in err
@@ -240,9 +241,9 @@ def test_engine_options_are_checked(tmp_path, capsys, images):
     with pytest.raises(ConfigError, match="--engine dask"):  # the command line exits 2 (tests/test_cli.py)
         make_engine(scheduler="tcp://127.0.0.1:1")
     with pytest.raises(ConfigError, match="--jobs"):
-        DaskEngine("tcp://127.0.0.1:1", jobs=2)
+        make_engine(2, engine="dask", scheduler="tcp://127.0.0.1:1")
     with pytest.raises(ConfigError, match="jobs must be >= 1"):
-        DaskEngine(jobs=0)
+        make_engine(0, engine="dask")
 
 
 def test_a_scheduler_without_workers_is_reported(tmp_path, images):

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from pipeline import BPClassifier
-from pipeline.evaluation import cross_validate, group_holdout, holdout_split, stratified_kfold
+from pipeline.evaluation import (brier_score, cross_validate, expected_calibration_error, group_holdout, holdout_split,
+                                 reliability_bins, stratified_kfold)
 from pipeline.sample import sample_root
 from texture import ConfigError, read_image
 from texture.lbp import lbp_feature_vector
@@ -154,12 +155,14 @@ def test_cross_validate_refuses_mismatched_rows():
 def test_cross_validate_adds_augmented_training_rows_but_never_augmented_test_rows(sample):
     X, labels, groups = sample
     # Copies marked by an offset no original row has, so that any leak shows.
-    copies = [X + 1000.0, X + 2000.0]
+    copies = np.stack([X + 1000.0, X + 2000.0], axis=1)  # (images, copies, features)
     RecordingScaler.fitted_on.clear()
     splits = group_holdout(groups, SCALE_FOLDS)
-    scores = cross_validate(RecordingEstimator(), X, labels, splits, scaler=RecordingScaler, augmented=copies)
+    scores = cross_validate(RecordingEstimator(), X, labels, splits, scaler=RecordingScaler, copies=copies)
     for (train, test), fitted, score in zip(splits, RecordingScaler.fitted_on, scores):
-        assert np.array_equal(fitted, np.concatenate([X[train], X[train] + 1000.0, X[train] + 2000.0]))
+        # The images, then each training image's two copies.
+        each = np.stack([X[train] + 1000.0, X[train] + 2000.0], axis=1).reshape(-1, X.shape[1])
+        assert np.array_equal(fitted, np.concatenate([X[train], each]))
         assert score.n_train == 3 * len(train) and score.n_test == len(test)
 
 
@@ -167,7 +170,7 @@ def test_cross_validate_refuses_augmented_matrices_of_another_shape(sample):
     X, labels, _ = sample
     with pytest.raises(ConfigError):
         cross_validate(RecordingEstimator(), X, labels, stratified_kfold(labels, 2), scaler=RecordingScaler,
-                       augmented=[X[:-1]])
+                       copies=X[:-1, None, :])
 
 
 def test_holdout_split_is_stratified_or_group_wise():
@@ -202,3 +205,67 @@ def test_cross_validate_scores_altered_test_rows_with_the_model_fitted_on_unalte
         assert score.altered["shuffled"] < score.accuracy
     with pytest.raises(ConfigError):
         cross_validate(RecordingEstimator(), X, labels, splits, scaler=RecordingScaler, altered={"bad": X[:-1]})
+
+
+# -- calibration metrics ------------------------------------------------------------
+
+
+def _ece_by_loop(y_true, proba, n_bins):
+    """The textbook definition, one sample at a time, bins (k/M, (k+1)/M]."""
+    confidence, predicted = proba.max(axis=1), proba.argmax(axis=1)
+    total = 0.0
+    for k in range(n_bins):
+        lower, upper = k / n_bins, (k + 1) / n_bins
+        inside = [i for i in range(len(proba)) if lower < confidence[i] <= upper or (k == 0 and confidence[i] == 0)]
+        if inside:
+            accuracy = np.mean([predicted[i] == y_true[i] for i in inside])
+            total += len(inside) / len(proba) * abs(accuracy - np.mean(confidence[inside]))
+    return total
+
+
+@pytest.mark.parametrize("n_bins", [1, 10, 15])
+def test_expected_calibration_error_matches_its_definition(n_bins):
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet(np.ones(4) * 0.3, size=300)
+    y = rng.integers(0, 4, 300)
+    assert expected_calibration_error(y, proba, n_bins) == pytest.approx(_ece_by_loop(y, proba, n_bins), abs=1e-12)
+
+
+def test_calibrated_predictions_have_a_small_error_and_over_confident_ones_a_large_one():
+    rng = np.random.default_rng(1)
+    confidence = rng.uniform(0.5, 1, 20000)
+    right = rng.random(20000) < confidence  # right exactly as often as claimed
+    proba = np.c_[confidence, 1 - confidence]
+    y = np.where(right, 0, 1)
+    assert expected_calibration_error(y, proba) < 0.02
+    sure = np.c_[np.full(20000, 0.99), np.full(20000, 0.01)]
+    assert expected_calibration_error(y, sure) == pytest.approx(0.99 - right.mean(), abs=1e-9)
+
+
+def test_reliability_bins_count_every_prediction_in_its_bin():
+    proba = np.array([[1.0, 0.0], [0.5, 0.5], [0.7, 0.3], [0.2, 0.8]])
+    bins = reliability_bins([0, 1, 1, 1], proba, n_bins=5)
+    assert bins["count"].tolist() == [0, 0, 1, 2, 1]  # 0.5 in (0.4, 0.6], 0.7 and 0.8 in (0.6, 0.8]
+    assert bins.loc[3, "accuracy"] == 0.5 and bins.loc[3, "confidence"] == pytest.approx(0.75)
+    assert np.isnan(bins.loc[0, "accuracy"])
+
+
+def test_brier_score_matches_its_definition():
+    rng = np.random.default_rng(2)
+    proba = rng.dirichlet(np.ones(3), size=50)
+    y = rng.integers(0, 3, 50)
+    assert brier_score(y, proba) == pytest.approx(np.mean(np.sum((proba - np.eye(3)[y]) ** 2, axis=1)))
+    assert brier_score([0, 1], np.eye(2)) == 0.0
+
+
+@pytest.mark.parametrize("y, proba, match", [
+    ([0, 2], [[0.5, 0.5], [0.5, 0.5]], "column indices"),
+    ([0.0, 1.0], [[0.5, 0.5], [0.5, 0.5]], "column indices"),
+    ([0], [[0.5, 0.5], [0.5, 0.5]], "one class index per row"),
+    ([0, 1], [[1.5, -0.5], [0.5, 0.5]], r"\[0, 1\]"),
+    ([0], [0.5, 0.5], "shape"),
+])
+def test_calibration_metrics_refuse_bad_input(y, proba, match):
+    for metric in (expected_calibration_error, brier_score):
+        with pytest.raises(ConfigError, match=match):
+            metric(np.asarray(y), np.asarray(proba))

@@ -37,12 +37,12 @@ def test_outside_a_clone_the_hint_names_the_extra_s_requirements(monkeypatch, tm
 
 @pytest.mark.parametrize("module, extra", [("pyarrow", "parquet"), ("matplotlib", "plot")])
 def test_missing_extras_name_the_working_command(monkeypatch, tmp_path, module, extra):
-    from pipeline.batch import _require_pyarrow
+    from pipeline.run.journal import check_output
     from pipeline.report import plot_training_curves
     from texture.errors import ConfigError
 
     monkeypatch.setitem(sys.modules, module, None)  # makes the import fail
     monkeypatch.chdir(ROOT)
     with pytest.raises(ConfigError) as exc:
-        _require_pyarrow() if extra == "parquet" else plot_training_curves({"loss": [1.0]})
+        check_output(Path("out.parquet")) if extra == "parquet" else plot_training_curves({"loss": [1.0]})
     assert str(exc.value).endswith(f"{os.path.relpath(_pip())} install -e '.[{extra}]'")

@@ -193,7 +193,9 @@ def test_bad_input_is_refused_with_a_clear_error(tmp_path, scene):
         with pytest.raises(texture.ConfigError, match="step must be a positive integer"):
             feature_map(scene, 32, step)
     with pytest.raises(texture.ImageTooLargeError, match="raise max_pixels"):
-        feature_map(scene, 32, 16, max_pixels=1000)
+        feature_map(scene, 32, 16, max_pixels=scene.size - 1)
+    # The limit is the image's: a band with its rows of context may hold more pixels.
+    assert feature_map(scene, 32, 16, SMALL, max_pixels=scene.size).values.shape[:2] == (7, 4)
     with pytest.raises(texture.InvalidImageError, match=r"span \[0.0313725, 1.81961\]"):
         feature_map(scene / 127.5, 32, 16)
     missing = tmp_path / "missing.png"

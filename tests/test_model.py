@@ -2,16 +2,18 @@
 
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import ndimage
 
 from pipeline.augment import training_copies
+from pipeline.calibration import TEMPERATURE_RANGE, calibration_folds, scaled_probabilities
 from pipeline.model import FORMAT_VERSION, TextureModel, TextureScore
 from pipeline.nn import BPClassifier, BPRegressor
 from texture import FeatureExtractor
-from texture.errors import ModelFileError, NotFittedError, TextureError
+from texture.errors import NotFittedError, TextureError
 
 
 def synthetic_images(n_per_class=8, size=48, seed=0):
@@ -206,68 +208,6 @@ def test_same_seed_gives_bit_identical_file(data, tmp_path):
     assert (tmp_path / "a.npz").read_bytes() != (tmp_path / "c.npz").read_bytes()
 
 
-def _rewrite(src, dst, change):
-    """Copy a saved model, letting `change` edit its arrays."""
-    with np.load(src, allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    change(arrays)
-    np.savez(dst, **arrays)
-
-
-def _edit_meta(arrays, **changes):
-    meta = json.loads(str(arrays["metadata"]))
-    meta.update(changes)
-    arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True))
-
-
-def test_tampered_and_damaged_files_are_refused(model, tmp_path):
-    good = tmp_path / "model.npz"
-    model.save(good)
-
-    def bump_weight(arrays):
-        arrays["estimator.W0"] = arrays["estimator.W0"] + 1e-3
-
-    cases = {
-        "weights.npz": (bump_weight, "checksum"),
-        "classes.npz": (lambda a: _edit_meta(a, classes=["x", "y", "z"]), "checksum"),
-        "no_digest.npz": (lambda a: a.pop("sha256"), "metadata"),
-    }
-    for name, (change, message) in cases.items():
-        _rewrite(good, tmp_path / name, change)
-        with pytest.raises(ModelFileError, match=message):
-            TextureModel.load(tmp_path / name)
-
-    data = bytearray(good.read_bytes())
-    (tmp_path / "truncated.npz").write_bytes(data[: len(data) // 2])
-    data[len(data) // 2] ^= 0xFF
-    (tmp_path / "flipped.npz").write_bytes(bytes(data))
-    (tmp_path / "text.npz").write_text("hello")
-    np.savez(tmp_path / "other.npz", x=np.arange(3))
-    for name in ("truncated.npz", "flipped.npz", "text.npz", "other.npz", "missing.npz"):
-        with pytest.raises(ModelFileError, match=name):
-            TextureModel.load(tmp_path / name)
-
-
-def test_incompatible_versions_are_refused(model, tmp_path, monkeypatch):
-    import pipeline.model as model_module
-
-    good = tmp_path / "model.npz"
-    model.save(good)
-
-    def resign(arrays):
-        arrays.pop("sha256")
-        arrays["sha256"] = np.array(model_module._digest(arrays))
-
-    _rewrite(good, tmp_path / "future.npz",
-             lambda a: (_edit_meta(a, format_version=FORMAT_VERSION + 1), resign(a)))
-    with pytest.raises(ModelFileError, match="format"):
-        TextureModel.load(tmp_path / "future.npz")
-    _rewrite(good, tmp_path / "renamed.npz",
-             lambda a: (_edit_meta(a, feature_names=["f"] * len(model.feature_names_)), resign(a)))
-    with pytest.raises(ModelFileError, match="retrain"):
-        TextureModel.load(tmp_path / "renamed.npz")
-
-
 def test_saved_file_is_a_plain_zip_without_pickles(model, tmp_path):
     model.save(tmp_path / "m.npz")
     with zipfile.ZipFile(tmp_path / "m.npz") as z:
@@ -288,6 +228,73 @@ def test_readme_score_example_runs(tmp_path, monkeypatch, capsys):
     exec(compile(code, "README.md", "exec"), {})
     label, confidence = capsys.readouterr().out.splitlines()[0].split()
     assert 0.0 <= float(confidence) <= 1.0 and (tmp_path / "model.npz").is_file()
+
+
+# -- calibrated confidence ---------------------------------------------------------------
+
+
+def test_calibration_changes_the_probabilities_not_the_labels(model, data):
+    images, _ = data
+    raw = TextureModel(estimator=small_net(), calibrate=False).fit(*data)
+    np.testing.assert_array_equal(raw.estimator_.network_.params, model.estimator_.network_.params)  # same network
+    assert raw.temperature_ == 1.0 and raw.calibration_ is None
+    low, high = TEMPERATURE_RANGE
+    assert low <= model.temperature_ <= high and model.temperature_ != 1.0
+    np.testing.assert_array_equal(model.predict(images), raw.predict(images))
+    calibrated, plain = model.predict_proba(images), raw.predict_proba(images)
+    np.testing.assert_array_equal(calibrated.argmax(axis=1), plain.argmax(axis=1))
+    np.testing.assert_allclose(calibrated, scaled_probabilities(plain, model.temperature_), rtol=1e-6, atol=1e-12)
+    score = model.score_features(model.featurize(images[:1]))[0]
+    assert score.confidence == pytest.approx(calibrated[0].max())
+
+
+def test_calibration_record_says_how_the_temperature_was_fitted(model, data):
+    record = model.calibration_
+    # Every training row (24 images, each with its 3 copies) was predicted once by a copy that never saw it.
+    assert record["n_validation"] == 4 * len(data[1]) and record["n_folds"] == 3
+    assert record["temperature"] == model.temperature_
+    assert record["nll_after"] <= record["nll_before"]  # the temperature minimizes it
+    assert sum(record["reliability_after"]["count"]) == record["n_validation"]
+    json.dumps(record, allow_nan=False)  # plain JSON, saved with the model
+
+
+def test_an_image_and_its_copies_or_a_group_stay_on_one_side(data, monkeypatch):
+    import pipeline.model as model_module
+
+    seen = {}
+
+    def spy(labels, groups=None, **kw):
+        seen["groups"] = np.asarray(groups)
+        return calibration_folds(labels, groups, **kw)
+
+    monkeypatch.setattr(model_module, "calibration_folds", spy)
+    images, labels = data
+    TextureModel(estimator=small_net()).fit(images, labels)
+    n = len(images)
+    # The images, then each image's three copies: they share its group.
+    np.testing.assert_array_equal(seen["groups"], np.r_[np.arange(n), np.repeat(np.arange(n), 3)].astype(str))
+    sessions = np.array(["one", "two"] * (n // 2))
+    TextureModel(estimator=small_net()).fit(images, labels, groups=sessions)
+    np.testing.assert_array_equal(seen["groups"], np.r_[sessions, np.repeat(sessions, 3)])
+
+
+def test_calibration_is_saved_and_loaded(model, data, tmp_path):
+    model.save(tmp_path / "m.npz")
+    loaded = TextureModel.load(tmp_path / "m.npz")
+    assert loaded.temperature_ == model.temperature_ and loaded.calibration_ == model.calibration_
+    assert loaded.calibrate
+    np.testing.assert_array_equal(loaded.predict_proba(data[0][:4]), model.predict_proba(data[0][:4]))
+
+
+def test_a_model_file_saved_before_calibration_loads_uncalibrated():
+    # Written by the code of before calibration (format 1): TextureModel(estimator=BPClassifier((3,),
+    # activation="tanh", epochs=5, random_state=0)).fit_features(features, classes 1 and 2).
+    model = TextureModel.load(Path(__file__).parent / "data" / "texture_model_format1.npz")
+    assert model.temperature_ == 1.0 and model.calibration_ is None and not model.calibrate
+    X = np.random.default_rng(0).normal(size=(5, len(model.feature_names_)))
+    scores, Xs = model.score_features(X), model.scaler_.transform(X)
+    np.testing.assert_array_equal([s.confidence for s in scores], model.estimator_.predict_proba(Xs).max(axis=1))
+    assert [s.label for s in scores] == list(model.estimator_.predict(Xs))
 
 
 @pytest.fixture(scope="module")

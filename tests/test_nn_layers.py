@@ -9,7 +9,7 @@ RNG = np.random.default_rng(0)
 def batch_norm(n_features, momentum=0.1, epsilon=1e-5):
     """A BatchNorm with its own parameter, gradient and buffer arrays."""
     arrays = [np.ones(n_features), np.zeros(n_features), np.zeros(n_features), np.zeros(n_features),
-              np.zeros(n_features), np.ones(n_features)]
+              np.array([np.zeros(n_features), np.ones(n_features)])]
     return BatchNorm(*arrays, momentum=momentum, epsilon=epsilon)
 
 

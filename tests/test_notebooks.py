@@ -28,11 +28,12 @@ def _read(path):
     return nbformat.read(path, as_version=4)
 
 
-def test_the_three_notebooks_are_there():
+def test_the_four_notebooks_are_there():
     assert [path.name for path in NOTEBOOKS] == [
         "01_explore_features.ipynb",
         "02_train_and_score.ipynb",
         "03_backprop_under_the_hood.ipynb",
+        "04_texture_maps.ipynb",
     ]
 
 

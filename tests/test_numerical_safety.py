@@ -142,12 +142,12 @@ def test_a_model_with_non_finite_weights_is_never_saved(tmp_path, bad):
 
 def test_non_finite_weights_in_a_file_are_refused(tmp_path):
     # Bypasses save()'s own refusal: a file written by anything else.
-    from pipeline.nn.persistence import save_npz
+    from pipeline import model_file
 
     X, y = _blobs(6)
     clf = _small(BPRegressor, learning_rate=0.01).fit(X, y.astype(float))
     meta, arrays = clf.get_state()
     arrays["b0"] = np.full_like(arrays["b0"], np.nan)
-    save_npz(tmp_path / "nan.npz", meta, arrays)
+    model_file.save(tmp_path / "nan.npz", "texture-bp-network", meta, arrays)
     with pytest.raises(ModelFileError, match="NaN or inf"):
         BPRegressor.load(tmp_path / "nan.npz")

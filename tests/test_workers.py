@@ -33,11 +33,11 @@ def test_workers_start_with_the_batch_code_imported_and_single_threaded_librarie
         environment, modules = pool.submit(_worker_state).result()
     assert environment == dict.fromkeys(_THREAD_ENV, "1")
     # Imported by the server once, not by each worker: this module imports neither.
-    assert {"pipeline.batch", "numpy", "cv2"} <= set(modules)
+    assert {"pipeline.run.engines.processes", "numpy", "cv2"} <= set(modules)
 
 
 def test_importing_the_module_imports_no_numeric_library():
     # The command line starts the server before importing numpy: both import at once.
     code = "import sys, pipeline.workers; print(*sys.modules)"
     modules = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert not {"numpy", "cv2", "texture", "pipeline.batch"} & set(modules.split())
+    assert not {"numpy", "cv2", "texture", "pipeline.batch", "pipeline.run.tasks"} & set(modules.split())

@@ -8,8 +8,8 @@ rule each), :mod:`~pipeline.nn.network` (the stack),
 :mod:`~pipeline.nn.diagnostics`, :mod:`~pipeline.nn.gradcheck` (back-propagation
 against finite differences), then the scikit-learn style
 :mod:`~pipeline.nn.estimators` with their input
-:mod:`~pipeline.nn.validation`, their learned :mod:`~pipeline.nn.state` and
-its file format, :mod:`~pipeline.nn.persistence`.
+:mod:`~pipeline.nn.validation` and their learned :mod:`~pipeline.nn.state`,
+saved to files by :mod:`pipeline.model_file`.
 """
 
 from pipeline.nn.diagnostics import GradientWarning

@@ -18,16 +18,19 @@ import numpy as np
 
 from texture.errors import ConfigError, ModelFileError, NotFittedError
 
+from pipeline import model_file
 from pipeline.nn.gradcheck import gradient_check
 from pipeline.nn.losses import softmax
 from pipeline.nn.network import Network
 from pipeline.nn.optimizers import OPTIMIZERS, SCHEDULES
-from pipeline.nn.persistence import load_npz, save_npz
 from pipeline.nn.state import estimator_from_state, estimator_state
 from pipeline.nn.training import train
 from pipeline.nn.validation import DataConversionWarning, check_labels, check_params, check_X, check_targets
 
 __all__ = ["BPClassifier", "BPRegressor", "DataConversionWarning"]
+
+#: The format of the files :meth:`~BPClassifier.save` writes (see :mod:`pipeline.model_file`).
+_FILE_FORMAT = "texture-bp-network"
 
 
 class _BaseBP:
@@ -279,8 +282,9 @@ class _BaseBP:
         """Restore what :meth:`_add_state` saved."""
 
     def save(self, path):
-        """Save the fitted estimator to ``path`` (``.npz`` + JSON header, no pickle)."""
-        save_npz(path, *self.get_state())
+        """Save the fitted estimator to ``path`` (``.npz`` + JSON metadata, no pickle; see
+        :mod:`pipeline.model_file`)."""
+        model_file.save(path, _FILE_FORMAT, *self.get_state())
 
     @classmethod
     def load(cls, path):
@@ -293,7 +297,7 @@ class _BaseBP:
             format version, or does not hold a valid ``cls``.
         """
         try:
-            return cls.from_state(*load_npz(path))
+            return cls.from_state(*model_file.load(path, _FILE_FORMAT))
         except ModelFileError as exc:
             if exc.path is not None:
                 raise

@@ -68,7 +68,7 @@ class Network:
         self.params = np.zeros(sum(sizes), self.dtype)
         self.grads = np.zeros_like(self.params)
         n_normalized = sum(self.layer_sizes[1:-1]) if self.batch_norm else 0
-        #: Running means then running variances of the batch-norm layers.
+        #: Running mean then running variance of each batch-norm layer, layer after layer.
         self.buffers = np.zeros(2 * n_normalized, self.dtype)
 
         self.dense, self.layers, self.norms = [], [], []
@@ -86,12 +86,10 @@ class Network:
                 self.layers.append(self.dense[-1])
             else:
                 g, s = slice(w.stop, w.stop + n_out), slice(w.stop + n_out, w.stop + 2 * n_out)
-                mean = slice(buffer, buffer + n_out)
-                var = slice(n_normalized + buffer, n_normalized + buffer + n_out)
-                buffer += n_out
+                running = self.buffers[buffer:buffer + 2 * n_out].reshape(2, n_out)
+                buffer += 2 * n_out
                 self.dense.append(Dense(W, None, dW, None))
-                self.norms.append(BatchNorm(self.params[g], self.params[s], self.grads[g], self.grads[s],
-                                            self.buffers[mean], self.buffers[var]))
+                self.norms.append(BatchNorm(self.params[g], self.params[s], self.grads[g], self.grads[s], running))
                 self.slices.append((w, g, s))
                 self.layers += [self.dense[-1], self.norms[-1]]
             if is_hidden:

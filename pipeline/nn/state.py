@@ -121,7 +121,7 @@ def estimator_from_state(cls, meta, arrays, *, extra_arrays=(), restore=None):
             target[...] = array
         if not np.isfinite(network.params).all():
             raise ModelFileError("the weights contain NaN or inf")
-        if not (np.isfinite(network.buffers).all() and (network.buffers[network.buffers.size // 2:] >= 0).all()):
+        if not (np.isfinite(network.buffers).all() and all((norm.running_var >= 0).all() for norm in network.norms)):
             raise ModelFileError("the running statistics contain NaN, inf or a negative variance")
         # An array nobody reads means the file is not what it claims to be.
         unexpected = set(arrays) - set(expected) - set(extra_arrays)

@@ -1,4 +1,4 @@
-"""Batch runs on a Dask cluster: the :class:`~pipeline.batch.Engine` for ``--engine dask``.
+"""The Dask engine: chunks on the workers of a Dask cluster (``--engine dask``).
 
 :func:`pipeline.batch.run_batch` does the listing, the journal, the resume
 and the atomic output; this engine only decides where chunks run.  The task
@@ -22,7 +22,7 @@ import os
 import uuid
 from dataclasses import replace
 
-from pipeline.batch import Engine, Recovering, crash_row, in_order, prepare_worker
+from pipeline.run.engines.base import Engine, OneByOne, RerunOnCrash, WorkerDied, in_order, prepare_worker
 from pipeline.workers import usable_cpu_count
 from texture.errors import ConfigError
 
@@ -52,10 +52,7 @@ def _run_chunk(plugin_name: str, chunk):
     # Relative paths are relative to the submitting process, whose working
     # directory a worker does not share; the rows keep the paths as listed.
     absolute = [replace(item, path=os.path.join(plugin.cwd, item.path)) for item in chunk]
-    rows = plugin.task.rows(absolute)
-    for row, item in zip(rows, chunk):
-        row[0] = item.path
-    return rows
+    return [row._replace(path=item.path) for row, item in zip(plugin.task.rows(absolute), chunk)]
 
 
 def local_cluster(n_workers: int | None = None) -> LocalCluster:
@@ -93,7 +90,8 @@ class DaskEngine(Engine):
         the end.
     jobs : int, optional
         Workers of that local cluster; all usable CPUs when None.  Not
-        allowed with `scheduler`: the cluster has its own workers.
+        allowed with `scheduler`: the cluster has its own workers (see
+        :func:`pipeline.run.engines.make_engine`, which checks the options).
     timeout : float, default 60
         Seconds to wait for the scheduler and for its first worker.
 
@@ -103,23 +101,19 @@ class DaskEngine(Engine):
     when the run starts) are in flight.  A chunk whose worker dies is
     recomputed by another worker.  A chunk that kills more workers than Dask
     allows (``distributed.scheduler.allowed-failures``, a
-    ``KilledWorker``) is re-run one file per task: the file that kills its
+    ``KilledWorker``) is re-run one file per task
+    (:class:`~pipeline.run.engines.base.OneByOne`): the file that kills its
     workers again gets an error row, the others their normal rows.
 
     Examples
     --------
     >>> from pipeline.batch import ExtractTask, run_batch
-    >>> from pipeline.dask_engine import DaskEngine
+    >>> from pipeline.run.engines.dask import DaskEngine
     >>> run_batch(ExtractTask(), "photos/", "features.csv",
     ...           engine=DaskEngine("tcp://10.0.0.5:8786"))  # doctest: +SKIP
     """
 
     def __init__(self, scheduler: str | None = None, *, jobs: int | None = None, timeout: float = 60):
-        if scheduler is not None and jobs is not None:
-            raise ConfigError("--jobs applies to the local cluster only; "
-                              "with --scheduler the cluster's workers do the work")
-        if jobs is not None and jobs < 1:
-            raise ConfigError(f"jobs must be >= 1, got {jobs}")
         self.scheduler = scheduler
         self.jobs = jobs
         self.timeout = timeout
@@ -149,19 +143,17 @@ class DaskEngine(Engine):
                 def submit(chunk):
                     return client.submit(_run_chunk, name, chunk, pure=False)
 
-                def one_by_one(chunk):
+                def run_alone(item):
                     # Dask retries each task on other workers and gives up on
                     # its own.  One file at a time: a worker's death also
                     # counts against the tasks queued on it, not only the culprit.
-                    rows = []
-                    for item in chunk:
-                        try:
-                            rows.extend(submit([item]).result())
-                        except KilledWorker:
-                            rows.append(crash_row(task, item, "its Dask workers died on every allowed attempt"))
-                    return rows
+                    try:
+                        return submit([item]).result()
+                    except KilledWorker:
+                        raise WorkerDied("its Dask workers died on every allowed attempt") from None
 
-                yield from in_order(lambda chunk: Recovering(submit(chunk), chunk, KilledWorker, one_by_one),
+                rerun = OneByOne(task, run_alone)
+                yield from in_order(lambda chunk: RerunOnCrash(submit(chunk), chunk, KilledWorker, rerun),
                                     chunks, limit)
             finally:
                 # Frees the task (and its model) on the workers of a shared

@@ -1,0 +1,128 @@
+"""What every engine shares: the interface, ordered results, and the rerun after a worker dies."""
+
+from __future__ import annotations
+
+from collections import deque
+from concurrent.futures import BrokenExecutor
+from typing import Callable, Iterable, Iterator
+
+import cv2
+
+from pipeline.run.inputs import Item
+from pipeline.run.tasks import Row, Task
+
+__all__ = ["Engine", "prepare_worker", "in_order", "WorkerDied", "OneByOne", "RerunOnCrash"]
+
+
+class Engine:
+    """Maps chunks of items to rows; subclasses decide where the work runs."""
+
+    def map_chunks(self, task: Task, chunks: Iterable[list[Item]]) -> Iterator[list[Row]]:
+        """Yield ``task.rows(chunk)`` for each chunk, in the order of `chunks`."""
+        raise NotImplementedError
+
+
+def prepare_worker(task: Task) -> None:
+    """Set `task` up in a worker process whose parallelism comes from running several workers."""
+    cv2.setNumThreads(1)
+    task.setup()
+
+
+def in_order(submit, chunks: Iterable[list[Item]], limit: int) -> Iterator:
+    """Submit chunks and yield their results in submission order, at most `limit` ahead.
+
+    Parameters
+    ----------
+    submit : callable
+        Takes a chunk, returns a future (``.result()``, ``.cancel()``).
+    chunks : iterable of list of Item
+        Pulled lazily: memory stays flat however long the input list is.
+    limit : int
+        Futures in flight; enough to keep every worker busy while the
+        oldest result is written.
+    """
+    pending = deque()
+    try:
+        for chunk in chunks:
+            pending.append(submit(chunk))
+            if len(pending) >= limit:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+class WorkerDied(BrokenExecutor):
+    """The worker running one item died; the message says how (``"killed by signal SIGSEGV"``)."""
+
+
+class OneByOne:
+    """Re-runs the chunks a worker's death broke one item at a time, so that a crash names its file.
+
+    A worker that dies takes every chunk in flight with it, not only the
+    culprit's; each of those chunks is re-run here one file per task: a file
+    whose worker dies again gets an error row naming how it died, the others
+    their normal rows, in input order.
+
+    Parameters
+    ----------
+    task : Task
+    run_one : callable
+        ``run_one(item)`` -> the item's rows, computed in a worker; raises
+        :class:`WorkerDied` when that worker died.
+    max_crashes : int, default 10
+        Stop the run (:class:`WorkerDied`) when this many files in a row
+        each kill their worker: the environment is broken, not the files.
+        The run can then be resumed like an interrupted one.
+    """
+
+    def __init__(self, task: Task, run_one: Callable[[Item], list[Row]], max_crashes: int = 10):
+        self.task, self.run_one, self.max_crashes = task, run_one, max_crashes
+        self.crashes_in_a_row = 0
+
+    def __call__(self, chunk: list[Item]) -> list[Row]:
+        rows = []
+        for item in chunk:
+            try:
+                rows.extend(self.run_one(item))
+                self.crashes_in_a_row = 0
+                continue
+            except WorkerDied as exc:
+                how = str(exc)
+            self.crashes_in_a_row += 1
+            if self.crashes_in_a_row >= self.max_crashes:
+                raise WorkerDied(
+                    f"worker processes died on {self.crashes_in_a_row} files in a row "
+                    f"(the last, {item.path}: {how}); stopping rather than retrying. "
+                    "Run the same command again to resume")
+            rows.append(self.task.error_row(item, f"WorkerCrash: worker process died while processing this file "
+                                                  f"({how})"))
+        return rows
+
+
+class RerunOnCrash:
+    """A future of a chunk's rows, re-run by :class:`OneByOne` if the worker running it died.
+
+    Parameters
+    ----------
+    future
+        Has ``.result()`` and ``.cancel()``.
+    chunk : list of Item
+    died : exception type
+        What ``future.result()`` raises when the worker died.
+    rerun : OneByOne
+    """
+
+    def __init__(self, future, chunk: list[Item], died: type[BaseException], rerun: OneByOne):
+        self.future, self.chunk, self.died, self.rerun = future, chunk, died, rerun
+
+    def result(self) -> list[Row]:
+        try:
+            return self.future.result()
+        except self.died:
+            return self.rerun(self.chunk)
+
+    def cancel(self) -> bool:
+        return self.future.cancel()

@@ -1,0 +1,351 @@
+"""Tasks: what a batch run computes for each input, and the typed rows it gives.
+
+A :class:`Task` is shipped once to each worker; there it turns a chunk of
+items into one :class:`Row` per item, built by :meth:`Task.ok_row` from the
+item's values or by :meth:`Task.error_row` from the error it raised: the one
+place where rows are made.  Values are written as text, floats as their
+shortest round-trip ``repr``, so that a resumed output is byte-identical to
+an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+import texture
+from pipeline.augment import N_TRAINING_COPIES, copy_features
+from pipeline.names import escape_path, printable, unescape_path
+from pipeline.run.cache import FeatureCache
+from pipeline.run.inputs import Item
+from texture import FeatureConfig, FeatureExtractor, read_image
+
+__all__ = ["ITEM_COLUMNS", "Row", "Task", "ExtractTask", "TrainingCopiesTask", "PredictTask", "MapTask"]
+
+#: The columns every output starts with, before the task's own.
+ITEM_COLUMNS = ["path", "label", "group", "status", "error"]
+
+
+class Row(NamedTuple):
+    """One output row: the input, whether it succeeded, and the task's values as text."""
+
+    path: str
+    label: str
+    group: str
+    status: str  # "ok" or "error"
+    error: str  # "" on an ok row
+    values: tuple[str, ...]  # one per Task.columns; empty strings on an error row
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def cells(self) -> list[str]:
+        """The row as CSV cells, in the order of ``ITEM_COLUMNS + task.columns``.
+
+        Valid UTF-8 whatever the file names: the path in the escaped form of
+        :mod:`pipeline.names`, other text printable.
+        """
+        return [escape_path(self.path), printable(self.label), printable(self.group), self.status,
+                printable(self.error), *self.values]
+
+    @classmethod
+    def from_cells(cls, cells: Sequence[str]) -> "Row":
+        """The row of CSV cells written by :meth:`cells` (its path the exact file name again)."""
+        return cls(unescape_path(cells[0]), *cells[1:len(ITEM_COLUMNS)], tuple(cells[len(ITEM_COLUMNS):]))
+
+    def error_line(self) -> str:
+        """The error of an error row, naming its file (printable, as in the output)."""
+        line = self.error if self.path in self.error else f"{self.path}: {self.error}"
+        return printable(line)
+
+
+def _format(value) -> str:
+    """Serialise one cell: floats as their shortest round-trip repr, None as empty, text as valid UTF-8."""
+    if value is None:
+        return ""
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return printable(str(value))
+
+
+class Task:
+    """What to compute for each input; shipped once to each worker.
+
+    Subclasses set :attr:`columns` (the result columns after
+    :data:`ITEM_COLUMNS`) and implement :meth:`compute`, which turns one
+    chunk of items into one result per item: a sequence of values for
+    :attr:`columns`, or the exception that item raised.
+    """
+
+    columns: list[str]
+    #: Result columns holding text; the others are numbers (for typed Parquet output).
+    text_columns: frozenset[str] = frozenset()
+
+    @property
+    def header(self) -> list[str]:
+        """The output's columns."""
+        return ITEM_COLUMNS + list(self.columns)
+
+    def signature(self) -> str:
+        """A digest of everything that changes the rows: a run resumes only a journal of the same signature."""
+        raise NotImplementedError
+
+    def settings(self) -> dict:
+        """The settings behind :meth:`signature`, as JSON, to say what changed when a resume is refused."""
+        return {}
+
+    def setup(self) -> None:
+        """Prepare per-process state; called once in each worker."""
+
+    def compute(self, items: Sequence[Item]) -> list:
+        """One result per item: values for :attr:`columns`, or the exception it raised."""
+        raise NotImplementedError
+
+    def ok_row(self, item: Item, values) -> Row:
+        """The row of an item whose values were computed."""
+        return Row(item.path, item.label, item.group, "ok", "", tuple(_format(v) for v in values))
+
+    def error_row(self, item: Item, error: str) -> Row:
+        """The row of an item that failed; `error` says why (``"Type: message"``)."""
+        return Row(item.path, item.label, item.group, "error", error, ("",) * len(self.columns))
+
+    def rows(self, items: Sequence[Item]) -> list[Row]:
+        """Map a chunk of items to rows, one per item (an item that failed at listing is not computed)."""
+        listed = [item for item in items if not item.error]
+        results = iter(self.compute(listed) if listed else ())
+        rows = []
+        for item in items:
+            if item.error:
+                rows.append(self.error_row(item, item.error))
+                continue
+            result = next(results)
+            if isinstance(result, BaseException):
+                rows.append(self.error_row(item, f"{type(result).__name__}: {result}"))
+            else:
+                rows.append(self.ok_row(item, result))
+        return rows
+
+
+def _digest(settings: dict) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+
+
+def _config_digest(config, **extra) -> str:
+    return _digest({"config": config.to_dict(), "texture": texture.__version__, **extra})
+
+
+class ExtractTask(Task):
+    """Compute the named feature vector of each image.
+
+    Parameters
+    ----------
+    config : texture.FeatureConfig, optional
+        Extractor settings; the default configuration when None.
+    cache_dir : str or os.PathLike, optional
+        Cache feature vectors here, keyed by file content and configuration
+        (see :class:`pipeline.run.cache.FeatureCache`).
+    max_pixels : int, optional
+        Largest image read, in pixels (see :func:`texture.read_image`); a
+        larger one gets an error row.
+    """
+
+    def __init__(self, config=None, cache_dir=None, max_pixels=None):
+        self.config = FeatureConfig() if config is None else config
+        # Absolute: workers elsewhere (a cluster) do not share our working directory.
+        self.cache_dir = None if cache_dir is None else os.path.abspath(cache_dir)
+        self.max_pixels = max_pixels
+        self.columns = list(FeatureExtractor(self.config).names)
+        self._extractor = None
+        self._cache = None
+
+    def settings(self) -> dict:
+        return {"task": type(self).__name__, "config": self.config.to_dict(), "texture": texture.__version__,
+                "max_pixels": self.max_pixels}
+
+    def signature(self) -> str:
+        return _digest(self.settings())
+
+    def cache_key(self) -> str:
+        """What the cached vectors depend on: the extractor's settings and the pixel limit.
+
+        The limit is part of the key so that it applies before the cache is
+        read: an image a lower limit refuses is never served from a run that
+        accepted it.  (Without a limit, the key is the one of earlier versions.)
+        """
+        if self.max_pixels is None:
+            return _config_digest(self.config)
+        return _config_digest(self.config, max_pixels=self.max_pixels)
+
+    def setup(self) -> None:
+        self._extractor = FeatureExtractor(self.config)
+        self._cache = None if self.cache_dir is None else FeatureCache(self.cache_dir, self.cache_key(),
+                                                                        len(self.columns))
+
+    def __getstate__(self):
+        # Workers rebuild the extractor in setup(); ship only the settings.
+        return {**self.__dict__, "_extractor": None, "_cache": None}
+
+    def _vector(self, image, path: str) -> np.ndarray:
+        """The values of one working grey image."""
+        return self._extractor.transform(image, path=path)
+
+    def features(self, path: str) -> np.ndarray:
+        """The values of one image file (through the cache when there is one)."""
+        def compute():
+            return self._vector(read_image(path, max_pixels=self.max_pixels), path)
+
+        return compute() if self._cache is None else self._cache.get_or_compute(path, compute)
+
+    def compute(self, items):
+        results = []
+        for item in items:
+            try:
+                results.append(self.features(item.path))
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run
+                # Every input gets a row; the error row names the exception type.
+                results.append(exc)
+        return results
+
+
+class TrainingCopiesTask(ExtractTask):
+    """The feature vectors of each image's training copies, side by side.
+
+    The copies are those of :func:`pipeline.augment.training_copies`; the
+    columns are ``copy0:<name>``, ``copy1:<name>``, ... (one block per copy,
+    in copy order), so that a row reshaped to ``(copies, features)`` is the
+    image's block of :func:`pipeline.augment.copy_features`.  ``texture
+    train`` runs it on the training images.  An image whose shrunk copy is
+    too small for the extractor gets an error row.  Parameters as
+    :class:`ExtractTask`.
+    """
+
+    def __init__(self, config=None, cache_dir=None, max_pixels=None):
+        super().__init__(config, cache_dir, max_pixels)
+        self.columns = [f"copy{k}:{name}" for k in range(N_TRAINING_COPIES) for name in self.columns]
+
+    def cache_key(self) -> str:
+        # Copies get cache entries of their own.
+        extra = {} if self.max_pixels is None else {"max_pixels": self.max_pixels}
+        return _config_digest(self.config, copies=True, **extra)
+
+    def _vector(self, image, path: str) -> np.ndarray:
+        return copy_features(self._extractor, image, path=path).ravel()
+
+
+class PredictTask(ExtractTask):
+    """Score each image with a fitted :class:`pipeline.TextureModel`.
+
+    Parameters
+    ----------
+    model : pipeline.TextureModel
+        A fitted model; its feature configuration drives the extraction.
+    cache_dir : str or os.PathLike, optional
+        Feature cache, as in :class:`ExtractTask`.
+    max_pixels : int, optional
+        Largest image read, as in :class:`ExtractTask`.
+    """
+
+    def __init__(self, model, cache_dir=None, max_pixels=None):
+        super().__init__(model.feature_config_, cache_dir, max_pixels=max_pixels)
+        self.model = model
+        self.columns = model.score_columns()
+        self.text_columns = frozenset({"predicted"} & set(self.columns))
+
+    def settings(self) -> dict:
+        return {**super().settings(), "model": self.model.digest()}
+
+    def cache_key(self) -> str:
+        return hashlib.sha256((super().cache_key() + self.model.digest()).encode()).hexdigest()
+
+    def compute(self, items):
+        vectors = super().compute(items)
+        good = [i for i, v in enumerate(vectors) if not isinstance(v, BaseException)]
+        if good:
+            # One forward pass for the whole chunk.
+            scores = self.model.score_features(np.stack([vectors[i] for i in good]))
+            for i, score in zip(good, scores):
+                vectors[i] = self.model.score_row(score)
+        return vectors
+
+
+class MapTask(Task):
+    """Map each image with a fitted model: picture files per image, one summary row.
+
+    Per image ``<name>``, written atomically into `out_dir`: ``<name>_labels.png``
+    (the overlay with its legend), ``<name>_confidence.png`` (grey: black 0,
+    white 1) and ``<name>_map.npz`` (``label_index``, ``probabilities``,
+    ``confidence``, ``value`` when the model has one, ``window``, ``step``,
+    ``shape`` and the class names as JSON; no pickle).  ``<name>`` is the
+    image's path relative to the run's folder with ``/`` as ``__`` (unique
+    within a run).  The row holds the map's size, mean confidence, mean
+    value and the area fraction of each class.
+
+    Parameters
+    ----------
+    model : pipeline.TextureModel
+    out_dir : str or os.PathLike
+    window, step : int, optional
+        As in :meth:`pipeline.TextureModel.score_map`.
+    root : str or os.PathLike, optional
+        Folder the input paths are named relative to.
+    max_pixels : int, optional
+    """
+
+    def __init__(self, model, out_dir, window=None, step=None, root=None, max_pixels=None):
+        self.model, self.out_dir, self.window, self.step = model, str(out_dir), window, step
+        self.root, self.max_pixels = None if root is None else str(root), max_pixels
+        classes = list(model.classes_) if model.is_classifier else []
+        self.columns = ["rows", "cols", "window", "step", "mean_confidence", "mean_value",
+                        *(f"area_{c}" for c in classes)]
+
+    def settings(self) -> dict:
+        return {"model": self.model.digest(), "window": self.window, "step": self.step, "out_dir": self.out_dir}
+
+    def signature(self) -> str:
+        return _digest(self.settings())
+
+    def name(self, path: str) -> str:
+        """The file-name stem of an input's outputs."""
+        relative = os.path.relpath(path, self.root) if self.root else os.path.basename(path)
+        return os.path.splitext(relative)[0].replace(os.sep, "__").replace("/", "__")
+
+    def compute(self, items):
+        from pipeline.atomic import atomic_write
+        import cv2
+
+        results = []
+        for item in items:
+            try:
+                tmap = self.model.score_map(item.path, self.window, self.step, max_pixels=self.max_pixels)
+                stem = os.path.join(self.out_dir, self.name(item.path))
+                arrays = {"window": tmap.grid.window, "step": tmap.grid.step, "shape": np.array(tmap.grid.shape),
+                          "classes": json.dumps([str(c) for c in tmap.classes])}
+                if tmap.probabilities is not None:
+                    arrays.update(label_index=tmap.label_index, probabilities=tmap.probabilities,
+                                  confidence=tmap.confidence)
+                if tmap.value is not None:
+                    arrays["value"] = tmap.value
+                with atomic_write(stem + "_map.npz", "wb") as f:
+                    np.savez(f, **arrays)
+                pictures = {"_labels.png": tmap.overlay()[..., ::-1]}
+                if tmap.confidence is not None:
+                    rows, cols = tmap.pixel_windows(tmap.preview.shape)
+                    pictures["_confidence.png"] = np.uint8(np.round(255 * tmap.confidence[rows[:, None], cols]))
+                for suffix, picture in pictures.items():
+                    ok, data = cv2.imencode(".png", picture)
+                    with atomic_write(stem + suffix, "wb") as f:
+                        f.write(data.tobytes())
+                areas = tmap.area_fractions()
+                results.append([tmap.grid.rows, tmap.grid.cols, tmap.grid.window, tmap.grid.step,
+                                None if tmap.confidence is None else float(tmap.confidence.mean()),
+                                None if tmap.value is None else float(tmap.value.mean()),
+                                *(areas[c] for c in areas)])
+            except Exception as exc:  # noqa: BLE001 - one input's failure is its error row
+                results.append(exc)
+        return results
+
