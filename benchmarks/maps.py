@@ -67,9 +67,10 @@ def dense(side, window, step, folder):
     queue = context.Queue()
     process = context.Process(target=_dense, args=(side, window, step, folder, queue))
     process.start()
-    result = queue.get()
-    process.join()
-    return result
+    process.join()  # the result is three numbers: the queue never fills
+    if process.exitcode != 0:
+        raise SystemExit(f"the dense map of {side} px, step {step} failed in its process (exit {process.exitcode})")
+    return queue.get(timeout=60)
 
 
 def loop_per_window(image, grid, n, seed=0):

@@ -14,6 +14,7 @@ them, a third of a second sooner.
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import shutil
 import sys
@@ -107,10 +108,13 @@ def _write_report(classes, history, y_true, y_pred, out: Path, args, show=False,
     labels = list(classes) + sorted(set(y_true) - set(classes), key=str)
     cm = report.confusion_matrix(y_true, y_pred, labels)
     files = {"metrics": out / "metrics.csv", "confusion matrix": out / "confusion_matrix.csv"}
+    # A label holding a carriage return (a folder name may) must be quoted, which the csv
+    # module does only for its line terminator ("\n"): quote every cell then.
+    quoting = csv.QUOTE_ALL if any("\r" in str(label) for label in labels) else csv.QUOTE_MINIMAL
     with atomic_write(files["metrics"], "w", newline="") as f:
-        report.classification_report(y_true, y_pred, labels).to_csv(f, float_format="%.6f")
+        report.classification_report(y_true, y_pred, labels).to_csv(f, float_format="%.6f", quoting=quoting)
     with atomic_write(files["confusion matrix"], "w", newline="") as f:
-        cm.to_csv(f)
+        cm.to_csv(f, quoting=quoting)
     pictures = {"confusion matrix picture": (report.plot_confusion_matrix, cm, "confusion_matrix.png"),
                 "training curves": (partial(report.plot_training_curves, best_epoch=best_epoch), history,
                                     "training_curves.png")}

@@ -274,3 +274,20 @@ def test_a_folder_that_cannot_be_listed_gets_an_error_row(tmp_path, monkeypatch)
         (str(src / "open" / "img0.png"), "open", "ok"), (str(src / "open" / "img1.png"), "open", "ok")]
     assert "Permission denied" in rows[0][4] and str(src / "locked") in rows[0][4]
     assert (summary.processed, summary.failed) == (2, 1)
+
+
+@pytest.mark.filterwarnings("ignore:Glyph:UserWarning")  # the picture has no glyph for "\r": not what is tested
+def test_labels_with_carriage_returns_survive_the_report_tables(tmp_path):
+    from types import SimpleNamespace
+
+    from pipeline.commands import _write_report
+
+    classes = ["a\rb", "plain", "x,\r\ny"]
+    y_true = ["a\rb", "plain", "x,\r\ny", "plain"]
+    y_pred = ["a\rb", "x,\r\ny", "x,\r\ny", "plain"]
+    files = _write_report(classes, {}, y_true, y_pred, tmp_path, SimpleNamespace(quiet=True))
+    for name in ("metrics", "confusion matrix"):
+        table = pd.read_csv(files[name], index_col=0, keep_default_na=False)
+        assert set(classes) <= set(table.index), name
+    matrix = pd.read_csv(files["confusion matrix"], index_col=0)
+    assert list(matrix.columns) == classes and matrix.loc["plain", "x,\r\ny"] == 1
