@@ -37,6 +37,16 @@ image added, as ``texture train`` does by default
 blurred; test images are never copied).  Every method gets the same training
 rows in both.  The noise and rotation tables train with the copies.
 
+``--colour``: ours are extracted with ``FeatureConfig(colour="opponent")``
+and every method is scored twice, on the grey features (the first columns
+of the colour vector, the values ``colour="grey"`` gives) and on the whole
+colour vector; the reference pipeline too, grey and colour: the same
+features of the grey image, then of each opponent channel (``o1``, ``o2`` at
+full resolution, each rescaled to [0, 1] per image, as scikit-image's
+functions expect), then the mean and standard deviation of each channel
+(the issue's quick colour reference).  USPTex's protocol is two stratified
+folds (``--folds 2``).
+
 With ``--nested`` the outer test parts are not scored: each cell is the mean
 accuracy of an inner cross-validation inside each outer training part, the
 protocol that chose the defaults (README, "Results"): the six training scales
@@ -58,6 +68,7 @@ Run::
     .venv/bin/python benchmarks/accuracy.py ../shared/datasets/brodatz112 --folds 2 --noise --rotation
     .venv/bin/python benchmarks/accuracy.py            # the bundled sample data
     .venv/bin/python benchmarks/accuracy.py DIR --nested --blur 2.0   # a candidate, validated inside the training parts
+    .venv/bin/python benchmarks/accuracy.py ../shared/datasets/usptex --colour --folds 2   # grey vs colour
 """
 
 import os
@@ -67,6 +78,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = "1"
 
 import argparse  # noqa: E402
+from dataclasses import replace  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
@@ -90,6 +102,7 @@ from pipeline.evaluation import cross_validate, group_holdout, stratified_kfold 
 from pipeline.model import DEFAULT_NETWORK  # noqa: E402
 from pipeline.normalize import make_scaler  # noqa: E402
 from texture import DatasetError, FeatureConfig, FeatureExtractor, read_image  # noqa: E402
+from texture.colour import opponent_channels  # noqa: E402
 
 SCALE_FOLDS = ({1, 4, 7}, {2, 5, 8}, {3, 6, 9})
 NOISE_DB = (30, 20, 10, 5)
@@ -135,16 +148,25 @@ def alterations(noise_db, rotation_degrees):
             + [(f"rotated {deg:g}°", partial(_rotated, degrees=deg)) for deg in rotation_degrees])
 
 
-def methods(seed, network, with_references=True):
-    """(name, unfitted estimator, normalizer factory, feature set) of ours and the references."""
-    found = [("ours: z-score + BPClassifier", BPClassifier(random_state=seed, **network), make_scaler, "ours")]
+def methods(seed, network, with_references=True, colour=False, mlp=True):
+    """(name, unfitted estimator, normalizer factory, feature set) of ours and the references.
+
+    With `colour`, every method twice: on the grey features and on the colour ones; without `mlp`,
+    the scikit-learn references are SVC only.
+    """
+    if colour:
+        ours = [("ours grey", "our grey features"), ("ours", "our colour features")]
+        references = [("reference", "reference grey features"), ("reference colour", "reference colour features")]
+    else:
+        ours, references = [("ours", "our features")], [("reference", "reference features")]
+    found = [(f"ours: z-score + BPClassifier{', ' + label if colour else ''}",
+              BPClassifier(random_state=seed, **network), make_scaler, features) for features, label in ours]
     if with_references:
-        for features, label in (("ours", "our features"), ("reference", "reference features")):
-            found += [
-                (f"{label}, StandardScaler + SVC(C=10)", SVC(C=10), SkStandardScaler, features),
-                (f"{label}, StandardScaler + MLP(128)", MLPClassifier((128,), random_state=seed), SkStandardScaler,
-                 features),
-            ]
+        for features, label in ours + references:
+            found.append((f"{label}, StandardScaler + SVC(C=10)", SVC(C=10), SkStandardScaler, features))
+            if mlp:
+                found.append((f"{label}, StandardScaler + MLP(128)", MLPClassifier((128,), random_state=seed),
+                              SkStandardScaler, features))
     return found
 
 
@@ -202,11 +224,37 @@ class FeatureSet:
         self.ms_image = milliseconds["image"]
         self.ms_copies = sum(milliseconds[name] for name in names[1:1 + n_copies])
 
+    def first_columns(self, n):
+        """The same set restricted to its first `n` features (the grey ones of a colour vector)."""
+        subset = FeatureSet.__new__(FeatureSet)
+        subset.X, subset.copies = self.X[:, :n], [c[:, :n] for c in self.copies]
+        subset.altered = {name: a[:, :n] for name, a in self.altered.items()}
+        subset.ms_image, subset.ms_copies = self.ms_image, self.ms_copies
+        return subset
+
+
+class ColourReference:
+    """The reference pipeline on the grey image, then on each opponent channel, then their mean and std."""
+
+    def __init__(self):
+        self.reference = Reference(REFERENCE_CONFIG, REFERENCE_PROPS)
+
+    def transform(self, rgb):
+        grey = self.reference.transform(read_image(rgb))
+        channels = opponent_channels(rgb)
+        low, high = channels.min(axis=(1, 2), keepdims=True), channels.max(axis=(1, 2), keepdims=True)
+        unit = (channels - low) / np.where(high > low, high - low, 1.0)
+        chroma = [self.reference.transform(np.ascontiguousarray(c)) for c in unit]
+        stats = np.stack([channels.mean(axis=(1, 2)), channels.std(axis=(1, 2))], axis=1).ravel()
+        return np.concatenate([grey, *chroma, stats])
+
 
 def _extractor(features, config):
     """Object with ``transform(image)`` for a feature set name."""
     if features == "reference":
         return Reference(REFERENCE_CONFIG, REFERENCE_PROPS)
+    if features == "reference colour":
+        return ColourReference()
     return FeatureExtractor(config)
 
 
@@ -215,7 +263,7 @@ def _features(task, features, config, made, seed):
     index, path = task
     extractor = _extractor(features, config)
     start = time.process_time()
-    image = read_image(path)
+    image = read_image(path, colour=features == "reference colour" or (features == "ours" and config.reads_colour))
     read = time.process_time() - start
     rng = np.random.default_rng([seed, index])
     rows, seconds = [], []
@@ -334,21 +382,31 @@ def main(argv=None):
                         help="BPClassifier parameters replacing the defaults', as JSON")
     parser.add_argument("--ours-only", action="store_true", help="score ours only, not the references")
     parser.add_argument("--cache", help="folder keeping the feature matrices between runs")
+    parser.add_argument("--svc-only", action="store_true",
+                        help="of the scikit-learn references, SVC(C=10) only (the MLP takes minutes on many classes)")
+    parser.add_argument("--colour", action="store_true",
+                        help="grey and colour features (ours with colour='opponent'), each method on both")
     args = parser.parse_args(argv)
     folder = None if args.sample else args.folder
 
     name, table = load(folder)
     paths, y = table["path"].tolist(), table["label"].to_numpy()
     altered = alterations(NOISE_DB if args.noise else (), ROTATION_DEGREES if args.rotation else ())
-    config = FeatureConfig.from_dict(args.config)
+    config = FeatureConfig.from_dict({**args.config, **({"colour": "opponent"} if args.colour else {})})
     network = {**DEFAULT_NETWORK, **args.network}
-    chosen = methods(args.seed, network, with_references=not args.ours_only)
+    chosen = methods(args.seed, network, with_references=not args.ours_only, colour=args.colour,
+                     mlp=not args.svc_only)
     sets = {"ours": extract(paths, args.jobs, "ours", config, args.factors, args.blur or None, altered, args.seed,
                             args.cache)}
     if not args.ours_only:
         # Ten times slower to extract than ours: the images only, neither copies nor alterations.
         sets["reference"] = extract(paths, args.jobs, "reference", factors=(), blur_sigma=None, cache=args.cache)
+        if args.colour:
+            sets["reference colour"] = extract(paths, args.jobs, "reference colour", factors=(), blur_sigma=None,
+                                               cache=args.cache)
     ours = sets["ours"]
+    if args.colour:
+        sets["ours grey"] = ours.first_columns(len(FeatureExtractor(replace(config, colour="grey")).names))
     print(f"{name}: {ours.X.shape[1]} features, {ours.ms_image:.1f} ms/image, "
           f"{ours.ms_copies:.1f} ms/image for its copies", flush=True)
 

@@ -7,7 +7,12 @@ scales + histograms, and OpenCV ``filter2D`` with the same 24 complex Gabor
 kernels + magnitude statistics.  (It computes fewer GLCM properties than ours:
 mahotas' extra ones are not part of it.)
 
-Usage: python benchmarks/features.py [--images N] [--repeat R] [--profile] [--data DIR]
+Then the cost of a colour vector (``FeatureConfig(colour="opponent")``)
+against the grey one, on the same colour photographs (USPTex, 128 x 128,
+when present; else crops of scikit-image's colour photographs), both from
+the decoded 8-bit RGB array: the budget is 2.5 times the grey cost.
+
+Usage: python benchmarks/features.py [--images N] [--repeat R] [--profile] [--data DIR] [--colour-data DIR]
 """
 
 import os
@@ -34,6 +39,7 @@ from texture.glcm import quantize  # noqa: E402
 
 cv2.setNumThreads(1)
 KTH_TIPS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "kth_tips_grey"
+USPTEX = KTH_TIPS.parent / "usptex"
 SKIMAGE_PROPS = ("contrast", "dissimilarity", "homogeneity", "ASM", "energy", "correlation", "mean", "variance",
                  "std", "entropy")
 SIZES = (128, 256, 512, 1024)
@@ -54,6 +60,32 @@ def load_images(n, folder):
     photos = [getattr(data, name)() for name in ("brick", "grass", "gravel")]
     crops = [photo[r : r + 200, c : c + 200] for photo in photos for r in (0, 150, 300) for c in (0, 150, 300)]
     return [read_image(c) for c in crops[:n]], "scikit-image brick/grass/gravel crops"
+
+
+def load_colour_images(n, folder):
+    """n 8-bit RGB photographs, spread over the classes, and where they come from."""
+    paths = sorted(Path(folder).glob("*/*.png"))
+    if paths:
+        picked = paths[:: max(1, len(paths) // n)][:n]
+        return [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in picked], f"USPTex ({folder})"
+    photos = [getattr(data, name)() for name in ("coffee", "chelsea", "astronaut")]
+    crops = [photo[r : r + 128, c : c + 128] for photo in photos for r in (0, 128, 256) for c in (0, 128, 256)]
+    return [np.ascontiguousarray(c) for c in crops[:n]], "scikit-image coffee/chelsea/astronaut crops"
+
+
+def colour_cost(n, repeat, folder):
+    """Print the per-image cost of the grey and the colour vector of the same RGB images, and their ratio."""
+    images, source = load_colour_images(n, folder)
+    grey, colour = FeatureExtractor(), FeatureExtractor(FeatureConfig(colour="opponent"))
+    functions = [lambda rgb: grey.transform(read_image(rgb)), lambda rgb: colour.transform(read_image(rgb, colour=True))]
+    for image in images:  # warm up, as above
+        for function in functions:
+            function(image)
+    a, b = per_image_ms(functions, images, repeat)
+    print(f"\ncolour vector ({len(colour.names)} features) against the grey one ({len(grey.names)}): "
+          f"{len(images)} images {images[0].shape} from {source}, from the decoded 8-bit RGB array")
+    print(f"{'grey ms':>10}{'colour ms':>11}{'ratio':>8}")
+    print(f"{a:10.2f}{b:11.2f}{b / a:8.2f}x   (budget: <= 2.5x)")
 
 
 class Reference:
@@ -128,7 +160,12 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="print the cProfile top functions of ours")
     parser.add_argument("--data", default=KTH_TIPS, help="KTH-TIPS grey folder (class/*.png); default: %(default)s")
+    parser.add_argument("--colour-data", default=USPTEX, help="USPTex folder (class/*.png); default: %(default)s")
+    parser.add_argument("--colour-only", action="store_true", help="only the colour vs grey cost")
     args = parser.parse_args()
+    if args.colour_only:
+        colour_cost(args.images, args.repeat, args.colour_data)
+        return
 
     config = FeatureConfig()
     ours, reference = FeatureExtractor(config), Reference(config)
@@ -159,6 +196,8 @@ def main():
         image = cv2.resize(base, (size, size), interpolation=cv2.INTER_LINEAR)
         a, b = per_image_ms([ours.transform, reference.transform], [image], args.repeat)
         print(f"{size:6d}{a:10.2f}{a / (size * size / 1e6):9.1f}{b:14.2f}{b / a:8.1f}x")
+
+    colour_cost(args.images, args.repeat, args.colour_data)
 
     if args.profile:
         profile = cProfile.Profile()

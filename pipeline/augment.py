@@ -38,20 +38,21 @@ N_TRAINING_COPIES = len(SCALE_FACTORS) + (BLUR_SIGMA is not None)
 
 
 def rescaled_copies(image, factors=SCALE_FACTORS):
-    """Rescaled copies of a working grey image.
+    """Rescaled copies of a working grey or colour image.
 
     Parameters
     ----------
-    image : (M, N) ndarray of float64
-        Working grey image in [0, 1] (see :func:`texture.read_image`).
+    image : (M, N) or (M, N, 3) ndarray of float64
+        Working grey or colour image in [0, 1] (see :func:`texture.read_image`).
     factors : sequence of float, default ``SCALE_FACTORS``
         Zoom factors, each positive; below 1 shrinks (with anti-aliasing).
 
     Returns
     -------
     copies : list of ndarray of float64
-        One image per factor, of shape ``round(factor * (M, N))``, values
-        clipped to [0, 1] (interpolation can overshoot slightly).
+        One image per factor, of shape ``round(factor * (M, N))`` (and the
+        colour planes), values clipped to [0, 1] (interpolation can
+        overshoot slightly).
 
     Raises
     ------
@@ -71,10 +72,16 @@ def rescaled_copies(image, factors=SCALE_FACTORS):
     factors = np.asarray(factors, dtype=np.float64)
     if factors.ndim != 1 or not np.all(np.isfinite(factors) & (factors > 0)):
         raise ConfigError(f"scale factors must be positive numbers, got {factors.tolist()!r}")
+    planes = _channel_axis(image)
     return [
-        np.clip(rescale(image, factor, order=1, anti_aliasing=factor < 1), 0.0, 1.0)
+        np.clip(rescale(image, factor, order=1, anti_aliasing=factor < 1, channel_axis=planes), 0.0, 1.0)
         for factor in factors
     ]
+
+
+def _channel_axis(image):
+    """scikit-image's ``channel_axis`` of a working image: the last axis of a colour one, none of a grey one."""
+    return -1 if image.ndim == 3 else None
 
 
 def training_copies(image, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA):
@@ -82,8 +89,8 @@ def training_copies(image, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA):
 
     Parameters
     ----------
-    image : (M, N) ndarray of float64
-        Working grey image in [0, 1].
+    image : (M, N) or (M, N, 3) ndarray of float64
+        Working grey or colour image in [0, 1].
     factors : sequence of float, default ``SCALE_FACTORS``
         Zoom factors of the rescaled copies (see :func:`rescaled_copies`).
     blur_sigma : float or None, default ``BLUR_SIGMA``
@@ -113,7 +120,7 @@ def training_copies(image, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA):
     if blur_sigma is not None:
         if not (np.isfinite(blur_sigma) and blur_sigma > 0):
             raise ConfigError(f"blur_sigma must be a positive number or None, got {blur_sigma!r}")
-        copies.append(gaussian(image, blur_sigma))
+        copies.append(gaussian(image, blur_sigma, channel_axis=_channel_axis(image)))
     return copies
 
 
@@ -155,8 +162,8 @@ def copy_features(extractor, image, path=None, mask=None):
     Parameters
     ----------
     extractor : texture.FeatureExtractor
-    image : (M, N) ndarray of float64
-        Working grey image.
+    image : (M, N) or (M, N, 3) ndarray of float64
+        Working image (colour for a colour extractor).
     path : str, optional
         File the image came from, named in error messages.
     mask : optional
@@ -177,7 +184,7 @@ def copy_features(extractor, image, path=None, mask=None):
     copies = training_copies(image)
     if mask is None:
         return np.array([extractor.transform(copy, path=path) for copy in copies])
-    masks = mask_copies(read_mask(mask, image.shape, path))
+    masks = mask_copies(read_mask(mask, image.shape[:2], path))
     return np.array([extractor.transform(copy, path=path, mask=inside) for copy, inside in zip(copies, masks)])
 
 

@@ -31,11 +31,13 @@ EXAMPLES = {
         example:
           texture extract photos/ -o features.csv --jobs 4
           texture extract list.csv -o features.parquet --cache ~/.cache/texture
-          texture extract /shared/photos -o features.csv --engine dask --scheduler tcp://10.0.0.5:8786""",
+          texture extract /shared/photos -o features.csv --engine dask --scheduler tcp://10.0.0.5:8786
+          texture extract photos/ -o features.csv --colour opponent""",
     "train": """\
         example:
           texture train datasets/textures -o model.npz
           texture train labels.csv -o model.npz --test-size 0.3 --epochs 200
+          texture train datasets/textures -o model.npz --colour opponent
           texture train wall.png --regions wall_labels.png --legend legend.csv -o model.npz
         SRC is a folder with one sub-folder per class, or a CSV path,label[,group];
         with groups, whole groups are held out for the test split.  With --regions,
@@ -122,6 +124,13 @@ def _table_output(text: str) -> str:
     return text
 
 
+def _existing_folder(text: str) -> Path:
+    path = _existing(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: is a file, not a folder")
+    return path
+
+
 def _folder_output(text: str) -> str:
     if Path(text).exists() and not Path(text).is_dir():
         raise argparse.ArgumentTypeError(f"{text}: is a file, not a folder")
@@ -172,6 +181,17 @@ def build_parser() -> argparse.ArgumentParser:
                       help="Dask scheduler to use, e.g. tcp://10.0.0.5:8786 (default with "
                            "--engine dask: start a cluster on this machine)")
 
+    masked = argparse.ArgumentParser(add_help=False)
+    masks = masked.add_argument_group(
+        "regions of interest", "features of the pixels inside each image's mask (non-zero inside) instead of the "
+        "whole image; a CSV input may give them in a mask column instead")
+    where = masks.add_mutually_exclusive_group()
+    where.add_argument("--masks", type=_existing_folder, metavar="DIR", default=None,
+                       help="folder mirroring the input tree: the mask of SRC/a/b.jpg is DIR/a/b.<any image "
+                            "extension>")
+    where.add_argument("--mask-suffix", metavar="SUFFIX", default=None,
+                       help="the mask of a/b.jpg is a/b<SUFFIX>.<any image extension> beside it, e.g. _mask")
+
     parser = _Parser(prog="texture", description="Texture features, labels and scores for grey images.")
     parser.add_argument("--version", action=_Version)
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=_Parser)
@@ -184,13 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(usage_error=p.error)
         return p
 
-    p = verb("extract", "Compute the feature vector of every image.", [common, runs])
+    p = verb("extract", "Compute the feature vector of every image.", [common, runs, masked])
     p.add_argument("src", type=_existing, metavar="SRC", help="folder (searched recursively) or CSV with a path column")
     p.add_argument("-o", "--output", required=True, type=_table_output, metavar="OUT",
                    help="output .csv or .parquet")
     _config_option(p)
 
-    p = verb("train", "Train a texture model and report its held-out accuracy.", [common, runs])
+    p = verb("train", "Train a texture model and report its held-out accuracy.", [common, runs, masked])
     p.add_argument("src", type=_existing, metavar="SRC",
                    help="class-per-folder tree or CSV path,label[,group]; one image with --regions")
     p.add_argument("-o", "--output", required=True, type=_file_output, metavar="MODEL",
@@ -203,13 +223,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=_positive_int, default=64,
                    help="with --regions: window side in pixels, saved in the model (default: %(default)s)")
 
-    p = verb("predict", "Label and score every image with a trained model.", [common, runs])
+    p = verb("predict", "Label and score every image with a trained model.", [common, runs, masked])
     p.add_argument("src", type=_existing, metavar="SRC", help="folder (searched recursively) or CSV with a path column")
     p.add_argument("--model", required=True, type=_existing_file, help="model file from texture train")
     p.add_argument("-o", "--output", required=True, type=_table_output, metavar="OUT",
                    help="output .csv or .parquet")
 
-    p = verb("evaluate", "Measure a model on labelled images: metrics, confusion matrix, plots.", [common, runs])
+    p = verb("evaluate", "Measure a model on labelled images: metrics, confusion matrix, plots.",
+             [common, runs, masked])
     p.add_argument("src", type=_existing, metavar="SRC", help="class-per-folder tree or CSV path,label")
     p.add_argument("--model", required=True, type=_existing_file, help="model file from texture train")
     p.add_argument("-o", "--output", required=True, type=_folder_output, metavar="DIR",
@@ -241,6 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _config_option(p) -> None:
     p.add_argument("--config", type=_existing_file, metavar="JSON",
                    help="feature settings: a JSON file of FeatureConfig.to_dict() (default settings otherwise)")
+    p.add_argument("--colour", choices=("grey", "opponent"), default=None,
+                   help="grey: features of the luminance; opponent: also of two opponent-colour channels, "
+                        "plus colour statistics (FeatureConfig(colour=...); overrides --config's; "
+                        "default: --config's, else grey)")
 
 
 def _training_options(p) -> None:

@@ -20,7 +20,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -41,13 +41,16 @@ __all__ = ["VERBS"]
 
 
 def _feature_config(args):
-    """The FeatureConfig of --config, or None for the default."""
-    if args.config is None:
-        return None
-    try:
-        return FeatureConfig.from_dict(json.loads(args.config.read_text()))
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"not valid JSON ({exc})", path=args.config) from None
+    """The FeatureConfig of --config, with --colour's mode when given; None for the default."""
+    config = None
+    if args.config is not None:
+        try:
+            config = FeatureConfig.from_dict(json.loads(args.config.read_text()))
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"not valid JSON ({exc})", path=args.config) from None
+    if args.colour is not None:
+        config = replace(config or FeatureConfig(), colour=args.colour)
+    return config
 
 
 def _say(args, message: str) -> None:
@@ -67,8 +70,25 @@ def _finish(summary) -> int:
 
 def cmd_extract(args) -> int:
     task = ExtractTask(_feature_config(args), cache_dir=args.cache, max_pixels=args.max_pixels)
-    summary = run_batch(task, args.src, args.output, engine=_engine(args), quiet=args.quiet, desc="extract")
+    items, skipped = _inputs(args.src, args)
+    summary = run_batch(task, items, args.output, engine=_engine(args), quiet=args.quiet, desc="extract",
+                        skipped=skipped)
     return _finish(summary)
+
+
+def _inputs(source, args, labelled=False):
+    """The inputs of `source`, with the masks of --masks or --mask-suffix (or of a CSV's mask column)."""
+    return list_inputs(source, labelled=labelled, masks=getattr(args, "masks", None),
+                       mask_suffix=getattr(args, "mask_suffix", None))
+
+
+def _warn_unmasked(model, items, args) -> None:
+    """Say when a model trained on masked regions is given whole images: its scores describe other pixels."""
+    unmasked = sum(not item.mask for item in items)
+    if model.trained_with_masks_ and unmasked:
+        print(f"texture {args.verb}: warning: the model was trained on masked regions, but {unmasked} of "
+              f"{len(items)} images have no mask (--masks, --mask-suffix or a mask column): their features "
+              "describe the whole image", file=sys.stderr)
 
 
 def cmd_map(args) -> int:
@@ -89,8 +109,12 @@ def _engine(args):
 
 
 def cmd_predict(args) -> int:
-    task = PredictTask(TextureModel.load(args.model), cache_dir=args.cache, max_pixels=args.max_pixels)
-    summary = run_batch(task, args.src, args.output, engine=_engine(args), quiet=args.quiet, desc="predict")
+    model = TextureModel.load(args.model)
+    task = PredictTask(model, cache_dir=args.cache, max_pixels=args.max_pixels)
+    items, skipped = _inputs(args.src, args)
+    _warn_unmasked(model, items, args)
+    summary = run_batch(task, items, args.output, engine=_engine(args), quiet=args.quiet, desc="predict",
+                        skipped=skipped)
     return _finish(summary)
 
 
@@ -230,7 +254,8 @@ def cmd_evaluate(args) -> int:
     model = TextureModel.load(args.model)
     if not model.is_classifier:
         raise ConfigError("evaluate needs a classification model")
-    items, skipped = list_inputs(args.src, labelled=True)
+    items, skipped = _inputs(args.src, args, labelled=True)
+    _warn_unmasked(model, items, args)
     task = PredictTask(model, cache_dir=args.cache, max_pixels=args.max_pixels)
     with _nothing_new_on_failure(Path(args.output)) as out:
         summary = run_batch(task, items, out / "predictions.csv", engine=_engine(args), quiet=args.quiet,
@@ -391,7 +416,7 @@ def _train(source, args):
     """
     from pipeline.evaluation import holdout_split
 
-    items, skipped = list_inputs(source, labelled=True)
+    items, skipped = _inputs(source, args, labelled=True)
     for path in skipped:
         _say(args, f"skipped (not an image): {escape_path(path)}")
     # The labels can refuse the run before minutes of extraction: too few
@@ -420,7 +445,7 @@ def _train(source, args):
     _say(args, f"training on {len(train)} images, holding out {len(test)} ...")
     model = TextureModel(config, scaler=args.scaler, estimator=_network(args), random_state=args.seed,
                          augment=args.augment)
-    model.fit_features(X[train], labels[train], groups[train], **copies)
+    model.fit_features(X[train], labels[train], groups[train], **copies, masked=any(kept[i].mask for i in train))
     return model, [kept[i] for i in test], labels[test], model.score_features(X[test]), counts
 
 

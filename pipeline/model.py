@@ -134,15 +134,17 @@ def _blank(cell) -> bool:
     return cell is None or (isinstance(cell, float) and np.isnan(cell)) or (isinstance(cell, str) and not cell.strip())
 
 
-def _read(images, max_pixels=None, masks=None):
-    """Yield ``(working grey image, path or None, mask or None)`` of each image, one at a time.
+def _read(images, config, max_pixels=None, masks=None):
+    """Yield ``(working image, path or None, mask or None)`` of each image, one at a time.
 
-    The masks are read by the extractor, which checks them against their image.
+    The working image is grey, or colour when `config` (a FeatureConfig)
+    reads colour.  The masks are read by the extractor, which checks them
+    against their image.
     """
     paths = _as_images(images)
     for image, mask in zip(paths, _as_masks(masks, images, len(paths))):
         path = image if isinstance(image, (str, os.PathLike)) else None
-        yield read_image(image, max_pixels=max_pixels), path, mask
+        yield read_image(image, max_pixels=max_pixels, colour=config.reads_colour), path, mask
 
 
 def _stack(rows) -> np.ndarray:
@@ -271,8 +273,8 @@ class TextureModel:
             message names the file (the mask file, for a bad mask).
         """
         extractor = self._extractor()
-        return _stack([extractor.transform(grey, path=path, mask=mask)
-                       for grey, path, mask in _read(images, max_pixels, masks)])
+        return _stack([extractor.transform(image, path=path, mask=mask)
+                       for image, path, mask in _read(images, extractor.config, max_pixels, masks)])
 
     # ---- training ---------------------------------------------------------
 
@@ -319,9 +321,9 @@ class TextureModel:
             return self.fit_features(self.featurize(images, masks=masks), labels, groups=groups, masked=masked)
         # Each image is read once, for its own features and for its copies'.
         extractor, rows, copies = self._extractor(), [], []
-        for grey, path, mask in _read(images, masks=masks):
-            rows.append(extractor.transform(grey, path=path, mask=mask))
-            copies.append(self._copy_features(grey, path, mask))
+        for image, path, mask in _read(images, extractor.config, masks=masks):
+            rows.append(extractor.transform(image, path=path, mask=mask))
+            copies.append(self._copy_features(image, path, mask))
         X = _stack(rows)
         has_copies = [block is not None for block in copies]
         copies = np.array([np.zeros((N_TRAINING_COPIES, X.shape[1])) if block is None else block
@@ -337,7 +339,7 @@ class TextureModel:
             raise ConfigError(f"{len(labels)} labels for {n_images} images")
         config = self.feature_config or FeatureConfig()
         rows, targets, sources_of = [], [], []
-        for index, ((grey, path, _), label) in enumerate(zip(_read(images), labels)):
+        for index, ((grey, path, _), label) in enumerate(zip(_read(images, config), labels)):
             sources = [grey] + (training_copies(grey) if self.augment else [])
             for k, source in enumerate(sources):
                 if min(source.shape) < window:
@@ -410,11 +412,11 @@ class TextureModel:
         self.window_ = window
         return self
 
-    def _copy_features(self, grey, path, mask=None) -> np.ndarray | None:
+    def _copy_features(self, image, path, mask=None) -> np.ndarray | None:
         """Features of the training copies of one working image; None, with a warning, when a shrunk
         copy (or its mask) is too small (all or none, as in ``texture train``)."""
         try:
-            return copy_features(self._extractor(), grey, path=path, mask=mask)
+            return copy_features(self._extractor(), image, path=path, mask=mask)
         except (ImageTooSmallError, MaskError) as exc:
             warnings.warn(f"training copies left out (the image itself is trained on): {exc}", UserWarning,
                           stacklevel=3)
@@ -605,7 +607,7 @@ class TextureModel:
         Parameters
         ----------
         image : str or os.PathLike or ndarray
-            An image file or a 2-D grey array (see :func:`texture.read_image`).
+            An image file or array, grey or colour (see :func:`texture.read_image`).
         mask : str or os.PathLike or ndarray, optional
             Region of interest (see :func:`texture.extract_features`).
         max_pixels : int, optional

@@ -75,3 +75,13 @@ def test_copy_features_are_the_extractor_output_of_each_copy(brick):
     rows = copy_features(extractor, brick)
     expected = [extractor.transform(copy) for copy in training_copies(brick)]
     np.testing.assert_array_equal(rows, expected)
+
+
+def test_colour_copies_alter_each_plane_as_a_grey_image():
+    rng = np.random.default_rng(3)
+    rgb = rng.random((50, 36, 3))
+    copies = training_copies(rgb)
+    assert [copy.shape for copy in copies] == [(35, 25, 3), (71, 51, 3), (50, 36, 3)]
+    for plane in range(3):
+        for copy, grey_copy in zip(copies, training_copies(np.ascontiguousarray(rgb[..., plane]))):
+            np.testing.assert_allclose(copy[..., plane], grey_copy, rtol=0, atol=1e-12)

@@ -386,3 +386,134 @@ def test_extract_task_copies_gives_the_training_copies_features_side_by_side(tmp
     np.testing.assert_array_equal(row, expected.ravel())
     np.testing.assert_array_equal(copies.features(path), row)  # from the cache
     assert len(list(tmp_path.rglob("*.npy"))) == 1
+
+
+# --------------------------------------------------------------------------
+# Masks: regions of interest of the inputs
+
+
+def masked_tree(root: Path):
+    """Two bundled textures per class, masks mirrored under root/masks (one missing) and beside as *_mask."""
+    import cv2
+
+    images, masks = root / "in", root / "masks"
+    for label in ("brick", "grass"):
+        for path in sorted((sample_root() / "textures" / label).glob("*.png"))[:2]:
+            image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+            (images / label).mkdir(parents=True, exist_ok=True)
+            (masks / label).mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(images / label / path.name), image)
+            region = np.zeros_like(image)
+            region[8:-8, 12:-20] = 255
+            if path.name != "grass_00.png":
+                cv2.imwrite(str(masks / label / f"{path.stem}.bmp"), region)  # another extension
+                cv2.imwrite(str(images / label / f"{path.stem}_mask.png"), region)
+    return images, masks
+
+
+def test_list_inputs_finds_masks_in_a_mirrored_folder_or_beside_the_images(tmp_path):
+    images, masks = masked_tree(tmp_path)
+    mirrored, skipped = list_inputs(images, labelled=True, masks=masks)
+    assert len(mirrored) == 7 and not skipped  # the *_mask.png files are inputs here
+    by_name = {Path(item.path).name: item.mask for item in mirrored}
+    assert by_name["brick_01.png"] == str(masks.resolve() / "brick" / "brick_01.bmp")
+    assert by_name["grass_00.png"] == str(masks.resolve() / "grass" / "grass_00.*")  # missing: what was looked for
+    beside, skipped = list_inputs(images, mask_suffix="_mask")
+    assert [Path(item.path).name for item in beside] == ["brick_00.png", "brick_01.png", "grass_00.png",
+                                                          "grass_01.png"]
+    assert not skipped  # the masks are neither inputs nor skipped files
+    assert beside[0].mask == str(images / "brick" / "brick_00_mask.png")
+    # A mask folder inside the input folder is not listed as inputs either.
+    inside, _ = list_inputs(tmp_path, masks=masks)
+    assert all("masks" not in Path(item.path).parts for item in inside) and len(inside) == 7
+
+
+def test_list_inputs_takes_the_mask_column_of_a_csv(tmp_path):
+    images, masks = masked_tree(tmp_path)
+    (tmp_path / "list.csv").write_text("path,label,mask\nin/brick/brick_00.png,brick,masks/brick/brick_00.bmp\n"
+                                       "in/grass/grass_01.png,grass,\n")
+    items, _ = list_inputs(tmp_path / "list.csv")
+    assert [item.mask for item in items] == [str(masks / "brick" / "brick_00.bmp"), ""]
+    with pytest.raises(ConfigError, match="mask column: give the masks one way"):
+        list_inputs(tmp_path / "list.csv", masks=masks)
+    (images / "plain.csv").write_text("path\nbrick/brick_01.png\n")
+    items, _ = list_inputs(images / "plain.csv", masks=masks)  # the tree mirrored is the CSV's folder's
+    assert items[0].mask == str(masks / "brick" / "brick_01.bmp")
+
+
+def test_masked_run_accounts_for_every_input_and_names_a_missing_mask(tmp_path):
+    images, masks = masked_tree(tmp_path)
+    items, _ = list_inputs(images, labelled=True, masks=masks)
+    items = [item for item in items if not item.path.endswith("_mask.png")]
+    (masks / "brick" / "brick_01.bmp").write_bytes(b"not an image")
+    config = FeatureConfig(families=("glcm", "lbp"))
+    summary = run_batch(ExtractTask(config), items, tmp_path / "out.csv", jobs=1, quiet=True)
+    rows = read_rows(tmp_path / "out.csv")[1:]
+    assert summary.processed == 2 and summary.failed == 2 and [row[0] for row in rows] == [i.path for i in items]
+    extractor = FeatureExtractor(config)
+    for item, row in zip(items, rows):
+        if item.path.endswith("grass_00.png"):
+            assert row[3] == "error" and f"MaskError: {masks.resolve() / 'grass' / 'grass_00.*'}" in row[4]
+            assert "cannot read the mask: no such file" in row[4]
+        elif item.path.endswith("brick_01.png"):
+            assert row[3] == "error" and f"MaskError: {masks.resolve() / 'brick' / 'brick_01.bmp'}" in row[4]
+            assert "cannot read the mask: not a recognised image" in row[4]
+        else:
+            expected = extractor.transform(read_image(item.path), mask=item.mask)
+            np.testing.assert_array_equal(np.array(row[5:], dtype=float), expected)
+            assert not np.allclose(expected, extractor.transform(read_image(item.path)))
+
+
+def test_feature_cache_keys_include_the_mask_content(tmp_path):
+    images, masks = masked_tree(tmp_path)
+    image = images / "brick" / "brick_00.png"
+    mask = masks / "brick" / "brick_00.bmp"
+    config = FeatureConfig(families=("lbp",))
+    task = ExtractTask(config, cache_dir=tmp_path / "cache")
+    task.setup()
+    masked, whole = task.features(str(image), str(mask)), task.features(str(image))
+    assert len(list((tmp_path / "cache").rglob("*.npy"))) == 2 and not np.array_equal(masked, whole)
+    np.testing.assert_array_equal(task.features(str(image), str(mask)), masked)  # a hit
+    assert len(list((tmp_path / "cache").rglob("*.npy"))) == 2
+    import cv2
+
+    region = cv2.imread(str(mask), cv2.IMREAD_GRAYSCALE)
+    region[:, :40] = 0  # the same file name, another region: a new entry with the new features
+    cv2.imwrite(str(mask), region)
+    changed = task.features(str(image), str(mask))
+    assert len(list((tmp_path / "cache").rglob("*.npy"))) == 3
+    np.testing.assert_array_equal(changed, FeatureExtractor(config).transform(read_image(image), mask=region))
+
+
+def test_training_copies_of_a_masked_image(tmp_path):
+    from pipeline.augment import mask_copies
+
+    images, masks = masked_tree(tmp_path)
+    image, mask = images / "brick" / "brick_01.png", masks / "brick" / "brick_01.bmp"
+    config = FeatureConfig(families=("lbp",))
+    task = TrainingCopiesTask(config)
+    task.setup()
+    extractor, grey = FeatureExtractor(config), read_image(image)
+    expected = [extractor.transform(copy, mask=inside)
+                for copy, inside in zip(training_copies(grey), mask_copies(read_image(mask) > 0))]
+    np.testing.assert_array_equal(task.features(str(image), str(mask)), np.ravel(expected))
+
+
+def test_a_resume_with_other_masks_starts_afresh(tmp_path):
+    images, masks = masked_tree(tmp_path)
+    items, _ = list_inputs(images, mask_suffix="_mask")
+    task = ExtractTask(FeatureConfig(families=("lbp",)))
+    run_batch(task, items, tmp_path / "out.csv", jobs=1, quiet=True)
+    with batch.Journal(tmp_path / "again.csv", task) as journal:
+        assert journal.start(items) == 0
+    # Interrupted after its first rows: the journal is there.
+    rows = read_rows(tmp_path / "out.csv")
+    with open(tmp_path / "again.csv.partial.csv", "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows[:3])
+    with batch.Journal(tmp_path / "again.csv", task) as journal:
+        assert journal.start(items) == 2  # the same masks: resumed
+    with open(tmp_path / "again.csv.partial.csv", "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows[:3])
+    whole = [Item(item.path, item.label, item.group) for item in items]
+    with batch.Journal(tmp_path / "again.csv", task) as journal:
+        assert journal.start(whole) == 0 and "masks" in journal.discarded

@@ -41,6 +41,7 @@ def run(capsys, *argv):
     return code, out, err
 
 
+@pytest.mark.slow
 def test_extract_train_predict_evaluate_score(tmp_path, capsys, subset):
     code, out, _ = run(capsys, "extract", subset, "-o", tmp_path / "features.csv", "--jobs", "1", "-q")
     assert code == 0 and "24 processed, 0 failed" in out
@@ -161,6 +162,7 @@ def test_max_pixels_refuses_larger_images_and_goes_on(tmp_path, capsys):
     assert f"{DEFAULT_MAX_PIXELS:,}" in capsys.readouterr().out  # the help states the real default
 
 
+@pytest.mark.slow
 def test_same_command_twice_gives_identical_outputs(tmp_path, capsys, subset):
     for name in ("a", "b"):
         d = tmp_path / name
@@ -181,6 +183,7 @@ def test_same_command_twice_gives_identical_outputs(tmp_path, capsys, subset):
     (["score", __file__, "--model", __file__, "--max-pixels", "-5"], "positive integer"),
     (["train", ".", "-o", "m.npz", "--test-size", "2"], "fraction"),
     (["fly"], "invalid choice"),
+    (["train", ".", "-o", "m.npz", "--colour", "rgb"], "argument --colour: invalid choice: 'rgb'"),
 ])
 def test_usage_errors_exit_2_with_one_line(capsys, argv, message):
     with pytest.raises(SystemExit) as exc:
@@ -265,6 +268,7 @@ def test_the_command_line_module_imports_no_numeric_library():
     assert not heavy & set(modules.split())
 
 
+@pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path, capsys):
     code, out, _ = run(capsys, "demo", "-o", tmp_path / "demo", "-q", "--epochs", "60", "-j", "1")
     assert code == 0
@@ -797,6 +801,32 @@ def test_score_and_the_skipped_lines_name_files_as_the_outputs_do(tmp_path, caps
     assert f"skipped (not an image): {tmp_path}/notes_\\xfe.txt" in err
 
 
+def test_colour_option_extracts_trains_and_records_opponent_features(tmp_path, capsys, lbp_config):
+    import cv2
+
+    from pipeline import TextureModel
+    from texture import FeatureConfig, FeatureExtractor
+
+    rng = np.random.default_rng(0)
+    for label, plane in (("red", 2), ("blue", 0)):  # OpenCV writes BGR
+        (tmp_path / "tree" / label).mkdir(parents=True)
+        for k in range(4):
+            image = (rng.random((40, 40, 3)) * 120).astype(np.uint8)
+            image[..., plane] += 120
+            cv2.imwrite(str(tmp_path / "tree" / label / f"{k}.png"), image)
+    code, _, _ = run(capsys, "extract", tmp_path / "tree", "-o", tmp_path / "f.csv", "-j", "1", "-q",
+                     "--colour", "opponent")
+    with open(tmp_path / "f.csv", newline="") as f:
+        header = next(csv.reader(f))
+    assert code == 0 and header[-len(FeatureExtractor(FeatureConfig(colour="opponent")).names):] \
+        == FeatureExtractor(FeatureConfig(colour="opponent")).names
+    # --colour overrides the mode of --config and keeps its other settings.
+    code, _, _ = run(capsys, "train", tmp_path / "tree", "-o", tmp_path / "m.npz", "-j", "1", "-q",
+                     "--config", lbp_config, "--colour", "opponent", "--no-augment", *NET)
+    assert code == 0
+    assert TextureModel.load(tmp_path / "m.npz").feature_config_ == FeatureConfig(families=("lbp",), colour="opponent")
+
+
 @pytest.fixture(scope="module")
 def masked_scene(tmp_path_factory):
     """A two-texture scene (brick | grass), a mask over its brick half, and a small LBP model file."""
@@ -834,3 +864,67 @@ def test_score_a_masked_region(capsys, masked_scene):
 
     code, _, err = run(capsys, "score", tmp / "scene.png", "--model", tmp / "model.npz", "--mask", tmp / "none.png")
     assert code == 1 and f"{tmp / 'none.png'}: cannot read the mask: no such file" in err
+
+
+@pytest.fixture(scope="module")
+def masked_tree(tmp_path_factory):
+    """brick and grass images (6 each) in a class tree, their masks mirrored in another tree and beside them."""
+    import cv2
+
+    tmp = tmp_path_factory.mktemp("masked_tree")
+    for label in ("brick", "grass"):
+        for k, path in enumerate(sorted((sample_root() / "textures" / label).glob("*.png"))[:6]):
+            image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+            region = np.zeros_like(image)
+            region[6 + k : -6, 10:-10 - k] = 255
+            for folder in (tmp / "src" / label, tmp / "masks" / label):
+                folder.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(tmp / "src" / label / path.name), image)
+            cv2.imwrite(str(tmp / "masks" / label / f"{path.stem}.bmp"), region)
+            cv2.imwrite(str(tmp / "src" / label / f"{path.stem}_roi.png"), region)
+    return tmp
+
+
+def test_train_predict_and_evaluate_with_masks(tmp_path, capsys, masked_tree, lbp_config):
+    from texture import FeatureConfig, FeatureExtractor, read_image
+
+    src, masks = masked_tree / "src", masked_tree / "masks"
+    model = tmp_path / "masked.npz"
+    code, out, _ = run(capsys, "train", src, "--mask-suffix", "_roi", "-o", model, "-j", "1", "-q",
+                       "--config", lbp_config, *NET)
+    assert code == 0 and "12 files: 8 trained on, 4 held out, 0 failed, 0 skipped" in out
+    assert TextureModel.load(model).trained_with_masks_
+
+    # With the mirrored masks, the *_roi.png files are inputs too: each gets an error row naming its missing mask.
+    code, _, err = run(capsys, "predict", src, "--masks", masks, "--model", model, "-o", tmp_path / "p.csv",
+                       "-j", "1", "-q")
+    rows = list(csv.DictReader(open(tmp_path / "p.csv")))
+    assert code == 1 and len(rows) == 24 and "warning" not in err
+    failed = [row for row in rows if row["status"] == "error"]
+    assert [Path(row["path"]).stem.endswith("_roi") for row in rows].count(True) == len(failed) == 12
+    assert all(f"{masks}/" in row["error"] and "_roi.*: cannot read the mask: no such file" in row["error"]
+               for row in failed)
+    loaded, first = TextureModel.load(model), Path(rows[0]["path"])
+    mask = masks / first.parent.name / f"{first.stem}.bmp"
+    expected = loaded.score_features(FeatureExtractor(FeatureConfig(families=("lbp",))).transform(
+        read_image(first), mask=mask)[None])[0]
+    assert rows[0]["predicted"] == expected.label and float(rows[0]["confidence"]) == pytest.approx(expected.confidence)
+
+    # Without masks: it still predicts, and says once that the model was trained on regions.
+    code, _, err = run(capsys, "predict", src, "--model", model, "-o", tmp_path / "whole.csv", "-j", "1", "-q")
+    assert code == 0 and err.count("trained on masked regions") == 1 and "24 of 24 images have no mask" in err
+
+    code, _, err = run(capsys, "evaluate", src, "--mask-suffix", "_roi", "--model", model,
+                       "-o", tmp_path / "report", "-j", "1", "-q")
+    predictions = list(csv.DictReader(open(tmp_path / "report" / "predictions.csv")))
+    assert code == 0 and len(predictions) == 12 and "warning" not in err
+
+
+def test_mask_options_are_one_way_and_need_a_folder(tmp_path, capsys, masked_tree):
+    with pytest.raises(SystemExit) as exit_:
+        main(["extract", str(masked_tree / "src"), "--masks", str(masked_tree / "masks"), "--mask-suffix", "_roi",
+              "-o", str(tmp_path / "o.csv")])
+    assert exit_.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["extract", str(masked_tree / "src"), "--masks", str(tmp_path / "nowhere"), "-o", str(tmp_path / "o.csv")])
+    assert "no such file or folder" in capsys.readouterr().err

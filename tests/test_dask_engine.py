@@ -52,6 +52,7 @@ def read_rows(path):
         return list(csv.reader(f))
 
 
+@pytest.mark.slow
 def test_extract_gives_the_local_engines_rows(tmp_path, cluster, images):
     task = ExtractTask()
     local = run_batch(task, images, tmp_path / "local.csv", engine=SerialEngine(), quiet=True, chunk_size=3)
@@ -78,6 +79,7 @@ def model_file(tmp_path_factory, images):
     return path
 
 
+@pytest.mark.slow
 def test_predict_through_the_cli_with_a_scheduler(tmp_path, capsys, cluster, images, model_file):
     common = ["predict", str(images), "--model", str(model_file), "-q"]
     assert main([*common, "-o", str(tmp_path / "local.csv"), "-j", "1"]) == 1  # 2 bad files
@@ -89,6 +91,7 @@ def test_predict_through_the_cli_with_a_scheduler(tmp_path, capsys, cluster, ima
     assert sorted(rows[1:]) == sorted(read_rows(tmp_path / "local.csv")[1:])
 
 
+@pytest.mark.slow
 def test_train_extracts_through_the_cluster(tmp_path, capsys, cluster, images):
     common = ["train", str(images), "-q", "--hidden", "8", "--epochs", "20", "--test-size", "0.3"]
     # Exit status 1: the missing and the corrupt file are left out; the model is written.
@@ -99,6 +102,7 @@ def test_train_extracts_through_the_cluster(tmp_path, capsys, cluster, images):
     assert remote.digest() == local.digest()
 
 
+@pytest.mark.slow
 def test_the_task_reaches_each_worker_once_and_leaves(tmp_path, cluster, images, model_file):
     client = cluster[1]
     task = PredictTask(TextureModel.load(model_file))
@@ -113,6 +117,7 @@ def test_the_task_reaches_each_worker_once_and_leaves(tmp_path, cluster, images,
     assert all(names == [] for names in plugins.values())
 
 
+@pytest.mark.slow
 def test_a_bounded_number_of_chunks_in_flight(cluster, images):
     """The scheduler never holds more than 2 chunks per worker thread of one run."""
     items, _ = list_inputs(images)
@@ -130,6 +135,7 @@ def test_a_bounded_number_of_chunks_in_flight(cluster, images):
     assert [rows[0][0] for rows in [first, *rest]] == [item.path for item in items]
 
 
+@pytest.mark.slow
 def test_relative_paths_are_read_from_the_submitting_directory(tmp_path, monkeypatch, cluster):
     # The workers started in another working directory.
     image = sorted((sample_root() / "textures" / "brick").glob("*.png"))[0]
@@ -159,6 +165,7 @@ class StopAfter(DaskEngine):
             yield rows
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_to_the_same_output(tmp_path, cluster, images):
     address = cluster[0].scheduler_address
     out = tmp_path / "out.csv"
@@ -204,6 +211,7 @@ class KillBusyWorker(DaskEngine):
             killer.join()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_a_killed_worker_does_not_lose_inputs(tmp_path, cluster, images):
     client = cluster[1]
@@ -216,6 +224,7 @@ def test_a_killed_worker_does_not_lose_inputs(tmp_path, cluster, images):
     client.wait_for_workers(2, timeout=30)  # the nanny restarts it; leave the cluster whole
 
 
+@pytest.mark.slow
 def test_local_cluster_without_a_scheduler(tmp_path, capsys):
     # Started (on 127.0.0.1) and stopped by the run itself.
     image = sorted((sample_root() / "textures" / "grass").glob("*.png"))[0]
@@ -260,6 +269,7 @@ def test_unreachable_scheduler_is_named(tmp_path, images):
     assert not (tmp_path / "o.csv").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="os._exit in a worker")
 def test_a_file_that_kills_every_worker_gets_an_error_row(tmp_path, cluster):
     from test_batch_crash import CrashOn, make_files

@@ -181,6 +181,70 @@ def test_offsets_are_chebyshev_steps():
     assert len({tuple(o) for o in offsets[:, :4].reshape(-1, 2).tolist()}) == 12
 
 
+def _half_angles(distance):
+    """Angles in [0, 180) where ``d sin a / m`` or ``d cos a / m`` is exactly a half: ``tan a = (k + 1/2) / d``."""
+    base = [np.degrees(np.arctan((k + 0.5) / distance)) for k in range(distance)]
+    return [a for b in base for a in (b, 90 - b, 90 + b, 180 - b)]
+
+
+def test_offsets_round_halves_away_from_zero():
+    # The three cases of the issue, where np.rint's halves to even gave (0, 1), (0, 2) and (2, 3).
+    atan = lambda x: np.degrees(np.arctan(x))  # noqa: E731
+    assert texture.glcm.glcm_offsets([1], [atan(1 / 2)]).tolist() == [[[1, 1]]]
+    assert texture.glcm.glcm_offsets([2], [atan(1 / 4)]).tolist() == [[[1, 2]]]
+    assert texture.glcm.glcm_offsets([3], [atan(5 / 6)]).tolist() == [[[3, 3]]]
+
+
+@pytest.mark.parametrize("distance", range(1, 9))
+def test_matrices_equal_scikit_image_at_every_angle(distance):
+    # A dense grid of angles plus every angle where an offset is exactly a half:
+    # each matrix is graycomatrix's at the distance d / max(|sin a|, |cos a|).
+    angles = np.concatenate([np.arange(0, 180, 0.25), _half_angles(distance)])
+    q = np.random.default_rng(distance).integers(0, 8, (2 * distance + 3, 2 * distance + 4)).astype(np.uint8)
+    P = glcm_matrices(q / 7, [distance], angles, levels=8)[0]
+    for a, ours in zip(np.deg2rad(angles), P):
+        scaled = distance / max(abs(np.sin(a)), abs(np.cos(a)))
+        expected = graycomatrix(q, [scaled], [a], 8, symmetric=True, normed=True)[:, :, 0, 0]
+        np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-15, err_msg=f"{np.degrees(a)} degrees")
+
+
+@pytest.fixture(scope="module")
+def counts():
+    """scikit-image's own non-normalized test matrices (test_non_normalized_glcm), seeded: counts, not probabilities."""
+    image = (np.random.default_rng(0).random((100, 100)) * 8).astype(np.uint8)
+    return graycomatrix(image, [1, 2, 4, 5], [0, 0.25, 1, 1.5], levels=8)
+
+
+def test_properties_of_counts_are_those_of_the_normalized_matrices(counts):
+    # glcm_properties used to read counts as probabilities: correlation 0.9999999958,
+    # contrast 101426 and entropy -72054 (scikit-image: 0.0101, 10.245, 4.155), with
+    # an overflow warning; now it normalizes first, like graycoprops.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        props = glcm_properties(counts.transpose(2, 3, 0, 1))
+    for ours, theirs in [("contrast", "contrast"), ("dissimilarity", "dissimilarity"),
+                         ("homogeneity", "homogeneity"), ("asm", "ASM"), ("correlation", "correlation")]:
+        np.testing.assert_allclose(prop(props, ours), graycoprops(counts, theirs), rtol=1e-10, err_msg=ours)
+    np.testing.assert_allclose(prop(props, "entropy") * np.log(2), graycoprops(counts, "entropy"), rtol=1e-10)
+    assert 10 < prop(props, "contrast").mean() < 11 and abs(prop(props, "correlation")).max() < 0.05
+    normalized = counts / counts.sum(axis=(0, 1))
+    np.testing.assert_allclose(props, glcm_properties(normalized.transpose(2, 3, 0, 1)), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("bad", [-1.0, np.nan, np.inf])
+def test_properties_refuse_negative_or_non_finite_matrices(counts, bad):
+    P = counts.transpose(2, 3, 0, 1).astype(np.float64)
+    P[0, 0, 3, 4] = bad
+    with pytest.raises(texture.ConfigError, match="non-negative, finite"):
+        glcm_properties(P)
+
+
+def test_all_zero_matrix_stays_zero():
+    # An offset that does not fit in the image counts no pair: zeros, not NaN.
+    props = glcm_properties(np.zeros((8, 8)))
+    assert np.isfinite(props).all()
+
+
 def skimage_masked_counts(q, inside, levels, offsets):
     """scikit-image's counts of the pairs with both pixels inside: outside pixels moved to a spare level.
 

@@ -141,6 +141,7 @@ def browser():
         browser.close()
 
 
+@pytest.mark.slow
 def test_page_renders_in_a_browser_and_sorts(tmp_path, browser):
     paths, y_true, y_pred, conf = _evaluation(tmp_path)
     page_path = write_html(tmp_path / "report.html", paths=paths, y_true=y_true, y_pred=y_pred,

@@ -127,6 +127,40 @@ def test_lossless_files_read_back_as_their_luminance(tmp_path, ext, writer):
     assert grey.min() >= 0 and grey.max() <= 1
 
 
+GREY_WRITERS = {_pil_grey, _pil_grey_alpha, _pil_bilevel, _cv_grey16}
+
+
+@pytest.mark.parametrize(
+    "ext, writer", LOSSLESS, ids=[f"{ext}-{w.__name__[1:]}" for ext, w in LOSSLESS]
+)
+def test_colour_mode_keeps_the_planes_whose_luminance_is_the_grey_image(tmp_path, ext, writer):
+    path = tmp_path / f"image.{ext}"
+    writer(path)
+    grey, image = read_image(path), read_image(path, colour=True)
+    assert image.dtype == np.float64 and image.flags.c_contiguous
+    if writer in GREY_WRITERS:  # a grey source has no planes to keep
+        np.testing.assert_array_equal(image, grey)
+        return
+    assert image.shape == (*SHAPE, 3) and image.min() >= 0 and image.max() <= 1
+    np.testing.assert_array_equal(texture.io.luminance(image), grey)
+    if writer in (_cv_rgb16, _cv_rgba16):  # 16 bits kept (Pillow would truncate them to 8)
+        expected = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)[..., 2::-1] / 65535
+    else:  # palettes expanded, alpha dropped
+        with Image.open(path) as source:
+            expected = np.asarray(source.convert("RGB")) / 255
+    np.testing.assert_allclose(image, expected, rtol=0, atol=1e-15)
+
+
+def test_colour_mode_arrays():
+    rgba = _random(np.uint8, 4)
+    np.testing.assert_allclose(read_image(rgba, colour=True), rgba[..., :3] / 255, rtol=0, atol=1e-15)
+    working = read_image(rgba, colour=True)
+    assert read_image(working, colour=True) is working  # a working colour image is not copied
+    assert read_image(_random(np.uint8, 2), colour=True).shape == SHAPE  # grey + alpha stays grey
+    with pytest.raises(ConfigError, match="colour must be True or False"):
+        read_image(rgba, colour="opponent")
+
+
 def test_every_discovered_extension_is_tested():
     assert {f".{ext}" for ext, _ in LOSSLESS} | {".jpg", ".jpeg", ".tiff"} == IMAGE_EXTENSIONS
 

@@ -1,5 +1,6 @@
 """LBP codes against scikit-image's local_binary_pattern, and the histograms built on them."""
 
+import itertools
 import warnings
 
 import numpy as np
@@ -67,6 +68,36 @@ def test_flat_and_tiny_images_equal_scikit_image(shape):
     for image in (np.full(shape, 0.5), rng.integers(0, 4, shape) / 3.0):
         for method in ("default", "uniform", "nri_uniform"):
             np.testing.assert_array_equal(lbp_codes(image, 8, 1, method), reference(image, 8, 1, method))
+
+
+def _with_non_finite(values, seed):
+    """A 9 x 9 random image holding ``values`` at the centre, an edge, a corner and inside."""
+    image = np.random.default_rng(seed).random((9, 9))
+    for (r, c), value in zip([(4, 4), (1, 7), (0, 0), (8, 3)], itertools.cycle(values)):
+        image[r, c] = value
+    return image
+
+
+@pytest.mark.parametrize("values", [(np.inf,), (-np.inf,), (np.inf, -np.inf), (np.nan, np.inf), (np.nan,)],
+                         ids=["inf", "-inf", "both", "nan_inf", "nan"])
+@pytest.mark.parametrize("P, R", [(4, 1), (8, 1), (8, 2), (16, 2), (12, 1.5), (6, 3)])
+def test_non_finite_images_give_scikit_image_codes(values, P, R):
+    # scikit-image's bit is g_p - g_c >= 0 (inf - inf is NaN: 0), and its
+    # interpolation turns a zero-weight infinite corner into NaN.
+    image = _with_non_finite(values, seed=P)
+    for method in ("default", "ror", "uniform", "nri_uniform"):
+        np.testing.assert_array_equal(lbp_codes(image, P, R, method), reference(image, P, R, method),
+                                      err_msg=method)
+    # The variance of neighbourhoods touching a non-finite pixel is NaN (or inf) in both.
+    np.testing.assert_allclose(lbp_codes(image, P, R, "var"), reference(image, P, R, "var"), rtol=1e-9, atol=1e-9)
+
+
+def test_non_finite_cases_of_the_issue():
+    image = np.random.default_rng(0).random((9, 9))
+    image[4, 4] = np.inf
+    assert lbp_codes(image, 4, 1, "default")[3, 4] == reference(image, 4, 1, "default")[3, 4]
+    image[4, 4] = -np.inf
+    assert lbp_codes(image, 8, 1, "default")[4, 4] == 85 == reference(image, 8, 1, "default")[4, 4]
 
 
 def test_histogram_counts_every_pixel(texture_images):

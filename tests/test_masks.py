@@ -113,3 +113,19 @@ def test_docstring_examples_run():
     import texture.masks
 
     assert doctest.testmod(texture.masks).failed == 0
+
+
+def test_lbp_and_gabor_of_a_box_mask_are_those_of_the_feature_map_window(texture_images):
+    # One semantics for regions: the whole image's codes and responses, summed over the region's pixels.
+    # (GLCM differs on purpose: a mask counts the pairs with both pixels inside, a window those of its first.)
+    from texture.maps import feature_map
+
+    image = texture_images[1][1][:96, :120]
+    config = FeatureConfig(families=("lbp", "gabor"))
+    features = feature_map(image, window=48, step=24, config=config)
+    for i, j in [(0, 0), (1, 2), (2, 3)]:
+        y0, x0, y1, x1 = features.boxes[i, j]
+        box = np.zeros(image.shape, bool)
+        box[y0:y1, x0:x1] = True
+        np.testing.assert_allclose(features.values[i, j], extract_features(image, config, mask=box), rtol=1e-4,
+                                   atol=1e-6)

@@ -216,6 +216,7 @@ def test_saved_file_is_a_plain_zip_without_pickles(model, tmp_path):
     assert any(n.startswith("estimator.") for n in names) and any(n.startswith("scaler.") for n in names)
 
 
+@pytest.mark.slow
 def test_readme_score_example_runs(tmp_path, monkeypatch, capsys):
     """The README's Python example is documentation users copy: it must run as written."""
     import re
@@ -228,6 +229,61 @@ def test_readme_score_example_runs(tmp_path, monkeypatch, capsys):
     exec(compile(code, "README.md", "exec"), {})
     label, confidence = capsys.readouterr().out.splitlines()[0].split()
     assert 0.0 <= float(confidence) <= 1.0 and (tmp_path / "model.npz").is_file()
+
+
+def colour_pairs(n_per_class=6, size=40, seed=0):
+    """Two classes of one grey texture, reddish or greenish at equal luminance: only colour tells them apart."""
+    rng = np.random.default_rng(seed)
+    a = 0.15
+    b = a * 0.2125 / 0.7154  # R + a, G - b keeps 0.2125 R + 0.7154 G + 0.0721 B
+    images, labels = [], []
+    for _ in range(n_per_class):
+        t = 0.3 + 0.4 * ndimage.gaussian_filter(rng.random((size, size)), 1.5) / 0.6
+        for label, sign in (("red", 1), ("green", -1)):
+            images.append(np.clip(np.stack([t + sign * a, t - sign * b, t], axis=-1), 0, 1))
+            labels.append(label)
+    return images, np.array(labels)
+
+
+def test_colour_model_sees_what_grey_cannot_and_its_file_records_the_mode(tmp_path):
+    from texture import FeatureConfig
+
+    images, labels = colour_pairs()
+    grey = FeatureExtractor()
+    # Same luminance: the grey features of a red image and its green twin agree.
+    np.testing.assert_allclose(grey.transform(images[0]), grey.transform(images[1]), rtol=1e-6, atol=1e-9)
+    config = FeatureConfig(colour="opponent")
+    model = TextureModel(feature_config=config, estimator=small_net(), augment=False)
+    model.fit(images[:8], labels[:8])
+    assert model.feature_names_ == FeatureExtractor(config).names
+    assert list(model.predict(images[8:])) == list(labels[8:])
+    path = tmp_path / "colour.npz"
+    model.save(path)
+    with np.load(path, allow_pickle=False) as npz:
+        assert json.loads(str(npz["metadata"]))["feature_config"]["colour"] == "opponent"
+    loaded = TextureModel.load(path)
+    assert loaded.feature_config_.colour == "opponent"
+    # predict reads files in the recorded mode: a PNG gives the array's probabilities (8-bit rounding aside).
+    import cv2
+
+    png = tmp_path / "red.png"
+    rgb8 = np.round(images[8] * 255).astype(np.uint8)
+    cv2.imwrite(str(png), rgb8[..., ::-1])
+    np.testing.assert_array_equal(loaded.predict_proba([png]), model.predict_proba([rgb8]))
+    assert loaded.score_image(png).label == model.predict([rgb8])[0]
+
+
+def test_colour_model_trains_on_colour_training_copies():
+    from texture import FeatureConfig
+
+    images, labels = colour_pairs(n_per_class=3)
+    model = TextureModel(feature_config=FeatureConfig(colour="opponent", families=("lbp",)),
+                         estimator=small_net())
+    model.fit(images, labels)
+    extractor = FeatureExtractor(model.feature_config_)
+    expected = np.vstack([extractor.transform(im) for im in images]
+                         + [extractor.transform(copy) for im in images for copy in training_copies(im)])
+    np.testing.assert_array_equal(model.scaler_.transform(expected).mean(axis=0).round(12), 0)
 
 
 # -- calibrated confidence ---------------------------------------------------------------

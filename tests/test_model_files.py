@@ -210,6 +210,7 @@ def test_a_csv_or_an_array_file_is_not_a_model_and_no_pickle_is_suggested(fmt, t
 
 
 # A refused file is closed too: np.load leaks the file object it opens when the zip is damaged.
+@pytest.mark.slow
 @pytest.mark.filterwarnings("error::ResourceWarning", "error::pytest.PytestUnraisableExceptionWarning")
 def test_truncated_anywhere_is_refused(fmt, tmp_path):
     data = _saved(fmt, tmp_path).read_bytes()
@@ -220,6 +221,7 @@ def test_truncated_anywhere_is_refused(fmt, tmp_path):
         gc.collect()  # a file left open warns (ResourceWarning) when it is collected
 
 
+@pytest.mark.slow
 @given(data=st.data())
 def test_random_byte_damage_is_refused_or_harmless(formats, tmp_path_factory, data):
     fmt = formats[data.draw(st.sampled_from(sorted(formats)))]

@@ -1,26 +1,27 @@
 """One configurable extractor: image -> named vector of GLCM, LBP and Gabor features.
 
-:class:`FeatureConfig` says which families run and with which parameters; it
-round-trips through JSON so that a trained model stores exactly how its
-features were made.  :class:`FeatureExtractor` turns working grey images into
-1-D float64 vectors in the stable order of its :attr:`~FeatureExtractor.names`;
-:func:`extract_features` is the one-image convenience returning a
-:class:`pandas.Series`.
+:class:`FeatureConfig` says which families run and with which parameters,
+on grey or also on colour; it round-trips through JSON so that a trained
+model stores exactly how its features were made.  :class:`FeatureExtractor`
+turns working images into 1-D float64 vectors in the stable order of its
+:attr:`~FeatureExtractor.names`; :func:`extract_features` is the one-image
+convenience returning a :class:`pandas.Series`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-from texture import gabor, glcm, lbp
-from texture.io import check_min_size, read_image
+from texture import colour, gabor, glcm, lbp
+from texture.io import check_min_size, luminance, read_image
 from texture.masks import named_file, read_mask
-from texture.errors import ConfigError
+from texture.errors import ConfigError, MaskError
 
 __all__ = ["FAMILIES", "REGISTRY", "Family", "FeatureConfig", "FeatureExtractor", "extract_features"]
 
@@ -132,6 +133,13 @@ class FeatureConfig:
         Filter bandwidth in octaves.
     gabor_aggregate : {"none", "rotation"}
         Statistics per filter, or their average and range over orientations.
+    colour : {"grey", "opponent"}
+        ``"grey"``: the families run on the luminance.  ``"opponent"``: they
+        also run on the two opponent-colour channels ``o1`` and ``o2``
+        (:mod:`texture.colour` defines them, and how each family sees them),
+        followed by the mean and standard deviation of each; the grey
+        features come first, with the same names and values, so a colour
+        vector is the grey vector plus more columns.
 
     Raises
     ------
@@ -158,6 +166,7 @@ class FeatureConfig:
     gabor_orientations: int = 6
     gabor_bandwidth: float = 1.0
     gabor_aggregate: str = "none"
+    colour: str = "grey"
 
     def __post_init__(self):
         # Lists (from JSON) become tuples, so that configs hash and compare equal.
@@ -173,11 +182,20 @@ class FeatureConfig:
         # Every family's fields, enabled or not: a config is valid as a whole.
         for family in REGISTRY.values():
             family.check(self)
+        if self.colour not in colour.COLOUR_MODES:
+            raise ConfigError(f"colour must be one of {colour.COLOUR_MODES}, got {self.colour!r}")
+
+    @property
+    def reads_colour(self):
+        """Whether images are read with their colour planes (``read_image(..., colour=True)``)."""
+        return self.colour != "grey"
 
     @property
     def min_image_size(self):
-        """Smallest image side the enabled families accept."""
-        return max(REGISTRY[family].min_size(self) for family in self.families)
+        """Smallest image side the enabled families accept; in colour, twice that (the chroma
+        channels have half the resolution, see :mod:`texture.colour`)."""
+        size = max(REGISTRY[family].min_size(self) for family in self.families)
+        return 2 * size if self.reads_colour else size
 
     def to_dict(self):
         """JSON-ready dict (lists instead of tuples); :meth:`from_dict` inverts it."""
@@ -217,7 +235,7 @@ def _to_json(value):
 
 
 class FeatureExtractor:
-    """Turn working grey images into feature vectors of a fixed layout.
+    """Turn working images into feature vectors of a fixed layout.
 
     Parameters
     ----------
@@ -228,14 +246,19 @@ class FeatureExtractor:
     ----------
     config : FeatureConfig
     names : list of str
-        Name of every value of :meth:`transform`'s output, in order.
+        Name of every value of :meth:`transform`'s output, in order: the
+        grey families' (``glcm_*``, ``lbp_*``, ``gabor_*``), then with
+        ``colour="opponent"`` the same families on ``o1`` (``o1_glcm_*`` ...)
+        and on ``o2``, then ``o1_mean, o1_std, o2_mean, o2_std``.
 
     Notes
     -----
     The costly part that depends only on the configuration, the Gabor kernel
     spectra per image shape, is cached (see
     :func:`texture.gabor.gabor_spectra`), so a batch of equal-size images
-    pays for one forward FFT and one inverse FFT per filter and image.
+    pays for one forward FFT and one inverse FFT per filter and image.  The
+    chroma features of a grey image, the same for every grey image (see
+    :mod:`texture.colour`, "Flat chroma"), are computed once.
 
     Examples
     --------
@@ -251,6 +274,10 @@ class FeatureExtractor:
         if not isinstance(self.config, FeatureConfig):
             raise ConfigError(f"config must be a FeatureConfig, got {type(self.config).__name__}")
         self.names = [name for family in self.config.families for name in REGISTRY[family].names(self.config)]
+        if self.config.reads_colour:
+            chroma = [f"{channel}_{name}" for channel in colour.CHROMA_CHANNELS for name in self.names]
+            self.names = self.names + chroma + colour.colour_statistic_names()
+        self._flat_chroma = None
 
     def transform(self, image, path=None, mask=None):
         """Feature vector of one image, or of the pixels inside a mask.
@@ -258,8 +285,9 @@ class FeatureExtractor:
         Parameters
         ----------
         image : array_like
-            Working grey image in [0, 1] (:func:`texture.read_image`'s
-            output), or any array :func:`texture.read_image` accepts.
+            Working image in [0, 1] (:func:`texture.read_image`'s output,
+            read with ``colour=True`` for ``config.colour="opponent"``), or
+            any array :func:`texture.read_image` accepts.
         path : str, optional
             File the image came from, named in error messages.
         mask : array_like or path, optional
@@ -275,18 +303,92 @@ class FeatureExtractor:
             If a side is below ``config.min_image_size``.
         MaskError
             A mask that cannot be read, does not fit the image, is empty or
-            too thin for the enabled families.
+            too thin for the enabled families (in colour, also at the half
+            resolution of the chroma channels).
+
+        Warns
+        -----
+        UserWarning
+            Once per process, the first time a grey image (2-D, or R = G =
+            B) is given to a colour extractor: its chroma features are the
+            constant ones of flat chroma.
         """
-        image = read_image(image)  # validates; a working image passes through without a copy
+        # Validates; a working image passes through without a copy.
+        image = read_image(image, colour=self.config.reads_colour)
         check_min_size(image, self.config.min_image_size, path=path)
+        inside = None if mask is None else self._region(read_mask(mask, image.shape[:2], path), mask, path)
+        if not self.config.reads_colour:
+            return self._families(image, inside)
+        if image.ndim == 2:
+            grey, channels = image, None
+        else:
+            grey, channels = luminance(image), colour.opponent_channels(colour.half_resolution(image))
+        parts = [self._families(grey, inside)]
+        if channels is None or not channels.any():
+            _warn_flat_chroma(path)
+            parts.append(self._flat_chroma_features())
+        else:
+            half = None
+            if inside is not None:
+                try:
+                    half = self._region(colour.half_resolution_mask(inside), mask, path)
+                except MaskError as error:
+                    raise MaskError(f"at the half resolution of the colour channels: {error.message}",
+                                    error.path) from None
+            parts += [self._families(channel, half, colour.chroma_view) for channel in channels]
+            parts.append(colour.colour_statistics(channels, half))
+        return np.concatenate(parts)
+
+    def _region(self, inside, mask, path):
+        """`inside`, once every enabled family has checked it; errors name the mask's file, else the image's."""
+        named = named_file(mask, path)
+        for family in self.config.families:
+            REGISTRY[family].check_mask(inside, self.config, named)
+        return inside
+
+    def _families(self, channel, inside=None, view=None):
+        """The enabled families on one 2-D channel, over the `inside` pixels (all when None).
+
+        ``view(family, channel)`` is what each family is given (for a chroma
+        channel, :func:`texture.colour.chroma_view`); the channel itself when None.
+        """
         c = self.config
-        inside = None
-        if mask is not None:
-            inside = read_mask(mask, image.shape, path)
-            named = named_file(mask, path)
-            for family in c.families:
-                REGISTRY[family].check_mask(inside, c, named)
-        return np.concatenate([REGISTRY[family].vector(image, c, inside) for family in c.families])
+        return np.concatenate([
+            REGISTRY[family].vector(channel if view is None else view(family, channel), c, inside)
+            for family in c.families
+        ])
+
+    def _flat_chroma_features(self):
+        """Chroma features (both channels and their statistics) of a grey image, computed once.
+
+        They do not depend on the image size (:mod:`texture.colour`, "Flat
+        chroma"), so a zero channel of the smallest accepted size gives them.
+        """
+        if self._flat_chroma is None:
+            side = self.config.min_image_size // 2
+            block = self._families(np.zeros((side, side)), view=colour.chroma_view)
+            self._flat_chroma = np.concatenate(
+                [np.tile(block, len(colour.CHROMA_CHANNELS)), np.zeros(len(colour.colour_statistic_names()))]
+            )
+        return self._flat_chroma
+
+
+_flat_chroma_warned = False
+
+
+def _warn_flat_chroma(path):
+    """Say once per process that grey images get constant chroma features in colour mode."""
+    global _flat_chroma_warned
+    if _flat_chroma_warned:
+        return
+    _flat_chroma_warned = True
+    source = f"{path}: " if path is not None else ""
+    warnings.warn(
+        f"{source}grey image in colour mode (FeatureConfig(colour='opponent')): its chroma features "
+        "are those of flat chroma, the same for every grey image (said once per process)",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def extract_features(image, config=None, mask=None):
@@ -320,7 +422,8 @@ def extract_features(image, config=None, mask=None):
     -------
     features : pandas.Series
         float64 values indexed by :attr:`FeatureExtractor.names`: ``glcm_*``,
-        then ``lbp_*``, then ``gabor_*``.
+        then ``lbp_*``, then ``gabor_*`` (then the chroma channels' and the
+        colour statistics with ``config.colour="opponent"``).
 
     Raises
     ------
@@ -344,4 +447,5 @@ def extract_features(image, config=None, mask=None):
 
     extractor = FeatureExtractor(config)
     path = None if isinstance(image, np.ndarray) else image
-    return pd.Series(extractor.transform(read_image(image), path=path, mask=mask), index=extractor.names)
+    image = read_image(image, colour=extractor.config.reads_colour)
+    return pd.Series(extractor.transform(image, path=path, mask=mask), index=extractor.names)

@@ -17,6 +17,11 @@ longer, so such a side is wrapped around and transformed at that longer
 length instead (:func:`_transform_length`), which gives the same periodic
 convolution on the image's own pixels.
 
+Over 400 lines because the module holds the whole family: kernels, their
+spectra and transform lengths, responses, statistics (with masks),
+parameter checks and the feature vector; splitting it would scatter one
+concept.
+
 References
 ----------
 .. [1] J. G. Daugman, "Uncertainty relation for resolution in space, spatial
@@ -500,16 +505,14 @@ def gabor_features(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, ban
 
 
 def check_gabor_params(frequencies, n_orientations, bandwidth, aggregate):
-    """Raise ConfigError naming the first invalid filter bank parameter.
-
-    Errors name the parameters as :class:`texture.FeatureConfig` fields
-    (``gabor_frequencies``, ``gabor_orientations``, ...).
+    """Raise ConfigError naming the first invalid filter bank parameter by its FeatureConfig field.
 
     Parameters
     ----------
     frequencies, n_orientations, bandwidth, aggregate
-        As in :func:`gabor_features`; no frequency may repeat (it would
-        repeat feature names).
+        As in :func:`gabor_features` (fields ``gabor_frequencies``,
+        ``gabor_orientations``, ...); no frequency may repeat, as it would
+        repeat feature names.
 
     Raises
     ------

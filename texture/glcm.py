@@ -7,6 +7,11 @@ offset.  Each matrix is one joint histogram (OpenCV ``calcHist``) of two
 views of the quantized image, and all properties are evaluated on the whole
 stack at once.
 
+Over 400 lines because the module holds the whole family: quantization,
+offsets, the matrices (with masks), the 19 properties with their
+definitions, parameter checks and the feature vector; splitting it would
+scatter one concept.
+
 References
 ----------
 .. [1] R. M. Haralick, K. Shanmugam and I. Dinstein, "Textural features for
@@ -121,10 +126,14 @@ def glcm_offsets(distances, angles):
     the column) is ``d`` steps along the ray's dominant axis,
     ``(r + round(d sin a / m), c + round(d cos a / m))`` with ``m =
     max(|sin a|, |cos a|)``: ``(0, d)``, ``(d, d)``, ``(d, 0)`` and
-    ``(d, -d)`` for 0, 45, 90 and 135 degrees.  (scikit-image's
-    ``graycomatrix`` rounds ``d sin a, d cos a`` instead, which maps the
-    diagonal distances 1 and 2 onto the same offset; it gives these offsets
-    for the distance ``d / m``.)
+    ``(d, -d)`` for 0, 45, 90 and 135 degrees.  ``round`` takes halves away
+    from zero, computed as scikit-image does (``trunc(x + 0.5)`` for ``x >
+    0``, ``trunc(x - 0.5)`` otherwise), so every offset is the one
+    ``graycomatrix`` gives for the distance ``d / m``, at every angle,
+    including those where ``d sin a / m`` or ``d cos a / m`` is a half
+    (``d = 1`` at ``atan(1/2)``: ``(1, 1)``).  (``graycomatrix`` at the
+    distance ``d`` itself rounds ``d sin a, d cos a``, which maps the
+    diagonal distances 1 and 2 onto the same offset.)
 
     Parameters
     ----------
@@ -153,7 +162,17 @@ def glcm_offsets(distances, angles):
     a = np.deg2rad(np.asarray(angles, dtype=np.float64))[None, :]
     sin, cos = np.sin(a), np.cos(a)
     steps = d / np.maximum(np.abs(sin), np.abs(cos))
-    return np.stack([np.rint(steps * sin), np.rint(steps * cos)], axis=-1).astype(np.intp)
+    return np.stack([_round_half_away(sin * steps), _round_half_away(cos * steps)], axis=-1).astype(np.intp)
+
+
+def _round_half_away(x):
+    """Round to the nearest integer, halves away from zero, with scikit-image's arithmetic.
+
+    ``graycomatrix`` rounds its offsets with ``trunc(x +- 0.5)``, not
+    ``np.rint`` (halves to even); the same float operations give the same
+    integers, also where ``x`` is a half up to rounding error.
+    """
+    return np.trunc(np.where(x > 0, x + 0.5, x - 0.5))
 
 
 @functools.lru_cache(maxsize=16)
@@ -332,19 +351,28 @@ def glcm_properties(P):
     autocorrelation      sum i j P  [2]
     ==================== =====================================================
 
-    Every value is finite for any normalized matrix, including the one-entry
-    matrix of a flat image.
+    Every value is finite for any matrix, including the one-entry matrix of
+    a flat image.
 
     Parameters
     ----------
     P : (..., L, L) array
-        Normalized co-occurrence matrices (each sums to 1), e.g. from
-        :func:`glcm_matrices`.  They need not be symmetric.
+        Co-occurrence matrices, e.g. from :func:`glcm_matrices`: each is
+        divided by its sum first, like scikit-image's ``graycoprops`` does,
+        so counts (``graycomatrix(..., normed=False)``) give the properties
+        of their normalized matrices; an all-zero matrix stays zero.  They
+        need not be symmetric.
 
     Returns
     -------
     props : (len(GLCM_PROPERTIES), ...) ndarray of float64
         ``props[GLCM_PROPERTIES.index(name)]`` is that property per matrix.
+
+    Raises
+    ------
+    ConfigError
+        If an entry is negative, NaN or infinite: such a matrix is no
+        distribution of pixel pairs.
 
     References
     ----------
@@ -362,6 +390,15 @@ def glcm_properties(P):
     12.25
     """
     P = np.asarray(P, dtype=np.float64)
+    if not (np.isfinite(P).all() and (P >= 0).all()):
+        raise ConfigError("glcm_properties needs co-occurrence matrices of non-negative, finite counts or "
+                          "probabilities; these hold negative, NaN or infinite entries")
+    totals = P.sum(axis=(-2, -1), keepdims=True)
+    return _matrix_properties(np.divide(P, totals, out=np.zeros_like(P), where=totals > 0))
+
+
+def _matrix_properties(P):
+    """:func:`glcm_properties` of normalized matrices (already checked, as :func:`_cooccurrence` makes them)."""
     batch, L = P.shape[:-2], P.shape[-1]
     P = P.reshape(-1, L, L)
     levels = np.arange(L)
@@ -565,7 +602,8 @@ def glcm_feature_vector(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), lev
     """
     offsets = _cached_offsets(tuple(distances), tuple(angles))
     q = _quantize(image, levels)
-    props = glcm_properties(_cooccurrence(q, offsets.reshape(-1, 2), levels, inside)).reshape(-1, *offsets.shape[:2])
+    matrices = _cooccurrence(q, offsets.reshape(-1, 2), levels, inside)
+    props = _matrix_properties(matrices).reshape(-1, *offsets.shape[:2])
     return _aggregated(props, aggregate)
 
 

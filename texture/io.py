@@ -1,9 +1,11 @@
-"""Read any supported image into the one *working grey image* every feature uses.
+"""Read any supported image into the one *working image* every feature uses.
 
-The working grey image
-----------------------
-:func:`read_image` is the only way images enter `texture`; it always returns a
-C-contiguous, 2-D ``float64`` array with values in ``[0, 1]``, built as follows.
+The working image
+-----------------
+:func:`read_image` is the only way images enter `texture`; it returns a
+C-contiguous ``float64`` array with values in ``[0, 1]``: the 2-D *working
+grey image*, or with ``colour=True`` the *working colour image*, built as
+follows.
 
 * **Integers** are divided by their dtype's maximum: ``uint8`` by 255,
   ``uint16`` (16-bit PNG/TIFF) by 65535, so 16-bit files keep their full
@@ -12,7 +14,11 @@ C-contiguous, 2-D ``float64`` array with values in ``[0, 1]``, built as follows.
 * **Floats** (``float16/32/64``) are used as they are and must be finite and
   within ``[0, 1]``; anything else is refused rather than silently clipped.
 * **Colour** is reduced to luminance with the ITU-R BT.709 weights that
-  :func:`skimage.color.rgb2gray` uses: ``Y = 0.2125 R + 0.7154 G + 0.0721 B``.
+  :func:`skimage.color.rgb2gray` uses: ``Y = 0.2125 R + 0.7154 G + 0.0721 B``
+  (:func:`luminance`).  With ``colour=True`` it is kept instead: the result
+  is ``(H, W, 3)`` in RGB order, whose :func:`luminance` is bit for bit the
+  working grey image of the same source.  Grey sources stay 2-D in either
+  mode: a grey image has no colour planes to keep.
 * **Alpha** is dropped (not composited): texture is measured on the stored
   colour, whatever its transparency.  Grey + alpha keeps the grey channel.
 * **Palette** images are expanded to their colours before the luminance step.
@@ -51,7 +57,7 @@ from texture.errors import (
     InvalidImageError,
 )
 
-__all__ = ["DEFAULT_MAX_PIXELS", "IMAGE_EXTENSIONS", "read_image", "check_min_size"]
+__all__ = ["DEFAULT_MAX_PIXELS", "IMAGE_EXTENSIONS", "read_image", "check_min_size", "luminance"]
 
 #: Largest image :func:`read_image` accepts unless told otherwise: 2**27
 #: (about 134 million pixels, e.g. 11585 x 11585), whose working grey image
@@ -65,13 +71,12 @@ IMAGE_EXTENSIONS = frozenset(
     {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".pgm", ".ppm", ".webp"}
 )
 
-_LUMA_RGB = np.array([0.2125, 0.7154, 0.0721])
-# OpenCV decodes colour in BGR(A) order; reversing the weights avoids a copy.
-_LUMA_BGR = _LUMA_RGB[::-1].copy()
+_LUMA_RGB = (0.2125, 0.7154, 0.0721)
+_BAND_PIXELS = 1 << 16  # pixels of a colour image turned into grey at once (small float64 temporaries)
 
 
-def read_image(source, *, max_pixels=None):
-    """Read an image file or array as the working grey image.
+def read_image(source, *, max_pixels=None, colour=False):
+    """Read an image file or array as the working grey or colour image.
 
     Parameters
     ----------
@@ -83,13 +88,17 @@ def read_image(source, *, max_pixels=None):
     max_pixels : int, optional
         Refuse images with more than this many pixels, checked from the file
         header before decoding.  Defaults to :data:`DEFAULT_MAX_PIXELS`.
+    colour : bool, optional
+        Keep the colour planes of a colour source (RGB, RGBA, palette)
+        instead of reducing them to luminance.
 
     Returns
     -------
-    image : ndarray of float64, shape (H, W)
-        C-contiguous grey image in ``[0, 1]``; see the module documentation
-        for the conversion.  A C-contiguous ``float64`` grey input array is
-        returned as is, not copied.
+    image : ndarray of float64, shape (H, W), or (H, W, 3) with `colour`
+        C-contiguous image in ``[0, 1]``: grey, or RGB when `colour` is set
+        and the source has colour; see the module documentation for the
+        conversion.  A C-contiguous ``float64`` input array that already is
+        such an image is returned as is, not copied.
 
     Raises
     ------
@@ -117,29 +126,63 @@ def read_image(source, *, max_pixels=None):
     0.7154
     >>> read_image(np.array([[0, 65535]], dtype=np.uint16))
     array([[0., 1.]])
+    >>> read_image(rgb, colour=True)[0, 0]           # the colour kept
+    array([0., 1., 0.])
     """
-    return _to_working_grey(*_decode(source, max_pixels))
+    if not isinstance(colour, (bool, np.bool_)):
+        raise ConfigError(f"colour must be True or False, got {colour!r}")
+    return _to_working(*_decode(source, max_pixels), colour=colour)
 
 
 def _decode(source, max_pixels):
-    """:func:`read_image` up to its last step: ``(pixels, weights, limit, path)``.
+    """:func:`read_image` up to its last step: ``(pixels, bgr, limit, path)``.
 
     ``pixels`` are as decoded or given (any dtype, colour or grey), not yet
-    reduced to the working grey image by ``_to_working_grey(pixels, weights,
-    limit, path)``.  A band of rows of them reduces to the same rows of
-    the working grey image, which lets :func:`texture.feature_map` hold a
-    large image in its stored type and convert it band by band.
+    made the working image by ``_to_working(pixels, bgr, limit, path)``;
+    ``bgr`` says whether their colour planes are in OpenCV's BGR order.  A
+    band of rows of them gives the same rows of the working image, which
+    lets :func:`texture.feature_map` hold a large image in its stored type
+    and convert it band by band.
     """
     limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
     if not isinstance(limit, numbers.Integral) or limit < 1:
         raise ConfigError(f"max_pixels must be a positive integer, got {max_pixels!r}")
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        pixels, weights = _decode_file(path, limit)
+        pixels, bgr = _decode_file(path, limit)
     else:
         pixels = _pillow_pixels(source, None) if isinstance(source, Image.Image) else source
-        path, pixels, weights = None, np.asarray(pixels), _LUMA_RGB
-    return pixels, weights, limit, path
+        path, pixels, bgr = None, np.asarray(pixels), False
+    return pixels, bgr, limit, path
+
+
+def luminance(rgb):
+    """BT.709 luminance of a working colour image: its working grey image.
+
+    ``Y = 0.2125 R + 0.7154 G + 0.0721 B``, the weights of
+    :func:`skimage.color.rgb2gray`, evaluated pixel by pixel in that order
+    (so that :func:`read_image` gives the same bits whether it reduces a
+    colour source itself or is asked to keep the colour), and capped at 1:
+    the weights sum to 1 but rounding can put white a hair above it.
+
+    Parameters
+    ----------
+    rgb : (..., 3) ndarray of float64
+        RGB values in [0, 1], e.g. ``read_image(path, colour=True)``.
+
+    Returns
+    -------
+    grey : (...) ndarray of float64
+
+    Examples
+    --------
+    >>> luminance(np.array([[[1.0, 1.0, 1.0], [0.0, 0.0, 1.0]]]))
+    array([[1.    , 0.0721]])
+    """
+    grey = rgb[..., 0] * _LUMA_RGB[0]
+    grey += rgb[..., 1] * _LUMA_RGB[1]
+    grey += rgb[..., 2] * _LUMA_RGB[2]
+    return np.minimum(grey, 1.0, out=grey)
 
 
 def check_min_size(image, min_size, path=None):
@@ -180,13 +223,14 @@ def check_min_size(image, min_size, path=None):
 def _decode_file(path, limit):
     """Check the header of `path` against `limit`, then decode its pixels.
 
-    Returns the pixels and the luminance weights in their channel order.
+    Returns the pixels and whether their colour planes are in BGR order (OpenCV's).
     """
     with _open_regular_file(path) as file, _open_header(file, path) as header:
         width, height = header.size
         _check_pixel_count(height, width, limit, path)
         if _pillow_decodes(header):
-            return _pillow_pixels(header, path), _LUMA_RGB
+            return _pillow_pixels(header, path), False
+        grey_source = header.mode in _GREY_MODES
         file.seek(0)
         data = file.read()
     try:
@@ -195,7 +239,10 @@ def _decode_file(path, limit):
         pixels = None
     if pixels is None:
         raise ImageReadError(_why_undecodable(data), path)
-    return pixels, _LUMA_BGR
+    if grey_source and pixels.ndim == 3:
+        # OpenCV expands grey + alpha to BGRA: its first plane is the grey one.
+        pixels = pixels[:, :, 0]
+    return pixels, True
 
 
 def _open_regular_file(path):
@@ -244,6 +291,10 @@ _ARRAY_READY_MODES = frozenset(
 )
 
 
+# Pillow modes of grey images, with or without alpha.
+_GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "F"})
+
+
 def _pillow_decodes(header):
     """Whether Pillow, not OpenCV, must decode this image to get it right.
 
@@ -288,8 +339,8 @@ def _check_pixel_count(height, width, limit, path):
         )
 
 
-def _to_working_grey(pixels, weights, limit, path):
-    """Validate decoded or user `pixels` and reduce them to the working grey image."""
+def _to_working(pixels, bgr, limit, path, colour=False):
+    """Validate decoded or user `pixels` and make them the working grey (or colour) image."""
     if pixels.ndim == 3 and pixels.shape[2] in (1, 2):
         pixels = pixels[:, :, 0]  # grey, or grey + alpha: drop the alpha
     if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] not in (3, 4)):
@@ -306,10 +357,20 @@ def _to_working_grey(pixels, weights, limit, path):
     if pixels.ndim == 2:
         grey = np.multiply(pixels, scale, dtype=np.float64) if scale != 1.0 else pixels
         return np.ascontiguousarray(grey, dtype=np.float64)
-    # Fold the range scaling into the weights: one pass, one float64 output.
-    grey = pixels[:, :, :3] @ (weights * scale)
-    # The weights sum to 1 but rounding can put white a hair above it.
-    return np.minimum(grey, 1.0, out=grey)
+    if bgr:
+        rgb = pixels[:, :, 2::-1]  # alpha dropped
+    else:  # RGB(A): a working colour image passes through as the same object
+        rgb = pixels if pixels.shape[2] == 3 else pixels[:, :, :3]
+    if colour:
+        rgb = np.multiply(rgb, scale, dtype=np.float64) if scale != 1.0 else rgb
+        return np.ascontiguousarray(rgb, dtype=np.float64)
+    # Band by band: the float64 colour temporaries stay small on large images.
+    grey = np.empty((height, width))
+    band = max(1, _BAND_PIXELS // width)
+    for start in range(0, height, band):
+        rows = slice(start, start + band)
+        grey[rows] = luminance(np.multiply(rgb[rows], scale, dtype=np.float64))
+    return grey
 
 
 def _scale_to_unit(pixels, path):

@@ -19,6 +19,11 @@ samples.  The codes stay bit-identical at a fraction of the cost.  The
 default (uniform) histograms never build the codes: running per-pixel
 counts of ones and of 0/1 transitions give them directly.
 
+Over 400 lines because the module holds the whole family: the exact
+scikit-image arithmetic, its fast single-precision path with exact
+near-ties, the histograms (with masks), parameter checks and the feature
+vector; splitting it would scatter one concept.
+
 References
 ----------
 .. [1] T. Ojala, M. Pietikainen and T. Maenpaa, "Multiresolution gray-scale
@@ -301,6 +306,10 @@ def _band_codes(prepared, pad, P, R, method, origin=0):
     image, padded, scaled, band = prepared
     rp, cp = _circle(P, R)
     rows, cols = image.shape
+    nonfinite = None
+    if scaled is None:  # the exact path: the image may hold NaN or infinities
+        nonfinite = ~np.isfinite(padded)
+        nonfinite = nonfinite if nonfinite.any() else None
     for start in range(0, rows, band):
         stop = min(start + band, rows)
         samples = _samples(padded, pad, start, stop, rp, cp, origin)
@@ -308,6 +317,8 @@ def _band_codes(prepared, pad, P, R, method, origin=0):
             neighbours = np.empty((P, stop - start, cols))
             for p, value in samples:
                 neighbours[p] = value
+                if nonfinite is not None:
+                    neighbours[p][_reads_nonfinite(nonfinite, pad, start, stop, rp[p], cp[p])] = np.nan
             # Sums over the first axis add the samples in order, like scikit-image.
             total = neighbours.sum(axis=0)
             squares = (neighbours * neighbours).sum(axis=0)
@@ -318,9 +329,36 @@ def _band_codes(prepared, pad, P, R, method, origin=0):
             for _ in _comparisons(prepared, pad, start, stop, P, R, bits, origin):
                 pass
         else:
+            # scikit-image's s_p = [g_p - g_c >= 0], not g_p >= g_c: they differ
+            # only where both are the same infinity (inf - inf is NaN: bit 0).
+            difference = np.empty((stop - start, cols))
             for p, value in samples:
-                np.greater_equal(value, image[start:stop], out=bits[p])
+                np.subtract(value, image[start:stop], out=difference)
+                if nonfinite is not None:
+                    difference[_reads_nonfinite(nonfinite, pad, start, stop, rp[p], cp[p])] = np.nan
+                np.greater_equal(difference, 0, out=bits[p])
         yield start, stop, _encode(bits, method)
+
+
+def _reads_nonfinite(nonfinite, pad, start, stop, r_off, c_off):
+    """Where scikit-image's sample at ``(r_off, c_off)`` of rows [start, stop) is NaN but :func:`_samples`' is not.
+
+    scikit-image's bilinear interpolation blends the four corners with
+    weights ``1 - d`` and ``d`` even when ``d`` is 0 (a sample on a row or
+    a column, whose two corners on that axis are one pixel), and ``0 * inf``
+    and ``0 * NaN`` are NaN.  So a sample on a row or column that reads a
+    non-finite pixel is NaN, and its comparison bit 0; :func:`_samples`
+    skips the zero weights and would give that pixel's infinity.  A sample
+    off both axes has no zero weight, and the same arithmetic in both.
+    """
+    rows, cols = stop - start, nonfinite.shape[1] - 2 * pad
+    reads = np.zeros((rows, cols), dtype=bool)
+    if r_off != math.floor(r_off) and c_off != math.floor(c_off):
+        return reads
+    for r in {math.floor(r_off), math.ceil(r_off)}:
+        for c in {math.floor(c_off), math.ceil(c_off)}:
+            reads |= nonfinite[pad + start + r : pad + stop + r, pad + c : pad + c + cols]
+    return reads
 
 
 def lbp_codes(image, P=8, R=1.0, method="uniform"):
@@ -352,6 +390,15 @@ def lbp_codes(image, P=8, R=1.0, method="uniform"):
         Same values as ``local_binary_pattern(image, P, R, method)`` (for
         ``"var"`` to rounding, and 0 instead of NaN).
 
+    Notes
+    -----
+    Images holding NaN or infinities get scikit-image's codes too (unlike
+    :func:`lbp_features` and :func:`texture.read_image`, which refuse them):
+    its bit is ``g_p - g_c >= 0``, false where the difference is NaN
+    (``inf - inf``, or any NaN), and a neighbour sampled on a row or column
+    through a non-finite pixel is NaN (its bilinear interpolation multiplies
+    that pixel by a zero weight).
+
     Examples
     --------
     >>> image = np.array([[0, 0, 0], [0, 1, 0], [1, 1, 1]], dtype=float)
@@ -376,8 +423,10 @@ def _codes(image, P, R, method, origin=0):
     pad = math.ceil(R) + 1
     prepared = _prepare(image, pad, fast=method != "var")
     codes = np.empty(prepared[0].shape, dtype=_CODE_TYPES.get(method, np.int64))
-    for start, stop, band_codes in _band_codes(prepared, pad, P, R, method, origin):
-        codes[start:stop] = band_codes
+    # Infinities give NaN samples and differences (inf - inf) on purpose, as in scikit-image.
+    with np.errstate(invalid="ignore", over="ignore"):
+        for start, stop, band_codes in _band_codes(prepared, pad, P, R, method, origin):
+            codes[start:stop] = band_codes
     return codes
 
 

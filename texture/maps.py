@@ -45,7 +45,7 @@ import numpy as np
 from texture import gabor, glcm, lbp
 from texture.errors import ConfigError, ImageTooSmallError
 from texture.features import REGISTRY, FeatureConfig, FeatureExtractor
-from texture.io import _check_pixel_count, _decode, _scale_to_unit, _to_working_grey
+from texture.io import _check_pixel_count, _decode, _scale_to_unit, _to_working
 
 __all__ = ["WindowGrid", "FeatureMap", "feature_map"]
 
@@ -246,9 +246,11 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
     """
     extractor = FeatureExtractor(config)
     config = extractor.config
-    pixels, weights, limit, path = _decode(image, max_pixels)
+    if config.reads_colour:
+        raise ConfigError("feature maps compute grey features only; use a config with colour='grey'")
+    pixels, bgr, limit, path = _decode(image, max_pixels)
     if pixels.ndim not in (2, 3):
-        _to_working_grey(pixels, weights, limit, path)  # raises, naming the shape
+        _to_working(pixels, bgr, limit, path)  # raises, naming the shape
     height, width = pixels.shape[:2]
     _check_pixel_count(height, width, limit, path)
     _scale_to_unit(pixels, path)  # dtype and value range of the whole image, before any band
@@ -262,7 +264,7 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
     values = np.empty((grid.rows, grid.cols, len(extractor.names)), dtype=np.float32)
     bands = _Bands(config, grid)
     for first, last in _bands(grid, bands.context):
-        values[first:last] = bands.band(pixels, weights, path, first, last)
+        values[first:last] = bands.band(pixels, bgr, path, first, last)
     return FeatureMap(values, list(extractor.names), grid)
 
 
@@ -310,7 +312,7 @@ class _Bands:
         self.reach = {name: family.reach(config) for name, family in self.families}
         self.context = max(self.reach.values())
 
-    def band(self, pixels, weights, path, first, last):
+    def band(self, pixels, bgr, path, first, last):
         """Feature rows of window rows ``first .. last - 1``: ``(last - first, cols, n_features)``."""
         grid = self.grid
         top = first * grid.step
@@ -324,7 +326,7 @@ class _Bands:
             else:
                 low = max(top - reach, 0)
                 rows = pixels[low : min(bottom + reach, grid.shape[0])]
-            grey = _grey(rows, weights, path)
+            grey = _grey(rows, bgr, path)
             parts.append(family.windows(self.config, grid, grey, low, top - low, last - first))
         return np.concatenate(parts, axis=-1)
 
@@ -404,9 +406,9 @@ _WINDOW_FAMILIES = {
 assert set(_WINDOW_FAMILIES) == set(REGISTRY), "every registered family needs its window statistics here"
 
 
-def _grey(band, weights, path):
+def _grey(band, bgr, path):
     """The working grey image of a band of stored pixels (rows with their context, checked as a whole already)."""
-    return _to_working_grey(band, weights, band.shape[0] * band.shape[1], path)
+    return _to_working(band, bgr, band.shape[0] * band.shape[1], path)
 
 
 def _flat(a):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import json
 import os
 import sys
@@ -145,6 +146,10 @@ class Journal:
             Rows kept from the interrupted run: those of ``items[:n]``.
         """
         signature, settings = self.task.signature(), self.task.settings()
+        masks = "\n".join(item.mask for item in items)
+        if masks.strip():  # masked rows belong to their masks: other masks start afresh
+            settings = {**settings, "masks": hashlib.sha256(masks.encode()).hexdigest()}
+            signature = hashlib.sha256((signature + settings["masks"]).encode()).hexdigest()
         if self.path.exists() and self.meta.exists():
             with contextlib.suppress(ValueError, OSError, AttributeError):
                 saved = json.loads(self.meta.read_text())

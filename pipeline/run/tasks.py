@@ -190,22 +190,26 @@ class ExtractTask(Task):
         # Workers rebuild the extractor in setup(); ship only the settings.
         return {**self.__dict__, "_extractor": None, "_cache": None}
 
-    def _vector(self, image, path: str) -> np.ndarray:
-        """The values of one working grey image."""
-        return self._extractor.transform(image, path=path)
+    def _vector(self, image, path: str, mask) -> np.ndarray:
+        """The values of one working image (grey, or colour when the config reads colour), or of the region
+        inside its `mask` (a file, or None)."""
+        return self._extractor.transform(image, path=path, mask=mask)
 
-    def features(self, path: str) -> np.ndarray:
-        """The values of one image file (through the cache when there is one)."""
+    def features(self, path: str, mask: str = "") -> np.ndarray:
+        """The values of one image file, or of the region of its mask file (through the cache when there is one)."""
+        mask = mask or None
+
         def compute():
-            return self._vector(read_image(path, max_pixels=self.max_pixels), path)
+            image = read_image(path, max_pixels=self.max_pixels, colour=self.config.reads_colour)
+            return self._vector(image, path, mask)
 
-        return compute() if self._cache is None else self._cache.get_or_compute(path, compute)
+        return compute() if self._cache is None else self._cache.get_or_compute(path, compute, mask)
 
     def compute(self, items):
         results = []
         for item in items:
             try:
-                results.append(self.features(item.path))
+                results.append(self.features(item.path, item.mask))
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run
                 # Every input gets a row; the error row names the exception type.
                 results.append(exc)
@@ -233,8 +237,8 @@ class TrainingCopiesTask(ExtractTask):
         extra = {} if self.max_pixels is None else {"max_pixels": self.max_pixels}
         return _config_digest(self.config, copies=True, **extra)
 
-    def _vector(self, image, path: str) -> np.ndarray:
-        return copy_features(self._extractor, image, path=path).ravel()
+    def _vector(self, image, path: str, mask) -> np.ndarray:
+        return copy_features(self._extractor, image, path=path, mask=mask).ravel()
 
 
 class PredictTask(ExtractTask):
