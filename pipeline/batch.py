@@ -14,6 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
+from pipeline.names import escape_path
 from pipeline.run.engines import make_engine
 from pipeline.run.engines.base import Engine
 from pipeline.run.inputs import CHUNK_SIZE, Item, chunked, list_inputs
@@ -87,7 +88,7 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
             progress.write(f"starting afresh: the interrupted run's rows were made with other settings "
                            f"({journal.discarded})")
         for path in skipped:
-            progress.write(f"skipped (not an image): {path}")
+            progress.write(f"skipped (not an image): {escape_path(path)}")
         try:
             with journal.appending() as write:
                 for rows in engine.map_chunks(task, chunked(items[done:], chunk_size)):

@@ -30,6 +30,7 @@ from pipeline.atomic import atomic_write
 from pipeline.batch import (ExtractTask, MapTask, PredictTask, TrainingCopiesTask, feature_matrix, list_inputs,
                             make_engine, run_batch)
 from pipeline.model import TextureModel, default_network
+from pipeline.names import escape_path, unescape_path
 from pipeline.nn import BPClassifier
 from pipeline.sample import sample_root
 from pipeline.run.inputs import Item
@@ -202,7 +203,10 @@ def _nothing_new_on_failure(folder: Path):
             shutil.rmtree(created, ignore_errors=True)
         else:
             for path in set(folder.iterdir()) - before:
-                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
         raise
 
 
@@ -271,7 +275,8 @@ def cmd_evaluate(args) -> int:
                                                             out, args)
         files.update(calibration_files)
         values = rows["value"].replace("", "nan").astype(float).to_numpy()
-        files["page"] = _write_page(model, rows["path"].tolist(), y_true, y_pred, rows["confidence"].astype(float),
+        paths = [unescape_path(path) for path in rows["path"]]  # the files themselves, for the thumbnails
+        files["page"] = _write_page(model, paths, y_true, y_pred, rows["confidence"].astype(float),
                                     values, files, out, str(args.src), args)
     print(f"accuracy {accuracy(y_true, y_pred):.4f} on {len(rows)} images")
     print(calibration)
@@ -283,12 +288,12 @@ def cmd_evaluate(args) -> int:
 
 def cmd_score(args) -> int:
     score = TextureModel.load(args.model).score_image(args.image, mask=args.mask, max_pixels=args.max_pixels)
+    path = escape_path(args.image)  # as the CSV outputs name it
     if args.json:
-        where = {"path": str(args.image), **({} if args.mask is None else {"mask": str(args.mask)})}
+        where = {"path": path, **({} if args.mask is None else {"mask": escape_path(args.mask)})}
         print(json.dumps({**where, **score.to_dict()}, sort_keys=True))
         return 0
-    print(f"{args.image}: {score.label} (confidence {score.confidence:.3f})"
-          if score.label is not None else f"{args.image}:")
+    print(f"{path}: {score.label} (confidence {score.confidence:.3f})" if score.label is not None else f"{path}:")
     if score.value is not None:
         print(f"  score {score.value:.4f}")
     for label, p in score.probabilities.items():
@@ -416,7 +421,7 @@ def _train(source, args):
 
     items, skipped = _inputs(source, args, labelled=True)
     for path in skipped:
-        _say(args, f"skipped (not an image): {path}")
+        _say(args, f"skipped (not an image): {escape_path(path)}")
     # The labels can refuse the run before minutes of extraction: too few
     # classes, a class or group too small to hold one out.
     every_label = _typed_labels([item.label for item in items])

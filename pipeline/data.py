@@ -30,6 +30,7 @@ from pathlib import Path
 from texture.errors import ConfigError, DatasetError
 from texture.io import IMAGE_EXTENSIONS
 
+from pipeline.names import printable, unescape_path
 from pipeline.sample import SAMPLE_SETS, sample_root
 
 __all__ = ["COLUMNS", "GROUPINGS", "find_images", "find_masks", "is_mask_file", "load_folder", "load_csv",
@@ -158,7 +159,8 @@ def load_folder(root, *, group=None):
     ----------
     root : str or os.PathLike
         Folder with one sub-folder per class; the sub-folder's name is the
-        label.  Images are found recursively inside each class folder; files
+        label (a name that is not UTF-8 in the printable form of
+        :func:`pipeline.names.printable`).  Images are found recursively inside each class folder; files
         directly in `root` and hidden folders are ignored.
     group : callable or str, optional
         Maps an image's :class:`pathlib.Path` to its group, e.g.
@@ -202,11 +204,13 @@ def load_folder(root, *, group=None):
             + ", ".join(empty),
             root,
         )
-    rows = [
-        (str(path), label, None if group is None else group(path))
-        for label, paths in images.items() for path in paths
-    ]
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    pairs = [(path, label) for label, paths in images.items() for path in paths]
+    return pd.DataFrame({
+        "path": _path_column(path for path, _ in pairs),
+        # A folder name that is not UTF-8 makes a label in its printable form (pipeline.names).
+        "label": [printable(label) for _, label in pairs],
+        "group": [None if group is None else group(path) for path, _ in pairs],
+    })
 
 
 def load_csv(path, *, labelled=True, check_files=True):
@@ -217,6 +221,8 @@ def load_csv(path, *, labelled=True, check_files=True):
     path : str or os.PathLike
         CSV file with a header row.  Relative image paths are resolved
         against the CSV's folder, so a data set folder can be moved whole.
+        A path may be in the escaped form of :mod:`pipeline.names` (as
+        texture writes the names that are not UTF-8: ``bad_\\xff.png``).
         ``label`` may be a class name or a number; an optional ``mask``
         column names each image's mask file (relative to the CSV's folder
         like the images; a blank cell: no mask); other columns are ignored.
@@ -272,7 +278,8 @@ def load_csv(path, *, labelled=True, check_files=True):
         raise DatasetError(f"empty {' or '.join(required)} on line(s) {_listing(blank + 2)}",
                            path)
     folder = path.resolve().parent
-    files = [folder / name for name in table["path"]]  # absolute names stay absolute
+    # Absolute names stay absolute; names are read in the escaped form texture writes (pipeline.names).
+    files = [folder / unescape_path(name) for name in table["path"]]
     missing = [name for name, file in zip(table["path"], files) if check_files and not file.is_file()]
     if missing:
         raise DatasetError(f"{len(missing)} listed image(s) not found: {_listing(missing)}", path)
@@ -280,15 +287,23 @@ def load_csv(path, *, labelled=True, check_files=True):
         if column in table.columns:
             table[column] = table[column].mask(table[column].map(_is_blank))
     listed = pd.DataFrame({
-        "path": [str(file) for file in files],
+        "path": _path_column(files),
         **{column: table[column].to_numpy() if column in table.columns else None
            for column in COLUMNS[1:]},
     })
     if "mask" in table.columns:
         # object dtype: a blank cell stays None (a string column would make it NaN).
-        listed["mask"] = pd.Series([None if _is_blank(name) else str(folder / name) for name in table["mask"]],
-                                   dtype=object)
+        listed["mask"] = pd.Series([None if _is_blank(name) else str(folder / unescape_path(name))
+                                    for name in table["mask"]], dtype=object)
     return listed
+
+
+def _path_column(paths):
+    """Paths as a column of Python strings: a name that is not UTF-8 holds a
+    surrogate escape (PEP 383), which pandas' Arrow-backed text refuses."""
+    import pandas as pd
+
+    return pd.Series([str(path) for path in paths], dtype=object)
 
 
 def _is_blank(cell) -> bool:

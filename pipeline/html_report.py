@@ -31,6 +31,7 @@ import numpy as np
 
 from pipeline import report
 from pipeline.atomic import atomic_write
+from pipeline.names import printable
 from texture.errors import TextureError
 from texture.io import read_image
 
@@ -117,7 +118,8 @@ def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tup
 
 
 def _e(value) -> str:
-    return html.escape(str(value), quote=True)
+    # printable: a file name that is not UTF-8 is shown \xNN, and the page stays valid UTF-8.
+    return html.escape(printable(str(value)), quote=True)
 
 
 def _thumbnail(path, size: int) -> str | None:

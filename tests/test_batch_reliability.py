@@ -20,6 +20,7 @@ from PIL import Image
 from pipeline import batch, cli
 from pipeline.batch import ExtractTask, list_inputs, run_batch
 from pipeline.run.engines.serial import SerialEngine
+from pipeline.names import unescape_path
 from texture import FeatureConfig, FeatureExtractor, read_image
 from test_io import _png_header_only
 from timeouts import time_limit
@@ -94,12 +95,13 @@ def _fuzz_folder(root):
 
 
 def _rows(path):
-    with open(path, newline="", encoding="utf-8", errors="surrogateescape") as f:
+    with open(path, newline="", encoding="utf-8") as f:  # strict: every output is valid UTF-8
         return list(csv.DictReader(f))
 
 
 def _check_rows(root, rows, good, bad):
-    by_name = {os.path.relpath(row["path"], root): row for row in rows}
+    # Names that are not UTF-8 are written escaped; unescaped, they are the exact file names.
+    by_name = {os.path.relpath(unescape_path(row["path"]), root): row for row in rows}
     assert len(by_name) == len(rows) == len(good) + len(bad)
     assert set(by_name) == good | set(bad)
     for name, error in bad.items():

@@ -280,7 +280,8 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
         assert "roughness score" in out and (tmp_path / "demo" / "roughness_model.npz").is_file()
 
 
-def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, monkeypatch):
+def _interrupt_third_chunk(monkeypatch, chunk_size):
+    """Make the next extract run stop with Ctrl-C at its third chunk of `chunk_size` images."""
     from pipeline import batch, commands
 
     compute = batch.ExtractTask.compute
@@ -293,7 +294,11 @@ def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, mon
         return compute(self, items)
 
     monkeypatch.setattr(batch.ExtractTask, "compute", interrupt_third_chunk)
-    monkeypatch.setattr(commands, "run_batch", _small_chunks(batch.run_batch))
+    monkeypatch.setattr(commands, "run_batch", lambda *a, **k: batch.run_batch(*a, chunk_size=chunk_size, **k))
+
+
+def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, monkeypatch):
+    _interrupt_third_chunk(monkeypatch, chunk_size=4)
     code, _, err = run(capsys, "extract", subset, "-o", tmp_path / "f.csv", "-j", "1", "-q")
     assert code == 130 and "resume" in err and not (tmp_path / "f.csv").exists()
     code, out, _ = run(capsys, "extract", subset, "-o", tmp_path / "f.csv", "-j", "1", "-q")
@@ -301,12 +306,6 @@ def test_interrupt_exits_130_and_the_rerun_resumes(tmp_path, capsys, subset, mon
     monkeypatch.undo()
     run(capsys, "extract", subset, "-o", tmp_path / "ref.csv", "-j", "1", "-q")
     assert (tmp_path / "f.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()
-
-
-def _small_chunks(run_batch):
-    def wrapper(*args, **kwargs):
-        return run_batch(*args, chunk_size=4, **kwargs)
-    return wrapper
 
 
 def test_feature_cache_gives_the_same_output(tmp_path, capsys, subset):
@@ -706,6 +705,100 @@ def test_a_file_that_is_not_a_model_is_named_so_without_mentioning_pickles(tmp_p
                            *(["1"] if verb[0] != "score" else []))
         assert code == 1 and f"{not_a_model}: not a texture model file" in err, name
         assert "pickle" not in err.lower(), name
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="needs a file system that stores names as raw bytes")
+def test_names_that_are_not_utf8_are_written_escaped_and_read_back(tmp_path, capsys, monkeypatch):
+    import pandas as pd
+
+    src = tmp_path / "src"
+    image = next((sample_root() / "textures" / "brick").glob("*.png")).read_bytes()
+    for name in (b"a.png", b"bad_\xff.png", b"caf\xe9/b.png"):
+        path = os.path.join(os.fsencode(src), name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(image)
+    code, out, _ = run(capsys, "extract", src, "-o", tmp_path / "out.csv", "-j", "1", "-q")
+    assert code == 0 and "3 processed, 0 failed" in out
+    table = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)  # was: UnicodeDecodeError
+    assert table["path"].tolist() == [f"{src}/a.png", f"{src}/bad_\\xff.png", f"{src}/caf\\xe9/b.png"]
+    assert table["label"].tolist() == ["", "", "caf\\xe9"]
+    # The output, given as a list of inputs, names the same files.
+    code, out, _ = run(capsys, "extract", tmp_path / "out.csv", "-o", tmp_path / "again.csv", "-j", "1", "-q")
+    assert code == 0 and "3 processed, 0 failed" in out
+    again = pd.read_csv(tmp_path / "again.csv", keep_default_na=False)
+    assert again["path"].tolist() == table["path"].tolist()
+    assert again.iloc[:, 5:].equals(table.iloc[:, 5:])
+    # An interrupted run resumes past those names, to the same bytes.
+    _interrupt_third_chunk(monkeypatch, chunk_size=1)
+    assert run(capsys, "extract", src, "-o", tmp_path / "resumed.csv", "-j", "1", "-q")[0] == 130
+    code, out, _ = run(capsys, "extract", src, "-o", tmp_path / "resumed.csv", "-j", "1", "-q")
+    assert code == 0 and "2 rows reused" in out
+    assert (tmp_path / "resumed.csv").read_bytes() == (tmp_path / "out.csv").read_bytes()
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="needs a file system that stores names as raw bytes")
+def test_evaluate_reports_names_that_are_not_utf8_and_shows_their_images(tmp_path, capsys, small_model):
+    src = tmp_path / "src"
+    brick, grass = (next((sample_root() / "textures" / label).glob("*.png")).read_bytes()
+                    for label in ("brick", "grass"))
+    for name, data in ((b"caf\xe9/bad_\xff.png", brick), (b"grass/g.png", grass)):
+        path = os.path.join(os.fsencode(src), name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+    code, _, err = run(capsys, "evaluate", src, "--model", small_model, "-o", tmp_path / "r", "-j", "1", "-q")
+    assert code == 0 and "caf\\xe9 (1)" in err  # a label the model does not know: a mistake, shown
+    for name in ("predictions.csv", "metrics.csv", "confusion_matrix.csv", "report.html"):
+        text = (tmp_path / "r" / name).read_text(encoding="utf-8")  # strict
+        assert "caf\\xe9" in text, name
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert "bad_\\xff.png" in page and "image not readable now" not in page
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_every_output_honours_the_umask(tmp_path, capsys, subset, umask_022):
+    """Reports on shared storage must be readable by colleagues: -rw-r--r-- under umask 022."""
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "out"
+    common = ["-j", "1", "-q", "--cache", out / "cache"]
+    assert run(capsys, "extract", subset, "-o", out / "features.csv", *common)[0] == 0
+    assert run(capsys, "extract", subset, "-o", out / "features.parquet", *common)[0] == 0
+    assert run(capsys, "train", subset, "-o", out / "model.npz", *common, *NET)[0] == 0
+    model = ["--model", out / "model.npz"]
+    assert run(capsys, "predict", subset, *model, "-o", out / "predictions.csv", *common)[0] == 0
+    assert run(capsys, "predict", subset, *model, "-o", out / "predictions.parquet", *common)[0] == 0
+    assert run(capsys, "evaluate", subset, *model, "-o", out / "report", *common)[0] == 0
+    files = [path for path in out.rglob("*") if path.is_file()]
+    names = {path.name for path in files}
+    assert {"features.csv", "features.parquet", "model.npz", "predictions.csv", "predictions.parquet",
+            "metrics.csv", "confusion_matrix.csv", "confusion_matrix.png", "training_curves.png",
+            "report.html"} <= names and any(path.suffix == ".npy" for path in files)  # the cache
+    modes = {str(path.relative_to(out)): oct(path.stat().st_mode & 0o777) for path in files}
+    assert set(modes.values()) == {"0o644"}, modes
+    folders = {str(path.relative_to(out)): oct(path.stat().st_mode & 0o777) for path in out.rglob("*") if path.is_dir()}
+    assert set(folders.values()) == {"0o755"}, folders
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="needs a file system that stores names as raw bytes")
+def test_score_and_the_skipped_lines_name_files_as_the_outputs_do(tmp_path, capsys, small_model):
+    image = os.path.join(os.fsencode(tmp_path), b"bark_\xff.png")
+    with open(image, "wb") as f:
+        f.write(next((sample_root() / "textures" / "brick").glob("*.png")).read_bytes())
+    with open(os.path.join(os.fsencode(tmp_path), b"notes_\xfe.txt"), "w") as f:
+        f.write("not an image")
+    code, out, _ = run(capsys, "score", os.fsdecode(image), "--model", small_model, "--json")
+    assert code == 0 and json.loads(out)["path"] == f"{tmp_path}/bark_\\xff.png"
+    code, out, _ = run(capsys, "score", os.fsdecode(image), "--model", small_model)
+    assert code == 0 and out.startswith(f"{tmp_path}/bark_\\xff.png: ")
+    code, _, err = run(capsys, "extract", tmp_path, "-o", tmp_path / "out" / "f.csv", "-j", "1")
+    assert f"skipped (not an image): {tmp_path}/notes_\\xfe.txt" in err
 
 
 def test_colour_option_extracts_trains_and_records_opponent_features(tmp_path, capsys, lbp_config):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from pipeline.data import find_images, find_masks, is_mask_file, load_csv, load_folder
+from pipeline.names import printable
 from texture.errors import ConfigError, DatasetError
 from texture.io import IMAGE_EXTENSIONS
 
@@ -95,11 +96,12 @@ def list_inputs(source, *, labelled: bool = False, masks=None,
     else:
         unlisted = []  # folders that cannot be listed: each gets an error row, counted as failed
         paths = find_images(source, onerror=unlisted.append)
-        items = [Item(str(path), path.relative_to(source).parts[0] if path.parent != source else "")
+        # A folder name that is not UTF-8 makes a label in its printable form (pipeline.names).
+        items = [Item(str(path), printable(path.relative_to(source).parts[0]) if path.parent != source else "")
                  for path in paths]
         for exc in unlisted:
             path = Path(exc.filename)
-            label = path.relative_to(source).parts[0] if path != source else ""  # as its images would have
+            label = printable(path.relative_to(source).parts[0]) if path != source else ""  # as its images'd have
             items.append(Item(str(path), label, error=f"{type(exc).__name__}: cannot list the folder ({exc})"))
         items.sort(key=lambda item: Path(item.path).relative_to(source).parts)
     base = source.resolve() if labelled else source  # as load_folder names its images
@@ -127,9 +129,11 @@ def _with_masks(items: list[Item], root: Path, finding: dict) -> list[Item]:
 
 def _items(table) -> list[Item]:
     """Items of a loader table (a DataFrame: path, label, group[, mask]; missing values become "")."""
+    import pandas as pd  # loaded already: the table is a DataFrame
+
+    # Cell by cell: Arrow-backed text would refuse a path that is not UTF-8 (pipeline.data).
     table = table[[column for column in ("path", "label", "group", "mask") if column in table.columns]]
-    text = table.astype(object).where(table.notna(), "").astype(str)
-    return [Item(*row) for row in text.itertuples(index=False)]
+    return [Item(*("" if pd.isna(cell) else str(cell) for cell in row)) for row in table.itertuples(index=False)]
 
 
 #: Inputs per chunk sent to a worker: enough that the messages cost nothing

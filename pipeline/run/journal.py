@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from pipeline.atomic import atomic_write
+from pipeline.names import escape_path
 from pipeline.run.inputs import Item
 from pipeline.run.tasks import ITEM_COLUMNS, Row, Task
 from texture.errors import ConfigError
@@ -34,9 +35,9 @@ from texture.errors import ConfigError
 __all__ = ["OUTPUT_SUFFIXES", "check_output", "Journal"]
 
 OUTPUT_SUFFIXES = (".csv", ".parquet")
-# File names need not be valid UTF-8 (POSIX names are bytes; Python decodes
-# the others with surrogate escapes): write them back as the same bytes.
-_TEXT = {"newline": "", "encoding": "utf-8", "errors": "surrogateescape"}
+# Strict UTF-8: rows hold file names in the escaped form of pipeline.names
+# (Row.cells), so that every output is readable by any UTF-8 reader.
+_TEXT = {"newline": "", "encoding": "utf-8"}
 
 
 def _quote(cell: str) -> str:
@@ -179,7 +180,7 @@ class Journal:
             if next(reader, None) == header:
                 writer.writerow(header)
                 for cells in reader:
-                    if kept >= len(items) or len(cells) != len(header) or cells[0] != items[kept].path:
+                    if kept >= len(items) or len(cells) != len(header) or cells[0] != escape_path(items[kept].path):
                         break
                     _write(writer, dst, cells)
                     kept += 1
@@ -244,9 +245,8 @@ class Journal:
         numeric = [c for c in columns if c not in text_columns]
         schema = pa.schema([(c, pa.string() if c in text else pa.float64()) for c in ITEM_COLUMNS + columns])
         with pq.ParquetWriter(f, schema) as writer:
-            # Parquet text must be UTF-8: bytes of non-UTF-8 file names become \xNN escapes.
             for chunk in pd.read_csv(self.path, dtype=dict.fromkeys(text, "string"), keep_default_na=False,
-                                     chunksize=4096, encoding_errors="backslashreplace"):
+                                     chunksize=4096):
                 # Error rows hold empty strings where the numbers would be.
                 chunk[numeric] = chunk[numeric].apply(pd.to_numeric, errors="coerce")
                 writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))

@@ -19,6 +19,7 @@ import numpy as np
 
 import texture
 from pipeline.augment import COPIES, N_TRAINING_COPIES, copy_features
+from pipeline.names import escape_path, printable, unescape_path
 from pipeline.run.cache import FeatureCache
 from pipeline.run.inputs import Item
 from texture import FeatureConfig, FeatureExtractor, read_image
@@ -44,26 +45,32 @@ class Row(NamedTuple):
         return self.status == "ok"
 
     def cells(self) -> list[str]:
-        """The row as CSV cells, in the order of ``ITEM_COLUMNS + task.columns``."""
-        return [self.path, self.label, self.group, self.status, self.error, *self.values]
+        """The row as CSV cells, in the order of ``ITEM_COLUMNS + task.columns``.
+
+        Valid UTF-8 whatever the file names: the path in the escaped form of
+        :mod:`pipeline.names`, other text printable.
+        """
+        return [escape_path(self.path), printable(self.label), printable(self.group), self.status,
+                printable(self.error), *self.values]
 
     @classmethod
     def from_cells(cls, cells: Sequence[str]) -> "Row":
-        """The row of CSV cells written by :meth:`cells`."""
-        return cls(*cells[:len(ITEM_COLUMNS)], tuple(cells[len(ITEM_COLUMNS):]))
+        """The row of CSV cells written by :meth:`cells` (its path the exact file name again)."""
+        return cls(unescape_path(cells[0]), *cells[1:len(ITEM_COLUMNS)], tuple(cells[len(ITEM_COLUMNS):]))
 
     def error_line(self) -> str:
-        """The error of an error row, naming its file."""
-        return self.error if self.path in self.error else f"{self.path}: {self.error}"
+        """The error of an error row, naming its file (printable, as in the output)."""
+        line = self.error if self.path in self.error else f"{self.path}: {self.error}"
+        return printable(line)
 
 
 def _format(value) -> str:
-    """Serialise one cell: floats as their shortest round-trip repr, None as empty."""
+    """Serialise one cell: floats as their shortest round-trip repr, None as empty, text as valid UTF-8."""
     if value is None:
         return ""
     if isinstance(value, (float, np.floating)):
         return repr(float(value))
-    return str(value)
+    return printable(str(value))
 
 
 class Task:
