@@ -221,7 +221,7 @@ def test_a_killed_worker_does_not_lose_inputs(tmp_path, cluster, images):
     run_batch(ExtractTask(), images, tmp_path / "local.csv", engine=SerialEngine(), quiet=True)
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
     assert summary.processed + summary.failed == 14
-    client.wait_for_workers(2, timeout=30)  # the nanny restarts it; leave the cluster whole
+    client.wait_for_workers(2, timeout=120)  # the nanny restarts it; leave the cluster whole
 
 
 @pytest.mark.slow
@@ -283,7 +283,7 @@ def test_a_file_that_kills_every_worker_gets_an_error_row(tmp_path, cluster):
                             engine=DaskEngine(scheduler.address), chunk_size=4, quiet=True)
     finally:
         scheduler.allowed_failures = saved
-        cluster[1].wait_for_workers(2, timeout=30)  # the nanny restarts them; leave the cluster whole
+        cluster[1].wait_for_workers(2, timeout=120)  # the nanny restarts them; leave the cluster whole
     run_batch(CrashOn(), root, tmp_path / "ref.csv", engine=SerialEngine(), quiet=True)
     rows, ref = read_rows(tmp_path / "dask.csv"), read_rows(tmp_path / "ref.csv")
     assert [row[0] for row in rows] == [row[0] for row in ref]
