@@ -16,7 +16,7 @@ inside one region, and over all pixels (each pixel takes the label of the
 window whose centre is nearest; how sharp are the borders?).  Writes the
 overlay of the irregular mosaic by the window model to ``--picture``.
 
-Usage: python benchmarks/mosaic.py [--data DIR] [--window 64] [--step 16] [--picture docs/mosaic_overlay.jpg]
+Usage: python benchmarks/mosaic.py [--data DIR] [--window 64] [--step 16] [--picture overlay.jpg]
 """
 
 import os
