@@ -44,7 +44,7 @@ import numpy as np
 
 from texture import gabor, glcm, lbp
 from texture.errors import ConfigError, ImageTooSmallError
-from texture.features import REGISTRY, FeatureConfig, FeatureExtractor
+from texture.features import REGISTRY, FeatureExtractor
 from texture.io import _check_pixel_count, _decode, _scale_to_unit, _to_working
 
 __all__ = ["WindowGrid", "FeatureMap", "feature_map"]
