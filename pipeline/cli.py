@@ -32,7 +32,10 @@ EXAMPLES = {
           texture extract photos/ -o features.csv --jobs 4
           texture extract list.csv -o features.parquet --cache ~/.cache/texture
           texture extract /shared/photos -o features.csv --engine dask --scheduler tcp://10.0.0.5:8786
-          texture extract photos/ -o features.csv --colour opponent""",
+          texture extract photos/ -o features.csv --colour opponent
+          texture extract scenes/ --window 64 --step 32 -o windows.parquet
+        with --window: one row per window (path, ..., row, col, y0, x0, y1, x1
+        with y1, x1 exclusive, then the features), as texture.feature_map.""",
     "train": """\
         example:
           texture train datasets/textures -o model.npz
@@ -209,6 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, type=_table_output, metavar="OUT",
                    help="output .csv or .parquet")
     _config_option(p)
+    p.add_argument("--window", type=_positive_int, default=None,
+                   help="one row per window of this side in pixels instead of one per image (grey features)")
+    p.add_argument("--step", type=_positive_int, default=None,
+                   help="with --window: distance between windows in pixels (default: window/2)")
 
     p = verb("train", "Train a texture model and report its held-out accuracy.", [common, runs, masked])
     p.add_argument("src", type=_existing, metavar="SRC",

@@ -23,8 +23,10 @@ from pipeline.names import escape_path, printable, unescape_path
 from pipeline.run.cache import FeatureCache
 from pipeline.run.inputs import Item
 from texture import FeatureConfig, FeatureExtractor, read_image
+from texture.errors import ConfigError
 
-__all__ = ["ITEM_COLUMNS", "Row", "Task", "ExtractTask", "TrainingCopiesTask", "PredictTask", "MapTask"]
+__all__ = ["ITEM_COLUMNS", "Row", "Task", "ExtractTask", "TrainingCopiesTask", "PredictTask", "WindowFeaturesTask",
+           "MapTask"]
 
 #: The columns every output starts with, before the task's own.
 ITEM_COLUMNS = ["path", "label", "group", "status", "error"]
@@ -38,7 +40,7 @@ class Row(NamedTuple):
     group: str
     status: str  # "ok" or "error"
     error: str  # "" on an ok row
-    values: tuple[str, ...]  # one per Task.columns; empty strings on an error row
+    values: tuple  # one str per Task.columns, empty on an error row (WindowFeaturesTask: one tuple per window)
 
     @property
     def ok(self) -> bool:
@@ -85,6 +87,10 @@ class Task:
     columns: list[str]
     #: Result columns holding text; the others are numbers (for typed Parquet output).
     text_columns: frozenset[str] = frozenset()
+    #: Result columns holding whole numbers (integers in Parquet output).
+    integer_columns: frozenset[str] = frozenset()
+    #: Whether every input has exactly one output line (see :meth:`lines`).
+    one_line_per_input: bool = True
 
     @property
     def header(self) -> list[str]:
@@ -113,6 +119,18 @@ class Task:
     def error_row(self, item: Item, error: str) -> Row:
         """The row of an item that failed; `error` says why (``"Type: message"``)."""
         return Row(item.path, item.label, item.group, "error", error, ("",) * len(self.columns))
+
+    def lines(self, row: Row) -> list[list[str]]:
+        """The output lines of one input's row, as CSV cells: the row itself, for most tasks."""
+        return [row.cells()]
+
+    def opens_input(self, cells: Sequence[str]) -> bool:
+        """Whether an output line is the first of its input's lines (every line, with one line per input)."""
+        return True
+
+    def row_of(self, lines: Sequence[Sequence[str]]) -> Row:
+        """The row of one input, from its output lines (the inverse of :meth:`lines`)."""
+        return Row.from_cells(lines[0])
 
     def rows(self, items: Sequence[Item]) -> list[Row]:
         """Map a chunk of items to rows, one per item (an item that failed at listing is not computed)."""
@@ -275,6 +293,88 @@ class PredictTask(ExtractTask):
             for i, score in zip(good, scores):
                 vectors[i] = self.model.score_row(score)
         return vectors
+
+
+class WindowFeaturesTask(Task):
+    """The feature vector of every window of each image: one output line per window.
+
+    The run's accounting stays one :class:`Row` per input (progress, summary,
+    resume and exit status count inputs): an ok row holds its windows as
+    :attr:`Row.values`, one tuple of cells per window, and :meth:`lines`
+    writes each window on a line of its own (``row, col, y0, x0, y1, x1``,
+    then the features, with exactly the names of
+    :func:`texture.extract_features`); an error row is one line.  An input's
+    lines start at its window ``(0, 0)`` or its error line, which is how a
+    resumed journal finds them again (:meth:`opens_input`).
+
+    Parameters
+    ----------
+    config : texture.FeatureConfig, optional
+        Extractor settings (grey only: feature maps have no colour features).
+    window, step : int
+        As in :func:`texture.feature_map`; ``step`` defaults to ``window // 2``.
+    max_pixels : int, optional
+        Largest image read; a larger one gets an error row.
+
+    Raises
+    ------
+    ConfigError
+        A colour configuration.
+    """
+
+    one_line_per_input = False
+    #: The window's place in the grid and its pixel box (``y1, x1`` exclusive), as in ``FeatureMap.to_frame()``.
+    GEOMETRY = ["row", "col", "y0", "x0", "y1", "x1"]
+
+    def __init__(self, config=None, window=64, step=None, max_pixels=None):
+        self.config = FeatureConfig() if config is None else config
+        if self.config.reads_colour:
+            raise ConfigError("features per window are grey only; use a config with colour='grey'")
+        self.window, self.step, self.max_pixels = window, window // 2 if step is None else step, max_pixels
+        self.columns = self.GEOMETRY + list(FeatureExtractor(self.config).names)
+        self.integer_columns = frozenset(self.GEOMETRY)
+
+    def settings(self) -> dict:
+        return {"task": type(self).__name__, "config": self.config.to_dict(), "texture": texture.__version__,
+                "max_pixels": self.max_pixels, "window": self.window, "step": self.step}
+
+    def signature(self) -> str:
+        return _digest(self.settings())
+
+    def compute(self, items):
+        results = []
+        for item in items:
+            try:
+                fmap = texture.feature_map(item.path, self.window, self.step, self.config,
+                                           max_pixels=self.max_pixels)
+                rows, cols = fmap.values.shape[:2]
+                where = np.concatenate([np.indices((rows, cols)).transpose(1, 2, 0), fmap.boxes], axis=2)
+                results.append((where.reshape(rows * cols, -1).tolist(),
+                                fmap.values.reshape(rows * cols, -1).astype(np.float64).tolist()))
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run
+                results.append(exc)
+        return results
+
+    def ok_row(self, item: Item, values) -> Row:
+        geometry, features = values
+        windows = tuple((*map(str, where), *map(repr, vector)) for where, vector in zip(geometry, features))
+        return Row(item.path, item.label, item.group, "ok", "", windows)
+
+    def lines(self, row: Row) -> list[list[str]]:
+        if not row.ok:
+            return [row.cells()]
+        first = row.cells()[:len(ITEM_COLUMNS)]
+        return [[*first, *window] for window in row.values]
+
+    def opens_input(self, cells) -> bool:
+        at = len(ITEM_COLUMNS)
+        return cells[ITEM_COLUMNS.index("status")] != "ok" or (cells[at], cells[at + 1]) == ("0", "0")
+
+    def row_of(self, lines) -> Row:
+        first = Row.from_cells(lines[0])
+        if not first.ok:
+            return first
+        return first._replace(values=tuple(tuple(cells[len(ITEM_COLUMNS):]) for cells in lines))
 
 
 class MapTask(Task):
