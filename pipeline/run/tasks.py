@@ -381,10 +381,13 @@ class MapTask(Task):
     """Map each image with a fitted model: picture files per image, one summary row.
 
     Per image ``<name>``, written atomically into `out_dir`: ``<name>_labels.png``
-    (the overlay with its legend), ``<name>_confidence.png`` (grey: black 0,
-    white 1) and ``<name>_map.npz`` (``label_index``, ``probabilities``,
-    ``confidence``, ``value`` when the model has one, ``window``, ``step``,
-    ``shape`` and the class names as JSON; no pickle).  ``<name>`` is the
+    (the overlay with its legend), ``<name>_confidence.png`` (heat map of the
+    confidence with its colour bar, for a classifier), ``<name>_score.png``
+    (heat map of the texture score with its colour bar, where the model has
+    one: numeric classes or regression) and ``<name>_map.npz``
+    (``label_index``, ``probabilities``, ``confidence``, ``value`` when the
+    model has one, ``window``, ``step``, ``shape`` and the class names as
+    JSON; no pickle).  ``<name>`` is the
     image's path relative to the run's folder with ``/`` as ``__`` (unique
     within a run).  The row holds the map's size, mean confidence, mean
     value and the area fraction of each class.
@@ -436,12 +439,12 @@ class MapTask(Task):
                     arrays["value"] = tmap.value
                 with atomic_write(stem + "_map.npz", "wb") as f:
                     np.savez(f, **arrays)
-                pictures = {"_labels.png": tmap.overlay()[..., ::-1]}
-                if tmap.confidence is not None:
-                    rows, cols = tmap.pixel_windows(tmap.preview.shape)
-                    pictures["_confidence.png"] = np.uint8(np.round(255 * tmap.confidence[rows[:, None], cols]))
+                pictures = {"_labels.png": tmap.overlay()}
+                for quantity, suffix in (("confidence", "_confidence.png"), ("value", "_score.png")):
+                    if getattr(tmap, quantity) is not None:
+                        pictures[suffix] = tmap.heat_map(quantity)
                 for suffix, picture in pictures.items():
-                    ok, data = cv2.imencode(".png", picture)
+                    ok, data = cv2.imencode(".png", picture[..., ::-1])  # RGB -> OpenCV's BGR
                     with atomic_write(stem + suffix, "wb") as f:
                         f.write(data.tobytes())
                 areas = tmap.area_fractions()
