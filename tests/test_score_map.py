@@ -141,7 +141,15 @@ def _colours(values, colormap):
     return cv2.applyColorMap(scaled.reshape(1, -1), colormap)[0, :, ::-1].reshape(np.shape(values) + (3,))
 
 
-def test_heat_maps_colour_each_window_and_draw_a_colour_bar(model, scene, textures):
+@pytest.fixture(scope="module")
+def graded(textures):
+    """A window model with numeric classes: brick is grade 1, grass grade 3."""
+    brick, grass = textures
+    return TextureModel(CONFIG, augment=False, window=64, estimator=small_network()).fit(
+        [brick[:256, :256], grass[:256, :256]], [1, 3])
+
+
+def test_heat_maps_colour_each_window_and_draw_a_colour_bar(model, graded, scene, textures):
     tmap = model.score_map(scene)
     picture = tmap.heat_map("confidence")
     assert picture.dtype == np.uint8 and picture.shape[0] == 512 and picture.shape[1] > 512
@@ -160,8 +168,6 @@ def test_heat_maps_colour_each_window_and_draw_a_colour_bar(model, scene, textur
 
     # A score on the scale of the class values, 1 to 3: a window scored 2 is half way.
     brick, grass = textures
-    graded = TextureModel(CONFIG, augment=False, window=64, estimator=small_network()).fit(
-        [brick[:256, :256], grass[:256, :256]], [1, 3])
     small = np.concatenate([brick[:96, :96], grass[:96, :96]], axis=1)
     smap = graded.score_map(small, step=16)
     picture = smap.heat_map("value")
@@ -294,3 +300,16 @@ def test_cli_map_writes_pictures_maps_and_a_summary_row_per_image(model, scene, 
     assert main([str(a) for a in ["map", images / "a.png", "--model", tmp_path / "m.npz", "-o", tmp_path / "one",
                                   "-q", "-j", "1"]]) == 0
     assert (tmp_path / "one" / "a_labels.png").exists()
+
+
+def test_cli_map_draws_the_score_where_the_model_has_one(graded, scene, tmp_path):
+    from pipeline.cli import main
+
+    graded.save(tmp_path / "graded.npz")
+    cv2.imwrite(str(tmp_path / "scene.png"), scene)
+    assert main([str(a) for a in ["map", tmp_path / "scene.png", "--model", tmp_path / "graded.npz", "-o",
+                                  tmp_path / "maps", "-q", "-j", "1"]]) == 0
+    expected = {"confidence": graded.score_map(scene).heat_map("confidence"),
+                "score": graded.score_map(scene).heat_map("value")}
+    for name, picture in expected.items():
+        np.testing.assert_array_equal(cv2.imread(str(tmp_path / "maps" / f"scene_{name}.png"))[..., ::-1], picture)
