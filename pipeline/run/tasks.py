@@ -319,7 +319,7 @@ class WindowFeaturesTask(Task):
     Raises
     ------
     ConfigError
-        A colour configuration.
+        A colour configuration, a window or step that is not a positive integer.
     """
 
     one_line_per_input = False
@@ -331,6 +331,7 @@ class WindowFeaturesTask(Task):
         if self.config.reads_colour:
             raise ConfigError("features per window are grey only; use a config with colour='grey'")
         self.window, self.step, self.max_pixels = window, window // 2 if step is None else step, max_pixels
+        texture.WindowGrid((window, window), window, self.step)  # a bad window or step: refused here, not per image
         self.columns = self.GEOMETRY + list(FeatureExtractor(self.config).names)
         self.integer_columns = frozenset(self.GEOMETRY)
 
@@ -363,7 +364,7 @@ class WindowFeaturesTask(Task):
     def lines(self, row: Row) -> list[list[str]]:
         if not row.ok:
             return [row.cells()]
-        first = row.cells()[:len(ITEM_COLUMNS)]
+        first = row._replace(values=()).cells()  # the input's cells, repeated on each of its lines
         return [[*first, *window] for window in row.values]
 
     def opens_input(self, cells) -> bool:
