@@ -1,4 +1,4 @@
-"""The ``texture`` command line: extract, train, predict, evaluate, score, demo.
+"""The ``texture`` command line: extract, train, predict, evaluate, score, demo, map.
 
 This module parses the arguments; :mod:`pipeline.commands` runs the verbs.
 Exit status: 0 on success, 1 when a run failed or some input could not be
