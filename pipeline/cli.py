@@ -1,4 +1,4 @@
-"""The ``texture`` command line: extract, train, predict, evaluate, score, demo.
+"""The ``texture`` command line: extract, train, predict, evaluate, score, demo, map.
 
 This module parses the arguments; :mod:`pipeline.commands` runs the verbs.
 Exit status: 0 on success, 1 when a run failed or some input could not be
@@ -63,9 +63,11 @@ EXAMPLES = {
         example:
           texture map scenes/ --model model.npz -o maps/ --window 64 --step 32
         per image: <name>_labels.png (overlay with legend), <name>_confidence.png
-        (black 0 .. white 1) and <name>_map.npz (labels, probabilities, value,
-        geometry, class names); one row per image in maps/summary.csv (map size,
-        mean confidence and value, area fraction of each class, status).""",
+        (heat map, colour bar 0 .. 1), <name>_score.png (heat map of the texture
+        score with its colour bar, when the model has one: numeric classes or
+        regression) and <name>_map.npz (labels, probabilities, value, geometry,
+        class names); one row per image in maps/summary.csv (map size, mean
+        confidence and value, area fraction of each class, status).""",
     "demo": """\
         example:
           texture demo -o texture-demo/

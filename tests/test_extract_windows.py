@@ -122,4 +122,6 @@ def test_window_options_that_do_not_fit_are_refused(src, tmp_path, capsys):
         assert exc.value.code == 2 and message in capsys.readouterr().err
     with pytest.raises(ConfigError, match="grey"):
         WindowFeaturesTask(FeatureConfig(colour="opponent"), window=32)
+    with pytest.raises(ConfigError, match="step must be a positive integer"):
+        WindowFeaturesTask(CONFIG, window=1)  # step window // 2 = 0
     assert not list(tmp_path.glob("w.csv*"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import NamedTuple, Sequence
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -40,7 +40,7 @@ class Row(NamedTuple):
     group: str
     status: str  # "ok" or "error"
     error: str  # "" on an ok row
-    values: tuple  # one str per Task.columns, empty on an error row (WindowFeaturesTask: one tuple per window)
+    values: tuple  # one str per Task.columns, empty on an error row (WindowFeaturesTask: two arrays)
 
     @property
     def ok(self) -> bool:
@@ -120,7 +120,7 @@ class Task:
         """The row of an item that failed; `error` says why (``"Type: message"``)."""
         return Row(item.path, item.label, item.group, "error", error, ("",) * len(self.columns))
 
-    def lines(self, row: Row) -> list[list[str]]:
+    def lines(self, row: Row) -> Iterable[list[str]]:
         """The output lines of one input's row, as CSV cells: the row itself, for most tasks."""
         return [row.cells()]
 
@@ -299,13 +299,15 @@ class WindowFeaturesTask(Task):
     """The feature vector of every window of each image: one output line per window.
 
     The run's accounting stays one :class:`Row` per input (progress, summary,
-    resume and exit status count inputs): an ok row holds its windows as
-    :attr:`Row.values`, one tuple of cells per window, and :meth:`lines`
-    writes each window on a line of its own (``row, col, y0, x0, y1, x1``,
-    then the features, with exactly the names of
-    :func:`texture.extract_features`); an error row is one line.  An input's
-    lines start at its window ``(0, 0)`` or its error line, which is how a
-    resumed journal finds them again (:meth:`opens_input`).
+    resume and exit status count inputs): an ok row's :attr:`Row.values` are
+    two arrays, each window's ``row, col, y0, x0, y1, x1`` (int) and its
+    features (float32, as :func:`texture.feature_map` gives them), and
+    :meth:`lines` writes each window on a line of its own, the features with
+    exactly the names of :func:`texture.extract_features`; an error row is
+    one line.  The numbers become text only as they are written, line by
+    line: a window's text takes ten times the memory of its numbers.  An
+    input's lines start at its window ``(0, 0)`` or its error line, which is
+    how a resumed journal finds them again (:meth:`opens_input`).
 
     Parameters
     ----------
@@ -319,7 +321,7 @@ class WindowFeaturesTask(Task):
     Raises
     ------
     ConfigError
-        A colour configuration.
+        A colour configuration, a window or step that is not a positive integer.
     """
 
     one_line_per_input = False
@@ -331,6 +333,7 @@ class WindowFeaturesTask(Task):
         if self.config.reads_colour:
             raise ConfigError("features per window are grey only; use a config with colour='grey'")
         self.window, self.step, self.max_pixels = window, window // 2 if step is None else step, max_pixels
+        texture.WindowGrid((window, window), window, self.step)  # a bad window or step: refused here, not per image
         self.columns = self.GEOMETRY + list(FeatureExtractor(self.config).names)
         self.integer_columns = frozenset(self.GEOMETRY)
 
@@ -349,22 +352,22 @@ class WindowFeaturesTask(Task):
                                            max_pixels=self.max_pixels)
                 rows, cols = fmap.values.shape[:2]
                 where = np.concatenate([np.indices((rows, cols)).transpose(1, 2, 0), fmap.boxes], axis=2)
-                results.append((where.reshape(rows * cols, -1).tolist(),
-                                fmap.values.reshape(rows * cols, -1).astype(np.float64).tolist()))
+                results.append((where.reshape(rows * cols, -1), fmap.values.reshape(rows * cols, -1)))
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run
                 results.append(exc)
         return results
 
     def ok_row(self, item: Item, values) -> Row:
-        geometry, features = values
-        windows = tuple((*map(str, where), *map(repr, vector)) for where, vector in zip(geometry, features))
-        return Row(item.path, item.label, item.group, "ok", "", windows)
+        return Row(item.path, item.label, item.group, "ok", "", tuple(values))
 
-    def lines(self, row: Row) -> list[list[str]]:
+    def lines(self, row: Row) -> Iterator[list[str]]:
         if not row.ok:
-            return [row.cells()]
-        first = row.cells()[:len(ITEM_COLUMNS)]
-        return [[*first, *window] for window in row.values]
+            yield row.cells()
+            return
+        first = row._replace(values=()).cells()  # the input's cells, repeated on each of its lines
+        geometry, features = row.values
+        for where, vector in zip(geometry.tolist(), features):
+            yield [*first, *map(str, where), *map(repr, vector.astype(np.float64).tolist())]  # as _format does
 
     def opens_input(self, cells) -> bool:
         at = len(ITEM_COLUMNS)
@@ -374,17 +377,23 @@ class WindowFeaturesTask(Task):
         first = Row.from_cells(lines[0])
         if not first.ok:
             return first
-        return first._replace(values=tuple(tuple(cells[len(ITEM_COLUMNS):]) for cells in lines))
+        at, n = len(ITEM_COLUMNS), len(self.GEOMETRY)
+        geometry = np.array([cells[at:at + n] for cells in lines], dtype=np.intp)
+        features = np.array([cells[at + n:] for cells in lines], dtype=np.float64).astype(np.float32)
+        return first._replace(values=(geometry, features))
 
 
 class MapTask(Task):
     """Map each image with a fitted model: picture files per image, one summary row.
 
     Per image ``<name>``, written atomically into `out_dir`: ``<name>_labels.png``
-    (the overlay with its legend), ``<name>_confidence.png`` (grey: black 0,
-    white 1) and ``<name>_map.npz`` (``label_index``, ``probabilities``,
-    ``confidence``, ``value`` when the model has one, ``window``, ``step``,
-    ``shape`` and the class names as JSON; no pickle).  ``<name>`` is the
+    (the overlay with its legend), ``<name>_confidence.png`` (heat map of the
+    confidence with its colour bar, for a classifier), ``<name>_score.png``
+    (heat map of the texture score with its colour bar, where the model has
+    one: numeric classes or regression) and ``<name>_map.npz``
+    (``label_index``, ``probabilities``, ``confidence``, ``value`` when the
+    model has one, ``window``, ``step``, ``shape`` and the class names as
+    JSON; no pickle).  ``<name>`` is the
     image's path relative to the run's folder with ``/`` as ``__`` (unique
     within a run).  The row holds the map's size, mean confidence, mean
     value and the area fraction of each class.
@@ -436,12 +445,12 @@ class MapTask(Task):
                     arrays["value"] = tmap.value
                 with atomic_write(stem + "_map.npz", "wb") as f:
                     np.savez(f, **arrays)
-                pictures = {"_labels.png": tmap.overlay()[..., ::-1]}
-                if tmap.confidence is not None:
-                    rows, cols = tmap.pixel_windows(tmap.preview.shape)
-                    pictures["_confidence.png"] = np.uint8(np.round(255 * tmap.confidence[rows[:, None], cols]))
+                pictures = {"_labels.png": tmap.overlay()}
+                for quantity, suffix in (("confidence", "_confidence.png"), ("value", "_score.png")):
+                    if getattr(tmap, quantity) is not None:
+                        pictures[suffix] = tmap.heat_map(quantity)
                 for suffix, picture in pictures.items():
-                    ok, data = cv2.imencode(".png", picture)
+                    ok, data = cv2.imencode(".png", picture[..., ::-1])  # RGB -> OpenCV's BGR
                     with atomic_write(stem + suffix, "wb") as f:
                         f.write(data.tobytes())
                 areas = tmap.area_fractions()
