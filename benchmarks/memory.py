@@ -19,6 +19,16 @@ Linux only (/proc, wait4).  Usage::
 
 ``--large N`` also extracts the default features of one N x N noise image in
 a subprocess and reports its peak memory in working images (float64 copies).
+
+``--per-pixel 4000,8000`` measures instead the peak memory of
+``extract_features(path)`` per pixel of large N x N grey PNGs, for each family
+and for all of them, each in a fresh subprocess: the traced numpy peak
+(tracemalloc) and the resident peak above the process's own after a warm-up
+(``ru_maxrss``), both divided by the pixel count, and the resident slope
+between the first and last size (fixed costs cancel out).  ``--before REV``
+(a git revision) runs the same with that revision's ``texture`` package for
+comparison, e.g. ``--per-pixel 4000,8000 --before HEAD~1``; the sizes run
+one at a time, so the largest image's peak is the benchmark's.
 """
 
 from __future__ import annotations
@@ -56,6 +66,21 @@ after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print((after - before) * 1024)  # bytes the extraction added to the peak
 """
 
+_PER_PIXEL = """
+import resource, sys, tracemalloc
+import numpy as np
+from texture import FeatureConfig, extract_features
+path, family = sys.argv[1], sys.argv[2]
+config = FeatureConfig() if family == "all" else FeatureConfig(families=(family,))
+extract_features(np.random.default_rng(0).random((64, 64)), config)  # imports and caches: not per pixel
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+tracemalloc.start()
+extract_features(path, config)
+traced = tracemalloc.get_traced_memory()[1]
+print(traced, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before)
+"""
+FAMILIES = ("glcm", "lbp", "gabor", "all")
+
 
 def make_images(folder: Path, count: int) -> None:
     """`count` seeded 64 x 64 grey PNGs (smoothed noise, so they compress like photos)."""
@@ -83,15 +108,15 @@ def _tree_rss(pgid: int) -> int:
     return total
 
 
-def run_measured(command: list[str], *, kill_when=None) -> dict:
+def run_measured(command: list[str], *, kill_when=None, env=None, cwd=None) -> dict:
     """Run `command` in its own process group; return seconds, peak RSS figures, exit status.
 
     `kill_when`, a callable polled every 50 ms, kills the whole group with
-    SIGKILL as soon as it returns True.
+    SIGKILL as soon as it returns True.  `env` and `cwd`: if not this process's.
     """
     start = time.perf_counter()
     process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT)
+                               stderr=subprocess.STDOUT, env=env, cwd=cwd)
     tree_peak, killed = 0, False
     while True:  # not poll(): it would reap the child and lose its rusage
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -127,6 +152,44 @@ def _mb(n: float) -> str:
     return f"{n / 2**20:8.0f}"
 
 
+def per_pixel(sides: list[int], before: str | None, tmp: Path) -> None:
+    """Print the peak bytes per pixel of ``extract_features`` on N x N images (see the module notes)."""
+    versions = {"ours": None}
+    if before is not None:
+        old = tmp / "before"
+        old.mkdir()
+        root = Path(__file__).resolve().parents[1]
+        archive = subprocess.run(["git", "-C", str(root), "archive", before, "texture"],
+                                 check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+        versions = {f"before ({before})": str(old), "ours": None}
+    print("peak bytes per pixel of extract_features(path), N x N 8-bit grey PNG of noise; "
+          "traced: numpy (tracemalloc), resident: ru_maxrss above the warmed-up process")
+    print(f"{'version':16s} {'family':6s} " + " ".join(f"{f'{n} traced':>13s} {f'{n} resident':>15s}" for n in sides)
+          + f" {'resident slope':>15s} {'seconds':>8s}")
+    for side in sides:
+        path = tmp / f"grey{side}.png"
+        pixels = np.random.default_rng(SEED).integers(0, 256, (side, side), dtype=np.uint8)
+        Image.fromarray(pixels).save(path, compress_level=1)
+        del pixels
+    for version, pythonpath in versions.items():
+        env = dict(os.environ, **({} if pythonpath is None else {"PYTHONPATH": pythonpath}))
+        for family in FAMILIES:
+            figures, seconds = [], 0.0
+            for side in sides:
+                # From `tmp`: "python -c" puts the working directory (a checkout's texture/) first on the path.
+                run = run_measured([sys.executable, "-c", _PER_PIXEL, str(tmp / f"grey{side}.png"), family],
+                                   env=env, cwd=tmp)
+                assert run["status"] == 0, run["output"]
+                traced, resident = map(int, run["output"].splitlines()[-1].split())
+                figures.append((side * side, traced, resident))
+                seconds += run["seconds"]
+            (n0, _, r0), (n1, _, r1) = figures[0], figures[-1]
+            slope = f"{(r1 - r0) / (n1 - n0):15.1f}" if n1 > n0 else f"{'':15s}"
+            print(f"{version:16s} {family:6s} "
+                  + " ".join(f"{t / n:13.1f} {r / n:15.1f}" for n, t, r in figures) + f" {slope} {seconds:8.0f}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="2000,20000", help="numbers of images, comma-separated")
@@ -134,8 +197,15 @@ def main(argv=None) -> int:
     parser.add_argument("--no-reference", action="store_true", help="skip the in-memory reference")
     parser.add_argument("--large", type=int, default=0, metavar="N",
                         help="also extract one N x N image and report its peak memory")
+    parser.add_argument("--per-pixel", metavar="SIDES",
+                        help="instead, peak bytes per pixel of extract_features on SIDE x SIDE images")
+    parser.add_argument("--before", metavar="REV", help="with --per-pixel: also measure this git revision")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.per_pixel:
+        with tempfile.TemporaryDirectory(prefix="texture-memory-") as tmp:
+            per_pixel([int(s) for s in args.per_pixel.split(",")], args.before, Path(tmp))
+        return 0
 
     with tempfile.TemporaryDirectory(prefix="texture-memory-") as tmp:
         tmp = Path(tmp)

@@ -76,6 +76,7 @@ MIN_LEVELS, MAX_LEVELS = 8, 256
 # fraction (1 / 65535 for 16-bit input), snaps them onto it.
 _SNAP = 1e-9
 _BAND_PIXELS = 1 << 22  # pixel pairs counted per calcHist call (exact float32 counts)
+_QUANTIZE_PIXELS = 1 << 18  # pixels quantized at once (2 MiB of float64 products)
 
 
 def quantize(image, levels=32):
@@ -110,11 +111,19 @@ def quantize(image, levels=32):
 
 
 def _quantize(image, levels):
-    """:func:`quantize` of a working grey image, already validated: the extractor's path."""
-    scaled = image * levels
-    scaled += _SNAP
-    np.minimum(scaled, levels - 1, out=scaled)
-    return scaled.astype(np.uint8)  # truncation: the floor of these non-negative values
+    """:func:`quantize` of a working grey image, already validated: the extractor's path.
+
+    Band by band of rows: the float64 products stay small next to a large
+    image (one byte per pixel is what is kept).
+    """
+    q = np.empty(image.shape, dtype=np.uint8)
+    rows = max(1, _QUANTIZE_PIXELS // max(image.shape[1], 1))
+    for start in range(0, len(image), rows):
+        scaled = image[start : start + rows] * levels
+        scaled += _SNAP
+        np.minimum(scaled, levels - 1, out=scaled)
+        q[start : start + rows] = scaled  # truncation: the floor of these non-negative values
+    return q
 
 
 def glcm_offsets(distances, angles):

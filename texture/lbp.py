@@ -63,6 +63,7 @@ _MAX_P = 31  # codes of the "default" method are int32 sums of 2**i in scikit-im
 _MAX_HIST_BITS = 16
 _CODE_TYPES = {"uniform": np.uint8, "var": np.float64}  # of _encode's codes; int64 for the others  # "default"/"ror" histograms have 2**P bins
 _BAND_PIXELS = 1 << 16  # pixels per band of rows processed at once
+_SLAB_PIXELS = 1 << 20  # pixels per slab of rows padded and scaled at once (12 MiB of copies)
 _GROUP = 8  # samples whose comparisons the uniform histograms hold at once
 _TIE_CHUNK = 1 << 13  # near-ties recomputed at once (64 KiB float64 temporaries)
 # Near-tie threshold of the single-precision differences, relative to the
@@ -278,20 +279,22 @@ def _exact_comparisons(padded, pad, start, rp, cp, ties, out, origin=0):
         out.reshape(-1)[chunk] = upper * (1.0 - row_t) + lower * row_t >= flat.take((i + pad) * width + (j + pad))
 
 
-def _prepare(image, pad, fast=True):
+def _prepare(image, pad, fast=True, scale=None):
     """Inputs of :func:`_comparisons` for an image: ``(image, padded, scaled, band)``.
 
     ``padded`` has ``pad`` zeros around the image (``ceil(R) + 1`` or more);
     ``scaled`` is None when the fast path is not wanted or not reliable
     (non-finite image); ``band`` is the number of rows processed at once.
+    ``scale`` is :func:`_largest_magnitude` of the image, or of the whole
+    image when `image` is a band of rows of it (so that the band's scaled
+    values are the whole image's).
     """
     image = np.ascontiguousarray(image, dtype=np.float64)
     if image.ndim != 2:
         raise ValueError(f"lbp_codes expects a 2-D image, got shape {image.shape}")
     # Zeros around: scikit-image's constant-0 border (OpenCV pads faster than np.pad).
     padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
-    # The largest magnitude (NaN if any, which max and min propagate).
-    scale = max(float(image.max(initial=0.0)), -float(image.min(initial=0.0))) or 1.0
+    scale = _largest_magnitude(image) if scale is None else scale
     scaled = None
     if fast and math.isfinite(scale):
         scaled = np.empty(image.shape, dtype=np.float32)
@@ -299,6 +302,11 @@ def _prepare(image, pad, fast=True):
     # Bands of rows keep the per-sample work buffers in cache on large images.
     band = max(1, _BAND_PIXELS // max(image.shape[1], 1))
     return image, padded, scaled, band
+
+
+def _largest_magnitude(image):
+    """The largest ``|value|`` of `image`, 1.0 for an all-zero one (NaN if any, which max and min propagate)."""
+    return max(float(image.max(initial=0.0)), -float(image.min(initial=0.0))) or 1.0
 
 
 def _band_codes(prepared, pad, P, R, method, origin=0):
@@ -481,37 +489,46 @@ def _uniform_histograms(image, scales, inside=None):
 
     With ``inside``, the histograms of the codes of the inside pixels.
 
-    The image is padded and scaled once for all the scales, and the codes
-    are never stored: running per-pixel counts of ones and of 0/1 transitions
-    (uint8, as ``P <= 31``) take the comparisons of :data:`_GROUP` samples
-    at a time, so that the work buffers stay small (cache, and no fresh
-    pages to fault in on every image).
+    The codes are never stored: running per-pixel counts of ones and of 0/1
+    transitions (uint8, as ``P <= 31``) take the comparisons of
+    :data:`_GROUP` samples at a time, so that the work buffers stay small
+    (cache, and no fresh pages to fault in on every image).  A large image
+    is padded and scaled one slab of :data:`_SLAB_PIXELS` rows at a time,
+    with the rows its circles reach on either side (numbered from the slab's
+    origin, so its codes are the whole image's bit for bit, see
+    :func:`_codes`): a few bytes per pixel less than a padded copy of it.
     """
     pad = max(math.ceil(R) + 1 for _, R in scales)
-    image, padded, scaled, band = prepared = _prepare(image, pad)
-    if scaled is None:  # non-finite values: the exact path throughout
+    scale = _largest_magnitude(image)
+    if not math.isfinite(scale):  # non-finite values: the exact path throughout
         return np.concatenate([lbp_histogram(lbp_codes(image, P, R), P, mask=inside) for P, R in scales])
     rows, cols = image.shape
-    histograms = []
-    for P, R in scales:
-        counts = np.zeros(P + 2, dtype=np.intp)
-        for start in range(0, rows, band):
-            stop = min(start + band, rows)
-            group = np.empty((min(P, _GROUP), stop - start, cols), dtype=bool)
-            ones = np.zeros((stop - start, cols), dtype=np.uint8)
-            changes = np.zeros_like(ones)
-            last = np.empty_like(group[0])  # the previous group's last sample
-            for first in _comparisons(prepared, pad, start, stop, P, R, group):
-                bits = group[: P - first]
-                group_ones, group_changes = _ones_and_transitions(bits)
-                np.add(ones, group_ones, out=ones)
-                np.add(changes, group_changes, out=changes)
-                if first:
-                    np.add(changes, np.not_equal(bits[0], last).view(np.uint8), out=changes)
-                last[...] = bits[-1]
-            counts += _riu2_counts(ones, changes, P, None if inside is None else inside[start:stop])
-        histograms.append(_normalized(counts))
-    return np.concatenate(histograms)
+    counts = [np.zeros(P + 2, dtype=np.intp) for P, _ in scales]
+    slab = max(1, _SLAB_PIXELS // max(cols, 1))
+    for top in range(0, rows, slab):
+        bottom = min(top + slab, rows)
+        low = max(top - pad, 0)
+        prepared = _prepare(image[low : min(bottom + pad, rows)], pad, scale=scale)
+        band = prepared[3]
+        for (P, R), scale_counts in zip(scales, counts):
+            for start in range(top - low, bottom - low, band):
+                stop = min(start + band, bottom - low)
+                group = np.empty((min(P, _GROUP), stop - start, cols), dtype=bool)
+                ones = np.zeros((stop - start, cols), dtype=np.uint8)
+                changes = np.zeros_like(ones)
+                last = np.empty_like(group[0])  # the previous group's last sample
+                for first in _comparisons(prepared, pad, start, stop, P, R, group, origin=low):
+                    bits = group[: P - first]
+                    group_ones, group_changes = _ones_and_transitions(bits)
+                    np.add(ones, group_ones, out=ones)
+                    np.add(changes, group_changes, out=changes)
+                    if first:
+                        np.add(changes, np.not_equal(bits[0], last).view(np.uint8), out=changes)
+                    last[...] = bits[-1]
+                region = None if inside is None else inside[low + start : low + stop]
+                scale_counts += _riu2_counts(ones, changes, P, region)
+        del prepared  # before the next slab's copies are made
+    return np.concatenate([_normalized(scale_counts) for scale_counts in counts])
 
 
 def _riu2_counts(ones, changes, P, inside=None):

@@ -1,0 +1,72 @@
+"""Memory per pixel of the feature families' whole-image paths, and that working in bands changes no result.
+
+The peaks are traced numpy allocations (tracemalloc) on a 2048 x 2048 image,
+in bytes per pixel beyond the working image itself (8 bytes per pixel).
+Before the families worked in bands they added 9 (GLCM quantization), 12
+(LBP's padded and scaled copies) and 26 (Gabor's whole-image transforms).
+``benchmarks/memory.py --per-pixel`` measures whole extractions, traced and
+resident.
+"""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from texture import gabor, glcm, lbp
+
+SIDE = 2048  # 4 megapixels: past Gabor's whole-image threshold, several LBP slabs
+
+
+@pytest.fixture(scope="module")
+def large():
+    rng = np.random.default_rng(7)
+    return np.ascontiguousarray(rng.integers(0, 256, (SIDE, SIDE)) / 255.0)
+
+
+def _added_bytes_per_pixel(function, image):
+    tracemalloc.start()
+    try:
+        function(image)
+        return tracemalloc.get_traced_memory()[1] / image.size
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("family, function, limit", [
+    ("glcm", lambda image: glcm._quantize(image, 32), 2.5),  # the uint8 levels, and 2 MiB bands
+    ("lbp", lambda image: lbp._uniform_histograms(image, ((8, 1),)), 4),
+    ("gabor", lambda image: gabor.gabor_feature_vector(image, gabor.DEFAULT_FREQUENCIES, 6), 8),
+])
+def test_families_add_a_few_bytes_per_pixel_to_a_large_image(large, family, function, limit):
+    assert _added_bytes_per_pixel(function, large) < limit, family
+
+
+def _smooth(shape, seed, levels=256):
+    noise = np.random.default_rng(seed).random((shape[0] + 3, shape[1] + 3))
+    smooth = (noise[:-3, :-3] + noise[3:, 3:] + noise[:-3, 3:] + noise[3:, :-3]) / 4
+    return np.floor(smooth * (levels - 1) + 0.5) / (levels - 1)  # ties, as 8-bit images have
+
+
+@pytest.mark.parametrize("shape, masked, levels", [((97, 211), False, 256), ((150, 64), True, 4), ((41, 300), True, 256)])
+def test_lbp_slabs_give_the_whole_images_histograms_bit_for_bit(monkeypatch, shape, masked, levels):
+    image = _smooth(shape, 1, levels)
+    inside = np.random.default_rng(2).random(shape) > 0.3 if masked else None
+    scales = ((8, 1), (16, 2), (24, 3))
+    whole = lbp._uniform_histograms(image, scales, inside)
+    for slab in (1, 1000, 5000):  # one row, a few rows, more rows than a circle's reach
+        monkeypatch.setattr(lbp, "_SLAB_PIXELS", slab)
+        np.testing.assert_array_equal(lbp._uniform_histograms(image, scales, inside), whole)
+
+
+@pytest.mark.parametrize("shape, masked", [((300, 331), False), ((257, 640), True)])
+def test_gabor_bands_agree_with_the_whole_image_transform(monkeypatch, shape, masked):
+    image = _smooth(shape, 3)
+    inside = np.random.default_rng(4).random(shape) > 0.4 if masked else None
+    whole = gabor.gabor_feature_vector(image, gabor.DEFAULT_FREQUENCIES, 6, inside=inside)
+    # Bands of (a DFT length of) 3 * 34 rows around 34 rows of context each way: many bands.
+    monkeypatch.setattr(gabor, "_WHOLE_IMAGE_PIXELS", 0)
+    monkeypatch.setattr(gabor, "_BAND_PIXELS", (0, 0))
+    banded = gabor.gabor_feature_vector(image, gabor.DEFAULT_FREQUENCIES, 6, inside=inside)
+    # Float32 transforms of other lengths: within 1e-5, far inside the 1e-4 the responses are good to.
+    np.testing.assert_allclose(banded, whole, rtol=1e-5)
