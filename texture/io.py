@@ -251,6 +251,29 @@ def check_min_size(image, min_size, path=None):
         )
 
 
+def header_pixels(path):
+    """Number of pixels the header of the image file `path` declares; no pixel is decoded.
+
+    Cheap (the header's few hundred bytes), whatever the size: what a batch
+    run schedules large images by (:mod:`pipeline.run.memory`).
+
+    Raises
+    ------
+    ImageNotFoundError, ImageReadError
+        As :func:`read_image` for a file that is missing, not a regular
+        file, or not an image.
+
+    Examples
+    --------
+    >>> header_pixels("photo.png")  # doctest: +SKIP
+    12000000
+    """
+    path = Path(path)
+    with _open_regular_file(path) as file, _open_header(file, path) as header:
+        width, height = header.size
+    return width * height
+
+
 def _decode_file(path, limit):
     """Check the header of `path` against `limit`, then decode its pixels.
 

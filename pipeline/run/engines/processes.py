@@ -13,6 +13,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from pipeline.run.engines.base import Engine, OneByOne, RerunOnCrash, WorkerDied, in_order, prepare_worker
 from pipeline.run.inputs import Item
+from pipeline.run.memory import MemoryBudget, available_memory, peak_estimate
 from pipeline.run.tasks import Row, Task
 from pipeline.workers import single_threaded_environment, start_worker_server
 from texture.errors import ConfigError
@@ -70,6 +71,11 @@ class ProcessEngine(Engine):
     ``2 * jobs`` chunks are in flight, so memory stays flat however long the
     input list is.
 
+    Large images start only as memory allows: each chunk's peak is
+    estimated from its images' headers and the chunk waits until it fits in
+    `memory_budget` next to the chunks running (:mod:`pipeline.run.memory`);
+    small images never wait.
+
     A worker that dies outright (a decoder's segfault, an out-of-memory kill)
     breaks the pool and fails every chunk in flight, not only its own.  The
     pool is then restarted for the chunks to come, and each chunk that was in
@@ -85,17 +91,28 @@ class ProcessEngine(Engine):
     max_crashes : int, default 10
         Stop the run (:class:`~pipeline.run.engines.base.WorkerDied`) when
         this many files in a row each kill their worker.
+    memory_budget : int, optional
+        Bytes the estimated peaks of the chunks running at once may add up
+        to; by default three quarters of the memory available when a run
+        starts (no limit where that is unknown).
     """
 
-    def __init__(self, jobs: int, *, max_crashes: int = 10):
+    def __init__(self, jobs: int, *, max_crashes: int = 10, memory_budget: int | None = None):
         if max_crashes < 1:
             raise ConfigError(f"max_crashes must be >= 1, got {max_crashes}")
         self.jobs = jobs
         self.max_crashes = max_crashes
+        self.memory_budget = memory_budget
 
     def map_chunks(self, task, chunks):
+        budget = self.memory_budget
+        if budget is None:
+            available = available_memory()
+            budget = None if available is None else available * 3 // 4
+        memory = None if budget is None else MemoryBudget(budget)
         # The environment matters to "spawn" workers (no fork server on Windows), started on demand.
-        with single_threaded_environment(), contextlib.closing(_Pools(task, self.jobs, self.max_crashes)) as pools:
+        with single_threaded_environment(), \
+                contextlib.closing(_Pools(task, self.jobs, self.max_crashes, memory)) as pools:
             yield from in_order(pools.submit, chunks, 2 * self.jobs)
 
 
@@ -118,19 +135,30 @@ def _exit_status(process) -> str:
 class _Pools:
     """The worker pool of a :class:`ProcessEngine` run, and the one-worker pool that re-runs crashed chunks."""
 
-    def __init__(self, task: Task, jobs: int, max_crashes: int):
-        self.task, self.jobs = task, jobs
+    def __init__(self, task: Task, jobs: int, max_crashes: int, memory: MemoryBudget | None = None):
+        self.task, self.jobs, self.memory = task, jobs, memory
         self.pool = _new_pool(task, jobs)
         self.solo = None  # one-worker pool re-running the chunks a crash broke
         self.rerun = OneByOne(task, self.run_alone, max_crashes)
 
     def submit(self, chunk: list[Item]) -> RerunOnCrash:
+        # A worker runs its chunk's items one after the other: the largest one's peak is the chunk's.
+        peak = 0 if self.memory is None else max(peak_estimate(item.path) for item in chunk)
+        if peak:
+            self.memory.acquire(peak)  # waits for running chunks to finish while it does not fit
         try:
-            future = self.pool.submit(_run_chunk, chunk)
-        except BrokenProcessPool:  # a worker died since the last submission
-            self.pool.shutdown(wait=True)
-            self.pool = _new_pool(self.task, self.jobs)
-            future = self.pool.submit(_run_chunk, chunk)
+            try:
+                future = self.pool.submit(_run_chunk, chunk)
+            except BrokenProcessPool:  # a worker died since the last submission
+                self.pool.shutdown(wait=True)
+                self.pool = _new_pool(self.task, self.jobs)
+                future = self.pool.submit(_run_chunk, chunk)
+        except BaseException:
+            if peak:
+                self.memory.release(peak)
+            raise
+        if peak:
+            future.add_done_callback(lambda _: self.memory.release(peak))
         return RerunOnCrash(future, chunk, BrokenProcessPool, self.rerun)
 
     def run_alone(self, item: Item) -> list[Row]:
