@@ -54,6 +54,10 @@ __all__ = ["WindowGrid", "FeatureMap", "feature_map"]
 #: a step, plus the Gabor filters' reach) cost little, small enough that a
 #: band's per-pixel responses take a few hundred MiB at most.
 _BAND_PIXELS = 1 << 23
+#: Windows per band of rows: a band's window statistics take a few KiB
+#: per window (the GLCM properties of every offset: 1.8 KiB in float64 by
+#: default), so at most a few hundred MiB whatever the step.
+_BAND_WINDOWS = 1 << 15
 #: Entries of the per-cell count tables of one block, and bin indices
 #: counted at once (int64: 16 MiB each; see ``_block``).
 _CELL_ENTRIES = 1 << 21
@@ -272,9 +276,15 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
 
 
 def _bands(grid, context):
-    """Yield ``(first, last)`` window rows of each band of rows, about :data:`_BAND_PIXELS` pixels each."""
+    """Yield ``(first, last)`` window rows of each band of rows.
+
+    A band holds about :data:`_BAND_PIXELS` pixels and at most
+    :data:`_BAND_WINDOWS` windows (at least one row of windows), so that
+    neither its per-pixel responses nor its per-window statistics grow
+    with the image or shrink with the step.
+    """
     band_rows = max(1, _BAND_PIXELS // max(grid.shape[1], 1) - 2 * context)
-    per_band = max(1, (band_rows - grid.window) // grid.step + 1)
+    per_band = max(1, min((band_rows - grid.window) // grid.step + 1, _BAND_WINDOWS // grid.cols))
     for first in range(0, grid.rows, per_band):
         yield first, min(first + per_band, grid.rows)
 
