@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from texture.errors import ConfigError, DatasetError
 from texture.io import _decode, _to_working
 from texture.maps import WindowGrid
+
+# After texture, which sets OpenCV's decoder caps before cv2 loads (texture.io).
+import cv2  # noqa: E402
 
 __all__ = ["TextureMap", "PALETTE", "preview_of", "read_regions", "pure_windows"]
 

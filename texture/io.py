@@ -33,22 +33,53 @@ header, so the pixel limit is enforced *before* any pixel is decoded.  OpenCV
 then decodes them, because it keeps 16-bit colour that Pillow truncates to
 8 bits, except where Pillow is the more faithful decoder (JPEG, 8-bit RGBA
 TIFF; see ``_pillow_decodes``).
+
+One pixel limit applies: ``max_pixels``.  Both decoders carry their own
+decompression-bomb caps, which would otherwise speak first or refuse an image
+the caller allowed:
+
+* Pillow's (``PIL.Image.MAX_IMAGE_PIXELS``, refused past twice it) is lifted
+  only while a header is read again after Pillow refused it, and raised to
+  ``max_pixels`` only while an image past it is decoded; each time under a
+  lock and restored afterwards (``_pillow_allows``).  Images within Pillow's
+  cap never touch it.
+* OpenCV's (``OPENCV_IO_MAX_IMAGE_PIXELS``, ``..._WIDTH``, ``..._HEIGHT``)
+  is read once, when ``cv2`` is loaded; importing :mod:`texture` sets those
+  environment variables that are unset (to 2**40 pixels, 2**31 per side)
+  before it imports ``cv2``.  A value set by the caller, or a ``cv2``
+  imported before :mod:`texture`, keeps OpenCV's own cap; an image past it
+  is then refused with a message naming the variable.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import numbers
 import os
 import stat
+import sys
+import threading
 import warnings
 from pathlib import Path
 
-import cv2
-import numpy as np
-from PIL import Image, UnidentifiedImageError
+# OpenCV reads its decoders' caps once, when cv2 loads: unless the caller chose
+# them, lift them first, so that max_pixels is the one limit (module notes).
+_OPENCV_CAPS = {"OPENCV_IO_MAX_IMAGE_PIXELS": 2**40,
+                "OPENCV_IO_MAX_IMAGE_WIDTH": 2**31, "OPENCV_IO_MAX_IMAGE_HEIGHT": 2**31}
+if "cv2" not in sys.modules:
+    for _name, _cap in _OPENCV_CAPS.items():
+        os.environ.setdefault(_name, str(_cap))
+# What OpenCV applies (its own defaults where unset: cv2 loaded before texture).
+_OPENCV_MAX_PIXELS = int(os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS", 2**30))
+_OPENCV_MAX_SIDE = min(int(os.environ.get(f"OPENCV_IO_MAX_IMAGE_{side}", 2**20))
+                       for side in ("WIDTH", "HEIGHT"))
 
-from texture.errors import (
+import cv2  # noqa: E402  (after the caps above)
+import numpy as np  # noqa: E402
+from PIL import Image, UnidentifiedImageError  # noqa: E402
+
+from texture.errors import (  # noqa: E402
     ConfigError,
     ImageNotFoundError,
     ImageReadError,
@@ -62,8 +93,8 @@ __all__ = ["DEFAULT_MAX_PIXELS", "IMAGE_EXTENSIONS", "read_image", "check_min_si
 #: Largest image :func:`read_image` accepts unless told otherwise: 2**27
 #: (about 134 million pixels, e.g. 11585 x 11585), whose working grey image
 #: alone takes 1 GiB.  It guards against decompression bombs: small files
-#: that declare huge images.  It stays below Pillow's own hard limit
-#: (``2 * PIL.Image.MAX_IMAGE_PIXELS``) so that ours is the one that speaks.
+#: that declare huge images.  Raise it as far as memory allows: neither
+#: Pillow's nor OpenCV's own cap then refuses the image (see the module notes).
 DEFAULT_MAX_PIXELS = 2**27
 
 #: File name extensions (lower case) that folder discovery treats as images.
@@ -229,16 +260,26 @@ def _decode_file(path, limit):
         width, height = header.size
         _check_pixel_count(height, width, limit, path)
         if _pillow_decodes(header):
-            return _pillow_pixels(header, path), False
+            with _pillow_allows(height * width):
+                return _pillow_pixels(header, path), False
         grey_source = header.mode in _GREY_MODES
         file.seek(0)
         data = file.read()
+    if height * width > _OPENCV_MAX_PIXELS or max(height, width) > _OPENCV_MAX_SIDE:
+        raise ImageTooLargeError(
+            f"image is {height} x {width} pixels, more than OpenCV's decoder accepts "
+            f"({_OPENCV_MAX_PIXELS} pixels, {_OPENCV_MAX_SIDE} per side): raise "
+            "OPENCV_IO_MAX_IMAGE_PIXELS (or _WIDTH, _HEIGHT) in the environment "
+            "before cv2 is first imported",
+            path,
+        )
     try:
         pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error:  # e.g. no bytes left: the file shrank since its header was read
         pixels = None
     if pixels is None:
-        raise ImageReadError(_why_undecodable(data), path)
+        with _pillow_allows(height * width):
+            raise ImageReadError(_why_undecodable(data), path)
     if grey_source and pixels.ndim == 3:
         # OpenCV expands grey + alpha to BGRA: its first plane is the grey one.
         pixels = pixels[:, :, 0]
@@ -269,19 +310,50 @@ def _open_header(file, path):
     if os.fstat(file.fileno()).st_size == 0:
         raise ImageReadError("empty file (0 bytes), not an image", path)
     try:
-        # Pillow warns about (and past twice its MAX_IMAGE_PIXELS refuses) big
-        # images in open(); our own limit, checked next, is the one that applies.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(file)
+        try:
+            with _pillow_allows(0):  # the caller's cap, its warnings silenced
+                return Image.open(file)
+        except Image.DecompressionBombError:
+            # Past Pillow's cap: read the header again without it (open()
+            # reads no pixels); our own limit, checked next, is the one that applies.
+            file.seek(0)
+            with _pillow_allows(None):
+                return Image.open(file)
     except UnidentifiedImageError:
         raise ImageReadError(
             "not a recognised image file (expected PNG, JPEG, TIFF or BMP)", path
         ) from None
-    except Image.DecompressionBombError as err:
-        raise ImageTooLargeError(f"Pillow refuses to open it: {err}", path) from None
     except Exception as err:  # corrupt headers raise OSError, SyntaxError, struct.error...
         raise ImageReadError(f"truncated or corrupt image header ({err})", path) from None
+
+
+_PILLOW_CAP_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _pillow_allows(pixels):
+    """Let Pillow open and decode images of `pixels` pixels (None: any) in this block.
+
+    Pillow warns past ``PIL.Image.MAX_IMAGE_PIXELS`` and refuses past twice
+    it, in ``open()`` and in some decoders (TIFF tiles, WebP), a global cap
+    that would override ``max_pixels``.  The warnings are silenced here; the
+    cap is raised only if `pixels` is past it, under a lock, and restored on
+    leaving, so that it leaks into the caller's process only for the time of
+    one read, and only as far as ``max_pixels`` allowed.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with _PILLOW_CAP_LOCK:  # the cap seen here is the caller's own
+            cap = Image.MAX_IMAGE_PIXELS
+        if cap is None or (pixels is not None and pixels <= 2 * cap):
+            yield
+            return
+        with _PILLOW_CAP_LOCK:
+            Image.MAX_IMAGE_PIXELS = None if pixels is None else -(-pixels // 2)
+            try:
+                yield
+            finally:
+                Image.MAX_IMAGE_PIXELS = cap
 
 
 # Pillow modes whose numpy view already is grey, grey + alpha, RGB or RGBA.
