@@ -71,7 +71,9 @@ EXAMPLES = {
     "demo": """\
         example:
           texture demo -o texture-demo/
-        trains on the bundled sample data and writes everything into the folder.""",
+        trains on the bundled sample data and writes everything into the folder: model,
+        metrics, confusion matrix, training curves, calibration (CSV + reliability
+        diagram) and report.html for the held-out part.""",
 }
 
 

@@ -538,6 +538,11 @@ def cmd_demo(args) -> int:
         print(counts)
         written.update(_write_report(model.classes_, model.history_, y_true, y_pred, out, args, show=True,
                                      best_epoch=_best_epoch(model)))
+        # As `texture evaluate` does: how far the held-out confidences can be trusted.
+        proba = np.array([[score.probabilities[label] for label in model.classes_.tolist()] for score in scores])
+        calibration_files, calibration = _write_calibration(model.classes_.tolist(), y_true, proba, out, args)
+        written.update(calibration_files)
+        print(calibration)
         written["report page"] = _write_page(model, [str(item.path) for item in test_items], y_true, y_pred,
                                              [score.confidence for score in scores], None, written, out,
                                              f"held-out part of {root / 'textures'}", args)

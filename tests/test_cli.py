@@ -273,7 +273,9 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     code, out, _ = run(capsys, "demo", "-o", tmp_path / "demo", "-q", "--epochs", "60", "-j", "1")
     assert code == 0
     assert "held-out accuracy" in out and "confusion matrix" in out and "score of" in out
-    for name in ("model.npz", "metrics.csv", "confusion_matrix.csv", "confusion_matrix.png", "report.html"):
+    assert "expected calibration error" in out and "Brier score" in out
+    for name in ("model.npz", "metrics.csv", "confusion_matrix.csv", "confusion_matrix.png", "report.html",
+                 "training_curves.png", "calibration.csv", "reliability_diagram.png"):
         assert (tmp_path / "demo" / name).is_file(), name
         assert str(tmp_path / "demo" / name) in out  # tells where everything went
     if (sample_root() / "roughness.csv").is_file():
