@@ -128,8 +128,8 @@ def test_lbp_codes_of_a_band_numbered_from_its_origin_are_the_whole_images(scene
     grey = read_image(scene)
     for P, R in ((8, 1), (16, 2), (12, 2.5)):
         whole = lbp_codes(grey, P, R, "default")
-        pad = int(np.ceil(R)) + 1
-        band = lbp_module._codes(grey[40 - pad : 100 + pad], P, R, "default", origin=40 - pad)
+        pad = lbp_module.lbp_reach([(P, R)])
+        (band,) = lbp_module.lbp_responses(grey[40 - pad : 100 + pad], [(P, R)], "default", origin=40 - pad)
         np.testing.assert_array_equal(band[pad:-pad], whole[40:100])
 
 

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,7 +44,7 @@ import numpy as np
 from texture import gabor, glcm, lbp
 from texture.errors import ConfigError, ImageTooSmallError
 from texture.features import REGISTRY, FeatureExtractor
-from texture.io import _check_pixel_count, _decode, _scale_to_unit, _to_working
+from texture.io import open_image
 
 __all__ = ["WindowGrid", "FeatureMap", "feature_map"]
 
@@ -255,23 +254,19 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
     config = extractor.config
     if config.reads_colour:
         raise ConfigError("feature maps compute grey features only; use a config with colour='grey'")
-    pixels, bgr, limit, path = _decode(image, max_pixels)
-    if pixels.ndim not in (2, 3):
-        _to_working(pixels, bgr, limit, path)  # raises, naming the shape
-    height, width = pixels.shape[:2]
-    _check_pixel_count(height, width, limit, path)
-    _scale_to_unit(pixels, path)  # dtype and value range of the whole image, before any band
+    stored = open_image(image, max_pixels=max_pixels)  # checked as a whole, converted band by band
+    height, width = stored.shape
     grid = WindowGrid((height, width), window, step)
     if window < config.min_image_size:
         raise ConfigError(f"window must be at least {config.min_image_size} pixels for this feature config, "
                           f"got {window}")
     if window > min(height, width):
         raise ImageTooSmallError(f"image is {height} x {width} pixels, smaller than the {window} pixel window",
-                                 path)
+                                 stored.path)
     values = np.empty((grid.rows, grid.cols, len(extractor.names)), dtype=np.float32)
     bands = _Bands(config, grid)
     for first, last in _bands(grid, bands.context):
-        values[first:last] = bands.band(pixels, bgr, path, first, last)
+        values[first:last] = bands.band(stored, first, last)
     return FeatureMap(values, list(extractor.names), grid)
 
 
@@ -289,44 +284,27 @@ def _bands(grid, context):
         yield first, min(first + per_band, grid.rows)
 
 
-@dataclass(frozen=True)
-class _WindowFamily:
-    """How a feature family's per-pixel responses are computed for a band of rows and summed per window.
-
-    Attributes
-    ----------
-    reach : callable ``(config) -> int``
-        Rows of context around a band that its responses read.
-    periodic : bool
-        Whether the responses wrap around the image's border (the context
-        rows of the first and last bands come from the other end), or the
-        image ends there (context clipped at the border).
-    windows : callable ``(config, grid, grey, origin, offset, n_rows) -> (n_rows, cols, n_values)``
-        The family's values for the ``n_rows`` window rows of a band:
-        ``grey`` is the working grey band with its context, starting at
-        image row ``origin``, the band ``offset`` rows into it.
-    """
-
-    reach: Callable
-    periodic: bool
-    windows: Callable
-
-
-def _glcm_reach(c):
-    return int(np.abs(glcm.glcm_offsets(c.glcm_distances, c.glcm_angles)).max())
-
-
 class _Bands:
     """The enabled families' per-pixel responses and window statistics, band by band."""
 
     def __init__(self, config, grid):
         self.config, self.grid = config, grid
-        self.families = [(name, _WINDOW_FAMILIES[name]) for name in config.families]
+        self.families = [(name, REGISTRY[name]) for name in config.families]
         self.reach = {name: family.reach(config) for name, family in self.families}
         self.context = max(self.reach.values())
 
-    def band(self, pixels, bgr, path, first, last):
-        """Feature rows of window rows ``first .. last - 1``: ``(last - first, cols, n_features)``."""
+    def band(self, stored, first, last):
+        """Feature rows of window rows ``first .. last - 1`` of a :class:`texture.io.StoredImage`.
+
+        Each family's responses are computed on the band's rows with the
+        rows of context its responses read on each side (from the other end
+        of the image for periodic responses, clipped at the image's border
+        otherwise), so that they are the whole image's on the band.
+
+        Returns
+        -------
+        (last - first, cols, n_features) ndarray of float64
+        """
         grid = self.grid
         top = first * grid.step
         bottom = (last - 1) * grid.step + grid.window
@@ -335,46 +313,44 @@ class _Bands:
             reach = self.reach[name]
             if family.periodic:
                 low = top - reach
-                rows = pixels[np.arange(low, bottom + reach) % grid.shape[0]]
+                grey = stored.grey(np.arange(low, bottom + reach) % grid.shape[0])
             else:
                 low = max(top - reach, 0)
-                rows = pixels[low : min(bottom + reach, grid.shape[0])]
-            grey = _grey(rows, bgr, path)
-            parts.append(family.windows(self.config, grid, grey, low, top - low, last - first))
+                grey = stored.grey(slice(low, min(bottom + reach, grid.shape[0])))
+            responses = family.responses(grey, self.config, origin=low)
+            parts.append(_WINDOW_STATISTICS[name](self.config, grid, responses, top - low, last - first))
         return np.concatenate(parts, axis=-1)
 
 
-def _lbp_windows(c, grid, grey, origin, offset, n_rows):
-    """LBP histograms of the band's windows; ``grey`` starts at image row ``origin``, the band ``offset`` rows into it."""
+def _lbp_windows(c, grid, responses, offset, n_rows):
+    """LBP histograms of the band's windows from :func:`texture.lbp.lbp_responses` of the band, ``offset`` rows above it."""
     histograms = []
-    for P, R in c.lbp_scales:
-        codes = lbp._codes(grey, P, R, c.lbp_method, origin)
+    for codes, (P, _) in zip(responses, c.lbp_scales):
         codes = codes[offset : offset + _band_height(grid, n_rows), : _covered(grid)]
         n_bins = lbp.lbp_n_bins(P, c.lbp_method)
         histograms.append(_window_counts(codes, n_bins, grid) / grid.window**2)
     return np.concatenate(histograms, axis=-1)
 
 
-def _gabor_windows(c, grid, grey, origin, offset, n_rows):
-    """Gabor statistics of the band's windows; ``grey`` holds ``offset`` rows of context on each side."""
+def _gabor_windows(c, grid, responses, offset, n_rows):
+    """Gabor statistics of the band's windows from :func:`texture.gabor.gabor_magnitudes` of the band, ``offset`` rows above it."""
     height, width = _band_height(grid, n_rows), _covered(grid)
     n_filters = len(c.gabor_frequencies) * c.gabor_orientations
     sums = np.empty((n_rows, grid.cols, n_filters, 2))
-    magnitudes = gabor._magnitudes(grey, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth)
-    for k, magnitude in enumerate(magnitudes):
+    for k, magnitude in enumerate(responses):
         inside = magnitude[offset : offset + height, :width]
         sums[:, :, k, 0] = _window_sums(inside, grid)
         sums[:, :, k, 1] = _window_sums(np.square(inside, out=inside), grid)
     sums /= grid.window**2
-    return gabor._statistics(sums[..., 0], sums[..., 1], len(c.gabor_frequencies), c.gabor_orientations,
-                             c.gabor_aggregate)
+    return gabor.gabor_statistics(sums[..., 0], sums[..., 1], len(c.gabor_frequencies), c.gabor_orientations,
+                                  c.gabor_aggregate)
 
 
-def _glcm_windows(c, grid, grey, origin, offset, n_rows):
-    """GLCM features of the band's windows; ``grey`` starts ``offset`` rows above the band.
+def _glcm_windows(c, grid, responses, offset, n_rows):
+    """GLCM features of the band's windows from its quantized grey levels ``q``, ``offset`` rows above it.
 
-    Per offset and window, the reductions that :func:`glcm._properties_of_reductions`
-    needs are counted from the pairs starting in the window: the
+    Per offset and window, the reductions that
+    :func:`texture.glcm.glcm_properties_from_reductions` needs are counted from the pairs starting in the window: the
     unordered pair ``{q[p], q[p + offset]}`` (the symmetric matrix has
     half as many distinct entries), the grey levels of both pixels (the
     marginal), their sum and their absolute difference.  Each pixel's
@@ -385,10 +361,11 @@ def _glcm_windows(c, grid, grey, origin, offset, n_rows):
     L = c.glcm_levels
     height, width = _band_height(grid, n_rows), _covered(grid)
     offsets = glcm.glcm_offsets(c.glcm_distances, c.glcm_angles)
-    reach = _glcm_reach(c)
+    reach = glcm.glcm_reach(c.glcm_distances, c.glcm_angles)
+    (levels,) = responses
     # The quantized band inside a margin of level L (outside the image).
-    q = np.full((grey.shape[0] + 2 * reach, grey.shape[1] + 2 * reach), L, dtype=np.int32)
-    q[reach:-reach, reach:-reach] = glcm._quantize(grey, L)
+    q = np.full((levels.shape[0] + 2 * reach, levels.shape[1] + 2 * reach), L, dtype=np.int32)
+    q[reach:-reach, reach:-reach] = levels
     top = reach + offset
     first = q[top : top + height, reach : reach + width] * (L + 1)
     tables, starts = _pair_tables(L)
@@ -403,7 +380,7 @@ def _glcm_windows(c, grid, grey, origin, offset, n_rows):
         for chunk in range(0, len(counts), _REDUCED_WINDOWS):
             windows = slice(chunk, chunk + _REDUCED_WINDOWS)
             props[:, windows, k] = _window_properties(counts[windows], starts, L, grid)
-    return glcm._aggregated(props.reshape(-1, n_rows, grid.cols, n_d, n_a), c.glcm_aggregate)
+    return glcm.glcm_feature_values(props.reshape(-1, n_rows, grid.cols, n_d, n_a), c.glcm_aggregate)
 
 
 def _window_properties(counts, starts, L, grid):
@@ -411,25 +388,17 @@ def _window_properties(counts, starts, L, grid):
     pairs, first_levels, second_levels, sums, diffs = np.split(counts, starts[1:-1], axis=1)
     total = sums.sum(axis=1, keepdims=True, dtype=np.float64)
     levels = (first_levels + second_levels.astype(np.float64)) / (2 * total)
-    return glcm._properties_of_reductions(
+    return glcm.glcm_properties_from_reductions(
         levels, levels, sums / total, diffs / total, *_joint_reductions(pairs, L, total, 2 * grid.window**2)
     )
 
 
-#: The window statistics of every family of :data:`texture.features.REGISTRY`.
-_WINDOW_FAMILIES = {
-    "glcm": _WindowFamily(_glcm_reach, False, _glcm_windows),
-    "lbp": _WindowFamily(lambda c: max(math.ceil(R) + 1 for _, R in c.lbp_scales), False, _lbp_windows),
-    "gabor": _WindowFamily(
-        lambda c: gabor._reach(tuple(c.gabor_frequencies), c.gabor_orientations, c.gabor_bandwidth), True,
-        _gabor_windows),
-}
-assert set(_WINDOW_FAMILIES) == set(REGISTRY), "every registered family needs its window statistics here"
-
-
-def _grey(band, bgr, path):
-    """The working grey image of a band of stored pixels (rows with their context, checked as a whole already)."""
-    return _to_working(band, bgr, band.shape[0] * band.shape[1], path)
+#: Per family of :data:`texture.features.REGISTRY`, its values for the
+#: windows of a band from the band's per-pixel responses (``Family.responses``
+#: of the band with its context): ``(config, grid, responses, offset, n_rows)
+#: -> (n_rows, cols, n_values)``, the band ``offset`` rows into the responses.
+_WINDOW_STATISTICS = {"glcm": _glcm_windows, "lbp": _lbp_windows, "gabor": _gabor_windows}
+assert set(_WINDOW_STATISTICS) == set(REGISTRY), "every registered family needs its window statistics here"
 
 
 def _flat(a):
