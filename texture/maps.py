@@ -54,10 +54,17 @@ __all__ = ["WindowGrid", "FeatureMap", "feature_map"]
 #: a step, plus the Gabor filters' reach) cost little, small enough that a
 #: band's per-pixel responses take a few hundred MiB at most.
 _BAND_PIXELS = 1 << 23
+#: Windows per band of rows: a band's window statistics take a few KiB
+#: per window (the GLCM properties of every offset: 1.8 KiB in float64 by
+#: default), so at most a few hundred MiB whatever the step.
+_BAND_WINDOWS = 1 << 15
 #: Entries of the per-cell count tables of one block, and bin indices
 #: counted at once (int64: 16 MiB each; see ``_block``).
 _CELL_ENTRIES = 1 << 21
 _BLOCK_INDICES = 1 << 21
+#: Windows whose GLCM properties are computed at once (temporaries of
+#: windows x pair bins: 8 MiB of float64 at 32 levels).
+_REDUCED_WINDOWS = 1 << 11
 
 
 @dataclass(frozen=True)
@@ -130,7 +137,7 @@ class WindowGrid:
 
         Returns
         -------
-        (rows, cols, n_codes) ndarray of int32
+        (rows, cols, n_codes) ndarray of uint16 (uint32 for windows of 2**16 pixels or more)
         """
         covered = (slice(0, _band_height(self, self.rows)), slice(0, _covered(self)))
         return _window_counts(np.asarray(codes)[covered], n_codes, self)
@@ -269,9 +276,15 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
 
 
 def _bands(grid, context):
-    """Yield ``(first, last)`` window rows of each band of rows, about :data:`_BAND_PIXELS` pixels each."""
+    """Yield ``(first, last)`` window rows of each band of rows.
+
+    A band holds about :data:`_BAND_PIXELS` pixels and at most
+    :data:`_BAND_WINDOWS` windows (at least one row of windows), so that
+    neither its per-pixel responses nor its per-window statistics grow
+    with the image or shrink with the step.
+    """
     band_rows = max(1, _BAND_PIXELS // max(grid.shape[1], 1) - 2 * context)
-    per_band = max(1, (band_rows - grid.window) // grid.step + 1)
+    per_band = max(1, min((band_rows - grid.window) // grid.step + 1, _BAND_WINDOWS // grid.cols))
     for first in range(0, grid.rows, per_band):
         yield first, min(first + per_band, grid.rows)
 
@@ -380,19 +393,27 @@ def _glcm_windows(c, grid, grey, origin, offset, n_rows):
     first = q[top : top + height, reach : reach + width] * (L + 1)
     tables, starts = _pair_tables(L)
     n_d, n_a = offsets.shape[:2]
-    props = np.empty((len(glcm.GLCM_PROPERTIES), n_rows, grid.cols, n_d * n_a))
+    props = np.empty((len(glcm.GLCM_PROPERTIES), n_rows * grid.cols, n_d * n_a))
     code = np.empty_like(first)
     for k, (dr, dc) in enumerate(offsets.reshape(-1, 2).tolist()):
         np.add(first, q[top + dr : top + dr + height, reach + dc : reach + dc + width], out=code)
         counts = _flat(_window_counts(code, starts[-1], grid, tables))
-        pairs, first_levels, second_levels, sums, diffs = np.split(counts, starts[1:-1], axis=1)
-        total = sums.sum(axis=1, keepdims=True).astype(np.float64)
-        levels = (first_levels + second_levels) / (2 * total)
-        props[..., k] = glcm._properties_of_reductions(
-            levels, levels, sums / total, diffs / total,
-            *_joint_reductions(pairs, L, total, 2 * grid.window**2),
-        ).reshape(-1, n_rows, grid.cols)
+        # A few thousand windows at a time: temporaries of a few MiB, reused
+        # by the allocator instead of fresh pages faulted in for each.
+        for chunk in range(0, len(counts), _REDUCED_WINDOWS):
+            windows = slice(chunk, chunk + _REDUCED_WINDOWS)
+            props[:, windows, k] = _window_properties(counts[windows], starts, L, grid)
     return glcm._aggregated(props.reshape(-1, n_rows, grid.cols, n_d, n_a), c.glcm_aggregate)
+
+
+def _window_properties(counts, starts, L, grid):
+    """The GLCM properties ``(n_properties, n)`` of ``n`` windows from their counts (see :func:`_pair_tables`)."""
+    pairs, first_levels, second_levels, sums, diffs = np.split(counts, starts[1:-1], axis=1)
+    total = sums.sum(axis=1, keepdims=True, dtype=np.float64)
+    levels = (first_levels + second_levels.astype(np.float64)) / (2 * total)
+    return glcm._properties_of_reductions(
+        levels, levels, sums / total, diffs / total, *_joint_reductions(pairs, L, total, 2 * grid.window**2)
+    )
 
 
 #: The window statistics of every family of :data:`texture.features.REGISTRY`.
@@ -455,23 +476,30 @@ def _joint_reductions(counts, L, total, largest):
     ``c`` in each of two entries.  The symmetric matrix sums to ``2 total``;
     no entry exceeds ``largest``.
     """
-    diagonal, off = counts[:, :L], counts[:, L:]
+    diagonal = 2 * counts[:, :L].astype(np.intp)
+    off = np.ascontiguousarray(counts[:, L:])
     norm = 2 * total[:, 0]
-    squares = 4 * np.einsum("ij,ij->i", diagonal, diagonal, dtype=np.float64)
-    squares += 2 * np.einsum("ij,ij->i", off, off, dtype=np.float64)
+    # Squares multiplied and summed in float64 (exact), from a float32 copy
+    # when the counts are exact in it: quicker than an integer einsum.
+    squares = np.einsum("ij,ij->i", diagonal, diagonal, dtype=np.float64)
+    off_float = off.astype(np.float32 if largest < 2**24 else np.float64)
+    squares += 2 * np.einsum("ij,ij->i", off_float, off_float, dtype=np.float64)
     # H = log2(n) - sum c log2 c / n over the entries c of the matrix, n = sum c:
-    # c log2 c looked up for the integer counts.
+    # c log2 c looked up for the integer counts (mode="clip": no bounds check).
     c_log_c = _c_log2_c(largest)
-    entropy = c_log_c.take(2 * diagonal).sum(axis=1) + 2 * c_log_c.take(off).sum(axis=1)
+    entropy = c_log_c.take(diagonal, mode="clip").sum(axis=1) + 2 * c_log_c.take(off, mode="clip").sum(axis=1)
     entropy = np.log2(norm) - entropy / norm
-    max_probability = np.maximum(2 * diagonal.max(axis=1), off.max(axis=1, initial=0)) / norm
+    max_probability = np.maximum(diagonal.max(axis=1), off.max(axis=1, initial=0)) / norm
     return squares / norm**2, entropy, max_probability
 
 
+@functools.lru_cache(maxsize=4)
 def _c_log2_c(largest):
-    """``c log2 c`` for ``c = 0 .. largest`` (0 for 0)."""
+    """``c log2 c`` for ``c = 0 .. largest`` (0 for 0), read-only."""
     c = np.arange(largest + 1, dtype=np.float64)
-    return c * np.log2(c, out=np.zeros_like(c), where=c > 0)
+    table = c * np.log2(c, out=np.zeros_like(c), where=c > 0)
+    table.flags.writeable = False
+    return table
 
 
 def _band_height(grid, n_rows):
@@ -492,11 +520,9 @@ def _window_totals(cells, grid):
     """
     g = math.gcd(grid.window, grid.step)
     span, stride = grid.window // g, grid.step // g
-    dtype = cells.dtype
-    if dtype.kind == "i":
-        # Counts: sums modulo 2**16 (2**32) give the exact differences of a
-        # window whose counts are below it, and halve the memory traffic.
-        dtype = np.uint16 if grid.window**2 < 2**16 else np.uint32
+    # Counts: sums modulo 2**16 (2**32) give the exact differences of a
+    # window whose counts are below it, and halve the memory traffic.
+    dtype = _count_dtype(grid) if cells.dtype.kind == "i" else cells.dtype
     table = np.zeros((cells.shape[0] + 1, cells.shape[1] + 1, *cells.shape[2:]), dtype=dtype)
     table[1:, 1:] = cells
     # Running sums row after row, then column after column: numpy's cumsum
@@ -514,6 +540,11 @@ def _window_totals(cells, grid):
     totals -= table[top, right]
     totals += table[top, left]
     return totals
+
+
+def _count_dtype(grid):
+    """Unsigned integers holding any count of a window's pixels."""
+    return np.uint16 if grid.window**2 < 2**16 else np.uint32
 
 
 def _window_sums(values, grid):
@@ -540,13 +571,13 @@ def _window_counts(codes, n_bins, grid, tables=None):
 
     Returns
     -------
-    (n_rows, cols, n_bins) ndarray of int32
+    (n_rows, cols, n_bins) ndarray of uint16 (uint32 for windows of 2**16 pixels or more)
     """
     g = math.gcd(grid.window, grid.step)
     n_rows = (codes.shape[0] - grid.window) // grid.step + 1
     width, planes = n_bins + 1, 1 if tables is None else len(tables)
     rows, cols = _block(grid, n_rows, width, planes)
-    out = np.empty((n_rows, grid.cols, n_bins), dtype=np.int32)
+    out = np.empty((n_rows, grid.cols, n_bins), dtype=_count_dtype(grid))
     buffer = np.empty(planes * _band_height(grid, rows) * ((cols - 1) * grid.step + grid.window), dtype=np.intp)
     for first_row in range(0, n_rows, rows):
         last_row = min(first_row + rows, n_rows)
@@ -561,8 +592,11 @@ def _window_counts(codes, n_bins, grid, tables=None):
             if tables is None:
                 np.add(block, cell, out=index[0])
             else:
-                for table, plane in zip(tables, index):  # plane by plane: twice as quick as one take
-                    np.take(table, block, out=plane)
+                # Plane by plane: twice as quick as one take.  mode="clip"
+                # (the codes are in range): with the default mode, numpy
+                # buffers `out`, six times slower.
+                for table, plane in zip(tables, index):
+                    np.take(table, block, out=plane, mode="clip")
                 index += cell
             cells = np.bincount(index.reshape(-1), minlength=math.prod(shape)).reshape(shape)
             out[first_row:last_row, first_col:last_col] = _window_totals(cells[..., :n_bins], grid)
