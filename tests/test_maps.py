@@ -114,12 +114,22 @@ def test_bands_and_blocks_do_not_change_the_map(scene, monkeypatch):
     assert_close(banded, reference_map(scene, 24, 8, SMALL))
 
 
+def test_bands_hold_at_most_their_window_budget_whatever_the_step(scene, monkeypatch):
+    whole = feature_map(scene, 24, 4, SMALL).values
+    grid = maps.WindowGrid(scene.shape, 24, 4)
+    monkeypatch.setattr(maps, "_BAND_WINDOWS", 2 * grid.cols + 1)
+    bands = list(maps._bands(grid, 5))
+    assert max(last - first for first, last in bands) == 2
+    assert bands[-1][1] == grid.rows
+    assert_close(feature_map(scene, 24, 4, SMALL).values, whole)
+
+
 def test_lbp_codes_of_a_band_numbered_from_its_origin_are_the_whole_images(scene):
     grey = read_image(scene)
     for P, R in ((8, 1), (16, 2), (12, 2.5)):
         whole = lbp_codes(grey, P, R, "default")
-        pad = int(np.ceil(R)) + 1
-        band = lbp_module._codes(grey[40 - pad : 100 + pad], P, R, "default", origin=40 - pad)
+        pad = lbp_module.lbp_reach([(P, R)])
+        (band,) = lbp_module.lbp_responses(grey[40 - pad : 100 + pad], [(P, R)], "default", origin=40 - pad)
         np.testing.assert_array_equal(band[pad:-pad], whole[40:100])
 
 
