@@ -487,6 +487,15 @@ class StoredImage:
         """
         return _converted(self._pixels[rows], self._bgr, self._scale)
 
+    def colour(self, rows=slice(None)):
+        """The working colour image (as ``read_image(..., colour=True)``) of ``rows``; a grey image's stays 2-D.
+
+        Returns
+        -------
+        (n_rows, width, 3) or (n_rows, width) ndarray of float64
+        """
+        return _converted(self._pixels[rows], self._bgr, self._scale, colour=True)
+
 
 def open_image(source, *, max_pixels=None):
     """Decode and check an image as :func:`read_image` does, keeping its stored pixels.

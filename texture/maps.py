@@ -11,6 +11,9 @@ computes them for a whole image:
 * LBP: the code of every pixel at every scale (zero outside the image);
 * Gabor: the magnitude of every filter's response (periodic borders).
 
+These are each family's ``responses`` in :data:`texture.features.REGISTRY`;
+this module adds only how a window sums them.
+
 A window then only adds up the responses of its own pixels: code counts and
 sums of magnitudes over ``g x g`` cells (``g = gcd(window, step)``), summed
 over the cells of each window through a summed-area table of the cells.  The
@@ -41,7 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from texture import gabor, glcm, lbp
+from texture import colour, gabor, glcm, lbp
 from texture.errors import ConfigError, ImageTooSmallError
 from texture.features import REGISTRY, FeatureExtractor
 from texture.io import open_image
@@ -212,6 +215,14 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
     differs from ``extract_features`` of its crop only through its border
     pixels (README, "Texture maps").
 
+    In colour (``config.colour="opponent"``) the grey features are those of
+    the luminance, and the chroma features (:mod:`texture.colour`) those of
+    the same windows on the whole image's half-resolution chroma channels:
+    window ``(i, j)`` covers the ``window / 2`` half-resolution pixels from
+    ``(i step / 2, j step / 2)``, with the same semantics, so ``window`` and
+    ``step`` must be even.  A grey image has flat chroma, as in
+    :func:`texture.extract_features`.
+
     Computed densely: the responses once per band of rows, window statistics
     by summed-area tables over ``gcd(window, step)``-pixel cells.  The image
     is held as stored (8 bits per grey pixel for most files) and converted
@@ -227,7 +238,8 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
     step : int, optional
         Distance between consecutive windows, in pixels.
     config : FeatureConfig, optional
-        Defaults to ``FeatureConfig()``.
+        Defaults to ``FeatureConfig()``.  In colour, ``window`` and ``step``
+        must be even.
     max_pixels : int, optional
         Largest image accepted (see :func:`texture.read_image`); larger ones
         are refused with ImageTooLargeError.
@@ -252,8 +264,9 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
     """
     extractor = FeatureExtractor(config)
     config = extractor.config
-    if config.reads_colour:
-        raise ConfigError("feature maps compute grey features only; use a config with colour='grey'")
+    if config.reads_colour and (window % 2 or step % 2):
+        raise ConfigError(f"a colour feature map needs an even window and step (its chroma channels have half "
+                          f"the resolution), got window {window}, step {step}")
     stored = open_image(image, max_pixels=max_pixels)  # checked as a whole, converted band by band
     height, width = stored.shape
     grid = WindowGrid((height, width), window, step)
@@ -265,9 +278,45 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
                                  stored.path)
     values = np.empty((grid.rows, grid.cols, len(extractor.names)), dtype=np.float32)
     bands = _Bands(config, grid)
+    if config.reads_colour:
+        # The chroma windows: the same windows on the half-resolution channels.
+        half = WindowGrid((height // 2, width // 2), window // 2, step // 2)
+        assert (half.rows, half.cols) == (grid.rows, grid.cols)
+        chroma = _Bands(config, half)
     for first, last in _bands(grid, bands.context):
-        values[first:last] = bands.band(stored, first, last)
+        parts = [bands.band(lambda family, rows: stored.grey(rows), first, last)]
+        if config.reads_colour:
+            parts += [chroma.band(lambda family, rows, k=k: colour.chroma_view(family, _chroma(stored, rows)[k]),
+                                  first, last) for k in range(len(colour.CHROMA_CHANNELS))]
+            parts.append(_colour_statistics(stored, half, first, last))
+        values[first:last] = np.concatenate(parts, axis=-1)
     return FeatureMap(values, list(extractor.names), grid)
+
+
+def _chroma(stored, rows):
+    """The chroma channels ``(2, n, width // 2)`` of the half-resolution rows ``rows`` (a slice or indices).
+
+    Half-resolution row ``r`` averages the image rows ``2 r`` and ``2 r + 1``
+    (:func:`texture.colour.half_resolution`, block by block: the rows of the
+    whole image's channels bit for bit).  A grey image has flat chroma: zeros.
+    """
+    rows = np.arange(stored.shape[0] // 2)[rows] if isinstance(rows, slice) else np.asarray(rows)
+    rgb = stored.colour((2 * rows[:, None] + np.arange(2)).ravel())
+    if rgb.ndim == 2:
+        return np.zeros((len(colour.CHROMA_CHANNELS), len(rows), stored.shape[1] // 2))
+    return colour.opponent_channels(colour.half_resolution(rgb))
+
+
+def _colour_statistics(stored, half, first, last):
+    """``o1_mean, o1_std, o2_mean, o2_std`` of window rows ``first .. last - 1`` on the half-resolution ``half`` grid."""
+    channels = _chroma(stored, slice(first * half.step, (last - 1) * half.step + half.window))
+    covered = channels[:, :, : _covered(half)]
+    stats = np.empty((last - first, half.cols, len(channels), 2))
+    for k, channel in enumerate(covered):
+        mean = _window_sums(channel, half) / half.window**2
+        stats[..., k, 0] = mean
+        stats[..., k, 1] = np.sqrt(np.maximum(_window_sums(channel * channel, half) / half.window**2 - mean**2, 0.0))
+    return stats.reshape(last - first, half.cols, -1)
 
 
 def _bands(grid, context):
@@ -293,9 +342,11 @@ class _Bands:
         self.reach = {name: family.reach(config) for name, family in self.families}
         self.context = max(self.reach.values())
 
-    def band(self, stored, first, last):
-        """Feature rows of window rows ``first .. last - 1`` of a :class:`texture.io.StoredImage`.
+    def band(self, rows_of, first, last):
+        """Feature rows of window rows ``first .. last - 1`` of an image given by rows.
 
+        ``rows_of(family, rows)`` is the 2-D working image (grey, or a chroma
+        channel as ``family`` sees it) of ``rows``, a slice or row indices.
         Each family's responses are computed on the band's rows with the
         rows of context its responses read on each side (from the other end
         of the image for periodic responses, clipped at the image's border
@@ -313,10 +364,10 @@ class _Bands:
             reach = self.reach[name]
             if family.periodic:
                 low = top - reach
-                grey = stored.grey(np.arange(low, bottom + reach) % grid.shape[0])
+                grey = rows_of(name, np.arange(low, bottom + reach) % grid.shape[0])
             else:
                 low = max(top - reach, 0)
-                grey = stored.grey(slice(low, min(bottom + reach, grid.shape[0])))
+                grey = rows_of(name, slice(low, min(bottom + reach, grid.shape[0])))
             responses = family.responses(grey, self.config, origin=low)
             parts.append(_WINDOW_STATISTICS[name](self.config, grid, responses, top - low, last - first))
         return np.concatenate(parts, axis=-1)
