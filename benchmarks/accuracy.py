@@ -36,7 +36,9 @@ image added, as ``texture train`` does by default
 (``pipeline.augment.training_copies``: rescaled by half an octave each way,
 blurred, and with noise at 10 dB SNR, drawn independently of the test
 images' noise; test images are never copied).  Every method gets the same training
-rows in both.  The noise and rotation tables train with the copies.
+rows in both, but that ours, as ``TextureModel.fit`` does, trains on the copies that
+:func:`pipeline.augment.choose_copies` keeps from its training part (all four, or the noisy
+one alone; ``--all-copies``: all four).  The noise and rotation tables train with the copies.
 
 ``--colour``: ours are extracted with ``FeatureConfig(colour="opponent")``
 and every method is scored twice, on the grey features (the first columns
