@@ -20,11 +20,12 @@ from pipeline.run.engines.base import Engine
 from pipeline.run.inputs import CHUNK_SIZE, Item, chunked, list_inputs
 from pipeline.run.journal import Journal, check_output
 from pipeline.run.summary import Progress, RunSummary
-from pipeline.run.tasks import ExtractTask, MapTask, PredictTask, Row, Task, TrainingCopiesTask
+from pipeline.run.tasks import (ExtractTask, MapTask, PredictTask, Row, Task, TrainingCopiesTask,
+                                WindowFeaturesTask)
 from texture.errors import DatasetError
 
-__all__ = ["Item", "list_inputs", "Task", "Row", "ExtractTask", "TrainingCopiesTask", "PredictTask", "MapTask", "Engine",
-           "make_engine", "RunSummary", "run_batch", "feature_matrix"]
+__all__ = ["Item", "list_inputs", "Task", "Row", "ExtractTask", "TrainingCopiesTask", "PredictTask",
+           "WindowFeaturesTask", "MapTask", "Engine", "make_engine", "RunSummary", "run_batch", "feature_matrix"]
 
 
 def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: Engine | None = None,
@@ -35,7 +36,8 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
     Parameters
     ----------
     task : Task
-        :class:`ExtractTask` or :class:`PredictTask`.
+        :class:`ExtractTask`, :class:`PredictTask`, ... (a
+        :class:`WindowFeaturesTask` row is one line per window).
     source : str or os.PathLike or list of Item
         Folder tree or CSV file (see :func:`list_inputs`), or items already
         listed (at least one).

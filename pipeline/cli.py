@@ -1,4 +1,4 @@
-"""The ``texture`` command line: extract, train, predict, evaluate, score, demo.
+"""The ``texture`` command line: extract, train, predict, evaluate, score, demo, map.
 
 This module parses the arguments; :mod:`pipeline.commands` runs the verbs.
 Exit status: 0 on success, 1 when a run failed or some input could not be
@@ -32,7 +32,10 @@ EXAMPLES = {
           texture extract photos/ -o features.csv --jobs 4
           texture extract list.csv -o features.parquet --cache ~/.cache/texture
           texture extract /shared/photos -o features.csv --engine dask --scheduler tcp://10.0.0.5:8786
-          texture extract photos/ -o features.csv --colour opponent""",
+          texture extract photos/ -o features.csv --colour opponent
+          texture extract scenes/ --window 64 --step 32 -o windows.parquet
+        with --window: one row per window (path, ..., row, col, y0, x0, y1, x1
+        with y1, x1 exclusive, then the features), as texture.feature_map.""",
     "train": """\
         example:
           texture train datasets/textures -o model.npz
@@ -60,13 +63,17 @@ EXAMPLES = {
         example:
           texture map scenes/ --model model.npz -o maps/ --window 64 --step 32
         per image: <name>_labels.png (overlay with legend), <name>_confidence.png
-        (black 0 .. white 1) and <name>_map.npz (labels, probabilities, value,
-        geometry, class names); one row per image in maps/summary.csv (map size,
-        mean confidence and value, area fraction of each class, status).""",
+        (heat map, colour bar 0 .. 1), <name>_score.png (heat map of the texture
+        score with its colour bar, when the model has one: numeric classes or
+        regression) and <name>_map.npz (labels, probabilities, value, geometry,
+        class names); one row per image in maps/summary.csv (map size, mean
+        confidence and value, area fraction of each class, status).""",
     "demo": """\
         example:
           texture demo -o texture-demo/
-        trains on the bundled sample data and writes everything into the folder.""",
+        trains on the bundled sample data and writes everything into the folder: model,
+        metrics, confusion matrix, training curves, calibration (CSV + reliability
+        diagram) and report.html for the held-out part.""",
 }
 
 
@@ -209,6 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, type=_table_output, metavar="OUT",
                    help="output .csv or .parquet")
     _config_option(p)
+    p.add_argument("--window", type=_positive_int, default=None,
+                   help="one row per window of this side in pixels instead of one per image (grey features)")
+    p.add_argument("--step", type=_positive_int, default=None,
+                   help="with --window: distance between windows in pixels (default: window/2)")
 
     p = verb("train", "Train a texture model and report its held-out accuracy.", [common, runs, masked])
     p.add_argument("src", type=_existing, metavar="SRC",

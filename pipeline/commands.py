@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.atomic import atomic_write
-from pipeline.batch import (ExtractTask, MapTask, PredictTask, TrainingCopiesTask, feature_matrix, list_inputs,
-                            make_engine, run_batch)
+from pipeline.batch import (ExtractTask, MapTask, PredictTask, TrainingCopiesTask, WindowFeaturesTask, feature_matrix,
+                            list_inputs, make_engine, run_batch)
 from pipeline.model import TextureModel, default_network
 from pipeline.names import escape_path, unescape_path
 from pipeline.nn import BPClassifier
@@ -75,8 +75,20 @@ def _finish(summary) -> int:
 
 
 def cmd_extract(args) -> int:
-    task = ExtractTask(_feature_config(args), cache_dir=args.cache, max_pixels=args.max_pixels)
+    if args.window is None:
+        if args.step is not None:
+            args.usage_error("--step needs --window")
+        task = ExtractTask(_feature_config(args), cache_dir=args.cache, max_pixels=args.max_pixels)
+    else:
+        for option, given in (("--cache", args.cache), ("--masks", args.masks), ("--mask-suffix", args.mask_suffix)):
+            if given is not None:
+                args.usage_error(f"--window gives the features of every window of the whole image; {option} is "
+                                 "for whole-image vectors")
+        task = WindowFeaturesTask(_feature_config(args), args.window, args.step, max_pixels=args.max_pixels)
     items, skipped = _inputs(args.src, args)
+    if args.window is not None and any(item.mask for item in items):
+        raise ConfigError("--window gives the features of every window of the whole image; the input list has a "
+                          "mask column", args.src)
     summary = run_batch(task, items, args.output, engine=_engine(args), quiet=args.quiet, desc="extract",
                         skipped=skipped)
     return _finish(summary)
@@ -526,6 +538,11 @@ def cmd_demo(args) -> int:
         print(counts)
         written.update(_write_report(model.classes_, model.history_, y_true, y_pred, out, args, show=True,
                                      best_epoch=_best_epoch(model)))
+        # As `texture evaluate` does: how far the held-out confidences can be trusted.
+        proba = np.array([[score.probabilities[label] for label in model.classes_.tolist()] for score in scores])
+        calibration_files, calibration = _write_calibration(model.classes_.tolist(), y_true, proba, out, args)
+        written.update(calibration_files)
+        print(calibration)
         written["report page"] = _write_page(model, [str(item.path) for item in test_items], y_true, y_pred,
                                              [score.confidence for score in scores], None, written, out,
                                              f"held-out part of {root / 'textures'}", args)

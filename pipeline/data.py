@@ -152,7 +152,7 @@ def is_mask_file(path, root, *, masks_dir=None, suffix=None):
     return False
 
 
-def load_folder(root, *, group=None):
+def load_folder(root, *, group=None, onerror=None):
     """List a class-per-folder image tree (the usual "ImageFolder" layout).
 
     Parameters
@@ -166,6 +166,11 @@ def load_folder(root, *, group=None):
         Maps an image's :class:`pathlib.Path` to its group, e.g.
         :func:`kth_tips_scale`, or the name of such a function of this
         module (``"kth_tips_scale"``).  Without it the group is missing.
+    onerror : callable, optional
+        Called with the :class:`OSError` of each folder inside a class folder
+        (or a class folder itself) that cannot be listed, as in
+        :func:`find_images`; a class folder is then not refused as empty.
+        Without it, such a folder is refused: no image goes missing silently.
 
     Returns
     -------
@@ -176,8 +181,9 @@ def load_folder(root, *, group=None):
     Raises
     ------
     DatasetError
-        `root` is not a folder, has no class sub-folder, or a class
-        sub-folder holds no image.
+        `root` is not a folder or cannot be listed, has no class sub-folder,
+        a class sub-folder holds no image, or (without `onerror`) a folder
+        inside cannot be listed.
     ConfigError
         `group` is neither callable nor the name of a grouping function.
 
@@ -193,11 +199,20 @@ def load_folder(root, *, group=None):
     root = Path(root).resolve()
     if not root.is_dir():
         raise DatasetError("no such folder" if not root.exists() else "not a folder", root)
-    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    try:
+        classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    except OSError as err:
+        raise DatasetError(f"cannot list the folder ({err})", root) from None
     if not classes:
         raise DatasetError("no class sub-folders: expected one sub-folder of images per class", root)
-    images = {name: find_images(root / name) for name in classes}
-    empty = [name for name, paths in images.items() if not paths]
+    unlisted = []
+    images = {name: find_images(root / name, onerror=unlisted.append) for name in classes}
+    if unlisted and onerror is None:
+        raise DatasetError(f"cannot list the folder ({unlisted[0]})", unlisted[0].filename)
+    for err in unlisted:
+        onerror(err)
+    failed = {Path(err.filename).relative_to(root).parts[0] for err in unlisted}
+    empty = [name for name, paths in images.items() if not paths and name not in failed]
     if empty:
         raise DatasetError(
             f"class folders without any image ({', '.join(sorted(IMAGE_EXTENSIONS))}): "

@@ -26,7 +26,6 @@ import math
 from collections import Counter
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from pipeline import report
@@ -34,6 +33,9 @@ from pipeline.atomic import atomic_write
 from pipeline.names import printable
 from texture.errors import TextureError
 from texture.io import read_image
+
+# After texture, which sets OpenCV's decoder caps before cv2 loads (texture.io).
+import cv2  # noqa: E402
 
 __all__ = ["write_html", "wilson_interval"]
 

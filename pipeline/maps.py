@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from texture.errors import ConfigError, DatasetError
-from texture.io import _decode, _to_working
+from texture.io import open_image
 from texture.maps import WindowGrid
+
+# After texture, which sets OpenCV's decoder caps before cv2 loads (texture.io).
+import cv2  # noqa: E402
 
 __all__ = ["TextureMap", "PALETTE", "preview_of", "read_regions", "pure_windows"]
 
@@ -102,8 +104,8 @@ class TextureMap:
         """RGB picture: the grey image with each window's class colour blended in, and a legend.
 
         Each pixel takes the colour of the window whose centre is nearest;
-        a regression model's map is coloured by its value (viridis, with its
-        range in the legend).
+        a regression model's map is coloured by its value (viridis, with a
+        colour bar of its range).
 
         Parameters
         ----------
@@ -113,7 +115,8 @@ class TextureMap:
         Returns
         -------
         (h, w + legend width, 3) ndarray of uint8
-            At the preview's size, the legend panel on the right.
+            At the preview's size, the legend panel on the right (white rows
+            below the picture when the legend is taller than it).
         """
         if not 0 <= alpha <= 1:
             raise ConfigError(f"alpha must be in [0, 1], got {alpha!r}")
@@ -121,37 +124,133 @@ class TextureMap:
         if self.labels is not None:
             colours = PALETTE[np.arange(len(self.classes)) % len(PALETTE)]
             per_window = colours[self.label_index]
-            entries = [(colours[k], str(c)) for k, c in enumerate(self.classes)]
+            panel = _legend([(colours[k], str(c)) for k, c in enumerate(self.classes)])
         else:
-            low, high = float(self.value.min()), float(self.value.max())
-            scaled = np.uint8(np.round(255 * (self.value - low) / ((high - low) or 1.0)))
-            per_window = _viridis(scaled)
-            entries = [(_viridis(np.uint8(255))[()], f"{high:.3g}"), (_viridis(np.uint8(0))[()], f"{low:.3g}")]
+            per_window, panel = self._colours("value", len(self.preview))
         colour = per_window[rows[:, None], cols[None, :]].astype(np.float32)
         grey = np.repeat(self.preview[..., None].astype(np.float32), 3, axis=2)
         blended = np.uint8(np.round((1 - alpha) * grey + alpha * colour))
-        return np.concatenate([blended, _legend(entries, blended.shape[0])], axis=1)
+        return _beside(blended, panel)
+
+    def heat_map(self, quantity="value"):
+        """RGB picture of one number per window, with a colour bar naming it and giving its scale.
+
+        Each pixel takes the colour of the window whose centre is nearest.
+
+        Parameters
+        ----------
+        quantity : {"value", "confidence"}
+            ``"value"``: the texture score (viridis), on the scale of the
+            class values (their smallest to their largest) for a model with
+            numeric classes, or from the map's smallest to its largest value
+            for a regression model.  ``"confidence"``: the probability of the
+            predicted class (inferno), on its full scale 0 to 1.
+
+        Returns
+        -------
+        (h, w + colour bar width, 3) ndarray of uint8
+            At the preview's size (white rows below when the colour bar needs
+            more height), the colour bar on the right.
+
+        Raises
+        ------
+        ConfigError
+            An unknown quantity, or one the map does not have (no value when
+            the classes are not numbers, no confidence for a regression model).
+        """
+        per_window, panel = self._colours(quantity, len(self.preview))
+        rows, cols = self.pixel_windows(self.preview.shape)
+        return _beside(per_window[rows[:, None], cols[None, :]], panel)
+
+    def _colours(self, quantity, height):
+        """Each window's colour for `quantity` and the colour bar panel of its scale (`height` rows if it fits)."""
+        if quantity not in ("value", "confidence"):
+            raise ConfigError(f"quantity must be 'value' or 'confidence', got {quantity!r}")
+        numbers = getattr(self, quantity)
+        if numbers is None:
+            why = "its classes are not numbers" if quantity == "value" else "it is a regression model"
+            raise ConfigError(f"this map has no {quantity}: {why}")
+        if quantity == "confidence":
+            colormap, low, high, ticks = cv2.COLORMAP_INFERNO, 0.0, 1.0, None
+            title = ["confidence", "(probability of", "the label)"]
+        elif self.classes:
+            colormap, (low, high) = cv2.COLORMAP_VIRIDIS, (min(map(float, self.classes)), max(map(float, self.classes)))
+            ticks = sorted(map(float, self.classes)) if len(self.classes) <= 11 else None
+            title = ["score", "(expected class", "value)"]
+        else:
+            colormap, low, high, ticks = cv2.COLORMAP_VIRIDIS, float(numbers.min()), float(numbers.max()), None
+            title = ["score", "(model output;", f"map: {low:.3g} to {high:.3g})"]
+        scaled = np.uint8(np.round(255 * np.clip((numbers - low) / ((high - low) or 1.0), 0, 1)))
+        return _colormap(scaled, colormap), _colour_bar(colormap, low, high, title, ticks, height)
 
 
-def _viridis(scaled):
-    """RGB viridis colours of uint8 values (any shape)."""
-    bgr = cv2.applyColorMap(np.atleast_2d(scaled).astype(np.uint8), cv2.COLORMAP_VIRIDIS)
+def _colormap(scaled, colormap):
+    """RGB colours of uint8 values (any shape) in an OpenCV colour map."""
+    bgr = cv2.applyColorMap(np.atleast_2d(scaled).astype(np.uint8), colormap)
     return bgr[..., ::-1].reshape(np.shape(scaled) + (3,))
 
 
-def _legend(entries, height):
-    """A white panel of ``height`` rows with a colour swatch and a name per entry."""
-    font, scale, thickness = cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1
-    line = 22
-    width = 40 + max(cv2.getTextSize(name, font, scale, thickness)[0][0] for _, name in entries)
-    panel = np.full((max(height, line * len(entries) + 10), width, 3), 255, dtype=np.uint8)
+#: Text of the legends and colour bars: OpenCV's Hershey font, anti-aliased.
+_FONT, _SCALE, _THICKNESS = cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1
+_LINE = 22  # pixels per line of text
+
+
+def _text(panel, text, x, y):
+    cv2.putText(panel, text, (x, y), _FONT, _SCALE, (0, 0, 0), _THICKNESS, cv2.LINE_AA)
+
+
+def _text_width(text):
+    return cv2.getTextSize(text, _FONT, _SCALE, _THICKNESS)[0][0]
+
+
+def _legend(entries):
+    """A white panel with a colour swatch and a name per entry."""
+    width = 40 + max(_text_width(name) for _, name in entries)
+    panel = np.full((_LINE * len(entries) + 10, width, 3), 255, dtype=np.uint8)
     for k, (colour, name) in enumerate(entries):
-        top = 8 + k * line
+        top = 8 + k * _LINE
         panel[top : top + 14, 8:26] = colour
-        cv2.putText(panel, name, (32, top + 12), font, scale, (0, 0, 0), thickness, cv2.LINE_AA)
-    if panel.shape[0] < height:
-        panel = np.concatenate([panel, np.full((height - panel.shape[0], width, 3), 255, np.uint8)])
-    return panel[:height]
+        _text(panel, name, 32, top + 12)
+    return panel
+
+
+def _nice_ticks(low, high):
+    """About five round numbers from `low` to `high` (1, 2, 2.5 or 5 times a power of ten apart)."""
+    span = (high - low) or 1.0
+    step = min((m * 10.0 ** np.floor(np.log10(span / 4)) for m in (1, 2, 2.5, 5, 10)),
+               key=lambda step: abs(span / step - 4))
+    first = np.ceil(low / step - 1e-9) * step
+    return [t for t in np.arange(first, high + step * 1e-6, step)]
+
+
+def _colour_bar(colormap, low, high, title, ticks, height):
+    """A white panel: the title lines, then a vertical bar of `colormap` from `high` (top) to `low`, with ticks.
+
+    The bar is 200 px long, shorter to fit in `height` rows, but at least
+    120 px (the numbers of the scale stay apart).
+    """
+    ticks = _nice_ticks(low, high) if ticks is None else ticks
+    labels = [f"{t + 0.0:.4g}" for t in ticks]  # + 0.0: no "-0"
+    top = 10 + _LINE * len(title)
+    bar_height = int(np.clip(height - top - 16, 120, 200))
+    width = max(48 + max(map(_text_width, labels)), 24 + max(map(_text_width, title)))
+    panel = np.full((top + bar_height + 16, width, 3), 255, dtype=np.uint8)
+    for k, line in enumerate(title):
+        _text(panel, line, 8, 8 + _LINE * k + 14)
+    levels = np.uint8(np.round(np.linspace(255, 0, bar_height)))
+    panel[top : top + bar_height, 10:30] = _colormap(levels, colormap)[:, None]
+    for tick, label in zip(ticks, labels):
+        y = top + int(round((high - tick) / ((high - low) or 1.0) * (bar_height - 1)))
+        panel[y, 30:36] = 0
+        _text(panel, label, 40, y + 5)
+    return panel
+
+
+def _beside(picture, panel):
+    """`picture` with `panel` on its right, the shorter one padded with white rows below."""
+    height = max(len(picture), len(panel))
+    pad = [np.full((height - len(part), part.shape[1], 3), 255, np.uint8) for part in (picture, panel)]
+    return np.concatenate([np.concatenate([picture, pad[0]]), np.concatenate([panel, pad[1]])], axis=1)
 
 
 def preview_of(image, max_pixels=None):
@@ -160,13 +259,13 @@ def preview_of(image, max_pixels=None):
     Read band by band from the stored pixels, like :func:`texture.feature_map`,
     so that a large image is never held as a whole working image.
     """
-    pixels, bgr, limit, path = _decode(image, max_pixels)
-    factor = -(-max(pixels.shape[:2]) // PREVIEW_SIDE)
-    height, width = pixels.shape[0] // factor * factor or pixels.shape[0], pixels.shape[1] // factor * factor
+    stored = open_image(image, max_pixels=max_pixels)
+    factor = -(-max(stored.shape) // PREVIEW_SIDE)
+    height, width = stored.shape[0] // factor * factor or stored.shape[0], stored.shape[1] // factor * factor
     band = factor * max(1, (1 << 22) // max(width, 1) // factor)
     rows = []
     for start in range(0, height, band):
-        grey = _to_working(pixels[start : min(start + band, height), :width], bgr, limit, path)
+        grey = stored.grey(slice(start, min(start + band, height)))[:, :width]
         rows.append(grey.reshape(grey.shape[0] // factor, factor, -1, factor).mean(axis=(1, 3)))
     return np.uint8(np.round(np.concatenate(rows) * 255))
 

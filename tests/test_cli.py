@@ -273,7 +273,9 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     code, out, _ = run(capsys, "demo", "-o", tmp_path / "demo", "-q", "--epochs", "60", "-j", "1")
     assert code == 0
     assert "held-out accuracy" in out and "confusion matrix" in out and "score of" in out
-    for name in ("model.npz", "metrics.csv", "confusion_matrix.csv", "confusion_matrix.png", "report.html"):
+    assert "expected calibration error" in out and "Brier score" in out
+    for name in ("model.npz", "metrics.csv", "confusion_matrix.csv", "confusion_matrix.png", "report.html",
+                 "training_curves.png", "calibration.csv", "reliability_diagram.png"):
         assert (tmp_path / "demo" / name).is_file(), name
         assert str(tmp_path / "demo" / name) in out  # tells where everything went
     if (sample_root() / "roughness.csv").is_file():
@@ -454,6 +456,41 @@ def test_train_counts_and_names_the_images_it_leaves_out(tmp_path, capsys, lbp_c
     code, out, err = run(capsys, "train", src, "-o", tmp_path / "m.npz", "-j", "1", "--config", lbp_config,
                          "--no-augment", "-q", *NET)
     assert code == 1 and err == "" and "1 failed, 1 skipped (not images)" in out  # and notes.txt unnamed
+
+
+def _refuse_to_list(monkeypatch, folder):
+    """Make os.scandir refuse `folder`, as chmod 000 would for anyone but root (the suite may run as root)."""
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path) == str(folder):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+@pytest.mark.parametrize("locked", ["grass/more", "grass"])
+def test_train_and_evaluate_count_a_folder_they_cannot_list_as_failed(tmp_path, capsys, monkeypatch,
+                                                                       lbp_config, locked):
+    src = _class_tree(tmp_path / "src")
+    model = tmp_path / "m.npz"
+    run(capsys, "train", src, "-o", model, "-j", "1", "-q", "--config", lbp_config, "--no-augment", *NET)
+    _class_tree(src / "grass" / "more", n=1, classes=(".",))  # one more grass image, a level down
+    _refuse_to_list(monkeypatch, src / locked)
+    code, out, err = run(capsys, "train", src, "-o", tmp_path / "m2.npz", "-j", "1", "--config", lbp_config,
+                         "--no-augment", *NET)
+    assert code == 1
+    if locked == "grass/more":  # a whole class unreadable leaves nothing to train it on: no model
+        assert (tmp_path / "m2.npz").is_file()
+        left_out = [line for line in err.splitlines() if "left out" in line]
+        assert len(left_out) == 1 and str(src / locked) in left_out[0]
+        assert "PermissionError: cannot list the folder" in left_out[0] and "Permission denied" in left_out[0]
+        assert "1 failed" in out
+    code, out, err = run(capsys, "evaluate", src, "--model", model, "-o", tmp_path / "r", "-j", "1")
+    processed = 8 if locked == "grass/more" else 4
+    assert code == 1 and f"{processed} processed, 1 failed" in out
+    assert str(src / locked) in err and "cannot list the folder" in err
 
 
 def test_evaluate_counts_the_files_that_are_not_images(tmp_path, capsys, lbp_config):

@@ -1,6 +1,7 @@
 """pipeline.data: class-per-folder trees, CSV lists, the bundled sample and KTH-TIPS."""
 
 import doctest
+import os
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +102,31 @@ def test_load_folder_names_class_folders_without_images(tree):
     (tree / "only_text" / "readme.md").write_text("hi")
     with pytest.raises(DatasetError, match="without any image.*: empty, only_text"):
         load_folder(tree)
+
+
+@pytest.mark.parametrize("locked", ["c/deep", "c", "."])
+def test_load_folder_refuses_or_reports_a_folder_it_cannot_list(tree, monkeypatch, locked):
+    folder = (tree / locked).resolve()
+    def refusing(listing):  # as chmod 000 would, for anyone but root (the suite may run as root)
+        def refuse(path="."):
+            if os.path.realpath(path) == str(folder):
+                raise PermissionError(13, "Permission denied", os.fspath(path))
+            return listing(path)
+        return refuse
+
+    monkeypatch.setattr(os, "scandir", refusing(os.scandir))  # os.walk
+    monkeypatch.setattr(os, "listdir", refusing(os.listdir))  # Path.iterdir
+    with pytest.raises(DatasetError, match="cannot list the folder .*Permission denied") as info:
+        load_folder(tree)  # no image goes missing silently
+    assert str(folder) in str(info.value)
+    if locked == ".":
+        return  # the root itself: nothing to list at all, refused either way
+    errors = []
+    table = load_folder(tree, onerror=errors.append)
+    assert [err.filename for err in errors] == [str(folder)]
+    # "c" lost its only image but is not refused as an empty class: the caller has its error.
+    assert table["path"].tolist() == [str(tree.resolve() / p) for p in ["a/sub/z.tif", "a/x.bmp", "b/1.jpeg",
+                                                                       "b/10.PNG", "b/2.png"]]
 
 
 def _write_csv(path, text):

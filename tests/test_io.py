@@ -1,8 +1,12 @@
 """texture.io.read_image: every supported input, and every refusal."""
 
 import doctest
+import os
 import struct
+import subprocess
+import sys
 import zlib
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -344,11 +348,68 @@ def test_too_many_pixels_is_refused_from_the_header_before_decoding(tmp_path):
     assert "5000 x 20000" in str(err) and "1000000" in str(err)
 
 
-def test_default_limit_refuses_a_decompression_bomb(tmp_path):
+@pytest.mark.parametrize("side", [30_000, 100_000])
+def test_default_limit_refuses_a_decompression_bomb_with_our_message(tmp_path, side):
+    # Both are past Pillow's own cap (2 * 89478485 pixels), which used to speak first.
     path = tmp_path / "bomb.png"
-    _png_header_only(path, 100_000, 100_000)  # 10**10 pixels, a few bytes on disk
-    _assert_refused(ImageTooLargeError, path, "Pillow refuses to open it")
-    assert DEFAULT_MAX_PIXELS < 10**10
+    _png_header_only(path, side, side)  # a few bytes on disk
+    err = _assert_refused(ImageTooLargeError, path, "raise max_pixels to read it")
+    assert f"{side} x {side} = {side * side} pixels" in str(err)
+    assert f"limit of {DEFAULT_MAX_PIXELS}" in str(err)
+
+
+def test_raised_limit_lets_a_huge_image_past_pillows_and_opencvs_caps(tmp_path):
+    # 900 million pixels declared, no pixel data: with the limit raised, the
+    # only refusal left is the decoder finding no data (neither library
+    # allocates the pixels it never reads: this takes well under 100 MB).
+    path = tmp_path / "huge.png"
+    _png_header_only(path, 30_000, 30_000)
+    _assert_refused(ImageReadError, path, "truncated or corrupt", max_pixels=100_000_000_000)
+
+
+@pytest.mark.parametrize("ext", ["png", "jpg"])
+def test_pillows_cap_gives_way_to_ours_and_is_restored(tmp_path, monkeypatch, ext):
+    # A caller's low Pillow cap stands in for a huge image: JPEG is decoded by
+    # Pillow, PNG by OpenCV after Pillow reads its header.
+    path = tmp_path / f"grey.{ext}"
+    Image.fromarray(_random(np.uint8)).save(path)
+    expected = read_image(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # refuses past 200 pixels
+    np.testing.assert_array_equal(read_image(path), expected)
+    assert Image.MAX_IMAGE_PIXELS == 100
+    err = _assert_refused(ImageTooLargeError, path, "raise max_pixels", max_pixels=1000)
+    assert f"{SHAPE[0] * SHAPE[1]} pixels" in str(err)
+
+
+_READ_IN_FRESH_PROCESS = """
+import os, sys
+import texture
+caps = [os.environ.get(name) for name in
+        ("OPENCV_IO_MAX_IMAGE_PIXELS", "OPENCV_IO_MAX_IMAGE_WIDTH", "OPENCV_IO_MAX_IMAGE_HEIGHT")]
+print(caps)
+try:
+    print(texture.read_image(sys.argv[1]).shape)
+except texture.ImageTooLargeError as err:
+    print(err)
+"""
+
+
+def _read_in_fresh_process(path, **env):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENCV_IO_MAX_IMAGE")}
+    result = subprocess.run([sys.executable, "-c", _READ_IN_FRESH_PROCESS, str(path)],
+                            capture_output=True, text=True, env={**clean, **env}, check=True)
+    return result.stdout.splitlines()
+
+
+def test_importing_texture_lifts_opencvs_caps_unless_the_caller_set_them(tmp_path):
+    path = tmp_path / "grey.png"
+    Image.fromarray(_random(np.uint8)).save(path)
+    caps, shape = _read_in_fresh_process(path)
+    assert caps == str([str(2**40), str(2**31), str(2**31)]) and shape == str(SHAPE)
+    caps, refusal = _read_in_fresh_process(path, OPENCV_IO_MAX_IMAGE_PIXELS="1000")
+    assert caps.startswith("['1000', ")
+    assert str(path) in refusal and "more than OpenCV's decoder accepts (1000 pixels" in refusal
+    assert "OPENCV_IO_MAX_IMAGE_PIXELS" in refusal
 
 
 def test_limit_applies_to_arrays_and_allows_the_exact_count():
@@ -398,3 +459,22 @@ def test_check_min_size():
     with pytest.raises(ImageTooSmallError, match="15 x 40 pixels.*16 x 16") as info:
         check_min_size(np.zeros((15, 40)), 16, path="small.png")
     assert str(info.value).startswith("small.png: ")
+
+
+def _modules_importing_cv2():
+    root = Path(texture.io.__file__).parent.parent
+    for package in ("texture", "pipeline"):
+        for source in sorted((root / package).rglob("*.py")):
+            if "import cv2" in source.read_text():
+                parts = source.relative_to(root).with_suffix("").parts
+                yield ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@pytest.mark.parametrize("module", list(_modules_importing_cv2()))
+def test_no_module_loads_cv2_before_texture_lifts_its_caps(module):
+    # OpenCV reads its caps once, when it loads: whichever of our modules a
+    # process imports first, cv2 must not be loaded before texture.io set them.
+    check = (f"import os, sys, {module}\n"
+             "assert 'cv2' not in sys.modules or os.environ.get('OPENCV_IO_MAX_IMAGE_PIXELS')")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENCV_IO_MAX_IMAGE")}
+    subprocess.run([sys.executable, "-c", check], env=clean, check=True)

@@ -135,6 +135,49 @@ def test_overlay_blends_class_colours_and_draws_a_legend(model, scene):
         tmap.overlay(alpha=2)
 
 
+def _colours(values, colormap):
+    """RGB colours of values in [0, 1] in an OpenCV colour map, as the heat maps draw them."""
+    scaled = np.uint8(np.round(255 * np.asarray(values)))
+    return cv2.applyColorMap(scaled.reshape(1, -1), colormap)[0, :, ::-1].reshape(np.shape(values) + (3,))
+
+
+@pytest.fixture(scope="module")
+def graded(textures):
+    """A window model with numeric classes: brick is grade 1, grass grade 3."""
+    brick, grass = textures
+    return TextureModel(CONFIG, augment=False, window=64, estimator=small_network()).fit(
+        [brick[:256, :256], grass[:256, :256]], [1, 3])
+
+
+def test_heat_maps_colour_each_window_and_draw_a_colour_bar(model, graded, scene, textures):
+    tmap = model.score_map(scene)
+    picture = tmap.heat_map("confidence")
+    assert picture.dtype == np.uint8 and picture.shape[0] == 512 and picture.shape[1] > 512
+    rows, cols = tmap.pixel_windows((512, 512))
+    # Confidence on its full scale, 0 to 1 (inferno).
+    expected = _colours(tmap.confidence[rows[:, None], cols[None, :]], cv2.COLORMAP_INFERNO)
+    np.testing.assert_array_equal(picture[:, :512], expected)
+    bar = picture[:, 512:]
+    for end in (0.0, 1.0):  # the bar runs from one end of the scale to the other
+        assert (bar == _colours(end, cv2.COLORMAP_INFERNO)).all(axis=-1).sum() >= 10
+    assert (bar < 128).all(axis=-1).sum() > 200  # text: the title and the numbers of the scale
+    with pytest.raises(texture.ConfigError, match="no value: its classes are not numbers"):
+        tmap.heat_map("value")
+    with pytest.raises(texture.ConfigError, match="quantity"):
+        tmap.heat_map("labels")
+
+    # A score on the scale of the class values, 1 to 3: a window scored 2 is half way.
+    brick, grass = textures
+    small = np.concatenate([brick[:96, :96], grass[:96, :96]], axis=1)
+    smap = graded.score_map(small, step=16)
+    picture = smap.heat_map("value")
+    rows, cols = smap.pixel_windows(small.shape)
+    expected = _colours((smap.value[rows[:, None], cols[None, :]] - 1) / 2, cv2.COLORMAP_VIRIDIS)
+    np.testing.assert_array_equal(picture[:96, :192], expected)
+    # A picture shorter than its colour bar gets white rows below it, the bar whole.
+    assert picture.shape[0] > 200 and (picture[96:, :192] == 255).all()
+
+
 def test_preview_of_a_large_image_is_shrunk(model):
     big = np.tile(data.brick(), (3, 3))  # 1536 px
     tmap = model.score_map(big, step=128)
@@ -246,7 +289,9 @@ def test_cli_map_writes_pictures_maps_and_a_summary_row_per_image(model, scene, 
     np.testing.assert_allclose(ok["area_brick"] + ok["area_grass"], 1.0)
     for name in ("a", "sub__b"):
         assert cv2.imread(str(out / f"{name}_labels.png")).shape[0] == 512
-        assert cv2.imread(str(out / f"{name}_confidence.png"), cv2.IMREAD_UNCHANGED).shape == (512, 512)
+        confidence = cv2.imread(str(out / f"{name}_confidence.png"))
+        assert confidence.shape[0] == 512 and confidence.shape[1] > 512  # the heat map and its colour bar
+        assert not (out / f"{name}_score.png").exists()  # text classes: no score
         with np.load(out / f"{name}_map.npz", allow_pickle=False) as saved:
             assert saved["probabilities"].shape == (8, 8, 2) and str(saved["classes"]) == '["brick", "grass"]'
     saved = np.load(out / "a_map.npz")
@@ -255,3 +300,16 @@ def test_cli_map_writes_pictures_maps_and_a_summary_row_per_image(model, scene, 
     assert main([str(a) for a in ["map", images / "a.png", "--model", tmp_path / "m.npz", "-o", tmp_path / "one",
                                   "-q", "-j", "1"]]) == 0
     assert (tmp_path / "one" / "a_labels.png").exists()
+
+
+def test_cli_map_draws_the_score_where_the_model_has_one(graded, scene, tmp_path):
+    from pipeline.cli import main
+
+    graded.save(tmp_path / "graded.npz")
+    cv2.imwrite(str(tmp_path / "scene.png"), scene)
+    assert main([str(a) for a in ["map", tmp_path / "scene.png", "--model", tmp_path / "graded.npz", "-o",
+                                  tmp_path / "maps", "-q", "-j", "1"]]) == 0
+    expected = {"confidence": graded.score_map(scene).heat_map("confidence"),
+                "score": graded.score_map(scene).heat_map("value")}
+    for name, picture in expected.items():
+        np.testing.assert_array_equal(cv2.imread(str(tmp_path / "maps" / f"scene_{name}.png"))[..., ::-1], picture)

@@ -33,22 +33,53 @@ header, so the pixel limit is enforced *before* any pixel is decoded.  OpenCV
 then decodes them, because it keeps 16-bit colour that Pillow truncates to
 8 bits, except where Pillow is the more faithful decoder (JPEG, 8-bit RGBA
 TIFF; see ``_pillow_decodes``).
+
+One pixel limit applies: ``max_pixels``.  Both decoders carry their own
+decompression-bomb caps, which would otherwise speak first or refuse an image
+the caller allowed:
+
+* Pillow's (``PIL.Image.MAX_IMAGE_PIXELS``, refused past twice it) is lifted
+  only while a header is read again after Pillow refused it, and raised to
+  ``max_pixels`` only while an image past it is decoded; each time under a
+  lock and restored afterwards (``_pillow_allows``).  Images within Pillow's
+  cap never touch it.
+* OpenCV's (``OPENCV_IO_MAX_IMAGE_PIXELS``, ``..._WIDTH``, ``..._HEIGHT``)
+  is read once, when ``cv2`` is loaded; importing :mod:`texture` sets those
+  environment variables that are unset (to 2**40 pixels, 2**31 per side)
+  before it imports ``cv2``.  A value set by the caller, or a ``cv2``
+  imported before :mod:`texture`, keeps OpenCV's own cap; an image past it
+  is then refused with a message naming the variable.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import numbers
 import os
 import stat
+import sys
+import threading
 import warnings
 from pathlib import Path
 
-import cv2
-import numpy as np
-from PIL import Image, UnidentifiedImageError
+# OpenCV reads its decoders' caps once, when cv2 loads: unless the caller chose
+# them, lift them first, so that max_pixels is the one limit (module notes).
+_OPENCV_CAPS = {"OPENCV_IO_MAX_IMAGE_PIXELS": 2**40,
+                "OPENCV_IO_MAX_IMAGE_WIDTH": 2**31, "OPENCV_IO_MAX_IMAGE_HEIGHT": 2**31}
+if "cv2" not in sys.modules:
+    for _name, _cap in _OPENCV_CAPS.items():
+        os.environ.setdefault(_name, str(_cap))
+# What OpenCV applies (its own defaults where unset: cv2 loaded before texture).
+_OPENCV_MAX_PIXELS = int(os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS", 2**30))
+_OPENCV_MAX_SIDE = min(int(os.environ.get(f"OPENCV_IO_MAX_IMAGE_{side}", 2**20))
+                       for side in ("WIDTH", "HEIGHT"))
 
-from texture.errors import (
+import cv2  # noqa: E402  (after the caps above)
+import numpy as np  # noqa: E402
+from PIL import Image, UnidentifiedImageError  # noqa: E402
+
+from texture.errors import (  # noqa: E402
     ConfigError,
     ImageNotFoundError,
     ImageReadError,
@@ -57,13 +88,14 @@ from texture.errors import (
     InvalidImageError,
 )
 
-__all__ = ["DEFAULT_MAX_PIXELS", "IMAGE_EXTENSIONS", "read_image", "check_min_size", "luminance"]
+__all__ = ["DEFAULT_MAX_PIXELS", "IMAGE_EXTENSIONS", "read_image", "open_image", "StoredImage", "check_min_size",
+           "luminance"]
 
 #: Largest image :func:`read_image` accepts unless told otherwise: 2**27
 #: (about 134 million pixels, e.g. 11585 x 11585), whose working grey image
 #: alone takes 1 GiB.  It guards against decompression bombs: small files
-#: that declare huge images.  It stays below Pillow's own hard limit
-#: (``2 * PIL.Image.MAX_IMAGE_PIXELS``) so that ours is the one that speaks.
+#: that declare huge images.  Raise it as far as memory allows: neither
+#: Pillow's nor OpenCV's own cap then refuses the image (see the module notes).
 DEFAULT_MAX_PIXELS = 2**27
 
 #: File name extensions (lower case) that folder discovery treats as images.
@@ -140,9 +172,8 @@ def _decode(source, max_pixels):
     ``pixels`` are as decoded or given (any dtype, colour or grey), not yet
     made the working image by ``_to_working(pixels, bgr, limit, path)``;
     ``bgr`` says whether their colour planes are in OpenCV's BGR order.  A
-    band of rows of them gives the same rows of the working image, which
-    lets :func:`texture.feature_map` hold a large image in its stored type
-    and convert it band by band.
+    band of rows of them gives the same rows of the working image
+    (:func:`open_image`).
     """
     limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
     if not isinstance(limit, numbers.Integral) or limit < 1:
@@ -229,16 +260,26 @@ def _decode_file(path, limit):
         width, height = header.size
         _check_pixel_count(height, width, limit, path)
         if _pillow_decodes(header):
-            return _pillow_pixels(header, path), False
+            with _pillow_allows(height * width):
+                return _pillow_pixels(header, path), False
         grey_source = header.mode in _GREY_MODES
         file.seek(0)
         data = file.read()
+    if height * width > _OPENCV_MAX_PIXELS or max(height, width) > _OPENCV_MAX_SIDE:
+        raise ImageTooLargeError(
+            f"image is {height} x {width} pixels, more than OpenCV's decoder accepts "
+            f"({_OPENCV_MAX_PIXELS} pixels, {_OPENCV_MAX_SIDE} per side): raise "
+            "OPENCV_IO_MAX_IMAGE_PIXELS (or _WIDTH, _HEIGHT) in the environment "
+            "before cv2 is first imported",
+            path,
+        )
     try:
         pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error:  # e.g. no bytes left: the file shrank since its header was read
         pixels = None
     if pixels is None:
-        raise ImageReadError(_why_undecodable(data), path)
+        with _pillow_allows(height * width):
+            raise ImageReadError(_why_undecodable(data), path)
     if grey_source and pixels.ndim == 3:
         # OpenCV expands grey + alpha to BGRA: its first plane is the grey one.
         pixels = pixels[:, :, 0]
@@ -269,19 +310,50 @@ def _open_header(file, path):
     if os.fstat(file.fileno()).st_size == 0:
         raise ImageReadError("empty file (0 bytes), not an image", path)
     try:
-        # Pillow warns about (and past twice its MAX_IMAGE_PIXELS refuses) big
-        # images in open(); our own limit, checked next, is the one that applies.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(file)
+        try:
+            with _pillow_allows(0):  # the caller's cap, its warnings silenced
+                return Image.open(file)
+        except Image.DecompressionBombError:
+            # Past Pillow's cap: read the header again without it (open()
+            # reads no pixels); our own limit, checked next, is the one that applies.
+            file.seek(0)
+            with _pillow_allows(None):
+                return Image.open(file)
     except UnidentifiedImageError:
         raise ImageReadError(
             "not a recognised image file (expected PNG, JPEG, TIFF or BMP)", path
         ) from None
-    except Image.DecompressionBombError as err:
-        raise ImageTooLargeError(f"Pillow refuses to open it: {err}", path) from None
     except Exception as err:  # corrupt headers raise OSError, SyntaxError, struct.error...
         raise ImageReadError(f"truncated or corrupt image header ({err})", path) from None
+
+
+_PILLOW_CAP_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _pillow_allows(pixels):
+    """Let Pillow open and decode images of `pixels` pixels (None: any) in this block.
+
+    Pillow warns past ``PIL.Image.MAX_IMAGE_PIXELS`` and refuses past twice
+    it, in ``open()`` and in some decoders (TIFF tiles, WebP), a global cap
+    that would override ``max_pixels``.  The warnings are silenced here; the
+    cap is raised only if `pixels` is past it, under a lock, and restored on
+    leaving, so that it leaks into the caller's process only for the time of
+    one read, and only as far as ``max_pixels`` allowed.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with _PILLOW_CAP_LOCK:  # the cap seen here is the caller's own
+            cap = Image.MAX_IMAGE_PIXELS
+        if cap is None or (pixels is not None and pixels <= 2 * cap):
+            yield
+            return
+        with _PILLOW_CAP_LOCK:
+            Image.MAX_IMAGE_PIXELS = None if pixels is None else -(-pixels // 2)
+            try:
+                yield
+            finally:
+                Image.MAX_IMAGE_PIXELS = cap
 
 
 # Pillow modes whose numpy view already is grey, grey + alpha, RGB or RGBA.
@@ -341,6 +413,12 @@ def _check_pixel_count(height, width, limit, path):
 
 def _to_working(pixels, bgr, limit, path, colour=False):
     """Validate decoded or user `pixels` and make them the working grey (or colour) image."""
+    pixels, scale = _validated(pixels, limit, path)
+    return _converted(pixels, bgr, scale, colour)
+
+
+def _validated(pixels, limit, path):
+    """Refuse `pixels` that are no image within `limit` pixels; the pixels (alpha or grey plane dropped) and their scale to [0, 1]."""
     if pixels.ndim == 3 and pixels.shape[2] in (1, 2):
         pixels = pixels[:, :, 0]  # grey, or grey + alpha: drop the alpha
     if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] not in (3, 4)):
@@ -353,7 +431,11 @@ def _to_working(pixels, bgr, limit, path, colour=False):
     if height == 0 or width == 0:
         raise InvalidImageError(f"empty image ({height} x {width} pixels)", path)
     _check_pixel_count(height, width, limit, path)
-    scale = _scale_to_unit(pixels, path)
+    return pixels, _scale_to_unit(pixels, path)
+
+
+def _converted(pixels, bgr, scale, colour=False):
+    """The working grey (or colour) image of validated `pixels` (2-D grey, or 3 or 4 colour planes)."""
     if pixels.ndim == 2:
         grey = np.multiply(pixels, scale, dtype=np.float64) if scale != 1.0 else pixels
         return np.ascontiguousarray(grey, dtype=np.float64)
@@ -365,12 +447,83 @@ def _to_working(pixels, bgr, limit, path, colour=False):
         rgb = np.multiply(rgb, scale, dtype=np.float64) if scale != 1.0 else rgb
         return np.ascontiguousarray(rgb, dtype=np.float64)
     # Band by band: the float64 colour temporaries stay small on large images.
+    height, width = pixels.shape[:2]
     grey = np.empty((height, width))
     band = max(1, _BAND_PIXELS // width)
     for start in range(0, height, band):
         rows = slice(start, start + band)
         grey[rows] = luminance(np.multiply(rgb[rows], scale, dtype=np.float64))
     return grey
+
+
+class StoredImage:
+    """A decoded and checked image kept in its stored pixel type, made the working image rows at a time.
+
+    :func:`read_image` returns the whole working image, 8 bytes per pixel
+    and channel; an 8-bit grey file takes 1 byte per pixel as stored.  What
+    processes an image band of rows by band of rows (feature maps, previews)
+    opens it with :func:`open_image` and asks for the working image of each
+    band: the same values as the rows of :func:`read_image`'s.
+
+    Attributes
+    ----------
+    shape : (int, int)
+        Height and width in pixels.
+    path : pathlib.Path or None
+        The file the image came from, named in errors.
+    """
+
+    def __init__(self, pixels, bgr, scale, path):
+        self._pixels, self._bgr, self._scale = pixels, bgr, scale
+        self.shape = tuple(pixels.shape[:2])
+        self.path = path
+
+    def grey(self, rows=slice(None)):
+        """The working grey image (as :func:`read_image`) of ``rows``: a slice, or row indices.
+
+        Returns
+        -------
+        (n_rows, width) ndarray of float64
+        """
+        return _converted(self._pixels[rows], self._bgr, self._scale)
+
+    def colour(self, rows=slice(None)):
+        """The working colour image (as ``read_image(..., colour=True)``) of ``rows``; a grey image's stays 2-D.
+
+        Returns
+        -------
+        (n_rows, width, 3) or (n_rows, width) ndarray of float64
+        """
+        return _converted(self._pixels[rows], self._bgr, self._scale, colour=True)
+
+
+def open_image(source, *, max_pixels=None):
+    """Decode and check an image as :func:`read_image` does, keeping its stored pixels.
+
+    Parameters
+    ----------
+    source, max_pixels
+        As in :func:`read_image`.
+
+    Returns
+    -------
+    StoredImage
+
+    Raises
+    ------
+    TextureError
+        As :func:`read_image`, for the whole image (float values outside
+        ``[0, 1]`` anywhere, too many pixels...), before any band is made.
+
+    Examples
+    --------
+    >>> stored = open_image(np.array([[0, 255], [51, 102]], dtype=np.uint8))
+    >>> stored.shape, stored.grey(slice(1, 2)).tolist()
+    ((2, 2), [[0.2, 0.4]])
+    """
+    pixels, bgr, limit, path = _decode(source, max_pixels)
+    pixels, scale = _validated(pixels, limit, path)
+    return StoredImage(pixels, bgr, scale, path)
 
 
 def _scale_to_unit(pixels, path):

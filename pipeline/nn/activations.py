@@ -56,11 +56,11 @@ def relu(z):
 
 
 def relu_derivative(a):
-    r""":math:`\mathrm{relu}'(z) = [z > 0] = [a > 0]`.
+    r""":math:`\mathrm{relu}'(z) = [z > 0] = [a > 0]`, as a boolean array (multiplies as 1 and 0).
 
     The derivative at exactly 0 is taken as 0 (a subgradient).
     """
-    return (a > 0).astype(a.dtype)
+    return a > 0
 
 
 def leaky_relu(z):

@@ -81,7 +81,9 @@ class EpochMeter:
     """Accumulate one epoch's training loss, accuracy, gradient norms and ReLU activity.
 
     Call :meth:`add` after each mini-batch update, :meth:`summary` at the end
-    of the epoch.
+    of the epoch.  A mini-batch costs a few array operations here (its
+    figures are written into arrays sized for the epoch); the means are
+    taken once, in :meth:`summary`.
 
     Parameters
     ----------
@@ -89,31 +91,51 @@ class EpochMeter:
         The network being trained.  With a ReLU-family activation its hidden
         units are watched: a unit that outputs 0 for every sample of an epoch
         is *dead* (its gradient is 0, so it may never recover).
+    batches : list of slice
+        The epoch's mini-batches, in order.
     """
 
-    def __init__(self, network):
+    def __init__(self, network, batches):
         self.network = network
         watched = network.activation in ("relu", "leaky_relu")
         self.relu_layers = network.activation_layers if watched else []
-        self.alive = [np.zeros(size, bool) for size in network.layer_sizes[1:-1]] if watched else []
-        self.count, self.loss_sum, self.correct, self.norm_sum = 0, 0.0, 0, 0.0
+        self.sizes = np.array([b.stop - b.start for b in batches], dtype=float)
+        self.losses = np.zeros(len(batches))
+        # Squared gradient norm of each Dense layer after each mini-batch.
+        self.squared_norms = np.zeros((len(batches), len(network.layer_starts)), network.dtype)
+        self._squares = np.empty_like(network.grads)
+        self.predicted = []  # per mini-batch, the class of each sample's largest output
+        # Per watched layer, the largest output of each unit at each row
+        # position of a mini-batch (an element-wise maximum per mini-batch is
+        # cheaper than a column maximum); a unit is alive if one is > 0.
+        self.peaks = [np.full((int(self.sizes.max()), width), -np.inf, network.dtype)
+                      for width in network.layer_sizes[1:-1]] if watched else []
+        self.count = 0
 
-    def add(self, loss, out, labels=None):
-        """Record a mini-batch: its mean ``loss``, network output ``out`` and class indices ``labels``."""
-        n = len(out)
-        self.count += n
-        self.loss_sum += loss * n
-        self.norm_sum = self.norm_sum + self.network.gradient_norms() * n
-        if labels is not None:
-            self.correct += np.count_nonzero(out.argmax(axis=1) == labels)
-        for alive, layer in zip(self.alive, self.relu_layers):
-            alive |= (layer.A > 0).any(axis=0)
+    def add(self, loss, out):
+        """Record the next mini-batch: its mean ``loss`` and network output ``out``."""
+        k = self.count
+        self.losses[k] = loss
+        grads = self.network.grads
+        np.add.reduceat(np.multiply(grads, grads, out=self._squares), self.network.layer_starts,
+                        out=self.squared_norms[k])
+        self.predicted.append(out.argmax(axis=1))
+        for peaks, layer in zip(self.peaks, self.relu_layers):
+            rows = peaks[:len(layer.A)]
+            np.maximum(rows, layer.A, out=rows)
+        self.count += 1
 
-    def summary(self):
-        """Mean loss, accuracy, per-layer mean gradient norms and dead-unit fractions of the epoch."""
-        return {
-            "loss": self.loss_sum / self.count,
-            "accuracy": self.correct / self.count,
-            "grad_norms": (self.norm_sum / self.count).tolist(),
-            "dead_fraction": [1.0 - np.count_nonzero(alive) / alive.size for alive in self.alive],
+    def summary(self, labels=None):
+        """Mean loss, accuracy (given the epoch's class indices ``labels``), gradient norms and dead fractions.
+
+        Means are over samples: a mini-batch counts by its size.
+        """
+        n = self.sizes.sum()
+        summary = {
+            "loss": float(self.sizes @ self.losses / n),
+            "grad_norms": (self.sizes @ np.sqrt(self.squared_norms, dtype=float) / n).tolist(),
+            "dead_fraction": [float(np.mean(peaks.max(axis=0) <= 0)) for peaks in self.peaks],
         }
+        if labels is not None:
+            summary["accuracy"] = np.count_nonzero(np.concatenate(self.predicted) == labels) / len(labels)
+        return summary

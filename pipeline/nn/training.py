@@ -11,6 +11,7 @@ One epoch shuffles the training set, then for each mini-batch runs
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -102,17 +103,20 @@ def train(network, X, Y, *, loss, optimizer, learning_rate, schedule, epochs, ba
     batches = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
     X_epoch, Y_epoch = np.empty_like(X), np.empty_like(Y)
     labels_epoch = None if labels is None else np.empty_like(labels)
+    # mode="clip" because np.take with out= and the default mode="raise" copies
+    # through a buffer (2-3x slower); a permutation never needs clipping.
+    take = functools.partial(np.take, axis=0, mode="clip")
     best_loss, best_params, best_epoch, stale = math.inf, None, 0, 0
     warned = False
     for epoch in range(epochs):
         lr = schedule(learning_rate, epoch, epochs)
         order = rng.permutation(n) if shuffle else np.arange(n)
-        np.take(X, order, axis=0, out=X_epoch)
-        np.take(Y, order, axis=0, out=Y_epoch)
+        take(X, order, out=X_epoch)
+        take(Y, order, out=Y_epoch)
         if labels is not None:
-            np.take(labels, order, out=labels_epoch)
+            take(labels, order, out=labels_epoch)
 
-        meter = EpochMeter(network)
+        meter = EpochMeter(network, batches)
         for batch in batches:
             out = network.forward(X_epoch[batch], training=True)
             batch_loss, G = loss_fn(out, Y_epoch[batch])
@@ -123,9 +127,9 @@ def train(network, X, Y, *, loss, optimizer, learning_rate, schedule, epochs, ba
                 )
             network.backward(G, alpha)
             optimizer.step(network.params, network.grads, lr)
-            meter.add(batch_loss, out, None if labels is None else labels_epoch[batch])
+            meter.add(batch_loss, out)
 
-        stats = meter.summary()
+        stats = meter.summary(labels_epoch)
         epoch_loss = stats["loss"] + network.penalty(alpha)
         exploded = bool(history["loss"]) and epoch_loss > DIVERGENCE_FACTOR * history["loss"][0]
         if exploded or not np.isfinite(network.params).all():

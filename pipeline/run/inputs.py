@@ -91,20 +91,21 @@ def list_inputs(source, *, labelled: bool = False, masks=None,
         return _with_masks(items, source.resolve().parent, finding), []
     if not source.is_dir():
         raise ConfigError(f"{source}: no such folder or CSV file")
+    unlisted = []  # folders that cannot be listed: each gets an error row, counted as failed
     if labelled:
-        items = _items(load_folder(source))
+        items = _items(load_folder(source, onerror=unlisted.append))
     else:
-        unlisted = []  # folders that cannot be listed: each gets an error row, counted as failed
         paths = find_images(source, onerror=unlisted.append)
         # A folder name that is not UTF-8 makes a label in its printable form (pipeline.names).
         items = [Item(str(path), printable(path.relative_to(source).parts[0]) if path.parent != source else "")
                  for path in paths]
+    base = source.resolve() if labelled else source  # as load_folder names its images
+    if unlisted:
         for exc in unlisted:
             path = Path(exc.filename)
-            label = printable(path.relative_to(source).parts[0]) if path != source else ""  # as its images'd have
+            label = printable(path.relative_to(base).parts[0]) if path != base else ""  # as its images'd have
             items.append(Item(str(path), label, error=f"{type(exc).__name__}: cannot list the folder ({exc})"))
-        items.sort(key=lambda item: Path(item.path).relative_to(source).parts)
-    base = source.resolve() if labelled else source  # as load_folder names its images
+        items.sort(key=lambda item: Path(item.path).relative_to(base).parts)
     masked = masks is not None or mask_suffix is not None
     if masked:  # the masks in the input tree are not inputs, nor skipped files
         items = [item for item in items if not is_mask_file(item.path, base, **finding)]

@@ -3,8 +3,9 @@
 A run owns its output: it holds a lock on ``OUT.lock`` from start to end,
 and a second run into the same output refuses at once, touching nothing.
 Rows are appended, in input order, to ``OUT.partial.csv`` next to the
-output, with the task's signature and settings in ``OUT.partial.json``.
-When every input
+output, with the task's signature and settings in ``OUT.partial.json``;
+each row is one line, or several for a task that writes one line per part
+of its input (a window: :meth:`Task.lines`).  When every input
 is accounted for the journal is fsynced and renamed onto the output (Parquet
 outputs are converted first), so a finished output is always complete.  An
 interrupted run leaves the journal behind and the same command resumes from
@@ -20,11 +21,12 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
+import itertools
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from pipeline.atomic import atomic_write
 from pipeline.names import escape_path
@@ -143,7 +145,7 @@ class Journal:
         Returns
         -------
         int
-            Rows kept from the interrupted run: those of ``items[:n]``.
+            Inputs whose rows are kept from the interrupted run: ``items[:n]``.
         """
         signature, settings = self.task.signature(), self.task.settings()
         masks = "\n".join(item.mask for item in items)
@@ -165,10 +167,11 @@ class Journal:
         return 0
 
     def _resume(self, items: Sequence[Item]) -> int:
-        """Keep the valid prefix of the journal; return its row count.
+        """Keep the valid prefix of the journal; return the number of inputs it accounts for.
 
-        A row is kept while it has the right number of fields and belongs to
-        the input at its position; the journal is rewritten to just the kept rows.
+        An input's lines are kept while each has the right number of fields
+        and they belong to the input at their position; the journal is
+        rewritten to just the kept lines.
         """
         self._drop_incomplete_tail()
         header = self.task.header
@@ -179,13 +182,42 @@ class Journal:
             writer = csv.writer(dst, lineterminator="\n")
             if next(reader, None) == header:
                 writer.writerow(header)
-                for cells in reader:
-                    if kept >= len(items) or len(cells) != len(header) or cells[0] != escape_path(items[kept].path):
+                whole = itertools.takewhile(lambda cells: len(cells) == len(header), reader)
+                for lines in self._complete_inputs(whole):
+                    if kept >= len(items) or any(cells[0] != escape_path(items[kept].path) for cells in lines):
                         break
-                    _write(writer, dst, cells)
+                    for cells in lines:
+                        _write(writer, dst, cells)
                     kept += 1
         os.replace(tmp, self.path)
         return kept
+
+    def _inputs(self, lines: Iterable[list[str]]) -> Iterator[list[list[str]]]:
+        """The journal's lines, grouped into the lines of each input (see :meth:`Task.opens_input`)."""
+        group = []
+        for cells in lines:
+            if group and self.task.opens_input(cells):
+                yield group
+                group = []
+            group.append(cells)
+        if group:
+            yield group
+
+    def _complete_inputs(self, lines: Iterable[list[str]]) -> Iterator[list[list[str]]]:
+        """The lines of each input the journal holds whole.
+
+        With one line per input, every whole line is a whole input.  With
+        several, an input is whole once the next one has begun: the last one
+        may have been cut short by the interruption, and is computed again.
+        """
+        groups = self._inputs(lines)
+        if self.task.one_line_per_input:
+            yield from groups
+            return
+        previous = next(groups, None)
+        for group in groups:
+            yield previous
+            previous = group
 
     def _drop_incomplete_tail(self) -> None:
         """Truncate the journal after its last newline: a killed writer may leave half a row."""
@@ -203,12 +235,12 @@ class Journal:
             f.truncate(0)
 
     def rows(self) -> Iterator[Row]:
-        """The rows written so far."""
+        """The rows written so far, one per input."""
         with open(self.path, **_TEXT) as f:
             reader = csv.reader(f)
             next(reader)
-            for cells in reader:
-                yield Row.from_cells(cells)
+            for lines in self._inputs(reader):
+                yield self.task.row_of(lines)
 
     @contextlib.contextmanager
     def appending(self):
@@ -218,7 +250,8 @@ class Journal:
 
             def write(rows: Sequence[Row]) -> None:
                 for row in rows:
-                    _write(writer, f, row.cells())
+                    for cells in self.task.lines(row):
+                        _write(writer, f, cells)
                 f.flush()
 
             yield write
@@ -240,13 +273,16 @@ class Journal:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        columns, text_columns = self.task.columns, self.task.text_columns
+        columns, text_columns, integers = self.task.columns, self.task.text_columns, self.task.integer_columns
         text = ITEM_COLUMNS + [c for c in columns if c in text_columns]
         numeric = [c for c in columns if c not in text_columns]
-        schema = pa.schema([(c, pa.string() if c in text else pa.float64()) for c in ITEM_COLUMNS + columns])
+        schema = pa.schema([(c, pa.string() if c in text else pa.int64() if c in integers else pa.float64())
+                            for c in ITEM_COLUMNS + columns])
         with pq.ParquetWriter(f, schema) as writer:
             for chunk in pd.read_csv(self.path, dtype=dict.fromkeys(text, "string"), keep_default_na=False,
                                      chunksize=4096):
                 # Error rows hold empty strings where the numbers would be.
                 chunk[numeric] = chunk[numeric].apply(pd.to_numeric, errors="coerce")
+                whole = [c for c in numeric if c in integers]
+                chunk[whole] = chunk[whole].astype("Int64")  # missing on error rows
                 writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import NamedTuple, Sequence
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -23,8 +23,10 @@ from pipeline.names import escape_path, printable, unescape_path
 from pipeline.run.cache import FeatureCache
 from pipeline.run.inputs import Item
 from texture import FeatureConfig, FeatureExtractor, read_image
+from texture.errors import ConfigError
 
-__all__ = ["ITEM_COLUMNS", "Row", "Task", "ExtractTask", "TrainingCopiesTask", "PredictTask", "MapTask"]
+__all__ = ["ITEM_COLUMNS", "Row", "Task", "ExtractTask", "TrainingCopiesTask", "PredictTask", "WindowFeaturesTask",
+           "MapTask"]
 
 #: The columns every output starts with, before the task's own.
 ITEM_COLUMNS = ["path", "label", "group", "status", "error"]
@@ -38,7 +40,7 @@ class Row(NamedTuple):
     group: str
     status: str  # "ok" or "error"
     error: str  # "" on an ok row
-    values: tuple[str, ...]  # one per Task.columns; empty strings on an error row
+    values: tuple  # one str per Task.columns, empty on an error row (WindowFeaturesTask: two arrays)
 
     @property
     def ok(self) -> bool:
@@ -85,6 +87,10 @@ class Task:
     columns: list[str]
     #: Result columns holding text; the others are numbers (for typed Parquet output).
     text_columns: frozenset[str] = frozenset()
+    #: Result columns holding whole numbers (integers in Parquet output).
+    integer_columns: frozenset[str] = frozenset()
+    #: Whether every input has exactly one output line (see :meth:`lines`).
+    one_line_per_input: bool = True
 
     @property
     def header(self) -> list[str]:
@@ -113,6 +119,18 @@ class Task:
     def error_row(self, item: Item, error: str) -> Row:
         """The row of an item that failed; `error` says why (``"Type: message"``)."""
         return Row(item.path, item.label, item.group, "error", error, ("",) * len(self.columns))
+
+    def lines(self, row: Row) -> Iterable[list[str]]:
+        """The output lines of one input's row, as CSV cells: the row itself, for most tasks."""
+        return [row.cells()]
+
+    def opens_input(self, cells: Sequence[str]) -> bool:
+        """Whether an output line is the first of its input's lines (every line, with one line per input)."""
+        return True
+
+    def row_of(self, lines: Sequence[Sequence[str]]) -> Row:
+        """The row of one input, from its output lines (the inverse of :meth:`lines`)."""
+        return Row.from_cells(lines[0])
 
     def rows(self, items: Sequence[Item]) -> list[Row]:
         """Map a chunk of items to rows, one per item (an item that failed at listing is not computed)."""
@@ -277,14 +295,105 @@ class PredictTask(ExtractTask):
         return vectors
 
 
+class WindowFeaturesTask(Task):
+    """The feature vector of every window of each image: one output line per window.
+
+    The run's accounting stays one :class:`Row` per input (progress, summary,
+    resume and exit status count inputs): an ok row's :attr:`Row.values` are
+    two arrays, each window's ``row, col, y0, x0, y1, x1`` (int) and its
+    features (float32, as :func:`texture.feature_map` gives them), and
+    :meth:`lines` writes each window on a line of its own, the features with
+    exactly the names of :func:`texture.extract_features`; an error row is
+    one line.  The numbers become text only as they are written, line by
+    line: a window's text takes ten times the memory of its numbers.  An
+    input's lines start at its window ``(0, 0)`` or its error line, which is
+    how a resumed journal finds them again (:meth:`opens_input`).
+
+    Parameters
+    ----------
+    config : texture.FeatureConfig, optional
+        Extractor settings (grey only: feature maps have no colour features).
+    window, step : int
+        As in :func:`texture.feature_map`; ``step`` defaults to ``window // 2``.
+    max_pixels : int, optional
+        Largest image read; a larger one gets an error row.
+
+    Raises
+    ------
+    ConfigError
+        A colour configuration, a window or step that is not a positive integer.
+    """
+
+    one_line_per_input = False
+    #: The window's place in the grid and its pixel box (``y1, x1`` exclusive), as in ``FeatureMap.to_frame()``.
+    GEOMETRY = ["row", "col", "y0", "x0", "y1", "x1"]
+
+    def __init__(self, config=None, window=64, step=None, max_pixels=None):
+        self.config = FeatureConfig() if config is None else config
+        if self.config.reads_colour:
+            raise ConfigError("features per window are grey only; use a config with colour='grey'")
+        self.window, self.step, self.max_pixels = window, window // 2 if step is None else step, max_pixels
+        texture.WindowGrid((window, window), window, self.step)  # a bad window or step: refused here, not per image
+        self.columns = self.GEOMETRY + list(FeatureExtractor(self.config).names)
+        self.integer_columns = frozenset(self.GEOMETRY)
+
+    def settings(self) -> dict:
+        return {"task": type(self).__name__, "config": self.config.to_dict(), "texture": texture.__version__,
+                "max_pixels": self.max_pixels, "window": self.window, "step": self.step}
+
+    def signature(self) -> str:
+        return _digest(self.settings())
+
+    def compute(self, items):
+        results = []
+        for item in items:
+            try:
+                fmap = texture.feature_map(item.path, self.window, self.step, self.config,
+                                           max_pixels=self.max_pixels)
+                rows, cols = fmap.values.shape[:2]
+                where = np.concatenate([np.indices((rows, cols)).transpose(1, 2, 0), fmap.boxes], axis=2)
+                results.append((where.reshape(rows * cols, -1), fmap.values.reshape(rows * cols, -1)))
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run
+                results.append(exc)
+        return results
+
+    def ok_row(self, item: Item, values) -> Row:
+        return Row(item.path, item.label, item.group, "ok", "", tuple(values))
+
+    def lines(self, row: Row) -> Iterator[list[str]]:
+        if not row.ok:
+            yield row.cells()
+            return
+        first = row._replace(values=()).cells()  # the input's cells, repeated on each of its lines
+        geometry, features = row.values
+        for where, vector in zip(geometry.tolist(), features):
+            yield [*first, *map(str, where), *map(repr, vector.astype(np.float64).tolist())]  # as _format does
+
+    def opens_input(self, cells) -> bool:
+        at = len(ITEM_COLUMNS)
+        return cells[ITEM_COLUMNS.index("status")] != "ok" or (cells[at], cells[at + 1]) == ("0", "0")
+
+    def row_of(self, lines) -> Row:
+        first = Row.from_cells(lines[0])
+        if not first.ok:
+            return first
+        at, n = len(ITEM_COLUMNS), len(self.GEOMETRY)
+        geometry = np.array([cells[at:at + n] for cells in lines], dtype=np.intp)
+        features = np.array([cells[at + n:] for cells in lines], dtype=np.float64).astype(np.float32)
+        return first._replace(values=(geometry, features))
+
+
 class MapTask(Task):
     """Map each image with a fitted model: picture files per image, one summary row.
 
     Per image ``<name>``, written atomically into `out_dir`: ``<name>_labels.png``
-    (the overlay with its legend), ``<name>_confidence.png`` (grey: black 0,
-    white 1) and ``<name>_map.npz`` (``label_index``, ``probabilities``,
-    ``confidence``, ``value`` when the model has one, ``window``, ``step``,
-    ``shape`` and the class names as JSON; no pickle).  ``<name>`` is the
+    (the overlay with its legend), ``<name>_confidence.png`` (heat map of the
+    confidence with its colour bar, for a classifier), ``<name>_score.png``
+    (heat map of the texture score with its colour bar, where the model has
+    one: numeric classes or regression) and ``<name>_map.npz``
+    (``label_index``, ``probabilities``, ``confidence``, ``value`` when the
+    model has one, ``window``, ``step``, ``shape`` and the class names as
+    JSON; no pickle).  ``<name>`` is the
     image's path relative to the run's folder with ``/`` as ``__`` (unique
     within a run).  The row holds the map's size, mean confidence, mean
     value and the area fraction of each class.
@@ -336,12 +445,12 @@ class MapTask(Task):
                     arrays["value"] = tmap.value
                 with atomic_write(stem + "_map.npz", "wb") as f:
                     np.savez(f, **arrays)
-                pictures = {"_labels.png": tmap.overlay()[..., ::-1]}
-                if tmap.confidence is not None:
-                    rows, cols = tmap.pixel_windows(tmap.preview.shape)
-                    pictures["_confidence.png"] = np.uint8(np.round(255 * tmap.confidence[rows[:, None], cols]))
+                pictures = {"_labels.png": tmap.overlay()}
+                for quantity, suffix in (("confidence", "_confidence.png"), ("value", "_score.png")):
+                    if getattr(tmap, quantity) is not None:
+                        pictures[suffix] = tmap.heat_map(quantity)
                 for suffix, picture in pictures.items():
-                    ok, data = cv2.imencode(".png", picture)
+                    ok, data = cv2.imencode(".png", picture[..., ::-1])  # RGB -> OpenCV's BGR
                     with atomic_write(stem + suffix, "wb") as f:
                         f.write(data.tobytes())
                 areas = tmap.area_fractions()

@@ -6,10 +6,11 @@ from collections import deque
 from concurrent.futures import BrokenExecutor
 from typing import Callable, Iterable, Iterator
 
-import cv2
-
 from pipeline.run.inputs import Item
 from pipeline.run.tasks import Row, Task
+
+# After texture, which sets OpenCV's decoder caps before cv2 loads (texture.io).
+import cv2  # noqa: E402
 
 __all__ = ["Engine", "prepare_worker", "in_order", "WorkerDied", "OneByOne", "RerunOnCrash"]
 
