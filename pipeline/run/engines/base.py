@@ -6,7 +6,7 @@ from collections import deque
 from concurrent.futures import BrokenExecutor
 from typing import Callable, Iterable, Iterator
 
-from pipeline.run.inputs import Item
+from pipeline.run.inputs import CHUNK_SIZE, Item
 from pipeline.run.tasks import Row, Task
 
 # After texture, which sets OpenCV's decoder caps before cv2 loads (texture.io).
@@ -17,6 +17,10 @@ __all__ = ["Engine", "prepare_worker", "in_order", "WorkerDied", "OneByOne", "Re
 
 class Engine:
     """Maps chunks of items to rows; subclasses decide where the work runs."""
+
+    #: Inputs per chunk when the caller does not choose: an engine whose
+    #: chunks cost more to dispatch asks for larger ones.
+    chunk_size: int = CHUNK_SIZE
 
     def map_chunks(self, task: Task, chunks: Iterable[list[Item]]) -> Iterator[list[Row]]:
         """Yield ``task.rows(chunk)`` for each chunk, in the order of `chunks`."""
