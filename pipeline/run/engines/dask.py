@@ -22,7 +22,9 @@ import os
 import uuid
 from dataclasses import replace
 
-from pipeline.run.engines.base import Engine, OneByOne, RerunOnCrash, WorkerDied, in_order, prepare_worker
+from pipeline.run.engines.base import (
+    Engine, OneByOne, RerunOnCrash, WorkerDied, in_order, prepare_worker, restore_allocator,
+)
 from pipeline.workers import usable_cpu_count
 from texture.errors import ConfigError
 
@@ -42,6 +44,10 @@ __all__ = ["DaskEngine", "local_cluster", "DASK_CHUNK_SIZE"]
 DASK_CHUNK_SIZE = 32
 
 
+#: Runs whose task is set up in this worker process (several runs may share a cluster).
+_RUNS_HERE = 0
+
+
 class _TaskPlugin(WorkerPlugin):
     """Carries the task to each worker and sets it up there, once per worker process."""
 
@@ -50,7 +56,17 @@ class _TaskPlugin(WorkerPlugin):
         self.cwd = cwd
 
     def setup(self, worker):
+        global _RUNS_HERE
+        _RUNS_HERE += 1
         prepare_worker(self.task)
+
+    def teardown(self, worker):
+        # The worker outlives the run: its allocator goes back to how the
+        # cluster started it once no run of ours is left on it.
+        global _RUNS_HERE
+        _RUNS_HERE -= 1
+        if _RUNS_HERE == 0:
+            restore_allocator()
 
 
 def _run_chunk(plugin_name: str, chunk):
