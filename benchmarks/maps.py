@@ -8,7 +8,7 @@ of the windows and scaled to all of them.  The image is a mosaic of real
 textures (KTH-TIPS when present, else scikit-image's), stored as 8-bit grey.
 
 Usage: python benchmarks/maps.py [--sizes 1024 2048 4096] [--steps 32 16 8] [--window 64]
-                                 [--sample N] [--big SIDE] [--data DIR]
+                                 [--sample N] [--big SIDE] [--big-steps 32 ...] [--data DIR]
 """
 
 import os
@@ -92,7 +92,8 @@ def main():
     parser.add_argument("--steps", type=int, nargs="+", default=[32, 16, 8])
     parser.add_argument("--window", type=int, default=64)
     parser.add_argument("--sample", type=int, default=300, help="windows the loop is timed on")
-    parser.add_argument("--big", type=int, default=0, help="also map a BIG x BIG image at step 32: time and memory")
+    parser.add_argument("--big", type=int, default=0, help="also map a BIG x BIG image: time and memory")
+    parser.add_argument("--big-steps", type=int, nargs="+", default=[32], help="steps of the --big map")
     parser.add_argument("--data", default=str(KTH_TIPS))
     args = parser.parse_args()
     tiles, source = textures(args.data)
@@ -110,10 +111,12 @@ def main():
         print(f"{side:6d}{step:6d}{windows:9d}{seconds:9.1f}{seconds / side**2 * 1e6:7.2f}{loop:9.1f}"
               f"{loop / seconds:7.1f}x{peak:10.0f}")
         assert windows == grid.rows * grid.cols
-    if args.big:
-        seconds, windows, peak = dense(args.big, window, 32, args.data)
-        print(f"{args.big:6d}{32:6d}{windows:9d}{seconds:9.1f}{seconds / args.big**2 * 1e6:7.2f}{'':9}{'':8}"
-              f"{peak:10.0f}   (image {args.big**2 / 2**20:.0f} MiB as uint8)")
+    for step in args.big_steps if args.big else []:
+        seconds, windows, peak = dense(args.big, window, step, args.data)
+        n_features = len(FeatureExtractor().names)
+        print(f"{args.big:6d}{step:6d}{windows:9d}{seconds:9.1f}{seconds / args.big**2 * 1e6:7.2f}{'':9}{'':8}"
+              f"{peak:10.0f}   (image {args.big**2 / 2**20:.0f} MiB as uint8, "
+              f"map {windows * n_features * 4 / 2**20:.0f} MiB as float32)")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from texture.errors import ConfigError, DatasetError
-from texture.io import _decode, _to_working
+from texture.io import open_image
 from texture.maps import WindowGrid
 
 # After texture, which sets OpenCV's decoder caps before cv2 loads (texture.io).
@@ -259,13 +259,13 @@ def preview_of(image, max_pixels=None):
     Read band by band from the stored pixels, like :func:`texture.feature_map`,
     so that a large image is never held as a whole working image.
     """
-    pixels, bgr, limit, path = _decode(image, max_pixels)
-    factor = -(-max(pixels.shape[:2]) // PREVIEW_SIDE)
-    height, width = pixels.shape[0] // factor * factor or pixels.shape[0], pixels.shape[1] // factor * factor
+    stored = open_image(image, max_pixels=max_pixels)
+    factor = -(-max(stored.shape) // PREVIEW_SIDE)
+    height, width = stored.shape[0] // factor * factor or stored.shape[0], stored.shape[1] // factor * factor
     band = factor * max(1, (1 << 22) // max(width, 1) // factor)
     rows = []
     for start in range(0, height, band):
-        grey = _to_working(pixels[start : min(start + band, height), :width], bgr, limit, path)
+        grey = stored.grey(slice(start, min(start + band, height)))[:, :width]
         rows.append(grey.reshape(grey.shape[0] // factor, factor, -1, factor).mean(axis=(1, 3)))
     return np.uint8(np.round(np.concatenate(rows) * 255))
 

@@ -255,6 +255,8 @@ class TestColourMasks:
         assert rows.shape == (4, len(FeatureExtractor(OPPONENT).names)) and np.isfinite(rows).all()
 
 
-def test_feature_maps_refuse_a_colour_config(rgb):
-    with pytest.raises(texture.ConfigError, match="colour='grey'"):
-        texture.feature_map(rgb, window=32, step=32, config=OPPONENT)
+def test_feature_maps_of_a_colour_config_have_its_names(rgb):
+    # The values against a brute-force reference: tests/test_maps.py.
+    fmap = texture.feature_map(rgb, window=32, step=32, config=OPPONENT)
+    assert fmap.names == texture.FeatureExtractor(OPPONENT).names
+    assert np.isfinite(fmap.values).all()

@@ -9,7 +9,9 @@ import texture
 from texture import FeatureConfig, extract_features, feature_map, read_image
 from texture import lbp as lbp_module
 from texture import maps
-from texture.gabor import gabor_feature_names, gabor_responses
+from texture.colour import chroma_view, half_resolution, opponent_channels
+from texture.features import FAMILIES
+from texture.gabor import gabor_feature_names, gabor_magnitudes, gabor_responses
 from texture.glcm import GLCM_PROPERTIES, glcm_feature_names, glcm_offsets, glcm_properties, quantize
 from texture.lbp import lbp_codes, lbp_feature_names, lbp_n_bins
 
@@ -18,15 +20,23 @@ SMALL = FeatureConfig(glcm_levels=16, glcm_distances=(1, 3), lbp_scales=((8, 1),
                       gabor_frequencies=(0.1, 0.3), gabor_orientations=3)
 
 
-def reference_map(image, window, step, config):
-    """Per window, the statistics of the whole image's per-pixel responses over the window's pixels, by loops."""
-    grey = read_image(image)
-    height, width = grey.shape
+def reference_map(image, window, step, config, seen=None):
+    """Per window, the statistics of the whole image's per-pixel responses over the window's pixels, by loops.
+
+    The grey features of `image`; with `seen` (family -> 2-D array), those of what each family sees instead.
+    """
     c = config
-    q = quantize(grey, c.glcm_levels)
+    if seen is None:
+        grey = read_image(image)
+        magnitudes = np.abs(gabor_responses(grey, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth))
+        seen = {"glcm": grey, "lbp": grey}
+    else:  # a chroma channel, outside [0, 1]: gabor_responses would refuse it
+        magnitudes = np.array([m.copy() for m in gabor_magnitudes(seen["gabor"], c.gabor_frequencies,
+                                                                  c.gabor_orientations, c.gabor_bandwidth)])
+    height, width = seen["lbp"].shape
+    q = quantize(seen["glcm"], c.glcm_levels)
     offsets = glcm_offsets(c.glcm_distances, c.glcm_angles)
-    codes = {(P, R): lbp_codes(grey, P, R, c.lbp_method).astype(int) for P, R in c.lbp_scales}
-    magnitudes = np.abs(gabor_responses(grey, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth))
+    codes = {(P, R): lbp_codes(seen["lbp"], P, R, c.lbp_method).astype(int) for P, R in c.lbp_scales}
     rows, cols = (height - window) // step + 1, (width - window) // step + 1
     out = []
     for i in range(rows):
@@ -128,8 +138,8 @@ def test_lbp_codes_of_a_band_numbered_from_its_origin_are_the_whole_images(scene
     grey = read_image(scene)
     for P, R in ((8, 1), (16, 2), (12, 2.5)):
         whole = lbp_codes(grey, P, R, "default")
-        pad = int(np.ceil(R)) + 1
-        band = lbp_module._codes(grey[40 - pad : 100 + pad], P, R, "default", origin=40 - pad)
+        pad = lbp_module.lbp_reach([(P, R)])
+        (band,) = lbp_module.lbp_responses(grey[40 - pad : 100 + pad], [(P, R)], "default", origin=40 - pad)
         np.testing.assert_array_equal(band[pad:-pad], whole[40:100])
 
 
@@ -225,3 +235,42 @@ def test_docstring_examples():
     import doctest
 
     assert doctest.testmod(maps).failed == 0
+
+
+@pytest.fixture(scope="module")
+def colour_scene():
+    """An 8-bit RGB photograph with odd sides (the half-resolution channels drop a row and a column)."""
+    return data.astronaut()[101:200, 151:270].copy()
+
+
+def test_a_colour_map_equals_the_brute_force_reference_on_luminance_and_each_chroma_channel(colour_scene,
+                                                                                          monkeypatch):
+    config = FeatureConfig(**{**SMALL.to_dict(), "colour": "opponent", "gabor_aggregate": "rotation"})
+    fmap = feature_map(colour_scene, 32, 16, config)
+    assert fmap.names == texture.FeatureExtractor(config).names
+    monkeypatch.setattr(maps, "_BAND_WINDOWS", fmap.values.shape[1])  # one row of windows per band
+    assert_close(feature_map(colour_scene, 32, 16, config).values, fmap.values)
+    channels = opponent_channels(half_resolution(read_image(colour_scene, colour=True)))
+    # Chroma: the same windows at half resolution (16 px every 8), each family seeing the channel its way.
+    parts = [reference_map(colour_scene, 32, 16, config)]
+    parts += [reference_map(None, 16, 8, config, {f: chroma_view(f, channel) for f in FAMILIES})
+              for channel in channels]
+    stats = np.array([[[s for channel in channels for s in (channel[i:i + 16, j:j + 16].mean(),
+                                                             channel[i:i + 16, j:j + 16].std())]
+                       for j in range(0, channels.shape[2] - 15, 8)] for i in range(0, channels.shape[1] - 15, 8)])
+    assert_close(fmap.values, np.concatenate(parts + [stats], axis=-1))
+
+
+def test_a_grey_image_in_colour_has_the_flat_chroma_of_extract_features(scene):
+    config = FeatureConfig(**{**SMALL.to_dict(), "colour": "opponent"})
+    fmap = feature_map(scene, 32, 16, config)
+    with pytest.warns(UserWarning, match="flat chroma"):
+        whole = texture.FeatureExtractor(config).transform(read_image(scene[:32, :32]))
+    n_grey = len(texture.FeatureExtractor(SMALL).names)
+    assert_close(fmap.values[..., n_grey:], np.broadcast_to(whole[n_grey:], fmap.values[..., n_grey:].shape))
+
+
+def test_a_colour_map_needs_an_even_window_and_step(colour_scene):
+    config = FeatureConfig(**{**SMALL.to_dict(), "colour": "opponent"})
+    with pytest.raises(texture.ConfigError, match="even window and step"):
+        feature_map(colour_scene, 32, 15, config)

@@ -52,6 +52,21 @@ class Family:
     check_mask : callable ``(inside, config, path) -> None``
         Raise MaskError, naming ``path``, for a region too small or thin
         for the family.
+    responses : callable ``(image, config, origin=0) -> iterable of (M, N) arrays``
+        The family's per-pixel responses of a working grey image, of which
+        every value is a statistic over a region's pixels (the whole image,
+        a mask, a window of :func:`texture.feature_map`): the quantized grey
+        levels (GLCM, :func:`texture.glcm.quantize`), the codes of every
+        scale (:func:`texture.lbp.lbp_responses`), the magnitude of every
+        filter (:func:`texture.gabor.gabor_magnitudes`).  ``origin`` is the
+        image row at which ``image`` starts when it is a band of rows.
+    reach : callable ``(config) -> int``
+        Rows and columns around a pixel that its responses read: a band of
+        rows with this many rows of context on each side has the whole
+        image's responses.
+    periodic : bool
+        Whether the responses wrap around the image's borders (Gabor), or
+        read nothing beyond them.
     """
 
     check: Callable
@@ -59,11 +74,14 @@ class Family:
     vector: Callable
     min_size: Callable
     check_mask: Callable
+    responses: Callable
+    reach: Callable
+    periodic: bool
 
 
 def _glcm_min_size(c):
     # One pixel pair at the longest offset.
-    return int(np.abs(glcm.glcm_offsets(c.glcm_distances, c.glcm_angles)).max()) + 1
+    return glcm.glcm_reach(c.glcm_distances, c.glcm_angles) + 1
 
 
 def _lbp_min_size(c):
@@ -81,6 +99,9 @@ REGISTRY = {
         ),
         min_size=_glcm_min_size,
         check_mask=lambda inside, c, path: glcm.check_mask(inside, c.glcm_distances, c.glcm_angles, path),
+        responses=lambda image, c, origin=0: (glcm.quantize(image, c.glcm_levels),),
+        reach=lambda c: glcm.glcm_reach(c.glcm_distances, c.glcm_angles),
+        periodic=False,
     ),
     "lbp": Family(
         check=lambda c: lbp.check_lbp_params(c.lbp_scales, c.lbp_method),
@@ -88,6 +109,9 @@ REGISTRY = {
         vector=lambda image, c, inside=None: lbp.lbp_feature_vector(image, c.lbp_scales, c.lbp_method, inside),
         min_size=_lbp_min_size,
         check_mask=lambda inside, c, path: lbp.check_mask(inside, c.lbp_scales, path),
+        responses=lambda image, c, origin=0: lbp.lbp_responses(image, c.lbp_scales, c.lbp_method, origin),
+        reach=lambda c: lbp.lbp_reach(c.lbp_scales),
+        periodic=False,
     ),
     "gabor": Family(
         check=lambda c: gabor.check_gabor_params(
@@ -99,6 +123,11 @@ REGISTRY = {
         ),
         min_size=lambda c: 1,  # periodic responses: any size
         check_mask=lambda inside, c, path: None,  # a response at every pixel: any non-empty region
+        responses=lambda image, c, origin=0: gabor.gabor_magnitudes(
+            image, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth
+        ),
+        reach=lambda c: gabor.gabor_reach(tuple(c.gabor_frequencies), c.gabor_orientations, c.gabor_bandwidth),
+        periodic=True,
     ),
 }
 FAMILIES = tuple(REGISTRY)

@@ -48,6 +48,9 @@ __all__ = [
     "gabor_bank",
     "gabor_spectra",
     "gabor_responses",
+    "gabor_magnitudes",
+    "gabor_reach",
+    "gabor_statistics",
     "check_gabor_params",
     "gabor_feature_names",
     "gabor_feature_vector",
@@ -287,7 +290,7 @@ def _grid(image, frequencies, n_orientations, bandwidth):
     window : tuple of slice
         ``grid_image[window]`` is `image`.
     """
-    reach = _reach(tuple(frequencies), n_orientations, bandwidth)
+    reach = gabor_reach(tuple(frequencies), n_orientations, bandwidth)
     lengths = [_transform_length(n, reach) for n in image.shape]
     if lengths == list(image.shape):
         return image, (slice(None), slice(None))
@@ -297,8 +300,30 @@ def _grid(image, frequencies, n_orientations, bandwidth):
 
 
 @functools.lru_cache(maxsize=16)
-def _reach(frequencies, n_orientations, bandwidth):
-    """How far the bank's kernels reach from their centre, in pixels (the largest half-width)."""
+def gabor_reach(frequencies=DEFAULT_FREQUENCIES, n_orientations=6, bandwidth=1.0):
+    """How far the bank's kernels reach from their centre, in pixels: the largest half-width.
+
+    A response at pixel ``(r, c)`` reads the image only within this many
+    rows and columns of it (:func:`gabor_magnitudes` of a band of rows with
+    this many rows of context above and below is the whole image's on the
+    band).
+
+    Parameters
+    ----------
+    frequencies : tuple of float
+        As in :func:`gabor_bank` (a tuple: the result is cached).
+    n_orientations, bandwidth
+        As in :func:`gabor_bank`.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> gabor_reach((0.1,), 6, 1.0)
+    17
+    """
     return max(len(column) // 2 for column, _ in _bank_factors(frequencies, n_orientations, bandwidth))
 
 
@@ -414,15 +439,37 @@ def gabor_feature_vector(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=
             out[0] += np.dot(flat, ones[: flat.size])
             out[1] += np.dot(flat, flat)
     sums /= image.size if inside is None else np.count_nonzero(inside)
-    return _statistics(sums[:, 0], sums[:, 1], len(frequencies), n_orientations, aggregate)
+    return gabor_statistics(sums[:, 0], sums[:, 1], len(frequencies), n_orientations, aggregate)
 
 
-def _magnitudes(image, frequencies, n_orientations, bandwidth):
-    """Yield ``|response|`` (float32, ``image.shape``) of every filter of the bank, in bank order.
+def gabor_magnitudes(image, frequencies=DEFAULT_FREQUENCIES, n_orientations=6, bandwidth=1.0):
+    """Yield the magnitude ``|response|`` of every filter of the bank: the Gabor features' per-pixel responses.
 
-    The image is transformed once; each yielded array is a buffer that the
-    next filter overwrites.  The per-pixel responses of the Gabor features,
-    whatever region (whole image, mask, window of a feature map) sums them.
+    Every Gabor feature is a statistic of these magnitudes over a region:
+    the whole image, a mask's pixels (:func:`gabor_feature_vector`) or a
+    window of a feature map (:func:`texture.feature_map`), always of the
+    whole image's responses (periodic borders, as :func:`gabor_responses`).
+
+    Parameters
+    ----------
+    image : (M, N) ndarray of float64
+        Working grey image (see :func:`texture.read_image`), not checked.
+    frequencies, n_orientations, bandwidth
+        As in :func:`gabor_bank`.
+
+    Yields
+    ------
+    magnitude : (M, N) ndarray of float32
+        One per filter, in bank order.  The image is transformed once, and
+        each yielded array is a buffer that the next filter overwrites:
+        copy it to keep it.
+
+    Examples
+    --------
+    >>> image = np.random.default_rng(0).random((32, 32))
+    >>> magnitudes = [m.copy() for m in gabor_magnitudes(image, (0.1, 0.2), 4)]
+    >>> len(magnitudes), bool(np.allclose(magnitudes[0], np.abs(gabor_responses(image, (0.1, 0.2), 4)[0]), atol=1e-5))
+    (8, True)
     """
     grid_image, window = _grid(image, frequencies, n_orientations, bandwidth)
     spectrum = _spectrum(grid_image)
@@ -437,11 +484,11 @@ def _magnitudes(image, frequencies, n_orientations, bandwidth):
 
 
 def _banded_magnitudes(image, frequencies, n_orientations, bandwidth):
-    """Yield ``(rows, magnitudes)``: bands of rows of the image and :func:`_magnitudes` of them.
+    """Yield ``(rows, magnitudes)``: bands of rows of the image and :func:`gabor_magnitudes` of them.
 
     ``magnitudes`` yields ``|response|`` (float32) of every filter on the
     image's ``rows`` (a slice), each equal to those rows of the whole image's
-    :func:`_magnitudes` to float32 rounding.  An image of up to
+    :func:`gabor_magnitudes` to float32 rounding.  An image of up to
     :data:`_WHOLE_IMAGE_PIXELS` pixels is one band.  A larger one is
     transformed in bands of about a sixteenth of its pixels: each band with the
     `reach` rows above and below it that the kernels see (wrapped around the
@@ -454,7 +501,7 @@ def _banded_magnitudes(image, frequencies, n_orientations, bandwidth):
     length = cv2.getOptimalDFTSize(max(band_pixels // cols, 6 * reach))
     inner = length - 2 * reach
     if image.size <= _WHOLE_IMAGE_PIXELS or inner >= rows:
-        yield slice(None), _magnitudes(image, frequencies, n_orientations, bandwidth)
+        yield slice(None), gabor_magnitudes(image, frequencies, n_orientations, bandwidth)
         return
     for top in range(0, rows, inner):
         bottom = min(top + inner, rows)
@@ -462,14 +509,35 @@ def _banded_magnitudes(image, frequencies, n_orientations, bandwidth):
         for row, source in enumerate(range(top - reach, top - reach + length)):
             band[row] = image[source % rows]
         yield slice(top, bottom), (magnitude[reach : reach + bottom - top] for magnitude in
-                                   _magnitudes(band, frequencies, n_orientations, bandwidth))
+                                   gabor_magnitudes(band, frequencies, n_orientations, bandwidth))
 
 
-def _statistics(mean, mean_square, n_frequencies, n_orientations, aggregate):
-    """Feature values in :func:`gabor_feature_names` order from each filter's mean ``|response|`` and mean square.
+def gabor_statistics(mean, mean_square, n_frequencies, n_orientations, aggregate="none"):
+    """Feature values in :func:`gabor_feature_names` order from each filter's mean magnitude and mean square.
 
-    ``mean`` and ``mean_square`` have shape ``(..., n_filters)`` (one row per
-    region); the result ``(..., n_features)``.
+    The standard deviation is ``sqrt(max(E[m^2] - E[m]^2, 0))``: the
+    statistics of a region follow from two sums of :func:`gabor_magnitudes`
+    over its pixels, however the region is summed (directly, or by
+    summed-area tables for the windows of a feature map).
+
+    Parameters
+    ----------
+    mean, mean_square : (..., n_filters) array of float64
+        Per region (leading axes) and filter (bank order), the mean of the
+        magnitude and of its square over the region's pixels.
+    n_frequencies, n_orientations : int
+        The bank's shape, ``n_filters = n_frequencies * n_orientations``.
+    aggregate : {"none", "rotation"}, optional
+        As in :func:`gabor_features`.
+
+    Returns
+    -------
+    values : (..., n_features) ndarray of float64
+
+    Examples
+    --------
+    >>> gabor_statistics(np.array([2.0, 1.0]), np.array([5.0, 1.0]), 1, 2).tolist()
+    [2.0, 1.0, 1.0, 0.0]
     """
     std = np.sqrt(np.maximum(mean_square - mean**2, 0.0))
     stats = np.stack([mean, std], axis=-1)

@@ -41,9 +41,12 @@ __all__ = [
     "glcm_matrices",
     "glcm_pair_counts",
     "glcm_properties",
+    "glcm_properties_from_reductions",
+    "glcm_reach",
     "check_glcm_params",
     "glcm_feature_names",
     "glcm_feature_vector",
+    "glcm_feature_values",
     "glcm_features",
 ]
 
@@ -182,6 +185,17 @@ def _round_half_away(x):
     integers, also where ``x`` is a half up to rounding error.
     """
     return np.trunc(np.where(x > 0, x + 0.5, x - 0.5))
+
+
+def glcm_reach(distances=(1, 2, 4), angles=(0, 45, 90, 135)):
+    """Rows and columns between a pixel and its farthest partner: the longest offset's Chebyshev length.
+
+    Examples
+    --------
+    >>> glcm_reach((1, 2, 4), (0, 45, 90, 135))
+    4
+    """
+    return int(np.abs(_cached_offsets(tuple(distances), tuple(angles))).max())
 
 
 @functools.lru_cache(maxsize=16)
@@ -412,25 +426,48 @@ def _matrix_properties(P):
     P = P.reshape(-1, L, L)
     levels = np.arange(L)
     i, j = levels[:, None], levels[None, :]
-    return _properties_of_reductions(
+    return glcm_properties_from_reductions(
         P.sum(axis=2), P.sum(axis=1), _distribution(P, i + j, 2 * L - 1), _distribution(P, np.abs(i - j), L),
         (P * P).sum(axis=(1, 2)), _entropy(P, (1, 2)), P.max(axis=(1, 2)),
     ).reshape((-1,) + batch)
 
 
-def _properties_of_reductions(px, py, p_sum, p_diff, asm, entropy, max_probability):
-    """:func:`glcm_properties` from the reductions of the matrices it needs (one row per matrix).
+def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_probability):
+    """:func:`glcm_properties` from the reductions of the matrices it needs, one row per matrix.
 
     Every property is a function of the marginals ``p_x, p_y``, the sum and
     difference distributions ``p_{x+y}, p_{x-y}`` and three sums over the
     whole matrix (``asm``, the entropy ``H(P)``, ``max P``): the covariance
     follows from ``var(i + j) = var(i) + var(j) + 2 cov(i, j)``.  Feature maps
-    (:mod:`texture.maps`) count these reductions for thousands of windows
-    without building each window's matrix.
+    (:func:`texture.feature_map`) count these reductions for thousands of
+    windows without building each window's matrix.
+
+    Parameters
+    ----------
+    px, py : (n, L) array of float64
+        Marginal distributions of the normalized matrices (rows sum to 1).
+    p_sum : (n, 2 L - 1) array of float64
+        ``p_{x+y}``.
+    p_diff : (n, L) array of float64
+        ``p_{x-y}`` (of ``|i - j|``).
+    asm, entropy, max_probability : (n,) array of float64
+        ``sum P^2``, ``H(P)`` in bits and ``max P``.
 
     Returns
     -------
     props : (len(GLCM_PROPERTIES), n) ndarray of float64
+
+    Examples
+    --------
+    >>> P = glcm_matrices(np.eye(8), distances=[1], angles=[0], levels=8).reshape(1, 8, 8)
+    >>> i, j = np.indices((8, 8))
+    >>> p_sum = np.bincount((i + j).ravel(), P[0].ravel(), 15)[None]
+    >>> p_diff = np.bincount(abs(i - j).ravel(), P[0].ravel(), 8)[None]
+    >>> props = glcm_properties_from_reductions(P.sum(2), P.sum(1), p_sum, p_diff, (P**2).sum((1, 2)),
+    ...                                         -(P * np.log2(P, where=P > 0, out=np.zeros_like(P))).sum((1, 2)),
+    ...                                         P.max((1, 2)))
+    >>> bool(np.allclose(props, glcm_properties(P)))
+    True
     """
     L = px.shape[1]
     k = np.arange(L, dtype=np.float64)
@@ -613,14 +650,30 @@ def glcm_feature_vector(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), lev
     q = _quantize(image, levels)
     matrices = _cooccurrence(q, offsets.reshape(-1, 2), levels, inside)
     props = _matrix_properties(matrices).reshape(-1, *offsets.shape[:2])
-    return _aggregated(props, aggregate)
+    return glcm_feature_values(props, aggregate)
 
 
-def _aggregated(props, aggregate):
-    """Feature values in :func:`glcm_feature_names` order from ``(n_properties, ..., n_distances, n_angles)`` properties.
+def glcm_feature_values(props, aggregate="mean_range"):
+    """Feature values in :func:`glcm_feature_names` order from the properties of every (distance, angle).
 
-    Returns an array of shape ``(..., n_features)``: one row per matrix
-    stack (one per window of a feature map), a vector for one image.
+    Parameters
+    ----------
+    props : (len(GLCM_PROPERTIES), ..., n_distances, n_angles) array of float64
+        :func:`glcm_properties` of each offset's matrix, per region (the
+        middle axes: none for one image, window rows and columns for a
+        feature map).
+    aggregate : {"mean_range", "none"}, optional
+        As in :func:`glcm_features`.
+
+    Returns
+    -------
+    values : (..., n_features) ndarray of float64
+
+    Examples
+    --------
+    >>> props = np.arange(len(GLCM_PROPERTIES) * 2.0).reshape(-1, 1, 2)
+    >>> glcm_feature_values(props)[:4].tolist()  # contrast: mean, range; dissimilarity: mean, range
+    [0.5, 1.0, 2.5, 1.0]
     """
     if aggregate == "mean_range":
         props = np.stack([props.mean(axis=-1), np.ptp(props, axis=-1)], axis=-1)

@@ -88,7 +88,8 @@ from texture.errors import (  # noqa: E402
     InvalidImageError,
 )
 
-__all__ = ["DEFAULT_MAX_PIXELS", "IMAGE_EXTENSIONS", "read_image", "check_min_size", "luminance"]
+__all__ = ["DEFAULT_MAX_PIXELS", "IMAGE_EXTENSIONS", "read_image", "open_image", "StoredImage", "check_min_size",
+           "luminance"]
 
 #: Largest image :func:`read_image` accepts unless told otherwise: 2**27
 #: (about 134 million pixels, e.g. 11585 x 11585), whose working grey image
@@ -171,9 +172,8 @@ def _decode(source, max_pixels):
     ``pixels`` are as decoded or given (any dtype, colour or grey), not yet
     made the working image by ``_to_working(pixels, bgr, limit, path)``;
     ``bgr`` says whether their colour planes are in OpenCV's BGR order.  A
-    band of rows of them gives the same rows of the working image, which
-    lets :func:`texture.feature_map` hold a large image in its stored type
-    and convert it band by band.
+    band of rows of them gives the same rows of the working image
+    (:func:`open_image`).
     """
     limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
     if not isinstance(limit, numbers.Integral) or limit < 1:
@@ -436,6 +436,12 @@ def _check_pixel_count(height, width, limit, path):
 
 def _to_working(pixels, bgr, limit, path, colour=False):
     """Validate decoded or user `pixels` and make them the working grey (or colour) image."""
+    pixels, scale = _validated(pixels, limit, path)
+    return _converted(pixels, bgr, scale, colour)
+
+
+def _validated(pixels, limit, path):
+    """Refuse `pixels` that are no image within `limit` pixels; the pixels (alpha or grey plane dropped) and their scale to [0, 1]."""
     if pixels.ndim == 3 and pixels.shape[2] in (1, 2):
         pixels = pixels[:, :, 0]  # grey, or grey + alpha: drop the alpha
     if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] not in (3, 4)):
@@ -448,7 +454,11 @@ def _to_working(pixels, bgr, limit, path, colour=False):
     if height == 0 or width == 0:
         raise InvalidImageError(f"empty image ({height} x {width} pixels)", path)
     _check_pixel_count(height, width, limit, path)
-    scale = _scale_to_unit(pixels, path)
+    return pixels, _scale_to_unit(pixels, path)
+
+
+def _converted(pixels, bgr, scale, colour=False):
+    """The working grey (or colour) image of validated `pixels` (2-D grey, or 3 or 4 colour planes)."""
     if pixels.ndim == 2:
         grey = np.multiply(pixels, scale, dtype=np.float64) if scale != 1.0 else pixels
         return np.ascontiguousarray(grey, dtype=np.float64)
@@ -460,12 +470,83 @@ def _to_working(pixels, bgr, limit, path, colour=False):
         rgb = np.multiply(rgb, scale, dtype=np.float64) if scale != 1.0 else rgb
         return np.ascontiguousarray(rgb, dtype=np.float64)
     # Band by band: the float64 colour temporaries stay small on large images.
+    height, width = pixels.shape[:2]
     grey = np.empty((height, width))
     band = max(1, _BAND_PIXELS // width)
     for start in range(0, height, band):
         rows = slice(start, start + band)
         grey[rows] = luminance(np.multiply(rgb[rows], scale, dtype=np.float64))
     return grey
+
+
+class StoredImage:
+    """A decoded and checked image kept in its stored pixel type, made the working image rows at a time.
+
+    :func:`read_image` returns the whole working image, 8 bytes per pixel
+    and channel; an 8-bit grey file takes 1 byte per pixel as stored.  What
+    processes an image band of rows by band of rows (feature maps, previews)
+    opens it with :func:`open_image` and asks for the working image of each
+    band: the same values as the rows of :func:`read_image`'s.
+
+    Attributes
+    ----------
+    shape : (int, int)
+        Height and width in pixels.
+    path : pathlib.Path or None
+        The file the image came from, named in errors.
+    """
+
+    def __init__(self, pixels, bgr, scale, path):
+        self._pixels, self._bgr, self._scale = pixels, bgr, scale
+        self.shape = tuple(pixels.shape[:2])
+        self.path = path
+
+    def grey(self, rows=slice(None)):
+        """The working grey image (as :func:`read_image`) of ``rows``: a slice, or row indices.
+
+        Returns
+        -------
+        (n_rows, width) ndarray of float64
+        """
+        return _converted(self._pixels[rows], self._bgr, self._scale)
+
+    def colour(self, rows=slice(None)):
+        """The working colour image (as ``read_image(..., colour=True)``) of ``rows``; a grey image's stays 2-D.
+
+        Returns
+        -------
+        (n_rows, width, 3) or (n_rows, width) ndarray of float64
+        """
+        return _converted(self._pixels[rows], self._bgr, self._scale, colour=True)
+
+
+def open_image(source, *, max_pixels=None):
+    """Decode and check an image as :func:`read_image` does, keeping its stored pixels.
+
+    Parameters
+    ----------
+    source, max_pixels
+        As in :func:`read_image`.
+
+    Returns
+    -------
+    StoredImage
+
+    Raises
+    ------
+    TextureError
+        As :func:`read_image`, for the whole image (float values outside
+        ``[0, 1]`` anywhere, too many pixels...), before any band is made.
+
+    Examples
+    --------
+    >>> stored = open_image(np.array([[0, 255], [51, 102]], dtype=np.uint8))
+    >>> stored.shape, stored.grey(slice(1, 2)).tolist()
+    ((2, 2), [[0.2, 0.4]])
+    """
+    pixels, bgr, limit, path = _decode(source, max_pixels)
+    pixels, scale = _validated(pixels, limit, path)
+    return StoredImage(pixels, bgr, scale, path)
 
 
 def _scale_to_unit(pixels, path):

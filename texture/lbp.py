@@ -47,6 +47,8 @@ from texture.masks import read_image_and_mask
 __all__ = [
     "LBP_METHODS",
     "lbp_codes",
+    "lbp_responses",
+    "lbp_reach",
     "lbp_n_bins",
     "lbp_histogram",
     "check_lbp_params",
@@ -418,15 +420,61 @@ def lbp_codes(image, P=8, R=1.0, method="uniform"):
     return _codes(image, P, R, method).astype(np.float64)
 
 
+def lbp_responses(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform", origin=0):
+    """Yield the LBP code of every pixel at every scale: the LBP features' per-pixel responses.
+
+    Every LBP feature is the share of a region's pixels carrying one code:
+    over the whole image, a mask's pixels (:func:`lbp_feature_vector`) or a
+    window of a feature map (:func:`texture.feature_map`), always the codes
+    of the whole image (a pixel's circle reads its neighbours, zeros outside
+    the image).
+
+    Parameters
+    ----------
+    image : (M, N) ndarray of float64
+        Working grey image (see :func:`texture.read_image`), or a band of its
+        rows; not checked.
+    scales, method
+        As in :func:`lbp_features` (checked by :func:`check_lbp_params`).
+    origin : int, optional
+        The row of the whole image at which ``image`` starts, when it is a
+        band of rows: scikit-image's interpolation weights depend in their
+        last bits on the row number, so a band numbered from its origin
+        gets, on every row at least :func:`lbp_reach` rows from its ends,
+        the codes of the whole image bit for bit.
+
+    Yields
+    ------
+    codes : (M, N) ndarray of int
+        Per scale, in order, :func:`lbp_codes`' values as integers in
+        ``0 .. lbp_n_bins(P, method) - 1``.
+
+    Examples
+    --------
+    >>> image = np.random.default_rng(0).random((16, 16))
+    >>> codes = list(lbp_responses(image, ((8, 1), (16, 2))))
+    >>> bool(np.array_equal(codes[1], lbp_codes(image, 16, 2)))
+    True
+    """
+    for P, R in scales:
+        yield _codes(image, P, R, method, origin)
+
+
+def lbp_reach(scales=((8, 1), (16, 2), (24, 3))):
+    """Rows and columns around a pixel that its codes at ``scales`` read (bilinear samples included).
+
+    Examples
+    --------
+    >>> lbp_reach(((8, 1), (16, 2.5)))
+    4
+    """
+    return max(math.ceil(R) + 1 for _, R in scales)
+
+
 def _codes(image, P, R, method, origin=0):
     """:func:`lbp_codes` of validated arguments, in the integer type of :func:`_encode` (float64 for "var").
 
-    ``origin`` is the row of ``image``'s first row when it is a band of rows
-    of a larger image: scikit-image's interpolation weights of a sample
-    depend in their last bits on the row number, so a band numbered from
-    its origin gets, on every row whose circle lies inside the band, the
-    codes of the whole image bit for bit (:func:`texture.maps.feature_map`
-    computes the codes of a large image band by band).
+    ``origin``: see :func:`lbp_responses`.
     """
     pad = math.ceil(R) + 1
     prepared = _prepare(image, pad, fast=method != "var")
@@ -664,13 +712,12 @@ def lbp_feature_vector(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform
     values : 1-D ndarray of float64
         In the order of :func:`lbp_feature_names`.
     """
-    if method != "uniform":
-        return np.concatenate(
-            [lbp_histogram(lbp_codes(image, P, R, method), P, method, inside) for P, R in scales]
-        )
-    # The default riu2 histograms skip the code arrays (same values, faster).
     for P, R in scales:
         _check_scale(P, R)
+    if method != "uniform":
+        responses = zip(lbp_responses(image, scales, method), scales)
+        return np.concatenate([lbp_histogram(codes, P, method, inside) for codes, (P, _) in responses])
+    # The default riu2 histograms skip the code arrays (same values, faster).
     return _uniform_histograms(image, scales, inside)
 
 

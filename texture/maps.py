@@ -11,6 +11,9 @@ computes them for a whole image:
 * LBP: the code of every pixel at every scale (zero outside the image);
 * Gabor: the magnitude of every filter's response (periodic borders).
 
+These are each family's ``responses`` in :data:`texture.features.REGISTRY`;
+this module adds only how a window sums them.
+
 A window then only adds up the responses of its own pixels: code counts and
 sums of magnitudes over ``g x g`` cells (``g = gcd(window, step)``), summed
 over the cells of each window through a summed-area table of the cells.  The
@@ -37,15 +40,14 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from texture import gabor, glcm, lbp
+from texture import colour, gabor, glcm, lbp
 from texture.errors import ConfigError, ImageTooSmallError
 from texture.features import REGISTRY, FeatureExtractor
-from texture.io import _check_pixel_count, _decode, _scale_to_unit, _to_working
+from texture.io import open_image
 
 __all__ = ["WindowGrid", "FeatureMap", "feature_map"]
 
@@ -213,6 +215,14 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
     differs from ``extract_features`` of its crop only through its border
     pixels (README, "Texture maps").
 
+    In colour (``config.colour="opponent"``) the grey features are those of
+    the luminance, and the chroma features (:mod:`texture.colour`) those of
+    the same windows on the whole image's half-resolution chroma channels:
+    window ``(i, j)`` covers the ``window / 2`` half-resolution pixels from
+    ``(i step / 2, j step / 2)``, with the same semantics, so ``window`` and
+    ``step`` must be even.  A grey image has flat chroma, as in
+    :func:`texture.extract_features`.
+
     Computed densely: the responses once per band of rows, window statistics
     by summed-area tables over ``gcd(window, step)``-pixel cells.  The image
     is held as stored (8 bits per grey pixel for most files) and converted
@@ -228,7 +238,8 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
     step : int, optional
         Distance between consecutive windows, in pixels.
     config : FeatureConfig, optional
-        Defaults to ``FeatureConfig()``.
+        Defaults to ``FeatureConfig()``.  In colour, ``window`` and ``step``
+        must be even.
     max_pixels : int, optional
         Largest image accepted (see :func:`texture.read_image`); larger ones
         are refused with ImageTooLargeError.
@@ -253,26 +264,59 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
     """
     extractor = FeatureExtractor(config)
     config = extractor.config
-    if config.reads_colour:
-        raise ConfigError("feature maps compute grey features only; use a config with colour='grey'")
-    pixels, bgr, limit, path = _decode(image, max_pixels)
-    if pixels.ndim not in (2, 3):
-        _to_working(pixels, bgr, limit, path)  # raises, naming the shape
-    height, width = pixels.shape[:2]
-    _check_pixel_count(height, width, limit, path)
-    _scale_to_unit(pixels, path)  # dtype and value range of the whole image, before any band
+    if config.reads_colour and (window % 2 or step % 2):
+        raise ConfigError(f"a colour feature map needs an even window and step (its chroma channels have half "
+                          f"the resolution), got window {window}, step {step}")
+    stored = open_image(image, max_pixels=max_pixels)  # checked as a whole, converted band by band
+    height, width = stored.shape
     grid = WindowGrid((height, width), window, step)
     if window < config.min_image_size:
         raise ConfigError(f"window must be at least {config.min_image_size} pixels for this feature config, "
                           f"got {window}")
     if window > min(height, width):
         raise ImageTooSmallError(f"image is {height} x {width} pixels, smaller than the {window} pixel window",
-                                 path)
+                                 stored.path)
     values = np.empty((grid.rows, grid.cols, len(extractor.names)), dtype=np.float32)
     bands = _Bands(config, grid)
+    if config.reads_colour:
+        # The chroma windows: the same windows on the half-resolution channels.
+        half = WindowGrid((height // 2, width // 2), window // 2, step // 2)
+        assert (half.rows, half.cols) == (grid.rows, grid.cols)
+        chroma = _Bands(config, half)
     for first, last in _bands(grid, bands.context):
-        values[first:last] = bands.band(pixels, bgr, path, first, last)
+        parts = [bands.band(lambda family, rows: stored.grey(rows), first, last)]
+        if config.reads_colour:
+            parts += [chroma.band(lambda family, rows, k=k: colour.chroma_view(family, _chroma(stored, rows)[k]),
+                                  first, last) for k in range(len(colour.CHROMA_CHANNELS))]
+            parts.append(_colour_statistics(stored, half, first, last))
+        values[first:last] = np.concatenate(parts, axis=-1)
     return FeatureMap(values, list(extractor.names), grid)
+
+
+def _chroma(stored, rows):
+    """The chroma channels ``(2, n, width // 2)`` of the half-resolution rows ``rows`` (a slice or indices).
+
+    Half-resolution row ``r`` averages the image rows ``2 r`` and ``2 r + 1``
+    (:func:`texture.colour.half_resolution`, block by block: the rows of the
+    whole image's channels bit for bit).  A grey image has flat chroma: zeros.
+    """
+    rows = np.arange(stored.shape[0] // 2)[rows] if isinstance(rows, slice) else np.asarray(rows)
+    rgb = stored.colour((2 * rows[:, None] + np.arange(2)).ravel())
+    if rgb.ndim == 2:
+        return np.zeros((len(colour.CHROMA_CHANNELS), len(rows), stored.shape[1] // 2))
+    return colour.opponent_channels(colour.half_resolution(rgb))
+
+
+def _colour_statistics(stored, half, first, last):
+    """``o1_mean, o1_std, o2_mean, o2_std`` of window rows ``first .. last - 1`` on the half-resolution ``half`` grid."""
+    channels = _chroma(stored, slice(first * half.step, (last - 1) * half.step + half.window))
+    covered = channels[:, :, : _covered(half)]
+    stats = np.empty((last - first, half.cols, len(channels), 2))
+    for k, channel in enumerate(covered):
+        mean = _window_sums(channel, half) / half.window**2
+        stats[..., k, 0] = mean
+        stats[..., k, 1] = np.sqrt(np.maximum(_window_sums(channel * channel, half) / half.window**2 - mean**2, 0.0))
+    return stats.reshape(last - first, half.cols, -1)
 
 
 def _bands(grid, context):
@@ -289,44 +333,29 @@ def _bands(grid, context):
         yield first, min(first + per_band, grid.rows)
 
 
-@dataclass(frozen=True)
-class _WindowFamily:
-    """How a feature family's per-pixel responses are computed for a band of rows and summed per window.
-
-    Attributes
-    ----------
-    reach : callable ``(config) -> int``
-        Rows of context around a band that its responses read.
-    periodic : bool
-        Whether the responses wrap around the image's border (the context
-        rows of the first and last bands come from the other end), or the
-        image ends there (context clipped at the border).
-    windows : callable ``(config, grid, grey, origin, offset, n_rows) -> (n_rows, cols, n_values)``
-        The family's values for the ``n_rows`` window rows of a band:
-        ``grey`` is the working grey band with its context, starting at
-        image row ``origin``, the band ``offset`` rows into it.
-    """
-
-    reach: Callable
-    periodic: bool
-    windows: Callable
-
-
-def _glcm_reach(c):
-    return int(np.abs(glcm.glcm_offsets(c.glcm_distances, c.glcm_angles)).max())
-
-
 class _Bands:
     """The enabled families' per-pixel responses and window statistics, band by band."""
 
     def __init__(self, config, grid):
         self.config, self.grid = config, grid
-        self.families = [(name, _WINDOW_FAMILIES[name]) for name in config.families]
+        self.families = [(name, REGISTRY[name]) for name in config.families]
         self.reach = {name: family.reach(config) for name, family in self.families}
         self.context = max(self.reach.values())
 
-    def band(self, pixels, bgr, path, first, last):
-        """Feature rows of window rows ``first .. last - 1``: ``(last - first, cols, n_features)``."""
+    def band(self, rows_of, first, last):
+        """Feature rows of window rows ``first .. last - 1`` of an image given by rows.
+
+        ``rows_of(family, rows)`` is the 2-D working image (grey, or a chroma
+        channel as ``family`` sees it) of ``rows``, a slice or row indices.
+        Each family's responses are computed on the band's rows with the
+        rows of context its responses read on each side (from the other end
+        of the image for periodic responses, clipped at the image's border
+        otherwise), so that they are the whole image's on the band.
+
+        Returns
+        -------
+        (last - first, cols, n_features) ndarray of float64
+        """
         grid = self.grid
         top = first * grid.step
         bottom = (last - 1) * grid.step + grid.window
@@ -335,46 +364,44 @@ class _Bands:
             reach = self.reach[name]
             if family.periodic:
                 low = top - reach
-                rows = pixels[np.arange(low, bottom + reach) % grid.shape[0]]
+                grey = rows_of(name, np.arange(low, bottom + reach) % grid.shape[0])
             else:
                 low = max(top - reach, 0)
-                rows = pixels[low : min(bottom + reach, grid.shape[0])]
-            grey = _grey(rows, bgr, path)
-            parts.append(family.windows(self.config, grid, grey, low, top - low, last - first))
+                grey = rows_of(name, slice(low, min(bottom + reach, grid.shape[0])))
+            responses = family.responses(grey, self.config, origin=low)
+            parts.append(_WINDOW_STATISTICS[name](self.config, grid, responses, top - low, last - first))
         return np.concatenate(parts, axis=-1)
 
 
-def _lbp_windows(c, grid, grey, origin, offset, n_rows):
-    """LBP histograms of the band's windows; ``grey`` starts at image row ``origin``, the band ``offset`` rows into it."""
+def _lbp_windows(c, grid, responses, offset, n_rows):
+    """LBP histograms of the band's windows from :func:`texture.lbp.lbp_responses` of the band, ``offset`` rows above it."""
     histograms = []
-    for P, R in c.lbp_scales:
-        codes = lbp._codes(grey, P, R, c.lbp_method, origin)
+    for codes, (P, _) in zip(responses, c.lbp_scales):
         codes = codes[offset : offset + _band_height(grid, n_rows), : _covered(grid)]
         n_bins = lbp.lbp_n_bins(P, c.lbp_method)
         histograms.append(_window_counts(codes, n_bins, grid) / grid.window**2)
     return np.concatenate(histograms, axis=-1)
 
 
-def _gabor_windows(c, grid, grey, origin, offset, n_rows):
-    """Gabor statistics of the band's windows; ``grey`` holds ``offset`` rows of context on each side."""
+def _gabor_windows(c, grid, responses, offset, n_rows):
+    """Gabor statistics of the band's windows from :func:`texture.gabor.gabor_magnitudes` of the band, ``offset`` rows above it."""
     height, width = _band_height(grid, n_rows), _covered(grid)
     n_filters = len(c.gabor_frequencies) * c.gabor_orientations
     sums = np.empty((n_rows, grid.cols, n_filters, 2))
-    magnitudes = gabor._magnitudes(grey, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth)
-    for k, magnitude in enumerate(magnitudes):
+    for k, magnitude in enumerate(responses):
         inside = magnitude[offset : offset + height, :width]
         sums[:, :, k, 0] = _window_sums(inside, grid)
         sums[:, :, k, 1] = _window_sums(np.square(inside, out=inside), grid)
     sums /= grid.window**2
-    return gabor._statistics(sums[..., 0], sums[..., 1], len(c.gabor_frequencies), c.gabor_orientations,
-                             c.gabor_aggregate)
+    return gabor.gabor_statistics(sums[..., 0], sums[..., 1], len(c.gabor_frequencies), c.gabor_orientations,
+                                  c.gabor_aggregate)
 
 
-def _glcm_windows(c, grid, grey, origin, offset, n_rows):
-    """GLCM features of the band's windows; ``grey`` starts ``offset`` rows above the band.
+def _glcm_windows(c, grid, responses, offset, n_rows):
+    """GLCM features of the band's windows from its quantized grey levels ``q``, ``offset`` rows above it.
 
-    Per offset and window, the reductions that :func:`glcm._properties_of_reductions`
-    needs are counted from the pairs starting in the window: the
+    Per offset and window, the reductions that
+    :func:`texture.glcm.glcm_properties_from_reductions` needs are counted from the pairs starting in the window: the
     unordered pair ``{q[p], q[p + offset]}`` (the symmetric matrix has
     half as many distinct entries), the grey levels of both pixels (the
     marginal), their sum and their absolute difference.  Each pixel's
@@ -385,10 +412,11 @@ def _glcm_windows(c, grid, grey, origin, offset, n_rows):
     L = c.glcm_levels
     height, width = _band_height(grid, n_rows), _covered(grid)
     offsets = glcm.glcm_offsets(c.glcm_distances, c.glcm_angles)
-    reach = _glcm_reach(c)
+    reach = glcm.glcm_reach(c.glcm_distances, c.glcm_angles)
+    (levels,) = responses
     # The quantized band inside a margin of level L (outside the image).
-    q = np.full((grey.shape[0] + 2 * reach, grey.shape[1] + 2 * reach), L, dtype=np.int32)
-    q[reach:-reach, reach:-reach] = glcm._quantize(grey, L)
+    q = np.full((levels.shape[0] + 2 * reach, levels.shape[1] + 2 * reach), L, dtype=np.int32)
+    q[reach:-reach, reach:-reach] = levels
     top = reach + offset
     first = q[top : top + height, reach : reach + width] * (L + 1)
     tables, starts = _pair_tables(L)
@@ -403,7 +431,7 @@ def _glcm_windows(c, grid, grey, origin, offset, n_rows):
         for chunk in range(0, len(counts), _REDUCED_WINDOWS):
             windows = slice(chunk, chunk + _REDUCED_WINDOWS)
             props[:, windows, k] = _window_properties(counts[windows], starts, L, grid)
-    return glcm._aggregated(props.reshape(-1, n_rows, grid.cols, n_d, n_a), c.glcm_aggregate)
+    return glcm.glcm_feature_values(props.reshape(-1, n_rows, grid.cols, n_d, n_a), c.glcm_aggregate)
 
 
 def _window_properties(counts, starts, L, grid):
@@ -411,25 +439,17 @@ def _window_properties(counts, starts, L, grid):
     pairs, first_levels, second_levels, sums, diffs = np.split(counts, starts[1:-1], axis=1)
     total = sums.sum(axis=1, keepdims=True, dtype=np.float64)
     levels = (first_levels + second_levels.astype(np.float64)) / (2 * total)
-    return glcm._properties_of_reductions(
+    return glcm.glcm_properties_from_reductions(
         levels, levels, sums / total, diffs / total, *_joint_reductions(pairs, L, total, 2 * grid.window**2)
     )
 
 
-#: The window statistics of every family of :data:`texture.features.REGISTRY`.
-_WINDOW_FAMILIES = {
-    "glcm": _WindowFamily(_glcm_reach, False, _glcm_windows),
-    "lbp": _WindowFamily(lambda c: max(math.ceil(R) + 1 for _, R in c.lbp_scales), False, _lbp_windows),
-    "gabor": _WindowFamily(
-        lambda c: gabor._reach(tuple(c.gabor_frequencies), c.gabor_orientations, c.gabor_bandwidth), True,
-        _gabor_windows),
-}
-assert set(_WINDOW_FAMILIES) == set(REGISTRY), "every registered family needs its window statistics here"
-
-
-def _grey(band, bgr, path):
-    """The working grey image of a band of stored pixels (rows with their context, checked as a whole already)."""
-    return _to_working(band, bgr, band.shape[0] * band.shape[1], path)
+#: Per family of :data:`texture.features.REGISTRY`, its values for the
+#: windows of a band from the band's per-pixel responses (``Family.responses``
+#: of the band with its context): ``(config, grid, responses, offset, n_rows)
+#: -> (n_rows, cols, n_values)``, the band ``offset`` rows into the responses.
+_WINDOW_STATISTICS = {"glcm": _glcm_windows, "lbp": _lbp_windows, "gabor": _gabor_windows}
+assert set(_WINDOW_STATISTICS) == set(REGISTRY), "every registered family needs its window statistics here"
 
 
 def _flat(a):

@@ -196,10 +196,10 @@ class BatchNorm:
             n = len(X)
             # Column sums as (1 ... 1) @ X: a BLAS product, several times faster than
             # numpy's axis-0 reductions on a mini-batch.
-            mean = _ones(n, X.dtype) @ X
+            mean = np.dot(_ones(n, X.dtype), X)
             mean *= 1 / n
             self.centred = X - mean
-            var = _ones(n, X.dtype) @ (self.centred * self.centred)
+            var = np.dot(_ones(n, X.dtype), self.centred * self.centred)
             var *= 1 / n
             rho = self.momentum
             self.running *= 1 - rho
@@ -219,8 +219,8 @@ class BatchNorm:
     def backward(self, G, input_grad=True):
         """Store ``dgamma`` and ``dbeta``; return ``dL/dX`` (through the batch statistics after training)."""
         ones = _ones(len(G), G.dtype)
-        np.matmul(ones, G, out=self.dbeta)
-        np.matmul(ones, G * self.centred, out=self.dgamma)
+        np.dot(ones, G, out=self.dbeta)
+        np.dot(ones, G * self.centred, out=self.dgamma)
         self.dgamma *= self.inv_std  # sum of G * X_hat
         if not input_grad:
             return None
