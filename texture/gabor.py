@@ -495,7 +495,7 @@ def _banded_magnitudes(image, frequencies, n_orientations, bandwidth):
     image's ends, as its periodic convolution does), on a grid of a fast DFT
     length; the band's own rows then never see past that context.
     """
-    reach = _reach(tuple(frequencies), n_orientations, bandwidth)
+    reach = gabor_reach(tuple(frequencies), n_orientations, bandwidth)
     rows, cols = image.shape
     band_pixels = min(max(image.size // 16, _BAND_PIXELS[0]), _BAND_PIXELS[1])
     length = cv2.getOptimalDFTSize(max(band_pixels // cols, 6 * reach))
