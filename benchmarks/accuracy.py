@@ -36,7 +36,9 @@ image added, as ``texture train`` does by default
 (``pipeline.augment.training_copies``: rescaled by half an octave each way,
 blurred, and with noise at 10 dB SNR, drawn independently of the test
 images' noise; test images are never copied).  Every method gets the same training
-rows in both.  The noise and rotation tables train with the copies.
+rows in both, but that ours, as ``TextureModel.fit`` does, trains on the copies that
+:func:`pipeline.augment.choose_copies` keeps from its training part (all four, or the noisy
+one alone; ``--all-copies``: all four).  The noise and rotation tables train with the copies.
 
 ``--colour``: ours are extracted with ``FeatureConfig(colour="opponent")``
 and every method is scored twice, on the grey features (the first columns
@@ -331,18 +333,19 @@ def inner_splits(table, protocol, train, seed):
     return [(train[fit], train[validate]) for fit, validate in inner]
 
 
-def scores(estimator, X, y, splits, *, scaler, augmented, altered, nested):
+def scores(estimator, X, y, splits, *, scaler, augmented, altered, nested, choose=False):
     """Accuracy (clean, then each alteration), and fitting seconds, of each outer split or of its inner
-    validation when `nested`."""
+    validation when `nested`; with `choose`, each training part keeps the copies that
+    :func:`pipeline.augment.choose_copies` picks."""
     copies = np.stack(augmented, axis=1) if len(augmented) else None  # (images, copies, features)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         if nested is None:
             found = [[s] for s in cross_validate(estimator, X, y, splits, scaler=scaler, copies=copies,
-                                                 altered=altered)]
+                                                 altered=altered, choose=choose)]
         else:
             found = [cross_validate(estimator, X, y, nested(train), scaler=scaler, copies=copies,
-                                    altered=altered) for train, _ in splits]
+                                    altered=altered, choose=choose) for train, _ in splits]
     accuracy = np.array([[np.mean([s.accuracy for s in fold])]
                          + [np.mean([s.altered[name] for s in fold]) for name in altered] for fold in found])
     return accuracy.T, [s.fit_seconds for fold in found for s in fold]
@@ -381,6 +384,8 @@ def main(argv=None):
                         help="sigma in pixels of the blurred training copy, 0 for none (default: %(default)s)")
     parser.add_argument("--copy-noise", type=float, default=NOISE_SNR_DB,
                         help="SNR in dB of the noisy training copy, 'nan' for none (default: %(default)s)")
+    parser.add_argument("--all-copies", action="store_true",
+                        help="ours trains on every training copy, not only those that choose_copies keeps")
     parser.add_argument("--config", type=json.loads, default={},
                         help="FeatureConfig fields of ours, as JSON (default: the default FeatureConfig)")
     parser.add_argument("--network", type=json.loads, default={},
@@ -402,6 +407,9 @@ def main(argv=None):
     chosen = methods(args.seed, network, with_references=not args.ours_only, colour=args.colour,
                      mlp=not args.svc_only)
     copy_noise = None if math.isnan(args.copy_noise) else args.copy_noise
+    # Ours chooses among the default copies as TextureModel.fit does (pipeline.augment.choose_copies).
+    choose = not args.all_copies and (tuple(args.factors), args.blur, copy_noise) == (
+        tuple(SCALE_FACTORS), BLUR_SIGMA, NOISE_SNR_DB)
     sets = {"ours": extract(paths, args.jobs, "ours", config, args.factors, args.blur or None, copy_noise, altered,
                             args.seed, args.cache)}
     if not args.ours_only:
@@ -428,7 +436,8 @@ def main(argv=None):
                     cells += ["—", "—"]
                     break
                 accuracy, seconds = scores(estimator, found.X, y, splits, scaler=scaler, augmented=augmented,
-                                           altered=found.altered, nested=nested)
+                                           altered=found.altered, nested=nested,
+                                           choose=choose and method.startswith("ours"))
                 cells += [summary(protocol, accuracy[0]), f"{np.mean(seconds):.1f}"]
             rows.append([protocol, method] + cells)
             print("  " + " | ".join(rows[-1]), flush=True)

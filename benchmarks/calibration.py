@@ -38,11 +38,11 @@ from pipeline.evaluation import brier_score, expected_calibration_error, reliabi
 def held_out_probabilities(X, copies, y, groups, splits, calibrate, seed):
     """Pooled held-out probabilities (rows in test order), true column indices, and each split's temperature."""
     probas, truths, temperatures = [], [], []
+    stacked = np.stack(copies, axis=1)  # (images, copies, features), as `texture train` passes them
     for train, test in splits:
-        X_train = np.concatenate([X[train]] + [C[train] for C in copies])
-        y_train = np.tile(y[train], 1 + len(copies))
-        g_train = np.tile(groups[train], 1 + len(copies))  # an image's copies share its group
-        model = TextureModel(random_state=seed, calibrate=calibrate).fit_features(X_train, y_train, groups=g_train)
+        # An image's copies are trained on with it and share its group.
+        model = TextureModel(random_state=seed, calibrate=calibrate).fit_features(
+            X[train], y[train], groups=groups[train], copies=stacked[train])
         scores = model.score_features(X[test])
         probas.append(np.array([list(s.probabilities.values()) for s in scores]))
         truths.append(np.searchsorted(model.classes_, y[test]))

@@ -1,99 +1,264 @@
-"""Batch extraction through a local 2-worker Dask cluster against the local process pool.
+"""Batch extraction on a running Dask cluster against the local process pool, and what Dask costs to start.
 
-Both engines run ``texture extract`` (:func:`pipeline.batch.run_batch` with
-:class:`~pipeline.batch.ExtractTask`, chunks of 16) over the same files:
-KTH-TIPS grey (200 x 200) when it is next to the repository, else the
-bundled sample.  Three set-ups: the local pool of 2 processes (the
-reference), Dask on an already running 2-worker cluster, and Dask starting
-and stopping its own 2-worker cluster (``--engine dask`` without
-``--scheduler``).  Prints images/s of the whole run and its ratio to the
-reference, when the first rows arrived (start-up), the time per image after
-that and the overhead per image (that time minus the reference's).  The
-outputs are checked to be identical.  Runs alternate; the best of `REPEATS`
-is kept.  The load average is printed too: other processes on the machine
-skew every figure.
+The cluster is the one a user runs: ``dask scheduler`` and ``dask worker
+--nworkers N --nthreads 1``, started here as subprocesses on 127.0.0.1.
+Both engines run :func:`pipeline.batch.run_batch` with
+:class:`~pipeline.batch.ExtractTask` and their default chunk sizes over
+copies of KTH-TIPS grey (200 x 200) when it is next to the repository,
+else of the bundled sample.
+
+* Throughput: 400 and 1200 images, the two engines alternating run by run,
+  `--repeats` times.  Prints the medians of the wall time and of the CPU
+  time of every process involved (this one, the pool's workers, or the
+  scheduler, nannies and workers), the marginal throughput from 400 to
+  1200 images (start-up and the last chunks cancel out) and its ratio,
+  Dask's over the pool's, pair by pair.
+* Start-up: ``--engine dask`` without ``--scheduler`` (a cluster started and
+  stopped by the run) against the pool on 400 images, alternating; and
+  where that time goes: the cluster's start, the task reaching the workers.
+* ``--memory``: the peak resident memory of ``texture extract`` (a process
+  of its own) over 2,000 and 20,000 inputs (small images), Dask's and the
+  pool's.
+
+The outputs of the two engines are checked to be identical.  The machine's
+load average is printed: other processes skew every figure, the ratios less.
+
+Usage: ``python benchmarks/dask_engine.py [--workers N] [--repeats R] [--chunk C] [--memory]``
 """
 
+import argparse
+import contextlib
+import json
 import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import cv2
+import psutil  # a dependency of dask.distributed
+
 from pipeline.batch import Engine, ExtractTask, list_inputs, run_batch
 from pipeline.run.engines.processes import ProcessEngine
 from pipeline.sample import sample_root
+from pipeline.workers import usable_cpu_count
 from texture.errors import ConfigError
 
 try:
-    from pipeline.run.engines.dask import DaskEngine, local_cluster
+    from distributed import Client
+
+    from pipeline.run.engines.dask import DASK_CHUNK_SIZE, DaskEngine, _TaskPlugin, local_cluster
 except ConfigError:  # no Dask
     sys.exit("this benchmark needs Dask: pip install -e '.[dask]'")
 
 KTH_TIPS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "kth_tips_grey"
-N_IMAGES = 400
-WORKERS = 2
-REPEATS = 2
+SIZES = (400, 1200)
+MEMORY_SIZES = (2_000, 20_000)
+BIN = Path(sys.executable).parent  # the dask and texture commands of this environment
 
 
-def _inputs():
+def _sources() -> tuple[str, list[str]]:
     if KTH_TIPS.is_dir():
-        items, _ = list_inputs(KTH_TIPS)
-        return "KTH-TIPS grey 200x200", items[::max(1, len(items) // N_IMAGES)][:N_IMAGES]
-    items, _ = list_inputs(sample_root() / "textures")
-    return "bundled sample 96x96", items
+        return "copies of KTH-TIPS grey 200x200", [item.path for item in list_inputs(KTH_TIPS)[0]]
+    return "copies of the bundled sample 96x96", [item.path for item in list_inputs(sample_root() / "textures")[0]]
+
+
+def _copies(sources: list[str], n: int, folder: Path) -> list:
+    """`n` image files in `folder`, copies of `sources` in turn (distinct files, as a real run reads)."""
+    folder.mkdir()
+    for k in range(n):
+        (folder / f"img{k:05d}.png").write_bytes(Path(sources[k % len(sources)]).read_bytes())
+    return sorted(list_inputs(folder)[0], key=lambda item: item.path)
+
+
+@contextlib.contextmanager
+def running_cluster(workers: int, folder: Path):
+    """``dask scheduler`` and ``dask worker --nworkers workers --nthreads 1``, children of this process; yields the address."""
+    scheduler_file = folder / "scheduler.json"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    processes = [subprocess.Popen([BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                   "--no-dashboard", "--scheduler-file", scheduler_file], **quiet)]
+    try:
+        for _ in range(600):
+            if scheduler_file.exists() and scheduler_file.stat().st_size:
+                break
+            time.sleep(0.1)
+        address = json.loads(scheduler_file.read_text())["address"]
+        processes.append(subprocess.Popen([BIN / "dask", "worker", address, "--nworkers", str(workers),
+                                           "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"], **quiet))
+        with Client(address, set_as_default=False) as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield address
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in reversed(processes):
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of its descendants alive now (pool or cluster)."""
+    total = 0.0
+    me = psutil.Process()
+    for process in [me, *me.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 class _Timed(Engine):
-    """Wraps an engine; records when the first rows and the last rows arrive."""
+    """Wraps an engine; reads the CPU time of every process of the run as rows arrive.
+
+    When the last rows arrive the pool's workers are still alive: their CPU
+    time is still there to read.
+    """
 
     def __init__(self, engine):
         self.engine = engine
-        self.arrivals = []
+        self.chunk_size = engine.chunk_size
+        self.first = self.cpu = None
 
     def map_chunks(self, task, chunks):
         for rows in self.engine.map_chunks(task, chunks):
-            self.arrivals.append((time.perf_counter(), len(rows)))
+            self.first = self.first or time.perf_counter()
+            self.cpu = _cpu_seconds()
             yield rows
 
 
-def _run(engine, items, output):
-    """Seconds of the whole run, until the first rows, and per image after them."""
+def _run(engine, items, output) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (this process and its descendants), seconds to the first rows."""
     timed = _Timed(engine)
+    cpu = _cpu_seconds()
     start = time.perf_counter()
     run_batch(ExtractTask(), items, output, engine=timed, quiet=True)
-    total = time.perf_counter() - start
-    (first, first_rows), (last, _) = timed.arrivals[0], timed.arrivals[-1]
-    return total, first - start, (last - first) / (len(items) - first_rows)
+    wall = time.perf_counter() - start
+    return wall, timed.cpu - cpu, timed.first - start
+
+
+def throughput(items, workers, repeats, chunk, tmp):
+    figures = {}  # (engine, n) -> [(wall, cpu, first)]
+    with running_cluster(workers, tmp) as address:
+        engines = {"local pool": lambda: ProcessEngine(workers),
+                   "dask, running cluster": lambda: DaskEngine(address, chunk_size=chunk)}
+        for _ in range(repeats):
+            for n in SIZES:
+                for label, make in engines.items():
+                    output = tmp / f"{label}-{n}.csv"
+                    figures.setdefault((label, n), []).append(_run(make(), items[:n], output))
+                assert len({(tmp / f"{label}-{n}.csv").read_bytes() for label in engines}) == 1, "engines disagree"
+    return figures
+
+
+def _marginal(runs_small, runs_large) -> list[float]:
+    """Images/s from the small to the large run, repeat by repeat."""
+    return [(SIZES[1] - SIZES[0]) / (large[0] - small[0]) for small, large in zip(runs_small, runs_large)]
+
+
+def report_throughput(figures, workers, chunk):
+    print(f"\nThroughput: {workers} single-threaded workers each; chunks of 8 (pool) and {chunk} (dask); "
+          f"medians of {len(figures[('local pool', SIZES[0])])} alternating runs")
+    print(f"{'engine':22s} {'images':>6s} {'wall s':>7s} {'images/s':>9s} {'CPU ms/image':>13s} {'first rows s':>13s}")
+    for (label, n), runs in figures.items():
+        wall, cpu, first = (statistics.median(column) for column in zip(*runs))
+        print(f"{label:22s} {n:6d} {wall:7.2f} {n / wall:9.1f} {1e3 * cpu / n:13.2f} {first:13.2f}")
+    pool = _marginal(figures[("local pool", SIZES[0])], figures[("local pool", SIZES[1])])
+    dask = _marginal(figures[("dask, running cluster", SIZES[0])], figures[("dask, running cluster", SIZES[1])])
+    print(f"marginal throughput {SIZES[0]} -> {SIZES[1]} images: local pool {statistics.median(pool):.1f} images/s, "
+          f"dask {statistics.median(dask):.1f} images/s; ratio dask / pool, pair by pair: median "
+          f"{statistics.median(d / p for d, p in zip(dask, pool)):.2f} "
+          f"(each: {', '.join(f'{d / p:.2f}' for d, p in zip(dask, pool))})")
+
+
+def startup(items, workers, repeats, tmp):
+    """Whole runs of 400 images: the pool against Dask starting its own cluster; then the parts of that start."""
+    items = items[:SIZES[0]]
+    walls = {"local pool": [], "dask, own cluster": []}
+    for _ in range(repeats):
+        walls["local pool"].append(_run(ProcessEngine(workers), items, tmp / "pool.csv")[0])
+        walls["dask, own cluster"].append(_run(DaskEngine(jobs=workers), items, tmp / "own.csv")[0])
+    assert (tmp / "pool.csv").read_bytes() == (tmp / "own.csv").read_bytes(), "engines disagree"
+    parts = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        with local_cluster(workers) as cluster:
+            started = time.perf_counter()
+            with Client(cluster, set_as_default=False) as client:
+                client.wait_for_workers(workers)
+                connected = time.perf_counter()
+                client.register_plugin(_TaskPlugin(ExtractTask(), os.getcwd()), name="texture-benchmark")
+                registered = time.perf_counter()
+            closing = time.perf_counter()
+        parts.append((started - start, connected - started, registered - connected, time.perf_counter() - closing))
+    pool, own = statistics.median(walls["local pool"]), statistics.median(walls["dask, own cluster"])
+    print(f"\nStart-up: {len(items)} images, {workers} workers, medians of {repeats} alternating runs")
+    print(f"local pool {pool:.2f} s, dask starting its own cluster {own:.2f} s: {own - pool:+.2f} s "
+          f"(pair by pair: {', '.join(f'{o - p:+.2f}' for o, p in zip(walls['dask, own cluster'], walls['local pool']))})")
+    cluster, connect, register, stop = (statistics.median(column) for column in zip(*parts))
+    print(f"where it goes: cluster start (scheduler, {workers} worker processes importing Dask) {cluster:.2f} s, "
+          f"client connected {connect:.2f} s, task set up on every worker (importing the feature code) "
+          f"{register:.2f} s, cluster stop {stop:.2f} s")
+
+
+def _peak_rss_mb(command) -> float:
+    """Peak resident memory of `command` run as a process of its own, in MB."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.returncode == 0, f"{command} exited with {process.returncode}"
+    return usage.ru_maxrss / 1024  # KiB on Linux
+
+
+def memory(sources, workers, tmp):
+    """Peak memory of the client, ``texture extract`` over lists of 2,000 and 20,000 small images."""
+    image = cv2.imread(sources[0], cv2.IMREAD_GRAYSCALE)[:64, :64]
+    folder = tmp / "small"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "img.png"), image)
+    for k in range(MEMORY_SIZES[-1]):  # distinct paths, one file's data
+        os.link(folder / "img.png", folder / f"img{k:05d}.png")
+    paths = sorted(str(path) for path in folder.glob("img?????.png"))
+    peaks = {}
+    (tmp / "memory").mkdir()
+    with running_cluster(workers, tmp / "memory") as address:
+        for n in MEMORY_SIZES:
+            listing = tmp / f"list{n}.csv"
+            listing.write_text("path\n" + "\n".join(paths[:n]) + "\n")
+            common = [BIN / "texture", "extract", listing, "-q"]
+            peaks[("local pool", n)] = _peak_rss_mb([*common, "-o", tmp / f"pool{n}.csv", "-j", str(workers)])
+            peaks[("dask", n)] = _peak_rss_mb([*common, "-o", tmp / f"dask{n}.csv", "--engine", "dask",
+                                               "--scheduler", address])
+            assert (tmp / f"pool{n}.csv").read_bytes() == (tmp / f"dask{n}.csv").read_bytes(), "engines disagree"
+    print("\nClient memory: peak resident MB of `texture extract` (64 x 64 images)")
+    for label in ("local pool", "dask"):
+        small, large = (peaks[(label, n)] for n in MEMORY_SIZES)
+        print(f"{label:12s} {MEMORY_SIZES[0]} inputs {small:7.1f} MB, {MEMORY_SIZES[1]} inputs {large:7.1f} MB: "
+              f"{large - small:+.1f} MB")
 
 
 def main():
-    name, items = _inputs()
-    n = len(items)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workers", type=int, default=usable_cpu_count())
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--chunk", type=int, default=DASK_CHUNK_SIZE, help="inputs per Dask task")
+    parser.add_argument("--memory", action="store_true", help="also measure the client's memory (a few minutes)")
+    args = parser.parse_args()
+    name, sources = _sources()
+    print(f"{name}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        best = {}
-
-        def measure(label, engine):
-            figures = _run(engine, items, tmp / f"{label}.csv")
-            best[label] = min(best.get(label, figures), figures)
-
-        with local_cluster(WORKERS) as cluster:
-            for _ in range(REPEATS):
-                measure("local pool", ProcessEngine(WORKERS))
-                measure("dask, running cluster", DaskEngine(cluster.scheduler_address))
-        # Alone on the machine: this run starts and stops its own cluster.
-        measure("dask, own cluster", DaskEngine(jobs=WORKERS))
-        assert len({path.read_bytes() for path in tmp.glob("*.csv")}) == 1, "the engines disagree"
-
-    print(f"{n} images ({name}), {WORKERS} workers, chunks of 16; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print(f"{'engine':22s} {'total s':>8s} {'images/s':>9s} {'ratio':>6s} {'first rows s':>13s} "
-          f"{'ms/image':>9s} {'overhead ms/image':>18s}")
-    reference = best["local pool"]
-    for label, (total, first, per_image) in best.items():
-        print(f"{label:22s} {total:8.2f} {n / total:9.1f} {reference[0] / total:6.2f} {first:13.2f} "
-              f"{per_image * 1e3:9.2f} {(per_image - reference[2]) * 1e3:18.2f}")
+        items = _copies(sources, SIZES[-1], tmp / "images")
+        report_throughput(throughput(items, args.workers, args.repeats, args.chunk, tmp), args.workers, args.chunk)
+        startup(items, args.workers, args.repeats, tmp)
+        if args.memory:
+            memory(sources, args.workers, tmp)
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import numpy as np
 from pipeline.names import escape_path
 from pipeline.run.engines import make_engine
 from pipeline.run.engines.base import Engine
-from pipeline.run.inputs import CHUNK_SIZE, Item, chunked, list_inputs
+from pipeline.run.inputs import Item, chunked, list_inputs
 from pipeline.run.journal import Journal, check_output
 from pipeline.run.summary import Progress, RunSummary
 from pipeline.run.tasks import (ExtractTask, MapTask, PredictTask, Row, Task, TrainingCopiesTask,
@@ -29,7 +29,7 @@ __all__ = ["Item", "list_inputs", "Task", "Row", "ExtractTask", "TrainingCopiesT
 
 
 def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: Engine | None = None,
-              chunk_size: int = CHUNK_SIZE, quiet: bool = False, desc: str = "texture",
+              chunk_size: int | None = None, quiet: bool = False, desc: str = "texture",
               skipped: Sequence[str] = ()) -> RunSummary:
     """Run `task` over every input of `source` and write one row per input to `output`.
 
@@ -48,8 +48,10 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
         Worker processes; all usable CPUs when None.  Ignored when `engine` is given.
     engine : Engine, optional
         Where the chunks run; ``make_engine(jobs)`` by default.
-    chunk_size : int, default CHUNK_SIZE (8)
-        Inputs per task sent to a worker.
+    chunk_size : int, optional
+        Inputs per task sent to a worker; the engine's ``chunk_size`` when
+        None (:data:`~pipeline.run.inputs.CHUNK_SIZE`, 8, for the local
+        engines; larger for Dask).
     quiet : bool, default False
         No progress bar or per-file error lines.
     desc : str
@@ -77,6 +79,7 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
         if not items:
             raise DatasetError("no input to run")
     engine = make_engine(jobs) if engine is None else engine
+    chunk_size = engine.chunk_size if chunk_size is None else chunk_size
     output.parent.mkdir(parents=True, exist_ok=True)
     with Journal(output, task) as journal:
         done = journal.start(items)
@@ -105,7 +108,7 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
 
 
 def feature_matrix(task: ExtractTask, items: Sequence[Item], *, engine: Engine | None = None,
-                   chunk_size: int = CHUNK_SIZE, quiet: bool = True,
+                   chunk_size: int | None = None, quiet: bool = True,
                    desc: str = "features") -> tuple[np.ndarray, list[Item], list[str]]:
     """Feature vectors of `items` in memory (for training), bad files left out.
 
@@ -115,7 +118,8 @@ def feature_matrix(task: ExtractTask, items: Sequence[Item], *, engine: Engine |
     items : sequence of Item
     engine : Engine, optional
         ``make_engine()`` (all usable CPUs) by default.
-    chunk_size : int, default CHUNK_SIZE (8)
+    chunk_size : int, optional
+        As in :func:`run_batch`: the engine's when None.
     quiet : bool, default True
         No progress display; with False, the one of :func:`run_batch`.
     desc : str
@@ -130,6 +134,7 @@ def feature_matrix(task: ExtractTask, items: Sequence[Item], *, engine: Engine |
         One message per item left out.
     """
     engine = make_engine() if engine is None else engine
+    chunk_size = engine.chunk_size if chunk_size is None else chunk_size
     X, kept, errors = [], [], []
     progress = Progress(len(items), 0, desc, quiet)
     try:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipeline.augment import with_copies
+from pipeline.augment import choose_copies, with_copies
 from texture.errors import ConfigError
 
 __all__ = ["FoldScore", "holdout_split", "stratified_kfold", "group_holdout", "cross_validate",
@@ -176,7 +176,7 @@ class FoldScore:
     altered: dict = field(default_factory=dict)  # name -> accuracy on the altered test rows
 
 
-def cross_validate(estimator, X, y, splits, *, scaler, copies=None, altered=None):
+def cross_validate(estimator, X, y, splits, *, scaler, copies=None, altered=None, choose=False):
     """Fit on each training part, score on its test part.
 
     Parameters
@@ -204,6 +204,10 @@ def cross_validate(estimator, X, y, splits, *, scaler, copies=None, altered=None
         model also scores their test rows, to measure how well a model
         trained on unaltered images copes with altered ones; their training
         rows are never used.
+    choose : bool, default False
+        Train each part on the copies :func:`pipeline.augment.choose_copies`
+        picks from its own training images, as :meth:`pipeline.TextureModel.fit`
+        does (`copies` then holds the default copies, in their order).
 
     Returns
     -------
@@ -226,8 +230,12 @@ def cross_validate(estimator, X, y, splits, *, scaler, copies=None, altered=None
     scores = []
     for train, test in splits:
         model, normalizer = copy.deepcopy(estimator), scaler()
-        X_train, y_train = (X[train], y[train]) if copies is None else with_copies(X[train], y[train], copies[train])
         start = time.perf_counter()
+        if copies is None:
+            X_train, y_train = X[train], y[train]
+        else:
+            kept = choose_copies(estimator, scaler, X[train], y[train], copies[train]) if choose else slice(None)
+            X_train, y_train = with_copies(X[train], y[train], copies[train][:, kept])
         model.fit(normalizer.fit_transform(X_train), y_train)
         seconds = time.perf_counter() - start
         accuracy, *others = (float(np.mean(np.asarray(model.predict(normalizer.transform(A[test]))) == y[test]))

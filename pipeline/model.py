@@ -22,11 +22,12 @@ import copy
 import os
 import warnings
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 import numpy as np
 
 from pipeline import model_file
-from pipeline.augment import N_TRAINING_COPIES, copy_features, training_copies, with_copies
+from pipeline.augment import N_TRAINING_COPIES, choose_copies, copy_features, training_copies, with_copies
 from pipeline.calibration import (TEMPERATURE_RANGE, calibration_folds, fit_temperature, out_of_fold_logits,
                                   scaled_probabilities)
 from pipeline.maps import TextureMap, preview_of, pure_windows, read_regions
@@ -191,10 +192,14 @@ class TextureModel:
     augment : bool, default True
         :meth:`fit` also trains on altered copies of every image
         (:func:`pipeline.augment.training_copies`: rescaled by half an
-        octave each way and blurred), which makes the model robust to the
-        distance and focus of the photograph.  Multiplies the extraction time
-        of training by about five (the upscaled copy has twice the pixels);
-        prediction is unaffected.  An image whose shrunk copy
+        octave each way, blurred, and with noise at 10 dB SNR), which makes
+        the model robust to the distance, focus and noise of the photograph.
+        A classifier keeps the rescaled and blurred copies only where they
+        help (:func:`pipeline.augment.choose_copies`: two more trainings on
+        two thirds of the images decide, :attr:`copies_kept_` records it);
+        where the scale is itself a cue it trains on the noisy copy alone.
+        Multiplies the extraction time of training by about six (the
+        upscaled copy has twice the pixels); prediction is unaffected.  An image whose shrunk copy
         is too small for the extractor is trained on without copies, with a
         ``UserWarning`` naming it.
     calibrate : bool, default True
@@ -238,6 +243,11 @@ class TextureModel:
     window_ : int or None
         Side of the windows the model was trained on (:meth:`fit` with
         `window`, :meth:`fit_regions`), None for whole images.
+    copies_kept_ : tuple of int or None
+        The training copies trained on, as indices into
+        :func:`pipeline.augment.training_copies`' output (an element of
+        :data:`pipeline.augment.COPY_CHOICES` for a classifier); None when
+        trained without copies.
 
     Examples
     --------
@@ -479,18 +489,23 @@ class TextureModel:
         groups = np.arange(len(X)).astype(str) if groups is None else np.asarray(groups, dtype=str)
         if len(groups) != len(X):
             raise ConfigError(f"{len(groups)} groups for {len(X)} images")
+        template = self.estimator if self.estimator is not None else self._default_estimator(labels)
+        self.copies_kept_ = None
         if copies is not None:
             n_images = len(X)
+            if hasattr(template, "predict_proba") and np.shape(copies)[1] == N_TRAINING_COPIES:
+                self.copies_kept_ = choose_copies(template, partial(make_scaler, self.scaler), X, labels, copies,
+                                                  has_copies, groups, seed=self.random_state)
+                copies = np.asarray(copies)[:, self.copies_kept_]
+            else:
+                self.copies_kept_ = tuple(range(np.shape(copies)[1]))
             X, labels = with_copies(X, labels, copies, has_copies)
             with_rows = np.ones(n_images, bool) if has_copies is None else np.asarray(has_copies, bool)
             # with_copies' row order: the images, then each image's copies in turn; a copy is in its image's group.
             groups = np.concatenate([groups, np.repeat(groups[with_rows], np.shape(copies)[1])])
         self.scaler_ = make_scaler(self.scaler)
         Xs = self.scaler_.fit_transform(X)
-        if self.estimator is None:
-            self.estimator_ = self._default_estimator(labels)
-        else:
-            self.estimator_ = copy.deepcopy(self.estimator)
+        self.estimator_ = copy.deepcopy(template)
         self.estimator_.fit(Xs, labels)
         self.calibration_ = None
         if self.is_classifier:
@@ -724,6 +739,7 @@ class TextureModel:
             "temperature": self.temperature_ if self.is_classifier else None,
             "calibration": self.calibration_,
             "window": getattr(self, "window_", None),
+            "copies_kept": None if self.copies_kept_ is None else list(self.copies_kept_),
         }
         arrays = {f"scaler.{k}": v for k, v in scaler_arrays.items()}
         arrays.update({f"estimator.{k}": v for k, v in est_arrays.items()})
@@ -811,6 +827,9 @@ class TextureModel:
         model._warned_unmasked = False
         # Files saved before maps existed were trained on whole images.
         model.window_ = meta.get("window")
+        # Files saved before the copies were chosen do not say which were trained on.
+        kept = meta.get("copies_kept")
+        model.copies_kept_ = None if kept is None else tuple(int(k) for k in kept)
         if model.window_ is not None:
             _check_window(model.window_)
         return model

@@ -239,6 +239,7 @@ def plot_reliability_diagram(bins: pd.DataFrame, path=None, *, ax=None, title=No
     ax.set_xlabel("confidence (probability of the predicted class)")
     ax.set_ylabel("accuracy")
     ax.set_title(title or f"reliability ({int(bins['count'].sum())} predictions; counts above the bars)")
-    ax.legend(loc="center left", fontsize=8)  # left of the bars: confidence is at least 1 / n_classes
+    # Below the axes: a bar can stand anywhere from 1 / n_classes to 1, at any height.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=8, frameon=False)
     _save(ax.figure, path)
     return ax.figure

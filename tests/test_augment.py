@@ -112,3 +112,62 @@ def test_colour_copies_alter_each_plane_as_a_grey_image():
     for plane in range(3):
         for copy, grey_copy in zip(copies, training_copies(np.ascontiguousarray(rgb[..., plane]), noise_snr_db=None)):
             np.testing.assert_allclose(copy[..., plane], grey_copy, rtol=0, atol=1e-12)
+
+
+# -- choosing the copies --------------------------------------------------------------
+
+
+def _two_classes(n_per_class=12, seed=0):
+    """Two classes told apart by feature 0; copies chosen by the test."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat(["a", "b"], n_per_class)
+    X = rng.normal(size=(len(y), 3))
+    X[:, 0] += np.where(y == "a", -3.0, 3.0)
+    return X, y, rng
+
+
+def _small_net():
+    from pipeline import BPClassifier
+
+    return BPClassifier((8,), activation="tanh", epochs=60, random_state=0)
+
+
+def test_choose_copies_drops_copies_that_mislead():
+    from pipeline.augment import COPY_CHOICES, choose_copies
+    from pipeline.normalize import StandardScaler
+
+    X, y, rng = _two_classes()
+    # The rescaled and blurred copies of every image look like the other class; the noisy one like its image.
+    misleading = X * np.array([-1.0, 1.0, 1.0])
+    copies = np.stack([misleading] * (N_TRAINING_COPIES - 1) + [X + 0.1 * rng.normal(size=X.shape)], axis=1)
+    assert choose_copies(_small_net(), StandardScaler, X, y, copies) == COPY_CHOICES[1] == (N_TRAINING_COPIES - 1,)
+
+
+def test_choose_copies_keeps_every_copy_on_a_tie_and_leaves_the_estimator_untouched():
+    from pipeline.augment import COPY_CHOICES, choose_copies
+    from pipeline.normalize import StandardScaler
+
+    X, y, _ = _two_classes()
+    net = _small_net()
+    # Copies equal to their image: both choices score the same on the held-out images.
+    kept = choose_copies(net, StandardScaler, X, y, np.stack([X] * N_TRAINING_COPIES, axis=1))
+    assert kept == COPY_CHOICES[0] == tuple(range(N_TRAINING_COPIES))
+    assert not hasattr(net, "network_")
+
+
+def test_choose_copies_keeps_every_copy_when_a_class_is_too_small_to_hold_out():
+    from pipeline.augment import choose_copies
+    from pipeline.normalize import StandardScaler
+
+    X, y, _ = _two_classes(n_per_class=2)
+    misleading = np.stack([-X] * N_TRAINING_COPIES, axis=1)
+    assert choose_copies(_small_net(), StandardScaler, X, y, misleading) == tuple(range(N_TRAINING_COPIES))
+
+
+def test_choose_copies_refuses_other_copies_than_the_default_ones():
+    from pipeline.augment import choose_copies
+    from pipeline.normalize import StandardScaler
+
+    X, y, _ = _two_classes()
+    with pytest.raises(ConfigError, match="copies must have shape"):
+        choose_copies(_small_net(), StandardScaler, X, y, np.stack([X] * 3, axis=1))

@@ -269,3 +269,25 @@ def test_calibration_metrics_refuse_bad_input(y, proba, match):
     for metric in (expected_calibration_error, brier_score):
         with pytest.raises(ConfigError, match=match):
             metric(np.asarray(y), np.asarray(proba))
+
+
+def test_cross_validate_can_train_on_the_copies_that_choose_copies_keeps(sample, monkeypatch):
+    import pipeline.evaluation as evaluation
+    from pipeline.augment import N_TRAINING_COPIES
+
+    X, labels, _ = sample
+    copies = np.stack([X + 1000.0 * (k + 1) for k in range(N_TRAINING_COPIES)], axis=1)
+    asked = []
+
+    def only_the_last(estimator, scaler, X_train, y_train, copies_train):
+        asked.append((len(X_train), copies_train.shape))
+        return (N_TRAINING_COPIES - 1,)
+
+    monkeypatch.setattr(evaluation, "choose_copies", only_the_last)
+    RecordingScaler.fitted_on.clear()
+    splits = stratified_kfold(labels, 2, seed=0)
+    cross_validate(RecordingEstimator(), X, labels, splits, scaler=RecordingScaler, copies=copies, choose=True)
+    # Asked once per training part, with that part only; trained on its images and their last copies.
+    assert asked == [(len(train), (len(train), N_TRAINING_COPIES, X.shape[1])) for train, _ in splits]
+    for (train, _), fitted in zip(splits, RecordingScaler.fitted_on):
+        assert np.array_equal(fitted, np.concatenate([X[train], X[train] + 1000.0 * N_TRAINING_COPIES]))

@@ -76,14 +76,36 @@ def test_scaler_is_fitted_on_training_features_only(data):
 def test_augmented_fit_trains_on_the_images_and_their_training_copies(model, data):
     images, labels = data
     extractor = FeatureExtractor()
-    copies = [extractor.transform(copy) for image in images for copy in training_copies(image)]
+    kept = model.copies_kept_  # the copies that help (pipeline.augment.choose_copies)
+    copies = [extractor.transform(copy) for image in images for k, copy in enumerate(training_copies(image))
+              if k in kept]
     X = np.vstack([model.featurize(images), copies])
-    assert len(copies) == 4 * len(images)  # two rescaled, one blurred, one noisy
+    assert len(training_copies(images[0])) == 4  # two rescaled, one blurred, one noisy
     np.testing.assert_allclose(model.scaler_.mean_, X.mean(axis=0))
     # The same rows through fit_features give the same network.
-    y = np.concatenate([labels, np.repeat(labels, 4)])
+    y = np.concatenate([labels, np.repeat(labels, len(kept))])
     by_hand = TextureModel(estimator=small_net()).fit_features(X, y)
     np.testing.assert_array_equal(by_hand.predict_proba(images), model.predict_proba(images))
+
+
+def test_fit_trains_on_the_copies_that_help_and_records_them(tmp_path):
+    from pipeline.augment import COPY_CHOICES, N_TRAINING_COPIES
+
+    rng = np.random.default_rng(0)
+    n_features = len(FeatureExtractor().names)
+    y = np.repeat(["a", "b"], 12)
+    X = rng.normal(size=(len(y), n_features))
+    X[:, 0] += np.where(y == "a", -3.0, 3.0)
+    flipped = X.copy()
+    flipped[:, 0] *= -1  # rescaled and blurred copies that look like the other class
+    copies = np.stack([flipped] * (N_TRAINING_COPIES - 1) + [X + 0.1], axis=1)
+    model = TextureModel(estimator=small_net()).fit_features(X, y, copies=copies)
+    assert model.copies_kept_ == COPY_CHOICES[1]
+    np.testing.assert_allclose(model.scaler_.mean_, np.concatenate([X, X + 0.1]).mean(axis=0))
+    model.save(tmp_path / "m.npz")
+    assert TextureModel.load(tmp_path / "m.npz").copies_kept_ == COPY_CHOICES[1]
+    # Without copies there is nothing to choose.
+    assert TextureModel(estimator=small_net()).fit_features(X, y).copies_kept_ is None
 
 
 def test_an_image_whose_shrunk_copy_is_too_small_adds_no_copies():
@@ -317,7 +339,7 @@ def test_calibration_changes_the_probabilities_not_the_labels(model, data):
 def test_calibration_record_says_how_the_temperature_was_fitted(model, data):
     record = model.calibration_
     # Every training row (24 images, each with its 4 copies) was predicted once by a copy that never saw it.
-    assert record["n_validation"] == 5 * len(data[1]) and record["n_folds"] == 3
+    assert record["n_validation"] == (1 + len(model.copies_kept_)) * len(data[1]) and record["n_folds"] == 3
     assert record["temperature"] == model.temperature_
     assert record["nll_after"] <= record["nll_before"]  # the temperature minimizes it
     assert sum(record["reliability_after"]["count"]) == record["n_validation"]
@@ -335,13 +357,13 @@ def test_an_image_and_its_copies_or_a_group_stay_on_one_side(data, monkeypatch):
 
     monkeypatch.setattr(model_module, "calibration_folds", spy)
     images, labels = data
-    TextureModel(estimator=small_net()).fit(images, labels)
-    n = len(images)
-    # The images, then each image's four copies: they share its group.
-    np.testing.assert_array_equal(seen["groups"], np.r_[np.arange(n), np.repeat(np.arange(n), 4)].astype(str))
+    model = TextureModel(estimator=small_net()).fit(images, labels)
+    n, kept = len(images), len(model.copies_kept_)
+    # The images, then each image's copies (those kept): they share its group.
+    np.testing.assert_array_equal(seen["groups"], np.r_[np.arange(n), np.repeat(np.arange(n), kept)].astype(str))
     sessions = np.array(["one", "two"] * (n // 2))
-    TextureModel(estimator=small_net()).fit(images, labels, groups=sessions)
-    np.testing.assert_array_equal(seen["groups"], np.r_[sessions, np.repeat(sessions, 4)])
+    model = TextureModel(estimator=small_net()).fit(images, labels, groups=sessions)
+    np.testing.assert_array_equal(seen["groups"], np.r_[sessions, np.repeat(sessions, len(model.copies_kept_))])
 
 
 def test_calibration_is_saved_and_loaded(model, data, tmp_path):
@@ -385,8 +407,9 @@ def test_masked_fit_trains_on_the_regions_and_their_copies(masked_model, masked_
     images, labels, masks = masked_data
     extractor = FeatureExtractor()
     rows = [extractor.transform(image, mask=mask) for image, mask in zip(images, masks)]
+    kept = masked_model.copies_kept_  # the copies that help (pipeline.augment.choose_copies)
     copies = [extractor.transform(copy, mask=inside) for image, mask in zip(images, masks)
-              for copy, inside in zip(training_copies(image), mask_copies(mask))]
+              for k, (copy, inside) in enumerate(zip(training_copies(image), mask_copies(mask))) if k in kept]
     np.testing.assert_allclose(masked_model.scaler_.mean_, np.vstack([rows, copies]).mean(axis=0))
     assert masked_model.trained_with_masks_
     assert np.mean(masked_model.predict(images, masks=masks) == labels) > 0.9

@@ -22,7 +22,9 @@ import os
 import uuid
 from dataclasses import replace
 
-from pipeline.run.engines.base import Engine, OneByOne, RerunOnCrash, WorkerDied, in_order, prepare_worker
+from pipeline.run.engines.base import (
+    Engine, OneByOne, RerunOnCrash, WorkerDied, in_order, prepare_worker, restore_allocator,
+)
 from pipeline.workers import usable_cpu_count
 from texture.errors import ConfigError
 
@@ -32,7 +34,18 @@ except ImportError:
     from pipeline.extras import install_hint
     raise ConfigError(f"--engine dask needs Dask: {install_hint('dask')}") from None
 
-__all__ = ["DaskEngine", "local_cluster"]
+__all__ = ["DaskEngine", "local_cluster", "DASK_CHUNK_SIZE"]
+
+#: Inputs per Dask task.  Each task costs messages (and CPU) on the
+#: scheduler, the worker's event loop and the client: measured on a running
+#: 2-worker cluster, chunks of 32 took 1 to 3 ms less CPU per image than
+#: chunks of 8 (64 no less than 32), and two chunks queued per worker hide
+#: the round trip.
+DASK_CHUNK_SIZE = 32
+
+
+#: Runs whose task is set up in this worker process (several runs may share a cluster).
+_RUNS_HERE = 0
 
 
 class _TaskPlugin(WorkerPlugin):
@@ -43,7 +56,17 @@ class _TaskPlugin(WorkerPlugin):
         self.cwd = cwd
 
     def setup(self, worker):
+        global _RUNS_HERE
+        _RUNS_HERE += 1
         prepare_worker(self.task)
+
+    def teardown(self, worker):
+        # The worker outlives the run: its allocator goes back to how the
+        # cluster started it once no run of ours is left on it.
+        global _RUNS_HERE
+        _RUNS_HERE -= 1
+        if _RUNS_HERE == 0:
+            restore_allocator()
 
 
 def _run_chunk(plugin_name: str, chunk):
@@ -94,6 +117,8 @@ class DaskEngine(Engine):
         :func:`pipeline.run.engines.make_engine`, which checks the options).
     timeout : float, default 60
         Seconds to wait for the scheduler and for its first worker.
+    chunk_size : int, default DASK_CHUNK_SIZE (32)
+        Inputs per task when the run does not choose (see :func:`pipeline.batch.run_batch`).
 
     Notes
     -----
@@ -113,10 +138,12 @@ class DaskEngine(Engine):
     ...           engine=DaskEngine("tcp://10.0.0.5:8786"))  # doctest: +SKIP
     """
 
-    def __init__(self, scheduler: str | None = None, *, jobs: int | None = None, timeout: float = 60):
+    def __init__(self, scheduler: str | None = None, *, jobs: int | None = None, timeout: float = 60,
+                 chunk_size: int = DASK_CHUNK_SIZE):
         self.scheduler = scheduler
         self.jobs = jobs
         self.timeout = timeout
+        self.chunk_size = chunk_size
 
     @contextlib.contextmanager
     def _client(self):
