@@ -427,7 +427,7 @@ def _glcm_windows(c, grid, responses, offset, n_rows):
     code = np.empty_like(first)
     for k, (dr, dc) in enumerate(offsets.reshape(-1, 2).tolist()):
         np.add(first, q[top + dr : top + dr + height, reach + dc : reach + dc + width], out=code)
-        counts = _flat(_window_counts(code, reductions.shape[0], grid, pair_bin[None]))
+        counts = _flat(_window_counts(code, reductions.shape[1], grid, pair_bin[None]))
         # A few thousand windows at a time: temporaries of a few MiB, reused
         # by the allocator instead of fresh pages faulted in for each.
         for chunk in range(0, len(counts), _REDUCED_WINDOWS):
@@ -442,8 +442,12 @@ def _window_properties(pairs, reductions, L, grid, out):
 
     See :func:`_pair_tables`.
     """
-    # Sums of integer counts in float64: exact.
-    levels, sums, diffs = np.split(np.asarray(pairs @ reductions, dtype=np.float64), [L, 3 * L - 1], axis=1)
+    # Sums of integer counts, exact in float32 below 2**24 (the largest is
+    # the number of pairs, 2 window**2), and quickest bin-major: each of
+    # the sparse matrix's entries adds one row of counts.
+    exact = np.float32 if 2 * grid.window**2 < 2**24 else np.float64
+    sums_of_bins = reductions @ np.ascontiguousarray(pairs.T, dtype=exact)
+    levels, sums, diffs = (part.T.astype(np.float64) for part in np.split(sums_of_bins, [L, 3 * L - 1]))
     total = sums.sum(axis=1, keepdims=True)
     levels /= 2 * total
     return glcm.glcm_properties_from_reductions(
@@ -476,11 +480,12 @@ def _pair_tables(L):
     Returns
     -------
     pair_bin : ((L + 1) ** 2,) ndarray of intp, read-only
-    reductions : scipy.sparse.csr_array, (L (L + 1) / 2, 4 L - 1) of int
-        ``counts @ reductions`` turns pair counts into, side by side: the
-        counts of each grey level over both pixels of the pairs (``L``
-        columns: a pair ``{i, i}`` counts twice for ``i``), of their sums
-        ``i + j`` (``2 L - 1``) and of their differences ``|i - j|`` (``L``).
+    reductions : scipy.sparse.csr_array, (4 L - 1, L (L + 1) / 2) of float32
+        ``reductions @ counts`` turns pair counts (one row per bin) into,
+        one after the other: the counts of each grey level over both pixels
+        of the pairs (``L`` rows: a pair ``{i, i}`` counts twice for ``i``),
+        of their sums ``i + j`` (``2 L - 1``) and of their differences
+        ``|i - j|`` (``L``).
     """
     import scipy.sparse  # here: a tenth of a second to import, for maps only (start-up, tests/test_cli.py)
 
@@ -494,12 +499,12 @@ def _pair_tables(L):
     pair_bin[:L, :L] = pair
     pair_bin = pair_bin.reshape(-1)
     pair_bin.flags.writeable = False
-    # Each pair bin once, from its (i, j) with i <= j.
+    # Each pair bin, from its (i, j) with i <= j, adds to four reductions.
     i, j = np.concatenate([np.diag_indices(L), np.triu_indices(L, 1)], axis=1)
-    bins = np.arange(n_pairs)
-    rows = np.concatenate([bins, bins, bins, bins])
-    columns = np.concatenate([i, j, L + i + j, 3 * L - 1 + j - i])
-    reductions = scipy.sparse.csr_array((np.ones(len(rows), dtype=np.int64), (rows, columns)), shape=(n_pairs, 4 * L - 1))
+    bins = np.tile(np.arange(n_pairs), 4)
+    reduced = np.concatenate([i, j, L + i + j, 3 * L - 1 + j - i])
+    reductions = scipy.sparse.csr_array((np.ones(len(bins), dtype=np.float32), (reduced, bins)),
+                                        shape=(4 * L - 1, n_pairs))
     return pair_bin, reductions
 
 
