@@ -13,11 +13,12 @@ from texture.colour import chroma_view, half_resolution, opponent_channels
 from texture.features import FAMILIES
 from texture.gabor import gabor_feature_names, gabor_magnitudes, gabor_responses
 from texture.glcm import GLCM_PROPERTIES, glcm_feature_names, glcm_offsets, glcm_properties, quantize
-from texture.lbp import lbp_codes, lbp_feature_names, lbp_n_bins
+from texture.lbp import (VAR_BINS, lbp_codes, lbp_feature_names, lbp_n_bins, lbp_var_feature_names,
+                         local_variance, var_bins)
 
-# Small banks keep the brute-force reference quick; every family and option is covered.
-SMALL = FeatureConfig(glcm_levels=16, glcm_distances=(1, 3), lbp_scales=((8, 1), (12, 2.5)),
-                      gabor_frequencies=(0.1, 0.3), gabor_orientations=3)
+# Small banks keep the brute-force reference quick; every family (the optional "lbpvar" too) and option is covered.
+SMALL = FeatureConfig(families=FAMILIES, glcm_levels=16, glcm_distances=(1, 3), lbp_scales=((8, 1), (12, 2.5)),
+                      gabor_frequencies=(0.1, 0.3), gabor_orientations=3, lbpvar_scales=((8, 1), (12, 2.5)))
 
 
 def reference_map(image, window, step, config, seen=None):
@@ -29,7 +30,7 @@ def reference_map(image, window, step, config, seen=None):
     if seen is None:
         grey = read_image(image)
         magnitudes = np.abs(gabor_responses(grey, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth))
-        seen = {"glcm": grey, "lbp": grey}
+        seen = {"glcm": grey, "lbp": grey, "lbpvar": grey}
     else:  # a chroma channel, outside [0, 1]: gabor_responses would refuse it
         magnitudes = np.array([m.copy() for m in gabor_magnitudes(seen["gabor"], c.gabor_frequencies,
                                                                   c.gabor_orientations, c.gabor_bandwidth)])
@@ -37,6 +38,8 @@ def reference_map(image, window, step, config, seen=None):
     q = quantize(seen["glcm"], c.glcm_levels)
     offsets = glcm_offsets(c.glcm_distances, c.glcm_angles)
     codes = {(P, R): lbp_codes(seen["lbp"], P, R, c.lbp_method).astype(int) for P, R in c.lbp_scales}
+    # VAR bins of the whole image (local_variance is tested against scikit-image in test_lbp).
+    var = {(P, R): var_bins(local_variance(seen["lbpvar"], P, R)) for P, R in c.lbpvar_scales}
     rows, cols = (height - window) // step + 1, (width - window) // step + 1
     out = []
     for i in range(rows):
@@ -70,6 +73,11 @@ def reference_map(image, window, step, config, seen=None):
             for P, R in c.lbp_scales:
                 hist = np.bincount(codes[P, R][box].ravel(), minlength=lbp_n_bins(P, c.lbp_method)) / window**2
                 for value in hist:
+                    vector[next(names)] = value
+            # VAR: histogram of the whole image's variance bins inside the window.
+            names = iter(lbp_var_feature_names(c.lbpvar_scales))
+            for P, R in c.lbpvar_scales:
+                for value in np.bincount(var[P, R][box].ravel(), minlength=VAR_BINS) / window**2:
                     vector[next(names)] = value
             # Gabor: mean and standard deviation of the whole image's response magnitudes inside the window.
             stats = np.array([[m[box].mean(), m[box].std()] for m in magnitudes]).reshape(

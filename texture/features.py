@@ -23,7 +23,7 @@ from texture.io import check_min_size, luminance, read_image
 from texture.masks import named_file, read_mask
 from texture.errors import ConfigError, MaskError
 
-__all__ = ["FAMILIES", "REGISTRY", "Family", "FeatureConfig", "FeatureExtractor", "extract_features"]
+__all__ = ["DEFAULT_FAMILIES", "FAMILIES", "REGISTRY", "Family", "FeatureConfig", "FeatureExtractor", "extract_features"]
 
 
 @dataclass(frozen=True)
@@ -84,9 +84,9 @@ def _glcm_min_size(c):
     return glcm.glcm_reach(c.glcm_distances, c.glcm_angles) + 1
 
 
-def _lbp_min_size(c):
+def _circle_min_size(scales):
     # The whole circle of the largest radius around one pixel.
-    return 2 * math.ceil(max(R for _, R in c.lbp_scales)) + 1
+    return 2 * math.ceil(max(R for _, R in scales)) + 1
 
 
 #: Every feature family by name, in the order of the feature vector.
@@ -107,7 +107,7 @@ REGISTRY = {
         check=lambda c: lbp.check_lbp_params(c.lbp_scales, c.lbp_method),
         names=lambda c: lbp.lbp_feature_names(c.lbp_scales, c.lbp_method),
         vector=lambda image, c, inside=None: lbp.lbp_feature_vector(image, c.lbp_scales, c.lbp_method, inside),
-        min_size=_lbp_min_size,
+        min_size=lambda c: _circle_min_size(c.lbp_scales),
         check_mask=lambda inside, c, path: lbp.check_mask(inside, c.lbp_scales, path),
         responses=lambda image, c, origin=0: lbp.lbp_responses(image, c.lbp_scales, c.lbp_method, origin),
         reach=lambda c: lbp.lbp_reach(c.lbp_scales),
@@ -129,8 +129,21 @@ REGISTRY = {
         reach=lambda c: gabor.gabor_reach(tuple(c.gabor_frequencies), c.gabor_orientations, c.gabor_bandwidth),
         periodic=True,
     ),
+    "lbpvar": Family(
+        check=lambda c: lbp.check_lbp_params(c.lbpvar_scales, "uniform", field="lbpvar_scales"),
+        names=lambda c: lbp.lbp_var_feature_names(c.lbpvar_scales),
+        vector=lambda image, c, inside=None: lbp.lbp_var_feature_vector(image, c.lbpvar_scales, inside),
+        min_size=lambda c: _circle_min_size(c.lbpvar_scales),
+        check_mask=lambda inside, c, path: lbp.check_mask(inside, c.lbpvar_scales, path),
+        responses=lambda image, c, origin=0: lbp.lbp_var_responses(image, c.lbpvar_scales, origin),
+        reach=lambda c: lbp.lbp_reach(c.lbpvar_scales),
+        periodic=False,
+    ),
 }
+#: Every family's name, in the order of :data:`REGISTRY`.
 FAMILIES = tuple(REGISTRY)
+#: The families of the default :class:`FeatureConfig`.
+DEFAULT_FAMILIES = ("glcm", "lbp", "gabor")
 
 
 @dataclass(frozen=True)
@@ -140,8 +153,9 @@ class FeatureConfig:
     Parameters
     ----------
     families : tuple of str
-        Subset of ``("glcm", "lbp", "gabor")`` (:data:`FAMILIES`), computed
-        in that order.
+        Distinct names among ``("glcm", "lbp", "gabor", "lbpvar")``
+        (:data:`FAMILIES`), computed in the order given; by default
+        ``("glcm", "lbp", "gabor")`` (:data:`DEFAULT_FAMILIES`).
     glcm_levels : int
         Grey levels of the co-occurrence matrices, 8 to 256.
     glcm_distances : tuple of int
@@ -162,6 +176,10 @@ class FeatureConfig:
         Filter bandwidth in octaves.
     gabor_aggregate : {"none", "rotation"}
         Statistics per filter, or their average and range over orientations.
+    lbpvar_scales : tuple of (int, float)
+        ``(P, R)`` of the VAR histograms (``"lbpvar"``: the local variance
+        of the same circle of neighbours as LBP, quantized on a fixed scale,
+        see :func:`texture.lbp.lbp_var_features`).
     colour : {"grey", "opponent"}
         ``"grey"``: the families run on the luminance.  ``"opponent"``: they
         also run on the two opponent-colour channels ``o1`` and ``o2``
@@ -184,7 +202,7 @@ class FeatureConfig:
     7
     """
 
-    families: tuple = FAMILIES
+    families: tuple = DEFAULT_FAMILIES
     glcm_levels: int = 32
     glcm_distances: tuple = (1, 2, 4)
     glcm_angles: tuple = (0, 45, 90, 135)
@@ -195,6 +213,7 @@ class FeatureConfig:
     gabor_orientations: int = 6
     gabor_bandwidth: float = 1.0
     gabor_aggregate: str = "none"
+    lbpvar_scales: tuple = ((8, 1), (16, 2), (24, 3))
     colour: str = "grey"
 
     def __post_init__(self):

@@ -9,6 +9,8 @@ computes them for a whole image:
   ``(q[p], q[p + offset])`` that starts at it (when its partner lies in the
   image);
 * LBP: the code of every pixel at every scale (zero outside the image);
+  VAR: the bin of every pixel's local variance at every scale (the same
+  neighbours);
 * Gabor: the magnitude of every filter's response (periodic borders).
 
 These are each family's ``responses`` in :data:`texture.features.REGISTRY`;
@@ -375,11 +377,21 @@ class _Bands:
 
 def _lbp_windows(c, grid, responses, offset, n_rows):
     """LBP histograms of the band's windows from :func:`texture.lbp.lbp_responses` of the band, ``offset`` rows above it."""
+    n_bins = [lbp.lbp_n_bins(P, c.lbp_method) for P, _ in c.lbp_scales]
+    return _code_histograms(grid, responses, n_bins, offset, n_rows)
+
+
+def _lbpvar_windows(c, grid, responses, offset, n_rows):
+    """VAR histograms of the band's windows from :func:`texture.lbp.lbp_var_responses` of the band."""
+    return _code_histograms(grid, responses, [lbp.VAR_BINS] * len(c.lbpvar_scales), offset, n_rows)
+
+
+def _code_histograms(grid, responses, n_bins, offset, n_rows):
+    """Per window, the normalized histogram of each code plane of `responses`, concatenated."""
     histograms = []
-    for codes, (P, _) in zip(responses, c.lbp_scales):
+    for codes, bins in zip(responses, n_bins):
         codes = codes[offset : offset + _band_height(grid, n_rows), : _covered(grid)]
-        n_bins = lbp.lbp_n_bins(P, c.lbp_method)
-        histograms.append(_window_counts(codes, n_bins, grid) / grid.window**2)
+        histograms.append(_window_counts(codes, bins, grid) / grid.window**2)
     return np.concatenate(histograms, axis=-1)
 
 
@@ -448,7 +460,8 @@ def _window_properties(counts, starts, L, grid):
 #: windows of a band from the band's per-pixel responses (``Family.responses``
 #: of the band with its context): ``(config, grid, responses, offset, n_rows)
 #: -> (n_rows, cols, n_values)``, the band ``offset`` rows into the responses.
-_WINDOW_STATISTICS = {"glcm": _glcm_windows, "lbp": _lbp_windows, "gabor": _gabor_windows}
+_WINDOW_STATISTICS = {"glcm": _glcm_windows, "lbp": _lbp_windows, "gabor": _gabor_windows,
+                      "lbpvar": _lbpvar_windows}
 assert set(_WINDOW_STATISTICS) == set(REGISTRY), "every registered family needs its window statistics here"
 
 
