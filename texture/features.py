@@ -129,6 +129,19 @@ REGISTRY = {
         reach=lambda c: gabor.gabor_reach(tuple(c.gabor_frequencies), c.gabor_orientations, c.gabor_bandwidth),
         periodic=True,
     ),
+    "glcmhalf": Family(
+        check=lambda c: None,  # the "glcm" family's fields, checked there
+        names=lambda c: glcm.glcm_half_feature_names(c.glcm_distances, c.glcm_angles, c.glcm_aggregate),
+        vector=lambda image, c, inside=None: glcm.glcm_half_feature_vector(
+            image, c.glcm_distances, c.glcm_angles, c.glcm_levels, c.glcm_aggregate, inside
+        ),
+        # One pair of whole blocks at the longest offset.
+        min_size=lambda c: 2 * glcm.glcm_reach(c.glcm_distances, c.glcm_angles) + 2,
+        check_mask=lambda inside, c, path: glcm.check_half_scale_mask(inside, c.glcm_distances, c.glcm_angles, path),
+        responses=lambda image, c, origin=0: (glcm.glcm_half_levels(image, c.glcm_levels),),
+        reach=lambda c: 2 * glcm.glcm_reach(c.glcm_distances, c.glcm_angles) + 1,
+        periodic=False,
+    ),
     "lbpvar": Family(
         check=lambda c: lbp.check_lbp_params(c.lbpvar_scales, "uniform", field="lbpvar_scales"),
         names=lambda c: lbp.lbp_var_feature_names(c.lbpvar_scales),
@@ -153,7 +166,8 @@ class FeatureConfig:
     Parameters
     ----------
     families : tuple of str
-        Distinct names among ``("glcm", "lbp", "gabor", "lbpvar")``
+        Distinct names among ``("glcm", "lbp", "gabor", "glcmhalf",
+        "lbpvar")``
         (:data:`FAMILIES`), computed in the order given; by default
         ``("glcm", "lbp", "gabor")`` (:data:`DEFAULT_FAMILIES`).
     glcm_levels : int
@@ -163,7 +177,10 @@ class FeatureConfig:
     glcm_angles : tuple of float
         Angles in degrees, in [0, 180).
     glcm_aggregate : {"mean_range", "none"}
-        Mean and range over the angles per distance, or every angle.
+        Mean and range over the angles per distance, or every angle.  The
+        four ``glcm_*`` fields also configure ``"glcmhalf"``, the same
+        features of the half-scale image (distances in half-resolution
+        pixels, see :func:`texture.glcm.glcm_half_features`).
     lbp_scales : tuple of (int, float)
         ``(P, R)`` neighbour counts and radii.
     lbp_method : {"uniform", "nri_uniform", "ror", "default"}

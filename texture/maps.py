@@ -10,7 +10,8 @@ computes them for a whole image:
   image);
 * LBP: the code of every pixel at every scale (zero outside the image);
   VAR: the bin of every pixel's local variance at every scale (the same
-  neighbours);
+  neighbours); half-scale GLCM: the quantized mean of the 2 x 2 block
+  starting at every pixel, and the pairs of blocks at twice the offsets;
 * Gabor: the magnitude of every filter's response (periodic borders).
 
 These are each family's ``responses`` in :data:`texture.features.REGISTRY`;
@@ -410,7 +411,22 @@ def _gabor_windows(c, grid, responses, offset, n_rows):
 
 
 def _glcm_windows(c, grid, responses, offset, n_rows):
-    """GLCM features of the band's windows from its quantized grey levels ``q``, ``offset`` rows above it.
+    """GLCM features of the band's windows from its quantized grey levels, ``offset`` rows above it."""
+    return _cooccurrence_windows(c, grid, responses, offset, n_rows,
+                                 glcm.glcm_offsets(c.glcm_distances, c.glcm_angles))
+
+
+def _glcmhalf_windows(c, grid, responses, offset, n_rows):
+    """Half-scale GLCM features of the band's windows from :func:`texture.glcm.glcm_half_levels` of the band.
+
+    A pair belongs to the window holding the first pixel of its first 2 x 2 block.
+    """
+    return _cooccurrence_windows(c, grid, responses, offset, n_rows,
+                                 glcm.glcm_half_offsets(c.glcm_distances, c.glcm_angles))
+
+
+def _cooccurrence_windows(c, grid, responses, offset, n_rows, offsets):
+    """GLCM features at `offsets` of the band's windows from its quantized grey levels ``q``, ``offset`` rows above it.
 
     Per offset and window, the reductions that
     :func:`texture.glcm.glcm_properties_from_reductions` needs are counted from the pairs starting in the window: the
@@ -418,13 +434,12 @@ def _glcm_windows(c, grid, responses, offset, n_rows):
     half as many distinct entries), the grey levels of both pixels (the
     marginal), their sum and their absolute difference.  Each pixel's
     pair is one code ``q[p] (L + 1) + q[p + offset]``, level ``L``
-    standing for "outside the image"; lookup tables turn it into the bin
-    of each count (:func:`_pair_tables`).
+    standing for "outside the image" (or "no whole block here" in ``q``);
+    lookup tables turn it into the bin of each count (:func:`_pair_tables`).
     """
     L = c.glcm_levels
     height, width = _band_height(grid, n_rows), _covered(grid)
-    offsets = glcm.glcm_offsets(c.glcm_distances, c.glcm_angles)
-    reach = glcm.glcm_reach(c.glcm_distances, c.glcm_angles)
+    reach = int(np.abs(offsets).max())
     (levels,) = responses
     # The quantized band inside a margin of level L (outside the image).
     q = np.full((levels.shape[0] + 2 * reach, levels.shape[1] + 2 * reach), L, dtype=np.int32)
@@ -461,7 +476,7 @@ def _window_properties(counts, starts, L, grid):
 #: of the band with its context): ``(config, grid, responses, offset, n_rows)
 #: -> (n_rows, cols, n_values)``, the band ``offset`` rows into the responses.
 _WINDOW_STATISTICS = {"glcm": _glcm_windows, "lbp": _lbp_windows, "gabor": _gabor_windows,
-                      "lbpvar": _lbpvar_windows}
+                      "glcmhalf": _glcmhalf_windows, "lbpvar": _lbpvar_windows}
 assert set(_WINDOW_STATISTICS) == set(REGISTRY), "every registered family needs its window statistics here"
 
 
