@@ -916,9 +916,11 @@ def var_bins(variance):
     >>> var_bins(np.array([0.0, 1.0, 2.0, 1e9]) / 255**2).tolist()  # 1 and 2 squared grey levels
     [0, 3, 4, 15]
     """
-    variance = np.nan_to_num(np.asarray(variance, dtype=np.float64), nan=0.0)
-    exponent = np.frexp(np.maximum(variance, 0.0) * _VAR_FACTOR)[1]
-    return np.clip(exponent, 0, VAR_BINS - 1).astype(np.uint8)
+    # fmax reads NaN as 0; float64, so that a float32 variance is binned exactly as its float64 value.
+    scaled = np.fmax(variance, 0.0, dtype=np.float64)
+    scaled *= _VAR_FACTOR
+    exponent = np.frexp(scaled)[1]
+    return np.clip(exponent, 0, VAR_BINS - 1, out=exponent).astype(np.uint8)
 
 
 def lbp_var_responses(image, scales=((8, 1), (16, 2), (24, 3)), origin=0):
