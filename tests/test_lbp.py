@@ -316,3 +316,61 @@ def test_var_features_refuse_bad_scales_and_thin_masks():
     inside[3:37, 10:16] = True
     with pytest.raises(texture.MaskError, match=r"LBP radius 3"):
         texture.lbp.lbp_var_features(image, mask=inside)
+
+
+# -- Completed LBP (CLBP_M/C, Guo, Zhang and Zhang 2010) against a brute-force float64 reference --------
+
+
+def reference_clbp(image, P, R, inside=None):
+    """CLBP_M and CLBP_C by the paper's definitions, in float64, and where |d_p| is within 1e-6 of c_M."""
+    from scipy.ndimage import map_coordinates
+
+    angles = 2 * np.pi * np.arange(P) / P
+    rows, cols = np.indices(image.shape, dtype=np.float64)
+    # scikit-image's circle (offsets rounded to 5 decimals) and bilinear samples, zero outside the image.
+    magnitudes = np.abs(np.array([
+        map_coordinates(image, [rows + r, cols + c], order=1, mode="grid-constant", cval=0.0) - image
+        for r, c in zip(np.round(-R * np.sin(angles), 5), np.round(R * np.cos(angles), 5))
+    ]))
+    c_m = magnitudes.mean() if inside is None else magnitudes[:, inside].mean()
+    bits = magnitudes >= c_m
+    ones, changes = bits.sum(axis=0), (bits[1:] != bits[:-1]).sum(axis=0)
+    magnitude = np.where(changes <= 2, ones, P + 1)
+    centre = image >= (image.mean() if inside is None else image[inside].mean())
+    ambiguous = (np.abs(magnitudes - c_m) < 1e-6).any(axis=0)
+    return magnitude, centre, ambiguous
+
+
+@pytest.mark.parametrize("P, R", [(8, 1), (16, 2), (24, 3), (12, 2.5)])
+def test_clbp_codes_equal_the_definition(texture_images, regions, P, R):
+    for _, image in texture_images[:2]:
+        image = image / 255.0
+        for inside in [None, regions(image.shape)["blob"]]:
+            magnitude, centre, ambiguous = reference_clbp(image, P, R, inside)
+            ours_m, ours_c = lbp_module.clbp_codes(image, P, R, inside)
+            assert ambiguous.mean() < 0.01
+            np.testing.assert_array_equal(ours_m[~ambiguous], magnitude[~ambiguous])
+            np.testing.assert_array_equal(ours_c, centre)
+
+
+def test_clbp_features_are_joint_histograms_of_the_codes(texture_images, regions):
+    image = texture_images[0][1] / 255.0
+    scales = ((8, 1), (16, 2))
+    for inside in [None, regions(image.shape)["disk"]]:
+        config = texture.FeatureConfig(families=("clbp",), clbp_scales=scales)
+        features = texture.extract_features(image, config, mask=inside)
+        assert features.index[3] == "clbp_p8_r1_m01_c1" and len(features) == 2 * (10 + 18)
+        expected = []
+        for P, R in scales:
+            magnitude, centre = lbp_module.clbp_codes(image, P, R, inside)
+            joint = (2 * magnitude.astype(int) + centre)[inside if inside is not None else ...].ravel()
+            expected.append(np.bincount(joint, minlength=2 * (P + 2)) / joint.size)
+        np.testing.assert_array_equal(features.to_numpy(), np.concatenate(expected))
+
+
+def test_clbp_is_refused_by_feature_maps_and_checks_its_scales():
+    image = np.random.default_rng(2).random((40, 40))
+    with pytest.raises(texture.ConfigError, match="feature maps cannot compute the clbp family"):
+        texture.feature_map(image, 16, 8, texture.FeatureConfig(families=("lbp", "clbp")))
+    with pytest.raises(texture.ConfigError, match=r"clbp_scales: lbp R must be a positive number"):
+        texture.FeatureConfig(clbp_scales=((8, -1),))

@@ -60,7 +60,9 @@ class Family:
         scale (:func:`texture.lbp.lbp_responses`), the magnitude of every
         filter (:func:`texture.gabor.gabor_magnitudes`).  ``origin`` is the
         image row at which ``image`` starts when it is a band of rows.
-    reach : callable ``(config) -> int``
+        None for a family whose per-pixel values depend on statistics of
+        the whole image (``"clbp"``'s thresholds): feature maps refuse it.
+    reach : callable ``(config) -> int``, or None with ``responses``
         Rows and columns around a pixel that its responses read: a band of
         rows with this many rows of context on each side has the whole
         image's responses.
@@ -152,6 +154,16 @@ REGISTRY = {
         reach=lambda c: lbp.lbp_reach(c.lbpvar_scales),
         periodic=False,
     ),
+    "clbp": Family(
+        check=lambda c: lbp.check_lbp_params(c.clbp_scales, "uniform", field="clbp_scales"),
+        names=lambda c: lbp.clbp_feature_names(c.clbp_scales),
+        vector=lambda image, c, inside=None: lbp.clbp_feature_vector(image, c.clbp_scales, inside),
+        min_size=lambda c: _circle_min_size(c.clbp_scales),
+        check_mask=lambda inside, c, path: lbp.check_mask(inside, c.clbp_scales, path),
+        responses=None,  # thresholds are means over the whole image: no window of a map has its own
+        reach=None,
+        periodic=False,
+    ),
 }
 #: Every family's name, in the order of :data:`REGISTRY`.
 FAMILIES = tuple(REGISTRY)
@@ -167,7 +179,7 @@ class FeatureConfig:
     ----------
     families : tuple of str
         Distinct names among ``("glcm", "lbp", "gabor", "glcmhalf",
-        "lbpvar")``
+        "lbpvar", "clbp")``
         (:data:`FAMILIES`), computed in the order given; by default
         ``("glcm", "lbp", "gabor")`` (:data:`DEFAULT_FAMILIES`).
     glcm_levels : int
@@ -197,6 +209,10 @@ class FeatureConfig:
         ``(P, R)`` of the VAR histograms (``"lbpvar"``: the local variance
         of the same circle of neighbours as LBP, quantized on a fixed scale,
         see :func:`texture.lbp.lbp_var_features`).
+    clbp_scales : tuple of (int, float)
+        ``(P, R)`` of the completed LBP's joint magnitude and centre
+        histograms (``"clbp"``, :func:`texture.lbp.clbp_feature_vector`;
+        not available in feature maps).
     colour : {"grey", "opponent"}
         ``"grey"``: the families run on the luminance.  ``"opponent"``: they
         also run on the two opponent-colour channels ``o1`` and ``o2``
@@ -231,6 +247,7 @@ class FeatureConfig:
     gabor_bandwidth: float = 1.0
     gabor_aggregate: str = "none"
     lbpvar_scales: tuple = ((8, 1), (16, 2), (24, 3))
+    clbp_scales: tuple = ((8, 1), (16, 2), (24, 3))
     colour: str = "grey"
 
     def __post_init__(self):

@@ -242,7 +242,8 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
         Distance between consecutive windows, in pixels.
     config : FeatureConfig, optional
         Defaults to ``FeatureConfig()``.  In colour, ``window`` and ``step``
-        must be even.
+        must be even.  Every family but ``"clbp"`` (whose thresholds are
+        whole-image statistics) can be mapped.
     max_pixels : int, optional
         Largest image accepted (see :func:`texture.read_image`); larger ones
         are refused with ImageTooLargeError.
@@ -267,6 +268,10 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
     """
     extractor = FeatureExtractor(config)
     config = extractor.config
+    unmapped = [family for family in config.families if family not in _WINDOW_STATISTICS]
+    if unmapped:
+        raise ConfigError(f"feature maps cannot compute the {', '.join(unmapped)} family: its per-pixel codes "
+                          "depend on thresholds taken over the whole image, not over a window")
     if config.reads_colour and (window % 2 or step % 2):
         raise ConfigError(f"a colour feature map needs an even window and step (its chroma channels have half "
                           f"the resolution), got window {window}, step {step}")
@@ -477,7 +482,8 @@ def _window_properties(counts, starts, L, grid):
 #: -> (n_rows, cols, n_values)``, the band ``offset`` rows into the responses.
 _WINDOW_STATISTICS = {"glcm": _glcm_windows, "lbp": _lbp_windows, "gabor": _gabor_windows,
                       "glcmhalf": _glcmhalf_windows, "lbpvar": _lbpvar_windows}
-assert set(_WINDOW_STATISTICS) == set(REGISTRY), "every registered family needs its window statistics here"
+assert set(_WINDOW_STATISTICS) == {name for name, family in REGISTRY.items() if family.responses is not None}, \
+    "every family with per-pixel responses needs its window statistics here"
 
 
 def _flat(a):
