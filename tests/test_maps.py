@@ -10,7 +10,7 @@ from texture import FeatureConfig, extract_features, feature_map, read_image
 from texture import lbp as lbp_module
 from texture import maps
 from texture.colour import chroma_view, half_resolution, opponent_channels
-from texture.features import FAMILIES
+from texture.features import REGISTRY
 from texture.gabor import gabor_feature_names, gabor_magnitudes, gabor_responses
 from texture.glcm import (GLCM_PROPERTIES, glcm_feature_names, glcm_half_feature_names, glcm_offsets,
                           glcm_properties, half_scale, quantize)
@@ -18,7 +18,9 @@ from texture.lbp import (VAR_BINS, lbp_codes, lbp_feature_names, lbp_n_bins, lbp
                          local_variance, var_bins)
 
 # Small banks keep the brute-force reference quick; every family (the optional "lbpvar" too) and option is covered.
-SMALL = FeatureConfig(families=FAMILIES, glcm_levels=16, glcm_distances=(1, 3), lbp_scales=((8, 1), (12, 2.5)),
+# Every family with per-pixel responses ("clbp" has whole-image thresholds: maps refuse it, see test_lbp).
+MAPPED = tuple(name for name, family in REGISTRY.items() if family.responses is not None)
+SMALL = FeatureConfig(families=MAPPED, glcm_levels=16, glcm_distances=(1, 3), lbp_scales=((8, 1), (12, 2.5)),
                       gabor_frequencies=(0.1, 0.3), gabor_orientations=3, lbpvar_scales=((8, 1), (12, 2.5)))
 
 
@@ -283,7 +285,7 @@ def test_a_colour_map_equals_the_brute_force_reference_on_luminance_and_each_chr
     channels = opponent_channels(half_resolution(read_image(colour_scene, colour=True)))
     # Chroma: the same windows at half resolution (16 px every 8), each family seeing the channel its way.
     parts = [reference_map(colour_scene, 32, 16, config)]
-    parts += [reference_map(None, 16, 8, config, {f: chroma_view(f, channel) for f in FAMILIES})
+    parts += [reference_map(None, 16, 8, config, {f: chroma_view(f, channel) for f in MAPPED})
               for channel in channels]
     stats = np.array([[[s for channel in channels for s in (channel[i:i + 16, j:j + 16].mean(),
                                                              channel[i:i + 16, j:j + 16].std())]
