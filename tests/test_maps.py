@@ -17,8 +17,8 @@ from texture.glcm import (GLCM_PROPERTIES, glcm_feature_names, glcm_half_feature
 from texture.lbp import (VAR_BINS, lbp_codes, lbp_feature_names, lbp_n_bins, lbp_var_feature_names,
                          local_variance, var_bins)
 
-# Small banks keep the brute-force reference quick; every mappable family (the optional ones too) and option is covered.
-# Every family with per-pixel responses ("clbp" has whole-image thresholds: maps refuse it, see test_lbp).
+# Small banks keep the brute-force reference quick; every option and every family with per-pixel
+# responses, the optional ones too, is covered ("clbp" has whole-image thresholds: maps refuse it).
 MAPPED = tuple(name for name, family in REGISTRY.items() if family.responses is not None)
 SMALL = FeatureConfig(families=MAPPED, glcm_levels=16, glcm_distances=(1, 3), lbp_scales=((8, 1), (12, 2.5)),
                       gabor_frequencies=(0.1, 0.3), gabor_orientations=3, lbpvar_scales=((8, 1), (12, 2.5)))
