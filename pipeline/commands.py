@@ -245,11 +245,15 @@ def _write_page(model, paths, y_true, y_pred, confidence, values, files, out: Pa
 
     from pipeline.html_report import write_html
 
-    network = model.estimator_
+    networks = getattr(model.estimator_, "estimators_", [model.estimator_])  # a NetworkEnsemble's, or the one
+    first = networks[0]
+    described = (f"{type(first).__name__} {list(first.network_.layer_sizes)}, {first.activation}, "
+                 f"{len(model.history_.get('loss', ()))} epochs")
+    if len(networks) > 1:
+        described = f"{len(networks)} x {described} (the first's), probabilities averaged"
     model_info = {"classes": f"{len(model.classes_)}: " + ", ".join(map(str, model.classes_)),
                   "features": f"{len(model.feature_names_)} ({', '.join(model.feature_config_.families)})",
-                  "network": f"{type(network).__name__} {list(network.network_.layer_sizes)}, "
-                             f"{network.activation}, {len(model.history_.get('loss', ()))} epochs",
+                  "network": described,
                   "scaler": model.scaler,
                   "model digest (sha256)": model.digest()}
     data_info = {"source": data, "images evaluated": len(paths)}
