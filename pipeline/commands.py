@@ -339,6 +339,11 @@ def _network(args, n_classes=0):
     return BPClassifier(random_state=args.seed, **{**default_network(n_classes), **params})
 
 
+def _networks(args) -> dict:
+    """TextureModel's `n_networks` when --networks is given (else the model's default)."""
+    return {} if args.networks is None else {"n_networks": args.networks}
+
+
 def _number(text) -> float | None:
     """The finite number `text` spells, or None: "nan" and "inf" are names, not grades."""
     try:
@@ -469,7 +474,7 @@ def _train(source, args):
         counts.without_copies = len(train) - int(copies["has_copies"].sum())
     _say(args, f"training on {len(train)} images, holding out {len(test)} ...")
     model = TextureModel(config, scaler=args.scaler, estimator=_network(args, len(np.unique(labels[train]))),
-                         random_state=args.seed, augment=args.augment)
+                         random_state=args.seed, augment=args.augment, **_networks(args))
     model.fit_features(X[train], labels[train], groups[train], **copies, masked=any(kept[i].mask for i in train))
     return model, [kept[i] for i in test], labels[test], model.score_features(X[test]), counts
 
@@ -502,7 +507,8 @@ def _train_regions(args) -> int:
         args.usage_error("--regions needs --legend (a CSV value,label)")
     if not Path(args.src).is_file():
         args.usage_error(f"with --regions, SRC is one image file, not {args.src}")
-    model = TextureModel(_feature_config(args), scaler=args.scaler, estimator=_network(args), random_state=args.seed)
+    model = TextureModel(_feature_config(args), scaler=args.scaler, estimator=_network(args), random_state=args.seed,
+                         **_networks(args))
     model.fit_regions(args.src, args.regions, args.legend, window=args.window)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     model.save(args.output)
