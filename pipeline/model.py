@@ -232,6 +232,13 @@ class TextureModel:
         the features of a small window are noisier than a whole image's, and
         the network learns them as they are.  The window is recorded in the
         model file and is :meth:`score_map`'s default.
+    n_networks : int, default DEFAULT_N_NETWORKS
+        Networks trained and averaged (:class:`pipeline.NetworkEnsemble`):
+        copies of the network, each with its own seed derived from the
+        network's (the first keeps it), whose class probabilities are
+        averaged before the temperature.  Training, calibration included,
+        costs about `n_networks` times one network's; the choice of copies
+        is made with one network (:func:`pipeline.augment.choose_copies`).
 
     Attributes
     ----------
@@ -239,6 +246,8 @@ class TextureModel:
     feature_names_ : list of str
     scaler_ : StandardScaler or MinMaxScaler
     estimator_ : fitted estimator
+        The network, or a :class:`pipeline.NetworkEnsemble` of `n_networks`
+        of them (its ``estimators_``).
     classes_ : ndarray
         Class labels (classifier only).
     trained_with_masks_ : bool
