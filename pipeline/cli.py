@@ -41,9 +41,12 @@ EXAMPLES = {
           texture train datasets/textures -o model.npz
           texture train labels.csv -o model.npz --test-size 0.3 --epochs 200
           texture train datasets/textures -o model.npz --colour opponent
+          texture train datasets/textures -o map_model.npz --window 64
           texture train wall.png --regions wall_labels.png --legend legend.csv -o model.npz
         SRC is a folder with one sub-folder per class, or a CSV path,label[,group];
-        with groups, whole groups are held out for the test split.  With --regions,
+        with groups, whole groups are held out for the test split.  With --window,
+        the model learns from the windows of each training image (for texture map),
+        in this process, and is measured on every window of the held-out images.  With --regions,
         SRC is one image and the model learns from its windows lying wholly inside
         one painted label (LABELS: one integer per pixel, 0 = unlabelled; LEGEND:
         a CSV value,label); the window is saved in the model.""",
@@ -231,8 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train on one annotated image: its label image (one integer per pixel, 0 = unlabelled)")
     p.add_argument("--legend", type=_existing_file, metavar="CSV", default=None,
                    help="with --regions: the CSV value,label naming the label values")
-    p.add_argument("--window", type=_positive_int, default=64,
-                   help="with --regions: window side in pixels, saved in the model (default: %(default)s)")
+    p.add_argument("--window", type=_positive_int, default=None,
+                   help="a model meant for maps: train on the windows of this side in pixels cut from each "
+                        "training image (with --regions: default 64); saved in the model as texture map's "
+                        "default")
+    p.add_argument("--step", type=_positive_int, default=None,
+                   help="with --window: distance between training windows in pixels (default: window/2, "
+                        "with --regions window/4)")
 
     p = verb("predict", "Label and score every image with a trained model.", [common, runs, masked])
     p.add_argument("src", type=_existing, metavar="SRC", help="folder (searched recursively) or CSV with a path column")

@@ -509,10 +509,49 @@ def _train_regions(args) -> int:
         args.usage_error(f"with --regions, SRC is one image file, not {args.src}")
     model = TextureModel(_feature_config(args), scaler=args.scaler, estimator=_network(args), random_state=args.seed,
                          **_networks(args))
-    model.fit_regions(args.src, args.regions, args.legend, window=args.window)
+    model.fit_regions(args.src, args.regions, args.legend, window=args.window, step=args.step)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     model.save(args.output)
     print(f"wrote model {args.output}: classes {', '.join(map(str, model.classes_))}, window {model.window_} px")
+    return 0
+
+
+def _train_windows(args) -> int:
+    """``texture train SRC --window W``: a model meant for maps, trained on the windows of each training image.
+
+    The training is the model's own (``TextureModel(window=W).fit``), in
+    this process; the held-out images are mapped with the model and every
+    window is measured against its image's label.
+    """
+    from pipeline.evaluation import holdout_split
+    from pipeline.report import accuracy
+
+    items, skipped = _inputs(args.src, args, labelled=True)
+    for path in skipped:
+        _say(args, f"skipped (not an image): {escape_path(path)}")
+    if any(item.mask for item in items):
+        args.usage_error("--window trains on every window of each whole image; the inputs have masks")
+    labels = _typed_labels([item.label for item in items])
+    _check_classes(labels, args.src)
+    train, test = holdout_split(labels, [item.group for item in items], args.test_size, args.seed)
+    model = TextureModel(_feature_config(args), scaler=args.scaler,
+                         estimator=_network(args, len(np.unique(labels[train]))), random_state=args.seed,
+                         augment=args.augment, window=args.window, step=args.step, **_networks(args))
+    _say(args, f"training on the {args.window} px windows of {len(train)} images, holding out {len(test)} ...")
+    model.fit([items[i].path for i in train], labels[train])
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    model.save(args.output)
+    maps = [(labels[i], model.score_map(items[i].path, step=args.step, max_pixels=args.max_pixels)) for i in test]
+    n_windows = sum(tmap.grid.rows * tmap.grid.cols for _, tmap in maps)
+    if model.is_classifier:
+        y_true = [label for label, tmap in maps for _ in range(tmap.labels.size)]
+        y_pred = [label for _, tmap in maps for label in tmap.labels.ravel().tolist()]
+        measure = f"held-out accuracy {accuracy(y_true, y_pred):.4f}"
+    else:
+        error = np.mean(np.concatenate([np.abs(tmap.value.ravel() - label) for label, tmap in maps]))
+        measure = f"held-out mean absolute error {error:.4f}"
+    print(f"{measure} on the {n_windows} windows of {len(test)} images")
+    print(f"wrote model {args.output}: trained on {len(train)} images, window {model.window_} px")
     return 0
 
 
@@ -521,6 +560,10 @@ def cmd_train(args) -> int:
 
     if args.regions is not None:
         return _train_regions(args)
+    if args.window is not None:
+        return _train_windows(args)
+    if args.step is not None:
+        args.usage_error("--step needs --window")
     model, _, y_true, scores, counts = _train(args.src, args)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)  # as extract and predict do
     model.save(args.output)

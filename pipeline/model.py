@@ -232,6 +232,10 @@ class TextureModel:
         the features of a small window are noisier than a whole image's, and
         the network learns them as they are.  The window is recorded in the
         model file and is :meth:`score_map`'s default.
+    step : int, optional
+        With `window`: the distance between the training windows, in pixels
+        (:meth:`fit`: default ``window // 2``; :meth:`fit_regions`: default
+        ``window // 4``).  Not recorded: maps choose their own step.
     n_networks : int, default DEFAULT_N_NETWORKS
         Networks trained and averaged (:class:`pipeline.NetworkEnsemble`):
         copies of the network, each with its own seed derived from the
@@ -283,7 +287,7 @@ class TextureModel:
 
     def __init__(self, feature_config=None, scaler: str = "zscore", estimator=None,
                  random_state: int = 0, augment: bool = True, calibrate: bool = True,
-                 window: int | None = None, n_networks: int = DEFAULT_N_NETWORKS):
+                 window: int | None = None, n_networks: int = DEFAULT_N_NETWORKS, step: int | None = None):
         self.feature_config = feature_config
         self.scaler = scaler
         self.estimator = estimator
@@ -292,6 +296,7 @@ class TextureModel:
         self.calibrate = calibrate
         self.window = window
         self.n_networks = n_networks
+        self.step = step
 
     # ---- features -------------------------------------------------------
 
@@ -387,6 +392,8 @@ class TextureModel:
         """:meth:`fit` on the windows of each image (and of its training copies) rather than whole images."""
         window = self.window
         _check_window(window)
+        step = self.step or max(1, window // 2)
+        _check_window(step, "step")
         n_images = len(_as_images(images))
         if len(labels) != n_images:
             raise ConfigError(f"{len(labels)} labels for {n_images} images")
@@ -400,7 +407,7 @@ class TextureModel:
                         raise ImageTooSmallError(f"image is {grey.shape[0]} x {grey.shape[1]} pixels, smaller "
                                                  f"than the {window} pixel training window", path)
                     continue  # a shrunk copy below the window: the others still train
-                values = feature_map(source, window, max(1, window // 2), config).values
+                values = feature_map(source, window, step, config).values
                 rows.append(values.reshape(-1, values.shape[-1]))
                 targets.append(np.repeat(label, len(rows[-1])))
                 sources_of.append(np.repeat(index, len(rows[-1])))
@@ -428,8 +435,9 @@ class TextureModel:
             Window side; default the model's `window`, else 64.  Recorded as
             :attr:`window_`, :meth:`score_map`'s default.
         step : int, optional
-            Distance between training windows; default ``window // 4``
-            (painted regions are small: overlapping windows give more samples).
+            Distance between training windows; default the model's `step`,
+            else ``window // 4`` (painted regions are small: overlapping
+            windows give more samples).
 
         Returns
         -------
@@ -443,7 +451,8 @@ class TextureModel:
         """
         window = window or self.window or 64
         _check_window(window)
-        step = step or max(1, window // 4)
+        step = step or self.step or max(1, window // 4)
+        _check_window(step, "step")
         values, names = read_regions(label_image, legend)
         fmap = feature_map(image, window, step, self.feature_config or FeatureConfig())
         if values.shape != fmap.grid.shape:
@@ -869,9 +878,9 @@ class TextureModel:
         return (f"TextureModel(feature_config={self.feature_config!r}, scaler={self.scaler!r}, "
                 f"estimator={self.estimator!r}, random_state={self.random_state!r}, "
                 f"augment={self.augment!r}, calibrate={self.calibrate!r}, window={self.window!r}, "
-                f"n_networks={self.n_networks!r})")
+                f"n_networks={self.n_networks!r}, step={self.step!r})")
 
 
-def _check_window(window):
+def _check_window(window, name="window"):
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-        raise ConfigError(f"window must be a positive integer, got {window!r}")
+        raise ConfigError(f"{name} must be a positive integer, got {window!r}")

@@ -266,6 +266,52 @@ def test_cli_train_regions_saves_a_window_model(scene, tmp_path, capsys):
     assert exc.value.code == 2 and "--regions needs --legend" in capsys.readouterr().err
 
 
+def test_cli_train_window_trains_a_map_model_on_the_windows_of_class_folders(textures, tmp_path, capsys,
+                                                                               monkeypatch):
+    import pandas as pd
+
+    from pipeline.cli import main
+
+    src = tmp_path / "textures"
+    for name, image in zip(("brick", "grass"), textures):
+        (src / name).mkdir(parents=True)
+        for k, (y, x) in enumerate([(0, 0), (0, 256), (256, 0), (256, 256)]):
+            cv2.imwrite(str(src / name / f"{k}.png"), image[y : y + 128, x : x + 128])
+    config = tmp_path / "config.json"
+    config.write_text(__import__("json").dumps(CONFIG.to_dict()))
+    trained_on = []
+    original = TextureModel.fit_features
+
+    def spy(self, X, labels, **kwargs):
+        trained_on.append(len(X))
+        return original(self, X, labels, **kwargs)
+
+    monkeypatch.setattr(TextureModel, "fit_features", spy)
+    argv = ["train", src, "--window", "48", "--config", config, "--hidden", "16", "--epochs", "80", "--no-augment",
+            "--test-size", "0.25", "-o", tmp_path / "m.npz", "-q"]
+    assert main([str(a) for a in argv]) == 0
+    out = capsys.readouterr().out
+    # 3 training images per class, 1 held out; windows of 48 px every 24 px: 4 x 4 per 128 px image.
+    assert trained_on == [6 * 16]
+    accuracy = float(out.split("held-out accuracy ")[1].split()[0])
+    assert "on the 32 windows of 2 images" in out and 0.5 < accuracy <= 1.0
+    model = TextureModel.load(tmp_path / "m.npz")
+    assert model.window_ == 48 and model.feature_config_ == CONFIG and list(model.classes_) == ["brick", "grass"]
+    # texture map takes the model's window (and half of it as the step) when not told.
+    scene = np.concatenate([textures[0][:192, :192], textures[1][:192, :192]], axis=1)
+    cv2.imwrite(str(tmp_path / "scene.png"), scene)
+    assert main([str(a) for a in ["map", tmp_path / "scene.png", "--model", tmp_path / "m.npz", "-o",
+                                  tmp_path / "maps", "-q", "-j", "1"]]) == 0
+    summary = pd.read_csv(tmp_path / "maps" / "summary.csv")
+    assert list(summary["window"]) == [48] and list(summary["step"]) == [24]
+    # --step spaces the training windows: 2 x 2 per image at 48 px.
+    assert main([str(a) for a in argv + ["--step", "48"]]) == 0
+    assert trained_on[-1] == 6 * 4 and "on the 8 windows of 2 images" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main([str(a) for a in argv if a not in ("--window", "48")] + ["--step", "48"])
+    assert exc.value.code == 2 and "--step needs --window" in capsys.readouterr().err
+
+
 def test_cli_map_writes_pictures_maps_and_a_summary_row_per_image(model, scene, tmp_path, capsys):
     import pandas as pd
 
