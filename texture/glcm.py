@@ -482,9 +482,9 @@ def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_pro
     """
     L = px.shape[1]
     k = np.arange(L, dtype=np.float64)
-    mu_x, mu_y = px @ k, py @ k
-    var_x = (px * (k - mu_x[:, None]) ** 2).sum(axis=1)
-    var_y = (py * (k - mu_y[:, None]) ** 2).sum(axis=1)
+    # The marginals of a symmetric matrix are one (px is py): computed once.
+    mu_x, var_x, h_x = _moments_and_entropy(px, k)
+    mu_y, var_y, h_y = (mu_x, var_x, h_x) if py is px else _moments_and_entropy(py, k)
     s_x, s_y = np.sqrt(var_x), np.sqrt(var_y)
 
     k_sum = np.arange(2 * L - 1, dtype=np.float64)
@@ -497,7 +497,6 @@ def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_pro
     correlation = np.divide(cov, s_x * s_y, out=np.ones_like(cov), where=~flat)
     diff_mean = p_diff @ k
 
-    h_x, h_y = _entropy(px, 1), _entropy(py, 1)
     # HXY1 = HXY2 = H(p_x) + H(p_y) exactly (expand log2(p_x p_y)), so the two
     # information measures depend only on the mutual information.
     mutual_info = h_x + h_y - entropy
@@ -528,6 +527,12 @@ def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_pro
         "autocorrelation": cov + mu_x * mu_y,
     }
     return np.stack([values[name] for name in GLCM_PROPERTIES], out=out)
+
+
+def _moments_and_entropy(p, k):
+    """Mean, variance and entropy (bits) of distributions ``p`` (one per row) over the values ``k``."""
+    mu = p @ k
+    return mu, (p * (k - mu[:, None]) ** 2).sum(axis=1), _entropy(p, 1)
 
 
 def _check_levels(levels):

@@ -551,20 +551,22 @@ def _joint_reductions(counts, L, total, largest):
     ``c`` in each of two entries.  The symmetric matrix sums to ``2 total``;
     no entry exceeds ``largest``.
     """
-    diagonal = 2 * counts[:, :L].astype(np.intp)
-    off = np.ascontiguousarray(counts[:, L:])
+    # Sums over the matrix's entries from sums over the counts: a diagonal
+    # entry is 2 c (c^2 -> 4 c^2, c log2 c -> 2 c log2 c + 2 c), an
+    # off-diagonal count two entries c.
     norm = 2 * total[:, 0]
+    diagonal = counts[:, :L]
     # Squares multiplied and summed in float64 (exact), from a float32 copy
     # when the counts are exact in it: quicker than an integer einsum.
-    squares = np.einsum("ij,ij->i", diagonal, diagonal, dtype=np.float64)
-    off_float = off.astype(np.float32 if largest < 2**24 else np.float64)
-    squares += 2 * np.einsum("ij,ij->i", off_float, off_float, dtype=np.float64)
+    exact = counts.astype(np.float32 if largest < 2**24 else np.float64)
+    squares = 2 * (np.einsum("ij,ij->i", exact, exact, dtype=np.float64)
+                   + np.einsum("ij,ij->i", exact[:, :L], exact[:, :L], dtype=np.float64))
     # H = log2(n) - sum c log2 c / n over the entries c of the matrix, n = sum c:
     # c log2 c looked up for the integer counts (mode="clip": no bounds check).
     c_log_c = _c_log2_c(largest)
-    entropy = c_log_c.take(diagonal, mode="clip").sum(axis=1) + 2 * c_log_c.take(off, mode="clip").sum(axis=1)
+    entropy = 2 * (c_log_c.take(counts, mode="clip").sum(axis=1) + diagonal.sum(axis=1, dtype=np.float64))
     entropy = np.log2(norm) - entropy / norm
-    max_probability = np.maximum(diagonal.max(axis=1), off.max(axis=1, initial=0)) / norm
+    max_probability = np.maximum(2 * diagonal.max(axis=1).astype(np.float64), counts[:, L:].max(axis=1, initial=0)) / norm
     return squares / norm**2, entropy, max_probability
 
 
