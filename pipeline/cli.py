@@ -220,7 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output .csv or .parquet")
     _config_option(p)
     p.add_argument("--window", type=_positive_int, default=None,
-                   help="one row per window of this side in pixels instead of one per image (grey features)")
+                   help="one row per window of this side in pixels instead of one per image (in colour, "
+                        "--colour opponent: an even window and step)")
     p.add_argument("--step", type=_positive_int, default=None,
                    help="with --window: distance between windows in pixels (default: window/2)")
 

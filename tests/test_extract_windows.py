@@ -120,8 +120,30 @@ def test_window_options_that_do_not_fit_are_refused(src, tmp_path, capsys):
         with pytest.raises(SystemExit) as exc:
             main([str(a) for a in ["extract", src, "-o", tmp_path / "w.csv", "-q", *options]])
         assert exc.value.code == 2 and message in capsys.readouterr().err
-    with pytest.raises(ConfigError, match="grey"):
-        WindowFeaturesTask(FeatureConfig(colour="opponent"), window=32)
+    with pytest.raises(ConfigError, match="even window and step.*window 32, step 15"):
+        WindowFeaturesTask(FeatureConfig(colour="opponent"), window=32, step=15)
     with pytest.raises(ConfigError, match="step must be a positive integer"):
         WindowFeaturesTask(CONFIG, window=1)  # step window // 2 = 0
     assert not list(tmp_path.glob("w.csv*"))
+
+
+def test_colour_windows_are_the_colour_feature_maps_windows(tmp_path):
+    io.imsave(tmp_path / "coffee.png", data.coffee()[:96, :128], check_contrast=False)
+    io.imsave(tmp_path / "grey.png", data.brick()[:64, :64], check_contrast=False)
+    out = tmp_path / "colour.csv"
+    config = FeatureConfig(**{**CONFIG.to_dict(), "colour": "opponent"})
+    (tmp_path / "config.json").write_text(json.dumps(config.to_dict()))
+    argv = ["extract", tmp_path, "--config", tmp_path / "config.json", "--window", "32", "--step", "16", "-o", out,
+            "-j", "1", "-q"]
+    assert main([str(a) for a in argv]) == 0
+    table = pd.read_csv(out)
+    names = list(texture.FeatureExtractor(config).names)
+    assert list(table.columns[5:]) == GEOMETRY + names and any(name.startswith("o1_") for name in names)
+    for name, windows in (("coffee", 5 * 7), ("grey", 3 * 3)):
+        rows = table[table["path"].str.endswith(f"{name}.png")]
+        assert len(rows) == windows and set(rows["status"]) == {"ok"}
+        expected = texture.feature_map(str(tmp_path / f"{name}.png"), 32, 16, config).to_frame()
+        pd.testing.assert_frame_equal(rows.iloc[:, 5:].reset_index(drop=True), expected, check_dtype=False,
+                                      rtol=0, atol=0)
+    coffee = table[table["path"].str.endswith("coffee.png")]
+    assert coffee[[n for n in names if n.startswith("o1_")]].abs().to_numpy().max() > 0  # real chroma features

@@ -312,16 +312,18 @@ class WindowFeaturesTask(Task):
     Parameters
     ----------
     config : texture.FeatureConfig, optional
-        Extractor settings (grey only: feature maps have no colour features).
+        Extractor settings, grey or colour.
     window, step : int
         As in :func:`texture.feature_map`; ``step`` defaults to ``window // 2``.
+        In colour both must be even (the chroma channels have half the
+        resolution).
     max_pixels : int, optional
         Largest image read; a larger one gets an error row.
 
     Raises
     ------
     ConfigError
-        A colour configuration, a window or step that is not a positive integer.
+        A window or step that is not a positive integer, or not even in colour.
     """
 
     one_line_per_input = False
@@ -330,10 +332,12 @@ class WindowFeaturesTask(Task):
 
     def __init__(self, config=None, window=64, step=None, max_pixels=None):
         self.config = FeatureConfig() if config is None else config
-        if self.config.reads_colour:
-            raise ConfigError("features per window are grey only; use a config with colour='grey'")
         self.window, self.step, self.max_pixels = window, window // 2 if step is None else step, max_pixels
-        texture.WindowGrid((window, window), window, self.step)  # a bad window or step: refused here, not per image
+        # A bad window or step is refused here, not once per image.
+        texture.WindowGrid((window, window), window, self.step)
+        if self.config.reads_colour and (window % 2 or self.step % 2):
+            raise ConfigError(f"colour features per window need an even window and step (the chroma channels "
+                              f"have half the resolution), got window {window}, step {self.step}")
         self.columns = self.GEOMETRY + list(FeatureExtractor(self.config).names)
         self.integer_columns = frozenset(self.GEOMETRY)
 
