@@ -372,7 +372,12 @@ class _Bands:
         parts = []
         for name, family in self.families:
             reach = self.reach[name]
-            if family.periodic:
+            if family.periodic and bottom - top + 2 * reach >= grid.shape[0]:
+                # Its context would be the whole image: the whole image's
+                # responses, on a grid that is not lengthened by wrapped rows.
+                low = 0
+                grey = rows_of(name, slice(None))
+            elif family.periodic:
                 low = top - reach
                 grey = rows_of(name, np.arange(low, bottom + reach) % grid.shape[0])
             else:
