@@ -3,11 +3,14 @@
 Single-threaded.  For each size and step, the dense ``texture.feature_map``
 is timed in a fresh process (which also reports the process's peak memory);
 the reference, ``FeatureExtractor.transform`` of each window's crop (what
-one writes without a dense map), is timed in the same run on a random sample
-of the windows and scaled to all of them.  The image is a mosaic of real
-textures (KTH-TIPS when present, else scikit-image's), stored as 8-bit grey.
+one writes without a dense map), is timed right after it on a random sample
+of the windows and scaled to all of them.  With ``--repeat N`` each pair is
+timed N times in turn and the medians are reported (the ratio: the median of
+the pairs' ratios), which tames a shared machine's noise.  The image is a
+mosaic of real textures (KTH-TIPS when present, else scikit-image's), stored
+as 8-bit grey.
 
-Usage: python benchmarks/maps.py [--sizes 1024 2048 4096] [--steps 32 16 8] [--window 64]
+Usage: python benchmarks/maps.py [--sizes 1024 2048 4096] [--steps 32 16 8] [--window 64] [--repeat N]
                                  [--sample N] [--big SIDE] [--big-steps 32 ...] [--data DIR]
 """
 
@@ -92,6 +95,7 @@ def main():
     parser.add_argument("--steps", type=int, nargs="+", default=[32, 16, 8])
     parser.add_argument("--window", type=int, default=64)
     parser.add_argument("--sample", type=int, default=300, help="windows the loop is timed on")
+    parser.add_argument("--repeat", type=int, default=1, help="pairs timed per size and step (medians)")
     parser.add_argument("--big", type=int, default=0, help="also map a BIG x BIG image: time and memory")
     parser.add_argument("--big-steps", type=int, nargs="+", default=[32], help="steps of the --big map")
     parser.add_argument("--data", default=str(KTH_TIPS))
@@ -104,12 +108,18 @@ def main():
     largest = max(args.sizes)
     runs = [(side, 16) for side in args.sizes] + [(largest, step) for step in args.steps if step != 16]
     for side, step in runs:
-        seconds, windows, peak = dense(side, window, step, args.data)
-        grid = WindowGrid((side, side), window, step)
-        loop = loop_per_window(mosaic(min(side, 1024), tiles), WindowGrid((min(side, 1024),) * 2, window, step),
-                               args.sample) * windows
+        pairs = []
+        for _ in range(args.repeat):
+            seconds, windows, peak = dense(side, window, step, args.data)
+            loop = loop_per_window(mosaic(min(side, 1024), tiles), WindowGrid((min(side, 1024),) * 2, window, step),
+                                   args.sample) * windows
+            pairs.append((seconds, loop, loop / seconds, peak))
+        seconds, loop, ratio = np.median(pairs, axis=0)[:3]
+        peak = max(pair[3] for pair in pairs)
         print(f"{side:6d}{step:6d}{windows:9d}{seconds:9.1f}{seconds / side**2 * 1e6:7.2f}{loop:9.1f}"
-              f"{loop / seconds:7.1f}x{peak:10.0f}")
+              f"{ratio:7.1f}x{peak:10.0f}" + (f"   ratios {' '.join(f'{p[2]:.1f}' for p in pairs)}" if args.repeat > 1
+                                               else ""))
+        grid = WindowGrid((side, side), window, step)
         assert windows == grid.rows * grid.cols
     for step in args.big_steps if args.big else []:
         seconds, windows, peak = dense(args.big, window, step, args.data)
