@@ -36,6 +36,9 @@ def _added_bytes_per_pixel(function, image):
 @pytest.mark.parametrize("family, function, limit", [
     ("glcm", lambda image: glcm._quantize(image, 32), 2.5),  # the uint8 levels, and 2 MiB bands
     ("lbp", lambda image: lbp._uniform_histograms(image, ((8, 1),)), 4),
+    # Before its codes were counted band by band, "nri_uniform" added 30 (the padded and scaled copies, and
+    # the int64 codes of each scale).
+    ("lbp nri_uniform", lambda image: lbp._code_histograms(image, ((8, 1), (16, 2)), "nri_uniform"), 5),
     ("gabor", lambda image: gabor.gabor_feature_vector(image, gabor.DEFAULT_FREQUENCIES, 6), 8),
 ])
 def test_families_add_a_few_bytes_per_pixel_to_a_large_image(large, family, function, limit):
@@ -57,6 +60,19 @@ def test_lbp_slabs_give_the_whole_images_histograms_bit_for_bit(monkeypatch, sha
     for slab in (1, 1000, 5000):  # one row, a few rows, more rows than a circle's reach
         monkeypatch.setattr(lbp, "_SLAB_PIXELS", slab)
         np.testing.assert_array_equal(lbp._uniform_histograms(image, scales, inside), whole)
+
+
+@pytest.mark.parametrize("method", ["nri_uniform", "ror", "default"])
+@pytest.mark.parametrize("shape, masked", [((97, 211), False), ((41, 300), True)])
+def test_lbp_code_histograms_in_slabs_are_those_of_the_whole_images_codes(monkeypatch, method, shape, masked):
+    image = _smooth(shape, 5)
+    inside = np.random.default_rng(6).random(shape) > 0.3 if masked else None
+    scales = ((8, 1), (12, 2.5))
+    whole = np.concatenate([lbp.lbp_histogram(lbp.lbp_codes(image, P, R, method), P, method, inside)
+                            for P, R in scales])
+    for slab in (1, 1000, 5000, 1 << 20):  # one row, a few rows, more rows than a circle's reach, all
+        monkeypatch.setattr(lbp, "_SLAB_PIXELS", slab)
+        np.testing.assert_array_equal(lbp.lbp_feature_vector(image, scales, method, inside), whole)
 
 
 @pytest.mark.parametrize("shape, masked", [((300, 331), False), ((257, 640), True)])
