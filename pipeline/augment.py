@@ -346,7 +346,10 @@ def choose_copies(estimator, scaler, X, labels, copies, has_copies=None, groups=
     Parameters
     ----------
     estimator : classifier with ``fit(X, y)``, ``predict_proba(X)`` and ``classes_``, unfitted
-        Left untouched: each choice trains a deep copy.
+        Left untouched: each choice trains a deep copy.  A
+        :class:`pipeline.NetworkEnsemble` is judged by one of its networks,
+        its `estimator`: the choice is about the images, and each network
+        more would cost two more trainings.
     scaler : callable
         Returns a new unfitted normalizer (``fit_transform``/``transform``),
         fitted on each choice's training rows.
@@ -378,6 +381,11 @@ def choose_copies(estimator, scaler, X, labels, copies, has_copies=None, groups=
     >>> choose_copies(BPClassifier(epochs=5), StandardScaler, X, y, np.stack([X] * 4, axis=1)) in COPY_CHOICES
     True
     """
+    # Imported here: the extraction workers import this module for copy_features, not the networks.
+    from pipeline.nn.ensemble import NetworkEnsemble
+
+    if isinstance(estimator, NetworkEnsemble):
+        estimator = estimator.estimator
     X, labels, copies = np.asarray(X, dtype=np.float64), np.asarray(labels), np.asarray(copies, dtype=np.float64)
     if copies.ndim != 3 or copies.shape[:1] + copies.shape[2:] != X.shape or copies.shape[1] != N_TRAINING_COPIES:
         raise ConfigError(f"copies must have shape ({len(X)}, {N_TRAINING_COPIES}, {X.shape[1]}), got {copies.shape}")
