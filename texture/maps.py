@@ -9,6 +9,9 @@ computes them for a whole image:
   ``(q[p], q[p + offset])`` that starts at it (when its partner lies in the
   image);
 * LBP: the code of every pixel at every scale (zero outside the image);
+  VAR: the bin of every pixel's local variance at every scale (the same
+  neighbours); half-scale GLCM: the quantized mean of the 2 x 2 block
+  starting at every pixel, and the pairs of blocks at twice the offsets;
 * Gabor: the magnitude of every filter's response (periodic borders).
 
 These are each family's ``responses`` in :data:`texture.features.REGISTRY`;
@@ -239,7 +242,8 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
         Distance between consecutive windows, in pixels.
     config : FeatureConfig, optional
         Defaults to ``FeatureConfig()``.  In colour, ``window`` and ``step``
-        must be even.
+        must be even.  Every family but ``"clbp"`` (whose thresholds are
+        whole-image statistics) can be mapped.
     max_pixels : int, optional
         Largest image accepted (see :func:`texture.read_image`); larger ones
         are refused with ImageTooLargeError.
@@ -264,6 +268,10 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
     """
     extractor = FeatureExtractor(config)
     config = extractor.config
+    unmapped = [family for family in config.families if family not in _WINDOW_STATISTICS]
+    if unmapped:
+        raise ConfigError(f"feature maps cannot compute the {', '.join(unmapped)} family: its per-pixel codes "
+                          "depend on thresholds taken over the whole image, not over a window")
     if config.reads_colour and (window % 2 or step % 2):
         raise ConfigError(f"a colour feature map needs an even window and step (its chroma channels have half "
                           f"the resolution), got window {window}, step {step}")
@@ -375,11 +383,21 @@ class _Bands:
 
 def _lbp_windows(c, grid, responses, offset, n_rows):
     """LBP histograms of the band's windows from :func:`texture.lbp.lbp_responses` of the band, ``offset`` rows above it."""
+    n_bins = [lbp.lbp_n_bins(P, c.lbp_method) for P, _ in c.lbp_scales]
+    return _code_histograms(grid, responses, n_bins, offset, n_rows)
+
+
+def _lbpvar_windows(c, grid, responses, offset, n_rows):
+    """VAR histograms of the band's windows from :func:`texture.lbp.lbp_var_responses` of the band."""
+    return _code_histograms(grid, responses, [lbp.VAR_BINS] * len(c.lbpvar_scales), offset, n_rows)
+
+
+def _code_histograms(grid, responses, n_bins, offset, n_rows):
+    """Per window, the normalized histogram of each code plane of `responses`, concatenated."""
     histograms = []
-    for codes, (P, _) in zip(responses, c.lbp_scales):
+    for codes, bins in zip(responses, n_bins):
         codes = codes[offset : offset + _band_height(grid, n_rows), : _covered(grid)]
-        n_bins = lbp.lbp_n_bins(P, c.lbp_method)
-        histograms.append(_window_counts(codes, n_bins, grid) / grid.window**2)
+        histograms.append(_window_counts(codes, bins, grid) / grid.window**2)
     return np.concatenate(histograms, axis=-1)
 
 
@@ -398,7 +416,22 @@ def _gabor_windows(c, grid, responses, offset, n_rows):
 
 
 def _glcm_windows(c, grid, responses, offset, n_rows):
-    """GLCM features of the band's windows from its quantized grey levels ``q``, ``offset`` rows above it.
+    """GLCM features of the band's windows from its quantized grey levels, ``offset`` rows above it."""
+    return _cooccurrence_windows(c, grid, responses, offset, n_rows,
+                                 glcm.glcm_offsets(c.glcm_distances, c.glcm_angles))
+
+
+def _glcmhalf_windows(c, grid, responses, offset, n_rows):
+    """Half-scale GLCM features of the band's windows from :func:`texture.glcm.glcm_half_levels` of the band.
+
+    A pair belongs to the window holding the first pixel of its first 2 x 2 block.
+    """
+    return _cooccurrence_windows(c, grid, responses, offset, n_rows,
+                                 glcm.glcm_half_offsets(c.glcm_distances, c.glcm_angles))
+
+
+def _cooccurrence_windows(c, grid, responses, offset, n_rows, offsets):
+    """GLCM features at `offsets` of the band's windows from its quantized grey levels ``q``, ``offset`` rows above it.
 
     Per offset and window, the reductions that
     :func:`texture.glcm.glcm_properties_from_reductions` needs are counted from the pairs starting in the window: the
@@ -406,13 +439,12 @@ def _glcm_windows(c, grid, responses, offset, n_rows):
     half as many distinct entries), the grey levels of both pixels (the
     marginal), their sum and their absolute difference.  Each pixel's
     pair is one code ``q[p] (L + 1) + q[p + offset]``, level ``L``
-    standing for "outside the image"; lookup tables turn it into the bin
-    of each count (:func:`_pair_tables`).
+    standing for "outside the image" (or "no whole block here" in ``q``);
+    lookup tables turn it into the bin of each count (:func:`_pair_tables`).
     """
     L = c.glcm_levels
     height, width = _band_height(grid, n_rows), _covered(grid)
-    offsets = glcm.glcm_offsets(c.glcm_distances, c.glcm_angles)
-    reach = glcm.glcm_reach(c.glcm_distances, c.glcm_angles)
+    reach = int(np.abs(offsets).max())
     (levels,) = responses
     # The quantized band inside a margin of level L (outside the image).
     q = np.full((levels.shape[0] + 2 * reach, levels.shape[1] + 2 * reach), L, dtype=np.int32)
@@ -448,8 +480,10 @@ def _window_properties(counts, starts, L, grid):
 #: windows of a band from the band's per-pixel responses (``Family.responses``
 #: of the band with its context): ``(config, grid, responses, offset, n_rows)
 #: -> (n_rows, cols, n_values)``, the band ``offset`` rows into the responses.
-_WINDOW_STATISTICS = {"glcm": _glcm_windows, "lbp": _lbp_windows, "gabor": _gabor_windows}
-assert set(_WINDOW_STATISTICS) == set(REGISTRY), "every registered family needs its window statistics here"
+_WINDOW_STATISTICS = {"glcm": _glcm_windows, "lbp": _lbp_windows, "gabor": _gabor_windows,
+                      "glcmhalf": _glcmhalf_windows, "lbpvar": _lbpvar_windows}
+assert set(_WINDOW_STATISTICS) == {name for name, family in REGISTRY.items() if family.responses is not None}, \
+    "every family with per-pixel responses needs its window statistics here"
 
 
 def _flat(a):
