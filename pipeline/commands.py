@@ -536,6 +536,11 @@ def _train_windows(args) -> int:
     items, skipped = _inputs(args.src, args, labelled=True)
     for path in skipped:
         _say(args, f"skipped (not an image): {escape_path(path)}")
+    # A folder that cannot be listed is named and failed, as in _train.
+    unlisted = [item for item in items if item.error]
+    for item in unlisted:
+        _say(args, f"left out: {ExtractTask(_feature_config(args)).error_row(item, item.error).error_line()}")
+    items = [item for item in items if not item.error]
     if any(item.mask for item in items):
         args.usage_error("--window trains on every window of each whole image; the inputs have masks")
     labels = _typed_labels([item.label for item in items])
@@ -558,8 +563,9 @@ def _train_windows(args) -> int:
         error = np.mean(np.concatenate([np.abs(tmap.value.ravel() - label) for label, tmap in maps]))
         measure = f"held-out mean absolute error {error:.4f}"
     print(f"{measure} on the {n_windows} windows of {len(test)} images")
-    print(f"wrote model {args.output}: trained on {len(train)} images, window {model.window_} px")
-    return 0
+    print(f"wrote model {args.output}: trained on {len(train)} images, window {model.window_} px"
+          + (f", {len(unlisted)} failed" if unlisted else ""))
+    return 1 if unlisted else 0
 
 
 def cmd_train(args) -> int:

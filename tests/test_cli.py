@@ -470,16 +470,17 @@ def _refuse_to_list(monkeypatch, folder):
     monkeypatch.setattr(os, "scandir", scandir)
 
 
+@pytest.mark.parametrize("window", [[], ["--window", "48"]])  # whole images, or a map model's windows
 @pytest.mark.parametrize("locked", ["grass/more", "grass"])
 def test_train_and_evaluate_count_a_folder_they_cannot_list_as_failed(tmp_path, capsys, monkeypatch,
-                                                                       lbp_config, locked):
+                                                                       lbp_config, locked, window):
     src = _class_tree(tmp_path / "src")
     model = tmp_path / "m.npz"
     run(capsys, "train", src, "-o", model, "-j", "1", "-q", "--config", lbp_config, "--no-augment", *NET)
     _class_tree(src / "grass" / "more", n=1, classes=(".",))  # one more grass image, a level down
     _refuse_to_list(monkeypatch, src / locked)
     code, out, err = run(capsys, "train", src, "-o", tmp_path / "m2.npz", "-j", "1", "--config", lbp_config,
-                         "--no-augment", *NET)
+                         "--no-augment", *NET, *window)
     assert code == 1
     if locked == "grass/more":  # a whole class unreadable leaves nothing to train it on: no model
         assert (tmp_path / "m2.npz").is_file()
