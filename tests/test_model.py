@@ -10,7 +10,7 @@ from scipy import ndimage
 
 from pipeline.augment import training_copies
 from pipeline.calibration import TEMPERATURE_RANGE, calibration_folds, scaled_probabilities
-from pipeline.model import FORMAT_VERSION, TextureModel, TextureScore, default_network
+from pipeline.model import DEFAULT_N_NETWORKS, FORMAT_VERSION, TextureModel, TextureScore, default_network
 from pipeline.nn import BPClassifier, BPRegressor, NetworkEnsemble
 from pipeline.nn.ensemble import member_seeds
 from texture import FeatureExtractor
@@ -63,8 +63,10 @@ def test_the_default_network_has_at_least_64_hidden_units_and_one_per_class(n_cl
     n_features = len(FeatureExtractor().names)
     labels = np.repeat([f"c{k}" for k in range(n_classes)], 2)
     model = TextureModel().fit_features(rng.random((len(labels), n_features)), labels)
-    assert model.estimator_.hidden_layer_sizes == (width,) == default_network(n_classes)["hidden_layer_sizes"]
-    assert model.estimator_.activation == "tanh"
+    assert len(model.estimator_.estimators_) == model.n_networks == DEFAULT_N_NETWORKS
+    for network in model.estimator_.estimators_:
+        assert network.hidden_layer_sizes == (width,) == default_network(n_classes)["hidden_layer_sizes"]
+        assert network.activation == "tanh"
 
 
 def test_scaler_is_fitted_on_training_features_only(data):
@@ -325,7 +327,8 @@ def test_colour_model_trains_on_colour_training_copies():
 def test_calibration_changes_the_probabilities_not_the_labels(model, data):
     images, _ = data
     raw = TextureModel(estimator=small_net(), calibrate=False).fit(*data)
-    np.testing.assert_array_equal(raw.estimator_.network_.params, model.estimator_.network_.params)  # same network
+    for a, b in zip(raw.estimator_.estimators_, model.estimator_.estimators_, strict=True):
+        np.testing.assert_array_equal(a.network_.params, b.network_.params)  # the same networks
     assert raw.temperature_ == 1.0 and raw.calibration_ is None
     low, high = TEMPERATURE_RANGE
     assert low <= model.temperature_ <= high and model.temperature_ != 1.0

@@ -440,7 +440,7 @@ def _matrix_properties(P):
     ).reshape((-1,) + batch)
 
 
-def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_probability):
+def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_probability, out=None):
     """:func:`glcm_properties` from the reductions of the matrices it needs, one row per matrix.
 
     Every property is a function of the marginals ``p_x, p_y``, the sum and
@@ -460,10 +460,13 @@ def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_pro
         ``p_{x-y}`` (of ``|i - j|``).
     asm, entropy, max_probability : (n,) array of float64
         ``sum P^2``, ``H(P)`` in bits and ``max P``.
+    out : (len(GLCM_PROPERTIES), n) ndarray of float64, optional
+        Where to write the properties.
 
     Returns
     -------
     props : (len(GLCM_PROPERTIES), n) ndarray of float64
+        ``out`` when given.
 
     Examples
     --------
@@ -524,7 +527,7 @@ def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_pro
         "cluster_prominence": (p_sum * sum_dev2 * sum_dev2).sum(axis=1),
         "autocorrelation": cov + mu_x * mu_y,
     }
-    return np.stack([values[name] for name in GLCM_PROPERTIES])
+    return np.stack([values[name] for name in GLCM_PROPERTIES], out=out)
 
 
 def _check_levels(levels):
