@@ -449,17 +449,24 @@ def _train(source, args):
     items, skipped = _inputs(source, args, labelled=True)
     for path in skipped:
         _say(args, f"skipped (not an image): {escape_path(path)}")
+    config = _feature_config(args)
+    task = ExtractTask(config, cache_dir=args.cache, max_pixels=args.max_pixels)
+    # A folder that cannot be listed is no image of its class: named (and
+    # failed) before the label checks, which its missing images can fail.
+    unlisted = [task.error_row(item, item.error).error_line() for item in items if item.error]
+    for message in unlisted:
+        _say(args, f"left out: {message}")
+    items = [item for item in items if not item.error]
     # The labels can refuse the run before minutes of extraction: too few
     # classes, a class or group too small to hold one out.
     every_label = _typed_labels([item.label for item in items])
     _check_classes(every_label, source)
     holdout_split(every_label, [item.group for item in items], args.test_size, args.seed)
     _say(args, f"extracting features of {len(items)} images ...")
-    config = _feature_config(args)
-    X, kept, errors = feature_matrix(ExtractTask(config, cache_dir=args.cache, max_pixels=args.max_pixels),
-                                     items, engine=_engine(args), quiet=args.quiet, desc="train")
+    X, kept, errors = feature_matrix(task, items, engine=_engine(args), quiet=args.quiet, desc="train")
     for message in errors:
         _say(args, f"left out: {message}")
+    errors = unlisted + errors
     if not kept:  # the cause, not what follows from it (no samples to fit)
         raise DatasetError(f"none of its {len(items)} images could be used; the first: {errors[0]}", source)
     labels = _typed_labels([item.label for item in kept])

@@ -487,6 +487,10 @@ def test_train_and_evaluate_count_a_folder_they_cannot_list_as_failed(tmp_path, 
         assert len(left_out) == 1 and str(src / locked) in left_out[0]
         assert "PermissionError: cannot list the folder" in left_out[0] and "Permission denied" in left_out[0]
         assert "1 failed" in out
+    else:  # one class left: refused, the unreadable class folder named first with the system's error
+        assert not (tmp_path / "m2.npz").exists()
+        assert str(src / locked) in err and "cannot list the folder" in err and "Permission denied" in err
+        assert "found one class, brick" in err
     code, out, err = run(capsys, "evaluate", src, "--model", model, "-o", tmp_path / "r", "-j", "1")
     processed = 8 if locked == "grass/more" else 4
     assert code == 1 and f"{processed} processed, 1 failed" in out

@@ -326,17 +326,21 @@ def _largest_magnitude(image):
     return max(float(image.max(initial=0.0)), -float(image.min(initial=0.0))) or 1.0
 
 
-def _band_codes(prepared, pad, P, R, method, origin=0):
-    """Yield ``(start, stop, codes)`` for every band of rows of a :func:`_prepare`-d image (rows numbered from ``origin``)."""
+def _band_codes(prepared, pad, P, R, method, origin=0, span=None):
+    """Yield ``(start, stop, codes)`` for every band of rows of a :func:`_prepare`-d image (rows numbered from ``origin``).
+
+    ``span``: the ``(first, last)`` rows to code, all when None.
+    """
     image, padded, scaled, band = prepared
     rp, cp = _circle(P, R)
     rows, cols = image.shape
+    first, last = (0, rows) if span is None else span
     nonfinite = None
     if scaled is None:  # the exact path: the image may hold NaN or infinities
         nonfinite = ~np.isfinite(padded)
         nonfinite = nonfinite if nonfinite.any() else None
-    for start in range(0, rows, band):
-        stop = min(start + band, rows)
+    for start in range(first, last, band):
+        stop = min(start + band, last)
         samples = _samples(padded, pad, start, stop, rp, cp, origin)
         if method == "var":
             neighbours = np.empty((P, stop - start, cols))
@@ -565,13 +569,9 @@ def _uniform_histograms(image, scales, inside=None):
     scale = _largest_magnitude(image)
     if not math.isfinite(scale):  # non-finite values: the exact path throughout
         return np.concatenate([lbp_histogram(lbp_codes(image, P, R), P, mask=inside) for P, R in scales])
-    rows, cols = image.shape
+    cols = image.shape[1]
     counts = [np.zeros(P + 2, dtype=np.intp) for P, _ in scales]
-    slab = max(1, _SLAB_PIXELS // max(cols, 1))
-    for top in range(0, rows, slab):
-        bottom = min(top + slab, rows)
-        low = max(top - pad, 0)
-        prepared = _prepare(image[low : min(bottom + pad, rows)], pad, scale=scale)
+    for low, top, bottom, prepared in _slabs(image, pad, scale):
         band = prepared[3]
         for (P, R), scale_counts in zip(scales, counts):
             for start in range(top - low, bottom - low, band):
@@ -591,6 +591,43 @@ def _uniform_histograms(image, scales, inside=None):
                 region = None if inside is None else inside[low + start : low + stop]
                 scale_counts += _riu2_counts(ones, changes, P, region)
         del prepared  # before the next slab's copies are made
+    return np.concatenate([_normalized(scale_counts) for scale_counts in counts])
+
+
+def _slabs(image, pad, scale):
+    """Yield ``(low, top, bottom, prepared)``: the image's rows [top, bottom) in slabs of :data:`_SLAB_PIXELS`.
+
+    ``prepared`` is :func:`_prepare` of rows [low, ...) of the image, the
+    slab with the ``pad`` rows its circles reach on either side, scaled by
+    the whole image's `scale`; rows numbered from ``low`` in it give the
+    whole image's codes bit for bit (see :func:`lbp_responses`).
+    """
+    rows, cols = image.shape
+    slab = max(1, _SLAB_PIXELS // max(cols, 1))
+    for top in range(0, rows, slab):
+        bottom = min(top + slab, rows)
+        low = max(top - pad, 0)
+        yield low, top, bottom, _prepare(image[low : min(bottom + pad, rows)], pad, scale=scale)
+
+
+def _code_histograms(image, scales, method, inside=None):
+    """:func:`lbp_histogram` of the `method` codes at every scale, concatenated, without whole-image code arrays.
+
+    The codes of one band of rows at a time, in the slabs of :func:`_slabs`
+    (the exact path of non-finite images included), are counted and dropped:
+    a large image costs a few bytes per pixel beyond itself, not the 8 of
+    each scale's codes and the 12 of padded and scaled copies.
+    """
+    pad = max(math.ceil(R) + 1 for _, R in scales)
+    counts = [np.zeros(lbp_n_bins(P, method), dtype=np.intp) for P, _ in scales]
+    with np.errstate(invalid="ignore", over="ignore"):  # as in _codes
+        for low, top, bottom, prepared in _slabs(image, pad, _largest_magnitude(image)):
+            for (P, R), scale_counts in zip(scales, counts):
+                for start, stop, codes in _band_codes(prepared, pad, P, R, method, low, (top - low, bottom - low)):
+                    if inside is not None:
+                        codes = codes[inside[low + start : low + stop]]
+                    scale_counts += np.bincount(codes.ravel(), minlength=len(scale_counts))
+            del prepared
     return np.concatenate([_normalized(scale_counts) for scale_counts in counts])
 
 
@@ -733,8 +770,7 @@ def lbp_feature_vector(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform
     for P, R in scales:
         _check_scale(P, R)
     if method != "uniform":
-        responses = zip(lbp_responses(image, scales, method), scales)
-        return np.concatenate([lbp_histogram(codes, P, method, inside) for codes, (P, _) in responses])
+        return _code_histograms(image, scales, method, inside)
     # The default riu2 histograms skip the code arrays (same values, faster).
     return _uniform_histograms(image, scales, inside)
 
