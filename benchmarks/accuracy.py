@@ -102,7 +102,7 @@ from pipeline import BPClassifier  # noqa: E402
 from pipeline.augment import BLUR_SIGMA, NOISE_SNR_DB, SCALE_FACTORS, add_noise, training_copies  # noqa: E402
 from pipeline.data import kth_tips_scale, load_folder, load_sample  # noqa: E402
 from pipeline.evaluation import cross_validate, group_holdout, stratified_kfold  # noqa: E402
-from pipeline.model import default_network  # noqa: E402
+from pipeline.model import DEFAULT_N_NETWORKS, default_network, ensemble_of  # noqa: E402
 from pipeline.normalize import make_scaler  # noqa: E402
 from texture import DatasetError, FeatureConfig, FeatureExtractor, read_image  # noqa: E402
 from texture.colour import opponent_channels  # noqa: E402
@@ -150,12 +150,13 @@ def alterations(noise_db, rotation_degrees):
             + [(f"rotated {deg:g}°", partial(_rotated, degrees=deg)) for deg in rotation_degrees])
 
 
-def methods(seed, network, with_references=True, colour=False, mlp=True):
+def methods(seed, network, with_references=True, colour=False, mlp=True, n_networks=DEFAULT_N_NETWORKS):
     """(name, unfitted estimator, normalizer factory, feature set) of ours and the references.
 
     With `colour`, every method twice: on the grey features and on the colour ones; without `mlp`,
     the scikit-learn references are SVC only.  `network` holds the BPClassifier parameters of ours
-    (see :func:`pipeline.model.default_network`).
+    (see :func:`pipeline.model.default_network`), which averages `n_networks` of them
+    (:func:`pipeline.model.ensemble_of`).
     """
     if colour:
         ours = [("ours grey", "our grey features"), ("ours", "our colour features")]
@@ -163,7 +164,8 @@ def methods(seed, network, with_references=True, colour=False, mlp=True):
     else:
         ours, references = [("ours", "our features")], [("reference", "reference features")]
     found = [(f"ours: z-score + BPClassifier{', ' + label if colour else ''}",
-              BPClassifier(random_state=seed, **network), make_scaler, features) for features, label in ours]
+              ensemble_of(BPClassifier(random_state=seed, **network), n_networks), make_scaler, features)
+             for features, label in ours]
     if with_references:
         for features, label in ours + references:
             found.append((f"{label}, StandardScaler + SVC(C=10)", SVC(C=10), SkStandardScaler, features))
@@ -390,6 +392,8 @@ def main(argv=None):
                         help="FeatureConfig fields of ours, as JSON (default: the default FeatureConfig)")
     parser.add_argument("--network", type=json.loads, default={},
                         help="BPClassifier parameters replacing the defaults', as JSON")
+    parser.add_argument("--networks", type=int, default=DEFAULT_N_NETWORKS,
+                        help="networks ours trains and averages (default: %(default)s, TextureModel's)")
     parser.add_argument("--ours-only", action="store_true", help="score ours only, not the references")
     parser.add_argument("--cache", help="folder keeping the feature matrices between runs")
     parser.add_argument("--svc-only", action="store_true",
@@ -405,7 +409,7 @@ def main(argv=None):
     config = FeatureConfig.from_dict({**args.config, **({"colour": "opponent"} if args.colour else {})})
     network = {**default_network(len(set(y))), **args.network}
     chosen = methods(args.seed, network, with_references=not args.ours_only, colour=args.colour,
-                     mlp=not args.svc_only)
+                     mlp=not args.svc_only, n_networks=args.networks)
     copy_noise = None if math.isnan(args.copy_noise) else args.copy_noise
     # Ours chooses among the default copies as TextureModel.fit does (pipeline.augment.choose_copies).
     choose = not args.all_copies and (tuple(args.factors), args.blur, copy_noise) == (
@@ -449,7 +453,7 @@ def main(argv=None):
         print("\nNested validation inside the training parts (the test parts were not scored):")
     print(f"\n{name}; FeatureConfig {args.config or 'default'} ({ours.X.shape[1]} features): extraction "
           f"{ours.ms_image:.0f} ms/image, +{ours.ms_copies:.0f} ms/image for its training copies (texture train); "
-          f"network {network}.\n")
+          f"network {network}, {args.networks} averaged.\n")
     print_table(["protocol", "method", "accuracy %, images only", "training s/fold",
                  "accuracy %, + training copies (default)", "training s/fold"], rows)
     if altered:

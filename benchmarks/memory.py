@@ -28,12 +28,17 @@ and for all of them, each in a fresh subprocess: the traced numpy peak
 between the first and last size (fixed costs cancel out).  ``--before REV``
 (a git revision) runs the same with that revision's ``texture`` package for
 comparison, e.g. ``--per-pixel 4000,8000 --before HEAD~1``; the sizes run
-one at a time, so the largest image's peak is the benchmark's.
+one at a time, so the largest image's peak is the benchmark's.  ``--rows``
+picks what is measured (:data:`ROWS`): the families (the default), the
+``nri_uniform`` LBP, colour extraction (on RGB PNGs), and the features of an
+image's training copies (``texture train``; ``--before`` swaps only the
+``texture`` package, not ``pipeline``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import filecmp
 import os
 import signal
@@ -67,18 +72,37 @@ print((after - before) * 1024)  # bytes the extraction added to the peak
 """
 
 _PER_PIXEL = """
-import resource, sys, tracemalloc
+import json, resource, sys, tracemalloc
 import numpy as np
 from texture import FeatureConfig, extract_features
-path, family = sys.argv[1], sys.argv[2]
-config = FeatureConfig() if family == "all" else FeatureConfig(families=(family,))
-extract_features(np.random.default_rng(0).random((64, 64)), config)  # imports and caches: not per pixel
+path, row = sys.argv[1], json.loads(sys.argv[2])
+config = FeatureConfig(**row["config"])
+def measured(image):
+    if not row.get("copies"):
+        return extract_features(image, config)
+    from pipeline.augment import copy_features
+    from texture import FeatureExtractor, read_image
+    return copy_features(FeatureExtractor(config), read_image(image, colour=config.reads_colour))
+measured(np.random.default_rng(0).random((64, 64, 3) if config.reads_colour else (64, 64)))  # imports, caches
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 tracemalloc.start()
-extract_features(path, config)
+measured(path)
 traced = tracemalloc.get_traced_memory()[1]
 print(traced, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before)
 """
+#: What --per-pixel measures: FeatureConfig fields, and whether the training
+#: copies' features (texture train) rather than the image's.  Colour rows
+#: read an RGB PNG, the others a grey one.
+ROWS = {
+    "glcm": {"config": {"families": ["glcm"]}},
+    "lbp": {"config": {"families": ["lbp"]}},
+    "gabor": {"config": {"families": ["gabor"]}},
+    "all": {"config": {}},
+    "lbp-nri": {"config": {"families": ["lbp"], "lbp_method": "nri_uniform"}},
+    "colour": {"config": {"colour": "opponent"}},
+    "copies": {"config": {}, "copies": True},
+    "colour-copies": {"config": {"colour": "opponent"}, "copies": True},
+}
 FAMILIES = ("glcm", "lbp", "gabor", "all")
 
 
@@ -152,7 +176,7 @@ def _mb(n: float) -> str:
     return f"{n / 2**20:8.0f}"
 
 
-def per_pixel(sides: list[int], before: str | None, tmp: Path) -> None:
+def per_pixel(sides: list[int], before: str | None, tmp: Path, rows=FAMILIES) -> None:
     """Print the peak bytes per pixel of ``extract_features`` on N x N images (see the module notes)."""
     versions = {"ours": None}
     if before is not None:
@@ -163,30 +187,35 @@ def per_pixel(sides: list[int], before: str | None, tmp: Path) -> None:
                                  check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
         versions = {f"before ({before})": str(old), "ours": None}
-    print("peak bytes per pixel of extract_features(path), N x N 8-bit grey PNG of noise; "
+    print("peak bytes per pixel of extract_features(path), N x N 8-bit PNG of noise (RGB for colour rows); "
           "traced: numpy (tracemalloc), resident: ru_maxrss above the warmed-up process")
-    print(f"{'version':16s} {'family':6s} " + " ".join(f"{f'{n} traced':>13s} {f'{n} resident':>15s}" for n in sides)
+    print(f"{'version':16s} {'row':13s} " + " ".join(f"{f'{n} traced':>13s} {f'{n} resident':>15s}" for n in sides)
           + f" {'resident slope':>15s} {'seconds':>8s}")
     for side in sides:
         path = tmp / f"grey{side}.png"
         pixels = np.random.default_rng(SEED).integers(0, 256, (side, side), dtype=np.uint8)
         Image.fromarray(pixels).save(path, compress_level=1)
+        if any(ROWS[row]["config"].get("colour") for row in rows):
+            planes = np.random.default_rng(SEED).integers(0, 256, (side, side, 3), dtype=np.uint8)
+            Image.fromarray(planes).save(tmp / f"rgb{side}.png", compress_level=1)
+            del planes
         del pixels
     for version, pythonpath in versions.items():
         env = dict(os.environ, **({} if pythonpath is None else {"PYTHONPATH": pythonpath}))
-        for family in FAMILIES:
+        for row in rows:
             figures, seconds = [], 0.0
+            image = "rgb" if ROWS[row]["config"].get("colour") else "grey"
             for side in sides:
                 # From `tmp`: "python -c" puts the working directory (a checkout's texture/) first on the path.
-                run = run_measured([sys.executable, "-c", _PER_PIXEL, str(tmp / f"grey{side}.png"), family],
-                                   env=env, cwd=tmp)
+                run = run_measured([sys.executable, "-c", _PER_PIXEL, str(tmp / f"{image}{side}.png"),
+                                    json.dumps(ROWS[row])], env=env, cwd=tmp)
                 assert run["status"] == 0, run["output"]
                 traced, resident = map(int, run["output"].splitlines()[-1].split())
                 figures.append((side * side, traced, resident))
                 seconds += run["seconds"]
             (n0, _, r0), (n1, _, r1) = figures[0], figures[-1]
             slope = f"{(r1 - r0) / (n1 - n0):15.1f}" if n1 > n0 else f"{'':15s}"
-            print(f"{version:16s} {family:6s} "
+            print(f"{version:16s} {row:13s} "
                   + " ".join(f"{t / n:13.1f} {r / n:15.1f}" for n, t, r in figures) + f" {slope} {seconds:8.0f}")
 
 
@@ -200,11 +229,13 @@ def main(argv=None) -> int:
     parser.add_argument("--per-pixel", metavar="SIDES",
                         help="instead, peak bytes per pixel of extract_features on SIDE x SIDE images")
     parser.add_argument("--before", metavar="REV", help="with --per-pixel: also measure this git revision")
+    parser.add_argument("--rows", default=",".join(FAMILIES),
+                        help=f"with --per-pixel: what to measure, comma-separated among {', '.join(ROWS)}")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.per_pixel:
         with tempfile.TemporaryDirectory(prefix="texture-memory-") as tmp:
-            per_pixel([int(s) for s in args.per_pixel.split(",")], args.before, Path(tmp))
+            per_pixel([int(s) for s in args.per_pixel.split(",")], args.before, Path(tmp), args.rows.split(","))
         return 0
 
     with tempfile.TemporaryDirectory(prefix="texture-memory-") as tmp:

@@ -16,6 +16,7 @@ _EXPORTS = {
     "TextureMap": "pipeline.maps",
     "BPClassifier": "pipeline.nn",
     "BPRegressor": "pipeline.nn",
+    "NetworkEnsemble": "pipeline.nn",
     "GradientWarning": "pipeline.nn",
     "gradient_check": "pipeline.nn",
 }

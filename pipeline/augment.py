@@ -86,18 +86,28 @@ def rescaled_copies(image, factors=SCALE_FACTORS):
     >>> [copy.shape for copy in rescaled_copies(np.zeros((100, 60)))]
     [(71, 42), (141, 85)]
     """
+    return [_rescaled(image, factor) for factor in _checked_factors(factors)]
+
+
+def _checked_factors(factors):
+    factors = np.asarray(factors, dtype=np.float64)
+    if factors.ndim != 1 or not np.all(np.isfinite(factors) & (factors > 0)):
+        raise ConfigError(f"scale factors must be positive numbers, got {factors.tolist()!r}")
+    return factors
+
+
+def _rescaled(image, factor):
+    """One of :func:`rescaled_copies`' copies."""
     # Imported here: scikit-image's filters and transforms take a third of a
     # second to import, which every `texture` command would otherwise pay.
     from skimage.transform import rescale
 
-    factors = np.asarray(factors, dtype=np.float64)
-    if factors.ndim != 1 or not np.all(np.isfinite(factors) & (factors > 0)):
-        raise ConfigError(f"scale factors must be positive numbers, got {factors.tolist()!r}")
-    planes = _channel_axis(image)
-    return [
-        np.clip(rescale(image, factor, order=1, anti_aliasing=factor < 1, channel_axis=planes), 0.0, 1.0)
-        for factor in factors
-    ]
+    return _clipped(rescale(image, factor, order=1, anti_aliasing=factor < 1, channel_axis=_channel_axis(image)))
+
+
+def _clipped(image):
+    """`image` clipped to [0, 1] in place: a copy twice the image's pixels costs no second one."""
+    return np.clip(image, 0.0, 1.0, out=image)
 
 
 def add_noise(image, snr_db, rng):
@@ -135,7 +145,9 @@ def add_noise(image, snr_db, rng):
     True
     """
     sigma = np.sqrt(image.var() / 10 ** (snr_db / 10))
-    return np.clip(image + rng.normal(0.0, sigma, image.shape), 0.0, 1.0)
+    noisy = rng.normal(0.0, sigma, image.shape)
+    noisy += image
+    return _clipped(noisy)
 
 
 def _channel_axis(image):
@@ -180,19 +192,26 @@ def training_copies(image, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, noise_s
     >>> [copy.shape for copy in training_copies(np.zeros((100, 60)))]
     [(71, 42), (141, 85), (100, 60), (100, 60)]
     """
+    return list(_each_copy(image, factors, blur_sigma, noise_snr_db))
+
+
+def _each_copy(image, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, noise_snr_db=NOISE_SNR_DB):
+    """Yield :func:`training_copies`' copies one at a time: on a large image, one copy is in memory at once."""
     from skimage.filters import gaussian  # see rescaled_copies
 
-    copies = rescaled_copies(image, factors)
+    factors = _checked_factors(factors)
+    if blur_sigma is not None and not (np.isfinite(blur_sigma) and blur_sigma > 0):
+        raise ConfigError(f"blur_sigma must be a positive number or None, got {blur_sigma!r}")
+    if noise_snr_db is not None and not np.isfinite(noise_snr_db):
+        raise ConfigError(f"noise_snr_db must be a finite number or None, got {noise_snr_db!r}")
+    for factor in factors:
+        yield _rescaled(image, factor)
     if blur_sigma is not None:
-        if not (np.isfinite(blur_sigma) and blur_sigma > 0):
-            raise ConfigError(f"blur_sigma must be a positive number or None, got {blur_sigma!r}")
-        copies.append(gaussian(image, blur_sigma, channel_axis=_channel_axis(image)))
+        yield gaussian(image, blur_sigma, channel_axis=_channel_axis(image))
     if noise_snr_db is not None:
-        if not np.isfinite(noise_snr_db):
-            raise ConfigError(f"noise_snr_db must be a finite number or None, got {noise_snr_db!r}")
-        rng = np.random.default_rng(zlib.crc32(np.ascontiguousarray(image, dtype=np.float64).tobytes()))
-        copies.append(add_noise(image, noise_snr_db, rng))
-    return copies
+        # The pixels' bytes, without a copy of them when they are already contiguous float64.
+        rng = np.random.default_rng(zlib.crc32(np.ascontiguousarray(image, dtype=np.float64)))
+        yield add_noise(image, noise_snr_db, rng)
 
 
 def mask_copies(inside, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, noise_snr_db=NOISE_SNR_DB):
@@ -254,7 +273,8 @@ def copy_features(extractor, image, path=None, mask=None):
     MaskError
         The mask is unusable, or a shrunk copy of it is too thin.
     """
-    copies = training_copies(image)
+    # One copy at a time, each dropped once its features are computed.
+    copies = _each_copy(image)
     if mask is None:
         return np.array([extractor.transform(copy, path=path) for copy in copies])
     masks = mask_copies(read_mask(mask, image.shape[:2], path))
@@ -326,7 +346,10 @@ def choose_copies(estimator, scaler, X, labels, copies, has_copies=None, groups=
     Parameters
     ----------
     estimator : classifier with ``fit(X, y)``, ``predict_proba(X)`` and ``classes_``, unfitted
-        Left untouched: each choice trains a deep copy.
+        Left untouched: each choice trains a deep copy.  A
+        :class:`pipeline.NetworkEnsemble` is judged by one of its networks,
+        its `estimator`: the choice is about the images, and each network
+        more would cost two more trainings.
     scaler : callable
         Returns a new unfitted normalizer (``fit_transform``/``transform``),
         fitted on each choice's training rows.
@@ -358,6 +381,11 @@ def choose_copies(estimator, scaler, X, labels, copies, has_copies=None, groups=
     >>> choose_copies(BPClassifier(epochs=5), StandardScaler, X, y, np.stack([X] * 4, axis=1)) in COPY_CHOICES
     True
     """
+    # Imported here: the extraction workers import this module for copy_features, not the networks.
+    from pipeline.nn.ensemble import NetworkEnsemble
+
+    if isinstance(estimator, NetworkEnsemble):
+        estimator = estimator.estimator
     X, labels, copies = np.asarray(X, dtype=np.float64), np.asarray(labels), np.asarray(copies, dtype=np.float64)
     if copies.ndim != 3 or copies.shape[:1] + copies.shape[2:] != X.shape or copies.shape[1] != N_TRAINING_COPIES:
         raise ConfigError(f"copies must have shape ({len(X)}, {N_TRAINING_COPIES}, {X.shape[1]}), got {copies.shape}")

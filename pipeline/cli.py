@@ -290,6 +290,8 @@ def _training_options(p) -> None:
     p.add_argument("--hidden", type=_hidden, default=None, metavar="SIZES",
                    help="hidden layer sizes, e.g. 64,32 (default: 64, or one per class when more)")
     p.add_argument("--epochs", type=_positive_int, default=None, help="training epochs (default: 200)")
+    p.add_argument("--networks", type=_positive_int, default=None, metavar="N",
+                   help="networks trained with seeds derived from --seed, their probabilities averaged (default: 3)")
     p.add_argument("--no-augment", dest="augment", action="store_false",
                    help="train on the images only, without their rescaled, blurred and noisy copies")
 

@@ -245,11 +245,15 @@ def _write_page(model, paths, y_true, y_pred, confidence, values, files, out: Pa
 
     from pipeline.html_report import write_html
 
-    network = model.estimator_
+    networks = getattr(model.estimator_, "estimators_", [model.estimator_])  # a NetworkEnsemble's, or the one
+    first = networks[0]
+    described = (f"{type(first).__name__} {list(first.network_.layer_sizes)}, {first.activation}, "
+                 f"{len(model.history_.get('loss', ()))} epochs")
+    if len(networks) > 1:
+        described = f"{len(networks)} x {described} (the first's), probabilities averaged"
     model_info = {"classes": f"{len(model.classes_)}: " + ", ".join(map(str, model.classes_)),
                   "features": f"{len(model.feature_names_)} ({', '.join(model.feature_config_.families)})",
-                  "network": f"{type(network).__name__} {list(network.network_.layer_sizes)}, "
-                             f"{network.activation}, {len(model.history_.get('loss', ()))} epochs",
+                  "network": described,
                   "scaler": model.scaler,
                   "model digest (sha256)": model.digest()}
     data_info = {"source": data, "images evaluated": len(paths)}
@@ -333,6 +337,11 @@ def _network(args, n_classes=0):
     if not params:
         return None
     return BPClassifier(random_state=args.seed, **{**default_network(n_classes), **params})
+
+
+def _networks(args) -> dict:
+    """TextureModel's `n_networks` when --networks is given (else the model's default)."""
+    return {} if args.networks is None else {"n_networks": args.networks}
 
 
 def _number(text) -> float | None:
@@ -440,17 +449,24 @@ def _train(source, args):
     items, skipped = _inputs(source, args, labelled=True)
     for path in skipped:
         _say(args, f"skipped (not an image): {escape_path(path)}")
+    config = _feature_config(args)
+    task = ExtractTask(config, cache_dir=args.cache, max_pixels=args.max_pixels)
+    # A folder that cannot be listed is no image of its class: named (and
+    # failed) before the label checks, which its missing images can fail.
+    unlisted = [task.error_row(item, item.error).error_line() for item in items if item.error]
+    for message in unlisted:
+        _say(args, f"left out: {message}")
+    items = [item for item in items if not item.error]
     # The labels can refuse the run before minutes of extraction: too few
     # classes, a class or group too small to hold one out.
     every_label = _typed_labels([item.label for item in items])
     _check_classes(every_label, source)
     holdout_split(every_label, [item.group for item in items], args.test_size, args.seed)
     _say(args, f"extracting features of {len(items)} images ...")
-    config = _feature_config(args)
-    X, kept, errors = feature_matrix(ExtractTask(config, cache_dir=args.cache, max_pixels=args.max_pixels),
-                                     items, engine=_engine(args), quiet=args.quiet, desc="train")
+    X, kept, errors = feature_matrix(task, items, engine=_engine(args), quiet=args.quiet, desc="train")
     for message in errors:
         _say(args, f"left out: {message}")
+    errors = unlisted + errors
     if not kept:  # the cause, not what follows from it (no samples to fit)
         raise DatasetError(f"none of its {len(items)} images could be used; the first: {errors[0]}", source)
     labels = _typed_labels([item.label for item in kept])
@@ -465,7 +481,7 @@ def _train(source, args):
         counts.without_copies = len(train) - int(copies["has_copies"].sum())
     _say(args, f"training on {len(train)} images, holding out {len(test)} ...")
     model = TextureModel(config, scaler=args.scaler, estimator=_network(args, len(np.unique(labels[train]))),
-                         random_state=args.seed, augment=args.augment)
+                         random_state=args.seed, augment=args.augment, **_networks(args))
     model.fit_features(X[train], labels[train], groups[train], **copies, masked=any(kept[i].mask for i in train))
     return model, [kept[i] for i in test], labels[test], model.score_features(X[test]), counts
 
@@ -498,7 +514,8 @@ def _train_regions(args) -> int:
         args.usage_error("--regions needs --legend (a CSV value,label)")
     if not Path(args.src).is_file():
         args.usage_error(f"with --regions, SRC is one image file, not {args.src}")
-    model = TextureModel(_feature_config(args), scaler=args.scaler, estimator=_network(args), random_state=args.seed)
+    model = TextureModel(_feature_config(args), scaler=args.scaler, estimator=_network(args), random_state=args.seed,
+                         **_networks(args))
     model.fit_regions(args.src, args.regions, args.legend, window=args.window)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     model.save(args.output)

@@ -41,12 +41,14 @@ __all__ = ["VERSIONS", "READABLE", "save", "load", "digest"]
 #: The network's format is 2 since its metadata is covered by the checksum; its version 1 (a
 #: ``__header__`` member holding the metadata and one checksum per array) is still read.
 #: The texture model's format is 2 since it holds a calibration temperature, which a
-#: reader of version 1 would ignore (its probabilities would silently differ).
-VERSIONS = {"texture-model": 2, "texture-bp-network": 2}
+#: reader of version 1 would ignore (its probabilities would silently differ), and 3 since
+#: its estimator may be a NetworkEnsemble, which a reader of version 2 does not know.
+VERSIONS = {"texture-model": 3, "texture-bp-network": 2}
 #: Format name -> the versions of the ``metadata`` layout this ``texture`` reads: a texture
-#: model of version 1 is version 2 without calibration (its reader takes it as uncalibrated).
+#: model of version 1 is version 2 without calibration (its reader takes it as uncalibrated),
+#: one of version 2 is version 3 with one network.
 #: (A network of version 1 has a layout of its own, read apart.)
-READABLE = {"texture-model": (1, 2), "texture-bp-network": (2,)}
+READABLE = {"texture-model": (1, 2, 3), "texture-bp-network": (2,)}
 
 _METADATA, _CHECKSUM = "metadata", "sha256"
 _NETWORK_V1_HEADER = "__header__"

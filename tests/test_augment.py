@@ -155,6 +155,21 @@ def test_choose_copies_keeps_every_copy_on_a_tie_and_leaves_the_estimator_untouc
     assert not hasattr(net, "network_")
 
 
+def test_choose_copies_judges_an_ensemble_by_one_of_its_networks(monkeypatch):
+    from pipeline import NetworkEnsemble
+    from pipeline.augment import COPY_CHOICES, choose_copies
+    from pipeline.normalize import StandardScaler
+
+    def refuse(self, X, y):
+        raise AssertionError("choose_copies trained a whole ensemble")
+
+    monkeypatch.setattr(NetworkEnsemble, "fit", refuse)
+    X, y, rng = _two_classes()
+    misleading = X * np.array([-1.0, 1.0, 1.0])
+    copies = np.stack([misleading] * (N_TRAINING_COPIES - 1) + [X + 0.1 * rng.normal(size=X.shape)], axis=1)
+    assert choose_copies(NetworkEnsemble(_small_net(), n_networks=5), StandardScaler, X, y, copies) == COPY_CHOICES[1]
+
+
 def test_choose_copies_keeps_every_copy_when_a_class_is_too_small_to_hold_out():
     from pipeline.augment import choose_copies
     from pipeline.normalize import StandardScaler

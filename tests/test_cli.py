@@ -487,6 +487,10 @@ def test_train_and_evaluate_count_a_folder_they_cannot_list_as_failed(tmp_path, 
         assert len(left_out) == 1 and str(src / locked) in left_out[0]
         assert "PermissionError: cannot list the folder" in left_out[0] and "Permission denied" in left_out[0]
         assert "1 failed" in out
+    else:  # one class left: refused, the unreadable class folder named first with the system's error
+        assert not (tmp_path / "m2.npz").exists()
+        assert str(src / locked) in err and "cannot list the folder" in err and "Permission denied" in err
+        assert "found one class, brick" in err
     code, out, err = run(capsys, "evaluate", src, "--model", model, "-o", tmp_path / "r", "-j", "1")
     processed = 8 if locked == "grass/more" else 4
     assert code == 1 and f"{processed} processed, 1 failed" in out
@@ -505,6 +509,19 @@ def test_evaluate_counts_the_files_that_are_not_images(tmp_path, capsys, lbp_con
     assert str(tmp_path / "r" / "report.html") in out
     assert re.search(r"Wilson; \d of 8\)", page)
     assert "texture evaluate " in page and TextureModel.load(tmp_path / "m.npz").digest() in page
+
+
+def test_train_averages_the_networks_asked_for_and_the_report_says_so(tmp_path, capsys, lbp_config):
+    from pipeline.nn.ensemble import member_seeds
+
+    src = _class_tree(tmp_path / "src")
+    code, _, _ = run(capsys, "train", src, "-o", tmp_path / "m.npz", "-j", "1", "-q", "--config", lbp_config, *NET,
+                     "--networks", "2", "--no-augment")
+    model = TextureModel.load(tmp_path / "m.npz")
+    assert code == 0 and model.n_networks == 2
+    assert [net.random_state for net in model.estimator_.estimators_] == member_seeds(1, 2)  # from --seed 1
+    run(capsys, "evaluate", src, "--model", tmp_path / "m.npz", "-o", tmp_path / "r", "-j", "1", "-q")
+    assert "2 x BPClassifier [" in (tmp_path / "r" / "report.html").read_text()
 
 
 def _write_labels(path, rows):
@@ -598,7 +615,7 @@ def _help(capsys, verb):
 
 
 def test_train_help_states_the_real_defaults_and_score_describes_its_image(capsys):
-    from pipeline.model import default_network
+    from pipeline.model import DEFAULT_N_NETWORKS, default_network
     from pipeline.nn import BPClassifier
 
     hidden = default_network(2)["hidden_layer_sizes"][0]
@@ -606,6 +623,7 @@ def test_train_help_states_the_real_defaults_and_score_describes_its_image(capsy
         text = _help(capsys, verb)
         assert "(default: zscore)" in text and f"(default: {hidden}, or one per class when more)" in text
         assert f"training epochs (default: {BPClassifier().epochs})" in text
+        assert f"probabilities averaged (default: {DEFAULT_N_NETWORKS})" in text
     assert "IMAGE image file to score" in _help(capsys, "score")
 
 

@@ -309,3 +309,69 @@ def test_mask_without_a_pair_at_the_longest_offset_is_refused():
         texture.glcm_features(image, mask=inside)
     # The same strip is thick enough for distances up to 3.
     assert np.isfinite(texture.glcm_features(image, distances=[1, 3], mask=inside)).all()
+
+
+# -- glcm_half_features: the co-occurrences of the half-scale image, every phase of its blocks --------
+
+
+def half_resolution_counts(image, levels, inside=None):
+    """Sum over the four phases (a, b) of scikit-image's counts of the half-resolution image of image[a:, b:].
+
+    The half-resolution image is the 2 x 2 block means; with `inside`, a block counts when its four pixels
+    are inside (the spare level `levels` marks the others, and its row and column are dropped).
+    """
+    total = 0
+    for a in (0, 1):
+        for b in (0, 1):
+            crop = image[a:, b:]
+            rows, cols = crop.shape[0] // 2 * 2, crop.shape[1] // 2 * 2
+            blocks = crop[:rows, :cols].reshape(rows // 2, 2, cols // 2, 2)
+            half = 0.25 * (blocks[:, 0, :, 0] + blocks[:, 1, :, 0] + blocks[:, 0, :, 1] + blocks[:, 1, :, 1])
+            q = quantize(half, levels)
+            if inside is not None:
+                whole = inside[a:, b:][:rows, :cols].reshape(rows // 2, 2, cols // 2, 2).all(axis=(1, 3))
+                q = np.where(whole, q, levels)
+            total = total + skimage_glcm(q, levels + 1, normed=False)[..., :levels, :levels]
+    return total
+
+
+@pytest.mark.parametrize("levels", [8, 32])
+def test_half_scale_features_are_those_of_the_four_half_resolution_images_pooled(texture_images, regions, levels):
+    from texture.glcm import glcm_half_features
+
+    for _, image in texture_images[:2]:
+        image = image / 255.0
+        for inside in [None, regions(image.shape)["blob"]]:
+            counts = half_resolution_counts(image, levels, inside)
+            matrices = counts / counts.sum(axis=(2, 3), keepdims=True)
+            props = glcm_properties(matrices.reshape(-1, levels, levels)).reshape(-1, *counts.shape[:2])
+            expected = np.stack([props.mean(axis=-1), np.ptp(props, axis=-1)], axis=-1).reshape(-1)
+            ours = glcm_half_features(image, DISTANCES, ANGLES, levels, mask=inside)
+            assert ours.index[0] == "glcmhalf_contrast_d1_mean"
+            np.testing.assert_allclose(ours.to_numpy(), expected, rtol=1e-9, atol=1e-12)
+
+
+def test_half_scale_of_a_block_image_is_the_half_resolution_image():
+    from texture.glcm import glcm_half_features, half_scale
+
+    rng = np.random.default_rng(0)
+    half = rng.random((20, 24))
+    image = half.repeat(2, axis=0).repeat(2, axis=1)
+    np.testing.assert_allclose(half_scale(image)[::2, ::2], half, rtol=1e-15)
+    # The co-occurrences at distance d of the half-scale image pool the block image at 2 d: a wider reach
+    # than glcm_features at the same distances, with another contrast.
+    assert not np.allclose(glcm_half_features(image).to_numpy(), texture.glcm_features(image).to_numpy())
+
+
+def test_half_scale_mask_without_a_pair_of_whole_blocks_is_refused():
+    from texture.glcm import glcm_half_features
+
+    image = np.random.default_rng(1).random((40, 40))
+    inside = np.zeros(image.shape, bool)
+    inside[5:35, 5:13] = True  # 8 columns: 7 block columns, none 8 apart (distance 4 at 0 degrees)
+    assert texture.glcm_features(image, mask=inside).notna().all()
+    with pytest.raises(texture.MaskError, match=r"half-scale GLCM distance 4 at 0 degrees"):
+        glcm_half_features(image, mask=inside)
+    with pytest.raises(texture.ImageTooSmallError):
+        texture.extract_features(image[:9, :9], texture.FeatureConfig(families=("glcmhalf",)))
+    assert texture.extract_features(image[:10, :10], texture.FeatureConfig(families=("glcmhalf",))).notna().all()

@@ -9,7 +9,9 @@ import pytest
 from skimage.feature import local_binary_pattern
 
 import texture
-from texture.lbp import lbp_codes, lbp_feature_names, lbp_feature_vector, lbp_histogram, lbp_n_bins
+from texture import lbp as lbp_module
+from texture.lbp import (lbp_codes, lbp_feature_names, lbp_feature_vector, lbp_histogram, lbp_n_bins,
+                         local_variance, var_bins)
 
 SCALES = [(8, 1), (16, 2), (24, 3), (4, 1.5), (12, 2.5)]
 
@@ -233,3 +235,142 @@ def test_mask_too_thin_for_the_largest_radius_is_refused():
     corner[:6, :6] = True
     with pytest.raises(texture.MaskError, match="LBP radius 3"):
         texture.lbp_features(image, mask=corner)
+
+
+# -- VAR (lbp_var_features): the local variance of the LBP neighbours, quantized on a fixed scale --
+
+
+def reference_var_bins(image, P, R):
+    """scikit-image's VAR (NaN on flat neighbourhoods read as 0) and its bins, by brute-force edge counts."""
+    variance = np.nan_to_num(reference(image, P, R, "var"), nan=0.0)
+    edges = 2.0 ** (np.arange(lbp_module.VAR_BINS - 1) - 2.5) / 255**2
+    return variance, (variance[..., None] >= edges).sum(axis=-1)
+
+
+@pytest.mark.parametrize("P, R", SCALES)
+def test_local_variance_equals_scikit_image_to_single_precision(texture_images, P, R):
+    for _, image in texture_images:
+        image = image / 255.0
+        theirs, _ = reference_var_bins(image, P, R)
+        ours = local_variance(image, P, R)
+        assert ours.dtype == np.float32 and (ours >= 0).all()
+        # float32 differences from the centre: errors relative to the local variance, not to the grey level.
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-8)
+
+
+@pytest.mark.parametrize("P, R", SCALES)
+def test_var_bins_equal_the_bins_of_scikit_image_variance(texture_images, P, R):
+    for _, image in texture_images:
+        image = image / 255.0
+        _, theirs = reference_var_bins(image, P, R)
+        np.testing.assert_array_equal(var_bins(local_variance(image, P, R)), theirs)
+        assert 0 < theirs.min() or theirs.max() < lbp_module.VAR_BINS - 1 or len(np.unique(theirs)) > 3
+
+
+def test_var_bins_are_octaves_of_squared_grey_levels():
+    levels = np.array([0, 2**-2.6, 2**-2.4, 1, 2, 5.6, 5.7, 2**11.4, 2**11.6, 1e9]) / 255**2
+    assert var_bins(levels).tolist() == [0, 0, 1, 3, 4, 5, 6, 14, 15, 15]
+    assert var_bins(np.array([np.nan, -1e-12])).tolist() == [0, 0]
+
+
+def test_local_variance_of_a_non_finite_image_is_scikit_images(texture_images):
+    image = texture_images[0][1] / 255.0
+    image[20, 30] = np.nan
+    image[50, 60] = np.inf
+    ours, theirs = local_variance(image, 8, 1), reference(image, 8, 1, "var")
+    undefined = np.isnan(theirs)
+    np.testing.assert_array_equal(np.isnan(ours), undefined & ~(ours == 0))
+    np.testing.assert_allclose(ours[~undefined], theirs[~undefined], rtol=1e-9, atol=1e-9)
+
+
+def test_var_features_are_normalized_histograms_of_the_bins(texture_images, regions):
+    scales = [(8, 1), (16, 2), (12, 2.5)]
+    for _, image in texture_images:
+        image = image / 255.0
+        features = texture.lbp.lbp_var_features(image, scales)
+        assert list(features.index[:2]) == ["lbpvar_p8_r1_bin00", "lbpvar_p8_r1_bin01"]
+        assert len(features) == lbp_module.VAR_BINS * len(scales)
+        for inside in [None, *regions(image.shape).values()]:
+            ours = texture.lbp.lbp_var_features(image, scales, mask=inside)
+            expected = []
+            for P, R in scales:
+                _, bins = reference_var_bins(image, P, R)
+                counted = bins.ravel() if inside is None else bins[inside]
+                expected.append(np.bincount(counted, minlength=lbp_module.VAR_BINS) / counted.size)
+            np.testing.assert_allclose(ours.to_numpy(), np.concatenate(expected), rtol=1e-15, atol=0)
+
+
+def test_var_features_are_rotation_invariant_at_a_quarter_turn(texture_images):
+    image = texture_images[0][1] / 255.0
+    turned = texture.lbp.lbp_var_features(np.rot90(image).copy(), [(8, 1), (16, 2)])
+    np.testing.assert_allclose(turned, texture.lbp.lbp_var_features(image, [(8, 1), (16, 2)]), atol=2e-4)
+
+
+def test_var_features_refuse_bad_scales_and_thin_masks():
+    image = np.random.default_rng(1).random((40, 40))
+    with pytest.raises(texture.ConfigError, match=r"lbpvar_scales: lbp R must be a positive number"):
+        texture.lbp.lbp_var_features(image, [(8, 0)])
+    with pytest.raises(texture.ConfigError, match=r"lbpvar_scales"):
+        texture.FeatureConfig(lbpvar_scales=((8, 1), (8, 1)))
+    inside = np.zeros(image.shape, bool)
+    inside[3:37, 10:16] = True
+    with pytest.raises(texture.MaskError, match=r"LBP radius 3"):
+        texture.lbp.lbp_var_features(image, mask=inside)
+
+
+# -- Completed LBP (CLBP_M/C, Guo, Zhang and Zhang 2010) against a brute-force float64 reference --------
+
+
+def reference_clbp(image, P, R, inside=None):
+    """CLBP_M and CLBP_C by the paper's definitions, in float64, and where |d_p| is within 1e-6 of c_M."""
+    from scipy.ndimage import map_coordinates
+
+    angles = 2 * np.pi * np.arange(P) / P
+    rows, cols = np.indices(image.shape, dtype=np.float64)
+    # scikit-image's circle (offsets rounded to 5 decimals) and bilinear samples, zero outside the image.
+    magnitudes = np.abs(np.array([
+        map_coordinates(image, [rows + r, cols + c], order=1, mode="grid-constant", cval=0.0) - image
+        for r, c in zip(np.round(-R * np.sin(angles), 5), np.round(R * np.cos(angles), 5))
+    ]))
+    c_m = magnitudes.mean() if inside is None else magnitudes[:, inside].mean()
+    bits = magnitudes >= c_m
+    ones, changes = bits.sum(axis=0), (bits[1:] != bits[:-1]).sum(axis=0)
+    magnitude = np.where(changes <= 2, ones, P + 1)
+    centre = image >= (image.mean() if inside is None else image[inside].mean())
+    ambiguous = (np.abs(magnitudes - c_m) < 1e-6).any(axis=0)
+    return magnitude, centre, ambiguous
+
+
+@pytest.mark.parametrize("P, R", [(8, 1), (16, 2), (24, 3), (12, 2.5)])
+def test_clbp_codes_equal_the_definition(texture_images, regions, P, R):
+    for _, image in texture_images[:2]:
+        image = image / 255.0
+        for inside in [None, regions(image.shape)["blob"]]:
+            magnitude, centre, ambiguous = reference_clbp(image, P, R, inside)
+            ours_m, ours_c = lbp_module.clbp_codes(image, P, R, inside)
+            assert ambiguous.mean() < 0.01
+            np.testing.assert_array_equal(ours_m[~ambiguous], magnitude[~ambiguous])
+            np.testing.assert_array_equal(ours_c, centre)
+
+
+def test_clbp_features_are_joint_histograms_of_the_codes(texture_images, regions):
+    image = texture_images[0][1] / 255.0
+    scales = ((8, 1), (16, 2))
+    for inside in [None, regions(image.shape)["disk"]]:
+        config = texture.FeatureConfig(families=("clbp",), clbp_scales=scales)
+        features = texture.extract_features(image, config, mask=inside)
+        assert features.index[3] == "clbp_p8_r1_m01_c1" and len(features) == 2 * (10 + 18)
+        expected = []
+        for P, R in scales:
+            magnitude, centre = lbp_module.clbp_codes(image, P, R, inside)
+            joint = (2 * magnitude.astype(int) + centre)[inside if inside is not None else ...].ravel()
+            expected.append(np.bincount(joint, minlength=2 * (P + 2)) / joint.size)
+        np.testing.assert_array_equal(features.to_numpy(), np.concatenate(expected))
+
+
+def test_clbp_is_refused_by_feature_maps_and_checks_its_scales():
+    image = np.random.default_rng(2).random((40, 40))
+    with pytest.raises(texture.ConfigError, match="feature maps cannot compute the clbp family"):
+        texture.feature_map(image, 16, 8, texture.FeatureConfig(families=("lbp", "clbp")))
+    with pytest.raises(texture.ConfigError, match=r"clbp_scales: lbp R must be a positive number"):
+        texture.FeatureConfig(clbp_scales=((8, -1),))

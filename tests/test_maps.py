@@ -10,14 +10,18 @@ from texture import FeatureConfig, extract_features, feature_map, read_image
 from texture import lbp as lbp_module
 from texture import maps
 from texture.colour import chroma_view, half_resolution, opponent_channels
-from texture.features import FAMILIES
+from texture.features import REGISTRY
 from texture.gabor import gabor_feature_names, gabor_magnitudes, gabor_responses
-from texture.glcm import GLCM_PROPERTIES, glcm_feature_names, glcm_offsets, glcm_properties, quantize
-from texture.lbp import lbp_codes, lbp_feature_names, lbp_n_bins
+from texture.glcm import (GLCM_PROPERTIES, glcm_feature_names, glcm_half_feature_names, glcm_offsets,
+                          glcm_properties, half_scale, quantize)
+from texture.lbp import (VAR_BINS, lbp_codes, lbp_feature_names, lbp_n_bins, lbp_var_feature_names,
+                         local_variance, var_bins)
 
-# Small banks keep the brute-force reference quick; every family and option is covered.
-SMALL = FeatureConfig(glcm_levels=16, glcm_distances=(1, 3), lbp_scales=((8, 1), (12, 2.5)),
-                      gabor_frequencies=(0.1, 0.3), gabor_orientations=3)
+# Small banks keep the brute-force reference quick; every option and every family with per-pixel
+# responses, the optional ones too, is covered ("clbp" has whole-image thresholds: maps refuse it).
+MAPPED = tuple(name for name, family in REGISTRY.items() if family.responses is not None)
+SMALL = FeatureConfig(families=MAPPED, glcm_levels=16, glcm_distances=(1, 3), lbp_scales=((8, 1), (12, 2.5)),
+                      gabor_frequencies=(0.1, 0.3), gabor_orientations=3, lbpvar_scales=((8, 1), (12, 2.5)))
 
 
 def reference_map(image, window, step, config, seen=None):
@@ -29,14 +33,18 @@ def reference_map(image, window, step, config, seen=None):
     if seen is None:
         grey = read_image(image)
         magnitudes = np.abs(gabor_responses(grey, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth))
-        seen = {"glcm": grey, "lbp": grey}
+        seen = {"glcm": grey, "lbp": grey, "lbpvar": grey, "glcmhalf": grey}
     else:  # a chroma channel, outside [0, 1]: gabor_responses would refuse it
         magnitudes = np.array([m.copy() for m in gabor_magnitudes(seen["gabor"], c.gabor_frequencies,
                                                                   c.gabor_orientations, c.gabor_bandwidth)])
     height, width = seen["lbp"].shape
     q = quantize(seen["glcm"], c.glcm_levels)
+    # Half-scale GLCM: the level of the 2 x 2 block starting at each pixel (none on the last row and column).
+    half = quantize(half_scale(seen["glcmhalf"]), c.glcm_levels)
     offsets = glcm_offsets(c.glcm_distances, c.glcm_angles)
     codes = {(P, R): lbp_codes(seen["lbp"], P, R, c.lbp_method).astype(int) for P, R in c.lbp_scales}
+    # VAR bins of the whole image (local_variance is tested against scikit-image in test_lbp).
+    var = {(P, R): var_bins(local_variance(seen["lbpvar"], P, R)) for P, R in c.lbpvar_scales}
     rows, cols = (height - window) // step + 1, (width - window) // step + 1
     out = []
     for i in range(rows):
@@ -57,19 +65,31 @@ def reference_map(image, window, step, config, seen=None):
                     counts += counts.T
                     props[:, d, a] = glcm_properties(counts / counts.sum())
             names = iter(glcm_feature_names(c.glcm_distances, c.glcm_angles, c.glcm_aggregate))
-            for p in range(len(GLCM_PROPERTIES)):
-                for d in range(offsets.shape[0]):
-                    if c.glcm_aggregate == "mean_range":
-                        vector[next(names)] = props[p, d].mean()
-                        vector[next(names)] = props[p, d].max() - props[p, d].min()
-                    else:
-                        for a in range(offsets.shape[1]):
-                            vector[next(names)] = props[p, d, a]
+            store(vector, names, props, c.glcm_aggregate)
+            # Half-scale GLCM: pairs of blocks at twice the offsets, the first block starting in the window.
+            for d in range(offsets.shape[0]):
+                for a in range(offsets.shape[1]):
+                    dr, dc = 2 * offsets[d, a]
+                    y, x = np.mgrid[y0 : y0 + window, x0 : x0 + window].reshape(2, -1)
+                    inside = ((y < height - 1) & (x < width - 1) & (y + dr < height - 1)
+                              & (x + dc >= 0) & (x + dc < width - 1))
+                    y, x = y[inside], x[inside]
+                    counts = np.zeros((c.glcm_levels, c.glcm_levels))
+                    np.add.at(counts, (half[y, x], half[y + dr, x + dc]), 1)
+                    counts += counts.T
+                    props[:, d, a] = glcm_properties(counts / counts.sum())
+            store(vector, iter(glcm_half_feature_names(c.glcm_distances, c.glcm_angles, c.glcm_aggregate)),
+                  props, c.glcm_aggregate)
             # LBP: histogram of the whole image's codes inside the window.
             names = iter(lbp_feature_names(c.lbp_scales, c.lbp_method))
             for P, R in c.lbp_scales:
                 hist = np.bincount(codes[P, R][box].ravel(), minlength=lbp_n_bins(P, c.lbp_method)) / window**2
                 for value in hist:
+                    vector[next(names)] = value
+            # VAR: histogram of the whole image's variance bins inside the window.
+            names = iter(lbp_var_feature_names(c.lbpvar_scales))
+            for P, R in c.lbpvar_scales:
+                for value in np.bincount(var[P, R][box].ravel(), minlength=VAR_BINS) / window**2:
                     vector[next(names)] = value
             # Gabor: mean and standard deviation of the whole image's response magnitudes inside the window.
             stats = np.array([[m[box].mean(), m[box].std()] for m in magnitudes]).reshape(
@@ -80,6 +100,18 @@ def reference_map(image, window, step, config, seen=None):
             vector.update(zip(names, stats.ravel()))
             out.append([vector[name] for name in texture.FeatureExtractor(c).names if name in vector])
     return np.array(out).reshape(rows, cols, -1)
+
+
+def store(vector, names, props, aggregate):
+    """Put the GLCM properties (property, distance, angle) into `vector` under `names`, aggregated."""
+    for p in range(props.shape[0]):
+        for d in range(props.shape[1]):
+            if aggregate == "mean_range":
+                vector[next(names)] = props[p, d].mean()
+                vector[next(names)] = props[p, d].max() - props[p, d].min()
+            else:
+                for a in range(props.shape[2]):
+                    vector[next(names)] = props[p, d, a]
 
 
 def assert_close(ours, reference):
@@ -253,7 +285,7 @@ def test_a_colour_map_equals_the_brute_force_reference_on_luminance_and_each_chr
     channels = opponent_channels(half_resolution(read_image(colour_scene, colour=True)))
     # Chroma: the same windows at half resolution (16 px every 8), each family seeing the channel its way.
     parts = [reference_map(colour_scene, 32, 16, config)]
-    parts += [reference_map(None, 16, 8, config, {f: chroma_view(f, channel) for f in FAMILIES})
+    parts += [reference_map(None, 16, 8, config, {f: chroma_view(f, channel) for f in MAPPED})
               for channel in channels]
     stats = np.array([[[s for channel in channels for s in (channel[i:i + 16, j:j + 16].mean(),
                                                              channel[i:i + 16, j:j + 16].std())]

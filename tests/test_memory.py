@@ -36,6 +36,9 @@ def _added_bytes_per_pixel(function, image):
 @pytest.mark.parametrize("family, function, limit", [
     ("glcm", lambda image: glcm._quantize(image, 32), 2.5),  # the uint8 levels, and 2 MiB bands
     ("lbp", lambda image: lbp._uniform_histograms(image, ((8, 1),)), 4),
+    # Before its codes were counted band by band, "nri_uniform" added 30 (the padded and scaled copies, and
+    # the int64 codes of each scale).
+    ("lbp nri_uniform", lambda image: lbp._code_histograms(image, ((8, 1), (16, 2)), "nri_uniform"), 5),
     ("gabor", lambda image: gabor.gabor_feature_vector(image, gabor.DEFAULT_FREQUENCIES, 6), 8),
 ])
 def test_families_add_a_few_bytes_per_pixel_to_a_large_image(large, family, function, limit):
@@ -59,6 +62,19 @@ def test_lbp_slabs_give_the_whole_images_histograms_bit_for_bit(monkeypatch, sha
         np.testing.assert_array_equal(lbp._uniform_histograms(image, scales, inside), whole)
 
 
+@pytest.mark.parametrize("method", ["nri_uniform", "ror", "default"])
+@pytest.mark.parametrize("shape, masked", [((97, 211), False), ((41, 300), True)])
+def test_lbp_code_histograms_in_slabs_are_those_of_the_whole_images_codes(monkeypatch, method, shape, masked):
+    image = _smooth(shape, 5)
+    inside = np.random.default_rng(6).random(shape) > 0.3 if masked else None
+    scales = ((8, 1), (12, 2.5))
+    whole = np.concatenate([lbp.lbp_histogram(lbp.lbp_codes(image, P, R, method), P, method, inside)
+                            for P, R in scales])
+    for slab in (1, 1000, 5000, 1 << 20):  # one row, a few rows, more rows than a circle's reach, all
+        monkeypatch.setattr(lbp, "_SLAB_PIXELS", slab)
+        np.testing.assert_array_equal(lbp.lbp_feature_vector(image, scales, method, inside), whole)
+
+
 @pytest.mark.parametrize("shape, masked", [((300, 331), False), ((257, 640), True)])
 def test_gabor_bands_agree_with_the_whole_image_transform(monkeypatch, shape, masked):
     image = _smooth(shape, 3)
@@ -70,3 +86,17 @@ def test_gabor_bands_agree_with_the_whole_image_transform(monkeypatch, shape, ma
     banded = gabor.gabor_feature_vector(image, gabor.DEFAULT_FREQUENCIES, 6, inside=inside)
     # Float32 transforms of other lengths: within 1e-5, far inside the 1e-4 the responses are good to.
     np.testing.assert_allclose(banded, whole, rtol=1e-5)
+
+
+def test_training_copies_are_made_one_at_a_time(large):
+    from pipeline.augment import copy_features, training_copies
+    from texture import FeatureConfig, FeatureExtractor
+
+    image = np.ascontiguousarray(large[:1024, :1024])
+    extractor = FeatureExtractor(FeatureConfig(families=("lbp",), lbp_scales=((8, 1),)))
+    copy_features(extractor, image[:64, :64])  # imports and caches: not per pixel
+    # All four copies at once hold 2 + 0.5 + 1 + 1 images of 8 bytes per pixel: 36 (49 at the peak, measured).
+    assert _added_bytes_per_pixel(lambda image: copy_features(extractor, image), image) < 36
+    # The same copies and features as made all at once.
+    np.testing.assert_array_equal(copy_features(extractor, image[:200, :300]),
+                                  [extractor.transform(copy) for copy in training_copies(image[:200, :300])])

@@ -89,8 +89,28 @@ def _overlap(a, b):
     return a[0] < b[1] and b[0] < a[1]
 
 
-@pytest.mark.parametrize("large_at_once", [1, 2])
-def test_process_engine_runs_no_more_large_images_at_once_than_the_budget_holds(tmp_path, large_at_once):
+class HungryInterval(Interval):
+    """As Interval, for a task that takes three times the grey extraction's memory per pixel (colour, copies)."""
+
+    peak_bytes_per_pixel = 3 * PEAK_BYTES_PER_PIXEL
+
+
+def test_the_estimate_is_the_tasks_colour_and_training_copies_take_more(tmp_path):
+    from pipeline.batch import ExtractTask
+    from pipeline.run.tasks import TrainingCopiesTask
+    from texture import FeatureConfig
+
+    path = str(_png_header(tmp_path / "big.png", *LARGE))
+    colour = FeatureConfig(colour="opponent")
+    per_pixel = [task.peak_bytes_per_pixel for task in (ExtractTask(), ExtractTask(colour), TrainingCopiesTask(),
+                                                        TrainingCopiesTask(colour))]
+    assert per_pixel[0] == PEAK_BYTES_PER_PIXEL
+    assert per_pixel[1] > per_pixel[0] and per_pixel[2] > per_pixel[0] and per_pixel[3] > per_pixel[1]
+    assert peak_estimate(path, per_pixel[1]) == LARGE[0] * LARGE[1] * per_pixel[1]
+
+
+@pytest.mark.parametrize("task, large_at_once", [(Interval, 1), (Interval, 2), (HungryInterval, 1)])
+def test_process_engine_runs_no_more_large_images_at_once_than_the_budget_holds(tmp_path, task, large_at_once):
     src = tmp_path / "src"
     src.mkdir()
     # The large ones first: the budget alone keeps them apart (a small one never waits for memory).
@@ -98,8 +118,11 @@ def test_process_engine_runs_no_more_large_images_at_once_than_the_budget_holds(
         _png_header(src / f"a{i}_large.png", *LARGE)
         _png_header(src / f"b{i}_small.png", *SMALL)
     one_large = LARGE[0] * LARGE[1] * PEAK_BYTES_PER_PIXEL
-    budget = one_large * large_at_once + one_large // 2
-    run_batch(Interval(), src, tmp_path / "out.csv", engine=ProcessEngine(2, memory_budget=budget),
+    if task is HungryInterval:  # room for 4 at the grey estimate, for 1 at the task's own
+        budget = one_large * 4 + one_large // 2
+    else:
+        budget = one_large * large_at_once + one_large // 2
+    run_batch(task(), src, tmp_path / "out.csv", engine=ProcessEngine(2, memory_budget=budget),
               chunk_size=1, quiet=True)
     ran = _intervals(tmp_path / "out.csv")
     large = [ran[str(src / f"a{i}_large.png")] for i in range(4)]

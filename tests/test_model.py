@@ -10,10 +10,11 @@ from scipy import ndimage
 
 from pipeline.augment import training_copies
 from pipeline.calibration import TEMPERATURE_RANGE, calibration_folds, scaled_probabilities
-from pipeline.model import FORMAT_VERSION, TextureModel, TextureScore, default_network
-from pipeline.nn import BPClassifier, BPRegressor
+from pipeline.model import DEFAULT_N_NETWORKS, FORMAT_VERSION, TextureModel, TextureScore, default_network
+from pipeline.nn import BPClassifier, BPRegressor, NetworkEnsemble
+from pipeline.nn.ensemble import member_seeds
 from texture import FeatureExtractor
-from texture.errors import NotFittedError, TextureError
+from texture.errors import ConfigError, NotFittedError, TextureError
 
 
 def synthetic_images(n_per_class=8, size=48, seed=0):
@@ -62,8 +63,10 @@ def test_the_default_network_has_at_least_64_hidden_units_and_one_per_class(n_cl
     n_features = len(FeatureExtractor().names)
     labels = np.repeat([f"c{k}" for k in range(n_classes)], 2)
     model = TextureModel().fit_features(rng.random((len(labels), n_features)), labels)
-    assert model.estimator_.hidden_layer_sizes == (width,) == default_network(n_classes)["hidden_layer_sizes"]
-    assert model.estimator_.activation == "tanh"
+    assert len(model.estimator_.estimators_) == model.n_networks == DEFAULT_N_NETWORKS
+    for network in model.estimator_.estimators_:
+        assert network.hidden_layer_sizes == (width,) == default_network(n_classes)["hidden_layer_sizes"]
+        assert network.activation == "tanh"
 
 
 def test_scaler_is_fitted_on_training_features_only(data):
@@ -324,7 +327,8 @@ def test_colour_model_trains_on_colour_training_copies():
 def test_calibration_changes_the_probabilities_not_the_labels(model, data):
     images, _ = data
     raw = TextureModel(estimator=small_net(), calibrate=False).fit(*data)
-    np.testing.assert_array_equal(raw.estimator_.network_.params, model.estimator_.network_.params)  # same network
+    for a, b in zip(raw.estimator_.estimators_, model.estimator_.estimators_, strict=True):
+        np.testing.assert_array_equal(a.network_.params, b.network_.params)  # the same networks
     assert raw.temperature_ == 1.0 and raw.calibration_ is None
     low, high = TEMPERATURE_RANGE
     assert low <= model.temperature_ <= high and model.temperature_ != 1.0
@@ -383,6 +387,94 @@ def test_a_model_file_saved_before_calibration_loads_uncalibrated():
     scores, Xs = model.score_features(X), model.scaler_.transform(X)
     np.testing.assert_array_equal([s.confidence for s in scores], model.estimator_.predict_proba(Xs).max(axis=1))
     assert [s.label for s in scores] == list(model.estimator_.predict(Xs))
+
+
+def test_a_model_file_of_format_2_loads_as_one_calibrated_network():
+    # Written by the code of before ensembles (format 2): TextureModel(estimator=BPClassifier((3,),
+    # activation="tanh", epochs=5, random_state=0)).fit_features(24 random rows, classes 1 and 2).
+    model = TextureModel.load(Path(__file__).parent / "data" / "texture_model_format2.npz")
+    assert model.n_networks == 1 and isinstance(model.estimator_, BPClassifier)
+    assert model.calibrate and model.temperature_ != 1.0
+    X = np.random.default_rng(0).normal(size=(5, len(model.feature_names_)))
+    proba = model.estimator_.predict_proba(model.scaler_.transform(X))
+    np.testing.assert_allclose([s.confidence for s in model.score_features(X)],
+                               scaled_probabilities(proba, model.temperature_).max(axis=1), rtol=1e-12)
+
+
+# -- several networks averaged ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def features(model, data):
+    return model.featurize(data[0]), data[1]
+
+
+def proba_of(model, X):
+    """The class probabilities of feature rows, as the batch path scores them."""
+    return np.array([list(score.probabilities.values()) for score in model.score_features(X)])
+
+
+def test_n_networks_trains_and_averages_that_many_networks(features):
+    X, labels = features
+    model = TextureModel(estimator=small_net(seed=2), n_networks=3, calibrate=False).fit_features(X, labels)
+    assert isinstance(model.estimator_, NetworkEnsemble) and len(model.estimator_.estimators_) == 3
+    Xs = model.scaler_.transform(X)
+    seeds = member_seeds(2, 3)
+    assert seeds[0] == 2  # the first network is the one the estimator's seed gives
+    networks = [small_net(seed=s).fit(Xs, labels) for s in seeds]
+    np.testing.assert_allclose(proba_of(model, X), np.mean([n.predict_proba(Xs) for n in networks], axis=0),
+                               rtol=1e-12)
+    single = TextureModel(estimator=small_net(seed=2), n_networks=1, calibrate=False).fit_features(X, labels)
+    assert isinstance(single.estimator_, BPClassifier)
+    np.testing.assert_array_equal(proba_of(single, X), networks[0].predict_proba(Xs))
+
+
+def test_the_default_network_is_averaged_too(features):
+    X, labels = features
+    model = TextureModel(n_networks=2, calibrate=False).fit_features(X, labels)
+    assert [net.hidden_layer_sizes for net in model.estimator_.estimators_] == [default_network(3)["hidden_layer_sizes"]] * 2
+    assert model.estimator_.estimators_[0].random_state == model.random_state
+
+
+def test_the_temperature_is_fitted_on_the_averaged_probabilities(features, monkeypatch):
+    import pipeline.model as model_module
+
+    templates = []
+
+    def spy(estimator, *args):
+        templates.append(estimator)
+        return out_of_fold_logits(estimator, *args)
+
+    from pipeline.calibration import out_of_fold_logits
+
+    monkeypatch.setattr(model_module, "out_of_fold_logits", spy)
+    X, labels = features
+    model = TextureModel(estimator=small_net(), n_networks=2).fit_features(X, labels)
+    assert isinstance(templates[0], NetworkEnsemble) and templates[0].n_networks == 2
+    low, high = TEMPERATURE_RANGE
+    assert low <= model.temperature_ <= high and model.calibration_["temperature"] == model.temperature_
+    raw = model.estimator_.predict_proba(model.scaler_.transform(X))
+    np.testing.assert_allclose(proba_of(model, X), scaled_probabilities(raw, model.temperature_), rtol=1e-12)
+
+
+def test_an_ensemble_is_saved_loaded_and_bit_identical_for_a_seed(features, data, tmp_path):
+    X, labels = features
+    for name in ("a.npz", "b.npz"):
+        TextureModel(estimator=small_net(), n_networks=3).fit_features(X, labels).save(tmp_path / name)
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+    model = TextureModel(estimator=small_net(), n_networks=3).fit_features(X, labels)
+    loaded = TextureModel.load(tmp_path / "a.npz")
+    assert loaded.n_networks == 3 and loaded.digest() == model.digest()
+    np.testing.assert_array_equal(loaded.predict_proba(data[0][:4]), model.predict_proba(data[0][:4]))
+    assert loaded.temperature_ == model.temperature_ and loaded.history_ == model.history_
+    with np.load(tmp_path / "a.npz", allow_pickle=False) as npz:
+        assert json.loads(str(npz["metadata"]))["format_version"] == FORMAT_VERSION == 3
+
+
+@pytest.mark.parametrize("n", [0, 1.5, None])
+def test_a_bad_number_of_networks_is_refused(features, n):
+    with pytest.raises(ConfigError, match="n_networks"):
+        TextureModel(n_networks=n).fit_features(*features)
 
 
 @pytest.fixture(scope="module")

@@ -53,7 +53,9 @@ class Format:
 def formats():
     names = TextureModel(feature_config=CONFIG)._extractor().names
     features = np.random.default_rng(8).random((24, len(names)))
-    texture_model = TextureModel(feature_config=CONFIG, estimator=_net()).fit_features(features, LABELS[:24])
+    # One network: the edits below name its arrays (an ensemble's are refused in test_nn_ensemble.py).
+    texture_model = TextureModel(feature_config=CONFIG, estimator=_net(), n_networks=1)
+    texture_model.fit_features(features, LABELS[:24])
     return {
         "network": Format("texture-bp-network", _net().fit(X, LABELS), BPClassifier.load,
                           lambda m: m.predict_proba(X)),

@@ -179,6 +179,32 @@ def _damage(kind, entry, size):
         entry.write_bytes(b"hello")
 
 
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_class_names_survive_the_prediction_header(tmp_path, suffix):
+    # A model's classes name its proba_<class> columns: the header holds user text too.
+    from pipeline.batch import PredictTask
+    from pipeline.model import TextureModel
+    from pipeline.nn import BPClassifier
+
+    classes = ["a\rb", 'x,"y', "n\nl"]
+    features = np.random.default_rng(0).random((6, len(ExtractTask(CONFIG).columns)))
+    model = TextureModel(feature_config=CONFIG, estimator=BPClassifier(hidden_layer_sizes=(4,), epochs=2,
+                                                                       random_state=0))
+    model.fit_features(features, classes * 2)
+    src = _images(tmp_path / "src", n=2)
+    out = tmp_path / f"out{suffix}"
+    summary = run_batch(PredictTask(model), src, out, engine=SerialEngine(), quiet=True)
+    assert summary.processed == 2
+    if suffix == ".csv":
+        header, *rows = _csv_rows(out)
+        assert all(len(row) == len(header) for row in rows) and len(rows) == 2
+        table = pd.read_csv(out, dtype=str, keep_default_na=False)
+    else:
+        table = pd.read_parquet(out)
+    assert [f"proba_{name}" for name in sorted(classes)] == [c for c in table.columns if c.startswith("proba_")]
+    assert len(table) == 2 and set(table["predicted"]) <= set(classes)
+
 @pytest.mark.parametrize("kind", ["short vector", "NaN vector", "integers", "truncated", "empty", "not an array"])
 def test_a_damaged_cache_entry_is_recomputed_never_served(tmp_path, kind):
     src, cache = _images(tmp_path / "src", n=2), tmp_path / "cache"

@@ -49,7 +49,10 @@ defined here, once:
   level means the same colour in every image; narrower than the channels'
   full range because natural colours are far from saturated (on USPTex,
   99.9 % of the chroma values lie within it), so that the co-occurrence
-  matrices see more than the two or three middle levels.
+  matrices see more than the two or three middle levels.  The half-scale
+  GLCM (``"glcmhalf"``) gets the same view, then averages its 2 x 2 blocks.
+* **VAR** (``"lbpvar"``) gets the channel as it is, like LBP: its variance
+  bins are in the same units as the luminance's.
 * **Colour statistics**: the mean and standard deviation of each
   (half-resolution) chroma channel, ``o1_mean, o1_std, o2_mean, o2_std``
   (:func:`colour_statistics`).
@@ -228,7 +231,7 @@ def chroma_to_unit(channel):
 def chroma_view(family, channel):
     """What feature `family` is given for a chroma channel: the channel itself, or for the GLCM
     :func:`chroma_to_unit` of it (see the module documentation)."""
-    return chroma_to_unit(channel) if family == "glcm" else channel
+    return chroma_to_unit(channel) if family in ("glcm", "glcmhalf") else channel
 
 
 def colour_statistic_names():

@@ -23,7 +23,7 @@ from texture.io import check_min_size, luminance, read_image
 from texture.masks import named_file, read_mask
 from texture.errors import ConfigError, MaskError
 
-__all__ = ["FAMILIES", "REGISTRY", "Family", "FeatureConfig", "FeatureExtractor", "extract_features"]
+__all__ = ["DEFAULT_FAMILIES", "FAMILIES", "REGISTRY", "Family", "FeatureConfig", "FeatureExtractor", "extract_features"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,9 @@ class Family:
         scale (:func:`texture.lbp.lbp_responses`), the magnitude of every
         filter (:func:`texture.gabor.gabor_magnitudes`).  ``origin`` is the
         image row at which ``image`` starts when it is a band of rows.
-    reach : callable ``(config) -> int``
+        None for a family whose per-pixel values depend on statistics of
+        the whole image (``"clbp"``'s thresholds): feature maps refuse it.
+    reach : callable ``(config) -> int``, or None with ``responses``
         Rows and columns around a pixel that its responses read: a band of
         rows with this many rows of context on each side has the whole
         image's responses.
@@ -84,9 +86,9 @@ def _glcm_min_size(c):
     return glcm.glcm_reach(c.glcm_distances, c.glcm_angles) + 1
 
 
-def _lbp_min_size(c):
+def _circle_min_size(scales):
     # The whole circle of the largest radius around one pixel.
-    return 2 * math.ceil(max(R for _, R in c.lbp_scales)) + 1
+    return 2 * math.ceil(max(R for _, R in scales)) + 1
 
 
 #: Every feature family by name, in the order of the feature vector.
@@ -107,7 +109,7 @@ REGISTRY = {
         check=lambda c: lbp.check_lbp_params(c.lbp_scales, c.lbp_method),
         names=lambda c: lbp.lbp_feature_names(c.lbp_scales, c.lbp_method),
         vector=lambda image, c, inside=None: lbp.lbp_feature_vector(image, c.lbp_scales, c.lbp_method, inside),
-        min_size=_lbp_min_size,
+        min_size=lambda c: _circle_min_size(c.lbp_scales),
         check_mask=lambda inside, c, path: lbp.check_mask(inside, c.lbp_scales, path),
         responses=lambda image, c, origin=0: lbp.lbp_responses(image, c.lbp_scales, c.lbp_method, origin),
         reach=lambda c: lbp.lbp_reach(c.lbp_scales),
@@ -129,8 +131,44 @@ REGISTRY = {
         reach=lambda c: gabor.gabor_reach(tuple(c.gabor_frequencies), c.gabor_orientations, c.gabor_bandwidth),
         periodic=True,
     ),
+    "glcmhalf": Family(
+        check=lambda c: None,  # the "glcm" family's fields, checked there
+        names=lambda c: glcm.glcm_half_feature_names(c.glcm_distances, c.glcm_angles, c.glcm_aggregate),
+        vector=lambda image, c, inside=None: glcm.glcm_half_feature_vector(
+            image, c.glcm_distances, c.glcm_angles, c.glcm_levels, c.glcm_aggregate, inside
+        ),
+        # One pair of whole blocks at the longest offset.
+        min_size=lambda c: 2 * glcm.glcm_reach(c.glcm_distances, c.glcm_angles) + 2,
+        check_mask=lambda inside, c, path: glcm.check_half_scale_mask(inside, c.glcm_distances, c.glcm_angles, path),
+        responses=lambda image, c, origin=0: (glcm.glcm_half_levels(image, c.glcm_levels),),
+        reach=lambda c: 2 * glcm.glcm_reach(c.glcm_distances, c.glcm_angles) + 1,
+        periodic=False,
+    ),
+    "lbpvar": Family(
+        check=lambda c: lbp.check_lbp_params(c.lbpvar_scales, "uniform", field="lbpvar_scales"),
+        names=lambda c: lbp.lbp_var_feature_names(c.lbpvar_scales),
+        vector=lambda image, c, inside=None: lbp.lbp_var_feature_vector(image, c.lbpvar_scales, inside),
+        min_size=lambda c: _circle_min_size(c.lbpvar_scales),
+        check_mask=lambda inside, c, path: lbp.check_mask(inside, c.lbpvar_scales, path),
+        responses=lambda image, c, origin=0: lbp.lbp_var_responses(image, c.lbpvar_scales, origin),
+        reach=lambda c: lbp.lbp_reach(c.lbpvar_scales),
+        periodic=False,
+    ),
+    "clbp": Family(
+        check=lambda c: lbp.check_lbp_params(c.clbp_scales, "uniform", field="clbp_scales"),
+        names=lambda c: lbp.clbp_feature_names(c.clbp_scales),
+        vector=lambda image, c, inside=None: lbp.clbp_feature_vector(image, c.clbp_scales, inside),
+        min_size=lambda c: _circle_min_size(c.clbp_scales),
+        check_mask=lambda inside, c, path: lbp.check_mask(inside, c.clbp_scales, path),
+        responses=None,  # thresholds are means over the whole image: no window of a map has its own
+        reach=None,
+        periodic=False,
+    ),
 }
+#: Every family's name, in the order of :data:`REGISTRY`.
 FAMILIES = tuple(REGISTRY)
+#: The families of the default :class:`FeatureConfig`.
+DEFAULT_FAMILIES = ("glcm", "lbp", "gabor")
 
 
 @dataclass(frozen=True)
@@ -140,8 +178,10 @@ class FeatureConfig:
     Parameters
     ----------
     families : tuple of str
-        Subset of ``("glcm", "lbp", "gabor")`` (:data:`FAMILIES`), computed
-        in that order.
+        Distinct names among ``("glcm", "lbp", "gabor", "glcmhalf",
+        "lbpvar", "clbp")``
+        (:data:`FAMILIES`), computed in the order given; by default
+        ``("glcm", "lbp", "gabor")`` (:data:`DEFAULT_FAMILIES`).
     glcm_levels : int
         Grey levels of the co-occurrence matrices, 8 to 256.
     glcm_distances : tuple of int
@@ -149,7 +189,10 @@ class FeatureConfig:
     glcm_angles : tuple of float
         Angles in degrees, in [0, 180).
     glcm_aggregate : {"mean_range", "none"}
-        Mean and range over the angles per distance, or every angle.
+        Mean and range over the angles per distance, or every angle.  The
+        four ``glcm_*`` fields also configure ``"glcmhalf"``, the same
+        features of the half-scale image (distances in half-resolution
+        pixels, see :func:`texture.glcm.glcm_half_features`).
     lbp_scales : tuple of (int, float)
         ``(P, R)`` neighbour counts and radii.
     lbp_method : {"uniform", "nri_uniform", "ror", "default"}
@@ -162,6 +205,14 @@ class FeatureConfig:
         Filter bandwidth in octaves.
     gabor_aggregate : {"none", "rotation"}
         Statistics per filter, or their average and range over orientations.
+    lbpvar_scales : tuple of (int, float)
+        ``(P, R)`` of the VAR histograms (``"lbpvar"``: the local variance
+        of the same circle of neighbours as LBP, quantized on a fixed scale,
+        see :func:`texture.lbp.lbp_var_features`).
+    clbp_scales : tuple of (int, float)
+        ``(P, R)`` of the completed LBP's joint magnitude and centre
+        histograms (``"clbp"``, :func:`texture.lbp.clbp_feature_vector`;
+        not available in feature maps).
     colour : {"grey", "opponent"}
         ``"grey"``: the families run on the luminance.  ``"opponent"``: they
         also run on the two opponent-colour channels ``o1`` and ``o2``
@@ -184,7 +235,7 @@ class FeatureConfig:
     7
     """
 
-    families: tuple = FAMILIES
+    families: tuple = DEFAULT_FAMILIES
     glcm_levels: int = 32
     glcm_distances: tuple = (1, 2, 4)
     glcm_angles: tuple = (0, 45, 90, 135)
@@ -195,6 +246,8 @@ class FeatureConfig:
     gabor_orientations: int = 6
     gabor_bandwidth: float = 1.0
     gabor_aggregate: str = "none"
+    lbpvar_scales: tuple = ((8, 1), (16, 2), (24, 3))
+    clbp_scales: tuple = ((8, 1), (16, 2), (24, 3))
     colour: str = "grey"
 
     def __post_init__(self):

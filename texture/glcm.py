@@ -48,6 +48,14 @@ __all__ = [
     "glcm_feature_vector",
     "glcm_feature_values",
     "glcm_features",
+    "half_scale",
+    "half_scale_mask",
+    "glcm_half_levels",
+    "glcm_half_offsets",
+    "glcm_half_feature_names",
+    "glcm_half_feature_vector",
+    "check_half_scale_mask",
+    "glcm_half_features",
 ]
 
 GLCM_PROPERTIES = (
@@ -432,7 +440,7 @@ def _matrix_properties(P):
     ).reshape((-1,) + batch)
 
 
-def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_probability):
+def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_probability, out=None):
     """:func:`glcm_properties` from the reductions of the matrices it needs, one row per matrix.
 
     Every property is a function of the marginals ``p_x, p_y``, the sum and
@@ -452,10 +460,13 @@ def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_pro
         ``p_{x-y}`` (of ``|i - j|``).
     asm, entropy, max_probability : (n,) array of float64
         ``sum P^2``, ``H(P)`` in bits and ``max P``.
+    out : (len(GLCM_PROPERTIES), n) ndarray of float64, optional
+        Where to write the properties.
 
     Returns
     -------
     props : (len(GLCM_PROPERTIES), n) ndarray of float64
+        ``out`` when given.
 
     Examples
     --------
@@ -516,7 +527,7 @@ def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_pro
         "cluster_prominence": (p_sum * sum_dev2 * sum_dev2).sum(axis=1),
         "autocorrelation": cov + mu_x * mu_y,
     }
-    return np.stack([values[name] for name in GLCM_PROPERTIES])
+    return np.stack([values[name] for name in GLCM_PROPERTIES], out=out)
 
 
 def _check_levels(levels):
@@ -739,3 +750,154 @@ def glcm_features(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32
     import pandas as pd  # see texture.features.extract_features
 
     return pd.Series(values, index=glcm_feature_names(distances, angles, aggregate))
+
+
+# -- The same features one octave up: the co-occurrences of the half-scale image ---------------------
+
+
+def half_scale(image):
+    """The 2 x 2 block mean at every pixel: the half-resolution image of all four phases at once.
+
+    ``h[i, j]`` averages ``image[i:i + 2, j:j + 2]``; ``h[a::2, b::2]`` is
+    the half-resolution image (2 x 2 block means) of ``image[a:, b:]``.
+
+    Returns
+    -------
+    h : (M - 1, N - 1) ndarray of float64
+
+    Examples
+    --------
+    >>> half_scale(np.array([[0.0, 1.0, 0.0], [1.0, 1.0, 0.0]])).tolist()
+    [[0.75, 0.5]]
+    """
+    image = np.asarray(image, dtype=np.float64)
+    return 0.25 * (image[:-1, :-1] + image[1:, :-1] + image[:-1, 1:] + image[1:, 1:])
+
+
+def half_scale_mask(inside):
+    """Which 2 x 2 blocks of :func:`half_scale` lie wholly inside a region: ``(M - 1, N - 1)`` bool."""
+    return inside[:-1, :-1] & inside[1:, :-1] & inside[:-1, 1:] & inside[1:, 1:]
+
+
+def glcm_half_offsets(distances=(1, 2, 4), angles=(0, 45, 90, 135)):
+    """Offsets of the half-scale co-occurrences in image pixels: twice :func:`glcm_offsets`.
+
+    A distance ``d`` counts half-resolution pixels: ``2 d`` image pixels
+    between two block means of the same phase.
+    """
+    return 2 * _cached_offsets(tuple(distances), tuple(angles))
+
+
+def glcm_half_levels(image, levels=32):
+    """The quantized :func:`half_scale` image, padded back to ``image``'s shape with ``levels`` (no block).
+
+    The per-pixel responses of the half-scale GLCM features: pixel ``(i, j)``
+    holds the grey level of the block starting at it, or ``levels`` on the
+    last row and column, where no whole block starts.
+
+    Returns
+    -------
+    q : (M, N) ndarray of uint16
+    """
+    q = np.full(np.shape(image), levels, dtype=np.uint16)
+    q[:-1, :-1] = _quantize(half_scale(image), levels)
+    return q
+
+
+def glcm_half_feature_names(distances=(1, 2, 4), angles=(0, 45, 90, 135), aggregate="mean_range"):
+    """Names of :func:`glcm_half_feature_vector`'s values, e.g. ``glcmhalf_contrast_d1_mean``."""
+    return ["glcmhalf_" + name[len("glcm_"):] for name in glcm_feature_names(distances, angles, aggregate)]
+
+
+def glcm_half_feature_vector(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32,
+                             aggregate="mean_range", inside=None):
+    """GLCM features of the half-scale image: the extractor's path, without validation.
+
+    The co-occurrence counts of :func:`half_scale`'s grey levels at
+    :func:`glcm_half_offsets`: the sum of the counts of the four
+    half-resolution images (one per phase of the 2 x 2 blocks) at
+    ``distances``, whose properties follow.  With ``inside`` (a region that
+    passed :func:`check_half_scale_mask`), the blocks wholly inside.
+
+    Returns
+    -------
+    values : 1-D ndarray of float64
+        In the order of :func:`glcm_half_feature_names`.
+    """
+    offsets = glcm_half_offsets(distances, angles)
+    q = _quantize(half_scale(image), levels)
+    blocks = None if inside is None else half_scale_mask(inside)
+    matrices = _cooccurrence(q, offsets.reshape(-1, 2), levels, blocks)
+    props = _matrix_properties(matrices).reshape(-1, *offsets.shape[:2])
+    return glcm_feature_values(props, aggregate)
+
+
+def check_half_scale_mask(inside, distances, angles, path=None):
+    """Refuse a region without a pair of whole 2 x 2 blocks inside it at some half-scale offset.
+
+    Raises
+    ------
+    MaskError
+        As :func:`check_mask`, for the blocks of the half-scale image.
+    """
+    blocks = half_scale_mask(inside)
+    rows, cols = blocks.shape
+    offsets = glcm_half_offsets(distances, angles)
+    for (d, a), (dr, dc) in zip(np.ndindex(offsets.shape[:2]), offsets.reshape(-1, 2).tolist()):
+        r0, r1 = max(0, -dr), min(rows, rows - dr)
+        c0, c1 = max(0, -dc), min(cols, cols - dc)
+        if r1 <= r0 or c1 <= c0 or not np.logical_and(blocks[r0:r1, c0:c1],
+                                                      blocks[r0 + dr : r1 + dr, c0 + dc : c1 + dc]).any():
+            raise MaskError(
+                f"mask too small or thin for half-scale GLCM distance {distances[d]} at {angles[a]:g} degrees: "
+                f"no two 2 x 2 blocks inside its {np.count_nonzero(inside)} pixels are {2 * distances[d]} "
+                f"pixels apart at offset ({dr}, {dc})",
+                path,
+            )
+
+
+def glcm_half_features(image, distances=(1, 2, 4), angles=(0, 45, 90, 135), levels=32, aggregate="mean_range",
+                       mask=None):
+    """GLCM features one octave up the pyramid: of the half-resolution image, every phase counted.
+
+    The image's 2 x 2 block means (its half-resolution image, and the three
+    others obtained by starting the blocks one pixel lower or to the right)
+    are quantized over [0, 1] as :func:`glcm_features` does, and their
+    co-occurrences at ``distances`` half-resolution pixels (twice as many
+    image pixels) pooled into one matrix per offset: the four phases give
+    four times the pairs of one half-resolution image, and the result does
+    not depend on where the blocks start.  With a mask, the blocks wholly
+    inside it.
+
+    Parameters
+    ----------
+    image, distances, angles, levels, aggregate, mask
+        As in :func:`glcm_features`; distances count half-resolution pixels.
+
+    Returns
+    -------
+    features : pandas.Series
+        Named like ``glcmhalf_contrast_d1_mean``.
+
+    Raises
+    ------
+    ConfigError
+        From :func:`check_glcm_params`.
+    MaskError
+        As :func:`glcm_features`, for the blocks (:func:`check_half_scale_mask`).
+
+    Examples
+    --------
+    >>> from skimage.data import brick
+    >>> features = glcm_half_features(brick())
+    >>> bool(features["glcmhalf_correlation_d1_mean"] > 0.5)
+    True
+    """
+    check_glcm_params(levels, distances, angles, aggregate)
+    image, inside, named = read_image_and_mask(image, mask)
+    if inside is not None:
+        check_half_scale_mask(inside, distances, angles, named)
+    values = glcm_half_feature_vector(image, distances, angles, levels, aggregate, inside)
+    import pandas as pd  # see texture.features.extract_features
+
+    return pd.Series(values, index=glcm_half_feature_names(distances, angles, aggregate))

@@ -19,7 +19,9 @@ samples.  The codes stay bit-identical at a fraction of the cost.  The
 default (uniform) histograms never build the codes: running per-pixel
 counts of ones and of 0/1 transitions give them directly.
 
-Over 400 lines because the module holds the whole family: the exact
+Over 400 lines because the module holds the whole family (with the two
+companions of the codes that share its circles and fast differences: the
+local variance VAR and the completed LBP's CLBP_M/C): the exact
 scikit-image arithmetic, its fast single-precision path with exact
 near-ties, the histograms (with masks), parameter checks and the feature
 vector; splitting it would scatter one concept.
@@ -31,6 +33,9 @@ References
        patterns", IEEE TPAMI 24(7), 971-987, 2002. :DOI:`10.1109/TPAMI.2002.1017623`
 .. [2] T. Ahonen, A. Hadid and M. Pietikainen, "Face recognition with local
        binary patterns", ECCV 2004, 469-481. :DOI:`10.1007/978-3-540-24670-1_36`
+.. [3] Z. Guo, L. Zhang and D. Zhang, "A completed modeling of local binary
+       pattern operator for texture classification", IEEE TIP 19(6),
+       1657-1663, 2010. :DOI:`10.1109/TIP.2010.2044957`
 """
 
 from __future__ import annotations
@@ -55,6 +60,16 @@ __all__ = [
     "lbp_feature_names",
     "lbp_feature_vector",
     "lbp_features",
+    "VAR_BINS",
+    "local_variance",
+    "var_bins",
+    "lbp_var_responses",
+    "lbp_var_feature_names",
+    "lbp_var_feature_vector",
+    "lbp_var_features",
+    "clbp_codes",
+    "clbp_feature_names",
+    "clbp_feature_vector",
 ]
 
 LBP_METHODS = ("default", "ror", "uniform", "nri_uniform", "var")
@@ -311,17 +326,21 @@ def _largest_magnitude(image):
     return max(float(image.max(initial=0.0)), -float(image.min(initial=0.0))) or 1.0
 
 
-def _band_codes(prepared, pad, P, R, method, origin=0):
-    """Yield ``(start, stop, codes)`` for every band of rows of a :func:`_prepare`-d image (rows numbered from ``origin``)."""
+def _band_codes(prepared, pad, P, R, method, origin=0, span=None):
+    """Yield ``(start, stop, codes)`` for every band of rows of a :func:`_prepare`-d image (rows numbered from ``origin``).
+
+    ``span``: the ``(first, last)`` rows to code, all when None.
+    """
     image, padded, scaled, band = prepared
     rp, cp = _circle(P, R)
     rows, cols = image.shape
+    first, last = (0, rows) if span is None else span
     nonfinite = None
     if scaled is None:  # the exact path: the image may hold NaN or infinities
         nonfinite = ~np.isfinite(padded)
         nonfinite = nonfinite if nonfinite.any() else None
-    for start in range(0, rows, band):
-        stop = min(start + band, rows)
+    for start in range(first, last, band):
+        stop = min(start + band, last)
         samples = _samples(padded, pad, start, stop, rp, cp, origin)
         if method == "var":
             neighbours = np.empty((P, stop - start, cols))
@@ -550,13 +569,9 @@ def _uniform_histograms(image, scales, inside=None):
     scale = _largest_magnitude(image)
     if not math.isfinite(scale):  # non-finite values: the exact path throughout
         return np.concatenate([lbp_histogram(lbp_codes(image, P, R), P, mask=inside) for P, R in scales])
-    rows, cols = image.shape
+    cols = image.shape[1]
     counts = [np.zeros(P + 2, dtype=np.intp) for P, _ in scales]
-    slab = max(1, _SLAB_PIXELS // max(cols, 1))
-    for top in range(0, rows, slab):
-        bottom = min(top + slab, rows)
-        low = max(top - pad, 0)
-        prepared = _prepare(image[low : min(bottom + pad, rows)], pad, scale=scale)
+    for low, top, bottom, prepared in _slabs(image, pad, scale):
         band = prepared[3]
         for (P, R), scale_counts in zip(scales, counts):
             for start in range(top - low, bottom - low, band):
@@ -576,6 +591,43 @@ def _uniform_histograms(image, scales, inside=None):
                 region = None if inside is None else inside[low + start : low + stop]
                 scale_counts += _riu2_counts(ones, changes, P, region)
         del prepared  # before the next slab's copies are made
+    return np.concatenate([_normalized(scale_counts) for scale_counts in counts])
+
+
+def _slabs(image, pad, scale):
+    """Yield ``(low, top, bottom, prepared)``: the image's rows [top, bottom) in slabs of :data:`_SLAB_PIXELS`.
+
+    ``prepared`` is :func:`_prepare` of rows [low, ...) of the image, the
+    slab with the ``pad`` rows its circles reach on either side, scaled by
+    the whole image's `scale`; rows numbered from ``low`` in it give the
+    whole image's codes bit for bit (see :func:`lbp_responses`).
+    """
+    rows, cols = image.shape
+    slab = max(1, _SLAB_PIXELS // max(cols, 1))
+    for top in range(0, rows, slab):
+        bottom = min(top + slab, rows)
+        low = max(top - pad, 0)
+        yield low, top, bottom, _prepare(image[low : min(bottom + pad, rows)], pad, scale=scale)
+
+
+def _code_histograms(image, scales, method, inside=None):
+    """:func:`lbp_histogram` of the `method` codes at every scale, concatenated, without whole-image code arrays.
+
+    The codes of one band of rows at a time, in the slabs of :func:`_slabs`
+    (the exact path of non-finite images included), are counted and dropped:
+    a large image costs a few bytes per pixel beyond itself, not the 8 of
+    each scale's codes and the 12 of padded and scaled copies.
+    """
+    pad = max(math.ceil(R) + 1 for _, R in scales)
+    counts = [np.zeros(lbp_n_bins(P, method), dtype=np.intp) for P, _ in scales]
+    with np.errstate(invalid="ignore", over="ignore"):  # as in _codes
+        for low, top, bottom, prepared in _slabs(image, pad, _largest_magnitude(image)):
+            for (P, R), scale_counts in zip(scales, counts):
+                for start, stop, codes in _band_codes(prepared, pad, P, R, method, low, (top - low, bottom - low)):
+                    if inside is not None:
+                        codes = codes[inside[low + start : low + stop]]
+                    scale_counts += np.bincount(codes.ravel(), minlength=len(scale_counts))
+            del prepared
     return np.concatenate([_normalized(scale_counts) for scale_counts in counts])
 
 
@@ -638,7 +690,7 @@ def lbp_histogram(codes, P, method="uniform", mask=None):
     return _normalized(np.bincount(codes.ravel(), minlength=lbp_n_bins(P, method)))
 
 
-def check_lbp_params(scales, method):
+def check_lbp_params(scales, method, field="lbp_scales"):
     """Raise ConfigError naming the first invalid multi-scale LBP parameter.
 
     Errors name the parameters as :class:`texture.FeatureConfig` fields
@@ -649,6 +701,9 @@ def check_lbp_params(scales, method):
     scales, method
         As in :func:`lbp_features`; no scale may repeat (it would repeat
         feature names).
+    field : str, optional
+        The :class:`texture.FeatureConfig` field that holds ``scales``,
+        named in the errors (``lbpvar_scales`` for :func:`lbp_var_features`).
 
     Raises
     ------
@@ -663,14 +718,14 @@ def check_lbp_params(scales, method):
     texture.errors.ConfigError: lbp_scales: lbp R must be a positive number, got 0
     """
     if isinstance(scales, str) or not np.iterable(scales) or not all(np.iterable(s) and len(s) == 2 for s in scales):
-        raise ConfigError(f"lbp_scales must be a sequence of (P, R) pairs, got {scales!r}")
+        raise ConfigError(f"{field} must be a sequence of (P, R) pairs, got {scales!r}")
     if len(scales) == 0:
-        raise ConfigError("lbp_scales must not be empty")
+        raise ConfigError(f"{field} must not be empty")
     try:
         for P, R in scales:
             _check_scale(P, R)
     except ConfigError as error:
-        raise ConfigError(f"lbp_scales: {error.message}") from None
+        raise ConfigError(f"{field}: {error.message}") from None
     try:
         for P, _ in scales:
             lbp_n_bins(P, method)
@@ -678,7 +733,7 @@ def check_lbp_params(scales, method):
         raise ConfigError(f"lbp_method: {error.message}") from None
     pairs = [tuple(s) for s in scales]
     if len(set(pairs)) != len(pairs):
-        raise ConfigError(f"lbp_scales must not repeat values, got {scales!r}")
+        raise ConfigError(f"{field} must not repeat values, got {scales!r}")
 
 
 def lbp_feature_names(scales=((8, 1), (16, 2), (24, 3)), method="uniform"):
@@ -715,8 +770,7 @@ def lbp_feature_vector(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform
     for P, R in scales:
         _check_scale(P, R)
     if method != "uniform":
-        responses = zip(lbp_responses(image, scales, method), scales)
-        return np.concatenate([lbp_histogram(codes, P, method, inside) for codes, (P, _) in responses])
+        return _code_histograms(image, scales, method, inside)
     # The default riu2 histograms skip the code arrays (same values, faster).
     return _uniform_histograms(image, scales, inside)
 
@@ -811,3 +865,286 @@ def lbp_features(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform", mas
     import pandas as pd  # see texture.features.extract_features
 
     return pd.Series(values, index=lbp_feature_names(scales, method))
+
+
+# -- VAR: the local contrast that LBP discards ----------------------------------------------------
+
+#: Bins of a VAR histogram (:func:`var_bins`).
+VAR_BINS = 16
+# var_bins counts the edges 2**(k - 2.5) / 255**2 (k = 0 .. VAR_BINS - 2) at or below a
+# variance: one frexp exponent of the variance times this factor.
+_VAR_FACTOR = 255.0**2 * 2.0**2.5
+
+
+def local_variance(image, P=8, R=1.0):
+    """VAR_{P,R} of every pixel: the variance of its ``P`` neighbours on the circle of radius ``R`` [1].
+
+    The neighbours are :func:`lbp_codes`' (bilinear samples, zero outside
+    the image); the values are ``local_binary_pattern(image, P, R, "var")``'s
+    to single-precision rounding (relative errors below 1e-4).  Each neighbour's difference from the
+    centre is one float32 ``cv2.filter2D`` pass (as for the LBP bits), and the
+    variance of the differences, which is the neighbours', is taken from
+    their sum and sum of squares: rounding errors scale with the local
+    contrast, not with the grey level.  Translation-invariant arithmetic: a
+    band of rows with :func:`lbp_reach` rows of context has the whole
+    image's values bit for bit.
+
+    Parameters
+    ----------
+    image : (M, N) array_like
+        Grey image; images holding NaN or infinities take the float64 path of
+        :func:`lbp_codes` (``method="var"``).
+    P : int, optional
+        Number of neighbours, 1 to 31.
+    R : float, optional
+        Radius of the circle, in pixels.
+
+    Returns
+    -------
+    variance : (M, N) ndarray of float32 (float64 for a non-finite image)
+        Non-negative (rounding below zero is clipped); 0 on flat neighbourhoods,
+        where scikit-image returns NaN.
+
+    Examples
+    --------
+    >>> image = np.zeros((5, 5)); image[2, 3] = 1.0  # one bright neighbour of the centre
+    >>> round(float(local_variance(image, 4, 1)[2, 2]), 4)  # of (1, 0, 0, 0)
+    0.1875
+    """
+    _check_scale(P, R)
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim != 2:
+        raise ValueError(f"local_variance expects a 2-D image, got shape {image.shape}")
+    if not math.isfinite(_largest_magnitude(image)):
+        with np.errstate(invalid="ignore", over="ignore"):
+            return _codes(image, P, R, "var")
+    values = image.astype(np.float32)
+    difference = np.empty_like(values)
+    total, squares = np.zeros_like(values), np.zeros_like(values)
+    for r_off, c_off in zip(*(offsets.tolist() for offsets in _circle(P, R))):
+        kernel, anchor = _difference_kernel(r_off, c_off)  # also exact for a sample on a pixel
+        cv2.filter2D(values, -1, kernel, dst=difference, anchor=anchor, borderType=cv2.BORDER_CONSTANT)
+        cv2.add(total, difference, dst=total)
+        cv2.accumulateSquare(difference, squares)
+    mean = np.multiply(total, 1.0 / P, out=total)
+    variance = np.multiply(squares, 1.0 / P, out=squares)
+    variance -= mean * mean
+    return np.maximum(variance, 0.0, out=variance)
+
+
+def var_bins(variance):
+    """The bin, 0 to ``VAR_BINS - 1``, of each local variance: octaves of variance on a fixed scale.
+
+    Ojala et al. [1] quantize VAR at cut values learned from training images;
+    a feature vector that needs no fitting uses a fixed scale instead, for
+    working images in [0, 1]: bin ``k`` (``1 <= k <= VAR_BINS - 2``) holds the
+    variances in ``[2**(k - 3.5), 2**(k - 2.5))`` squared 8-bit grey levels,
+    half an octave of standard deviation each, bin 0 those below
+    ``2**-2.5`` (a standard deviation below 0.42 grey level: flat), bin 15
+    those at or above ``2**11.5`` (a standard deviation above 54 levels).
+    The edges are irrational, so the variance of 8-bit neighbourhoods, a
+    rational number, never falls on one: ties are not decided by rounding.
+
+    Parameters
+    ----------
+    variance : array_like
+        Local variances (:func:`local_variance`, or scikit-image's ``"var"``
+        codes with NaN read as 0), non-negative.
+
+    Returns
+    -------
+    bins : ndarray of uint8
+
+    Examples
+    --------
+    >>> var_bins(np.array([0.0, 1.0, 2.0, 1e9]) / 255**2).tolist()  # 1 and 2 squared grey levels
+    [0, 3, 4, 15]
+    """
+    # fmax reads NaN as 0; float64, so that a float32 variance is binned exactly as its float64 value.
+    scaled = np.fmax(variance, 0.0, dtype=np.float64)
+    scaled *= _VAR_FACTOR
+    exponent = np.frexp(scaled)[1]
+    return np.clip(exponent, 0, VAR_BINS - 1, out=exponent).astype(np.uint8)
+
+
+def lbp_var_responses(image, scales=((8, 1), (16, 2), (24, 3)), origin=0):
+    """Yield the VAR bin (:func:`var_bins` of :func:`local_variance`) of every pixel at every scale.
+
+    The VAR features' per-pixel responses, as :func:`lbp_responses` are the
+    LBP features'.  ``origin`` (the row at which a band of rows starts) is
+    accepted for the extractor's interface and not needed: the arithmetic
+    does not depend on the row number.
+    """
+    for P, R in scales:
+        yield var_bins(local_variance(image, P, R))
+
+
+def lbp_var_feature_names(scales=((8, 1), (16, 2), (24, 3))):
+    """Names of :func:`lbp_var_feature_vector`'s values, e.g. ``lbpvar_p8_r1_bin07``."""
+    return [f"lbpvar_p{P}_r{R:g}_bin{b:02d}" for P, R in scales for b in range(VAR_BINS)]
+
+
+def lbp_var_feature_vector(image, scales=((8, 1), (16, 2), (24, 3)), inside=None):
+    """Concatenated normalized histograms of the VAR bins at every ``(P, R)`` scale.
+
+    The extractor's path (see :func:`lbp_feature_vector`): the ``inside``
+    pixels of a region that passed :func:`check_mask` are counted, each
+    with its whole-image neighbourhood.
+
+    Returns
+    -------
+    values : (VAR_BINS * len(scales),) ndarray of float64
+        In the order of :func:`lbp_var_feature_names`.
+    """
+    bins = lbp_var_responses(image, scales)
+    if inside is None:
+        return np.concatenate([_normalized(np.bincount(b.ravel(), minlength=VAR_BINS)) for b in bins])
+    return np.concatenate([_normalized(np.bincount(b[inside], minlength=VAR_BINS)) for b in bins])
+
+
+def lbp_var_features(image, scales=((8, 1), (16, 2), (24, 3)), mask=None):
+    """Multi-scale VAR histograms of an image: the local contrast that the LBP codes leave out [1].
+
+    Ojala et al. pair each rotation-invariant LBP code with VAR_{P,R}, the
+    variance of the same ``P`` neighbours: rotation-invariant too, but not
+    invariant to the grey scale.  Here VAR is quantized on the fixed scale
+    of :func:`var_bins` and counted per scale, as the LBP codes are.  Masks
+    are handled as in :func:`lbp_features`.
+
+    Parameters
+    ----------
+    image : (M, N) array or path
+        Grey image (see :func:`texture.read_image`).
+    scales : sequence of (int, float), optional
+        ``(P, R)`` pairs: neighbours and radius of each scale.
+    mask : array_like or path, optional
+        Region of interest (see :func:`lbp_features`).
+
+    Returns
+    -------
+    features : pandas.Series
+        Fraction of the pixels with each VAR bin, named like ``lbpvar_p8_r1_bin07``.
+
+    Raises
+    ------
+    ConfigError
+        From :func:`check_lbp_params`.
+    MaskError
+        As :func:`lbp_features`.
+
+    Examples
+    --------
+    >>> from skimage.data import brick
+    >>> features = lbp_var_features(brick())
+    >>> len(features), round(float(features.sum()), 6)
+    (48, 3.0)
+    """
+    check_lbp_params(scales, "uniform", field="lbpvar_scales")
+    image, inside, named = read_image_and_mask(image, mask)
+    if inside is not None:
+        check_mask(inside, scales, named)
+    values = lbp_var_feature_vector(image, scales, inside)
+    import pandas as pd  # see texture.features.extract_features
+
+    return pd.Series(values, index=lbp_var_feature_names(scales))
+
+
+# -- Completed LBP: the magnitude and centre parts (CLBP_M/C) -------------------------------------
+
+
+def clbp_codes(image, P=8, R=1.0, inside=None):
+    """CLBP_M and CLBP_C codes of every pixel (Guo, Zhang and Zhang 2010) [3].
+
+    LBP keeps the signs of the differences ``d_p = g_p - g_c`` from the
+    centre (CLBP_S, :func:`lbp_codes`); the completed LBP adds their
+    magnitudes and the centre:
+
+    * CLBP_M: the rotation-invariant uniform code (as ``"uniform"``) of the
+      bits ``|d_p| >= c_M``, ``c_M`` the mean of ``|d_p|`` over every
+      sample of every pixel of the image (of the region, with ``inside``);
+    * CLBP_C: ``g_c >= c_I``, ``c_I`` the mean grey level of the image (of
+      the region).
+
+    The neighbours are :func:`lbp_codes`' (bilinear samples, zero outside
+    the image); each difference is one float32 ``cv2.filter2D`` pass, made
+    twice (the mean first, then the bits), so that no ``P`` planes are
+    held at once.  Both thresholds are statistics of the whole image (or
+    region): the codes of a window depend on pixels outside it, which is
+    why :func:`texture.feature_map` refuses this family.
+
+    Parameters
+    ----------
+    image : (M, N) ndarray of float64
+        Working grey image, finite.
+    P, R : int, float
+        Neighbours and radius, as in :func:`lbp_codes`.
+    inside : (M, N) ndarray of bool, optional
+        Region whose pixels give the thresholds.
+
+    Returns
+    -------
+    magnitude : (M, N) ndarray of uint8
+        CLBP_M codes, ``0 .. P + 1``.
+    centre : (M, N) ndarray of bool
+        CLBP_C codes.
+
+    Examples
+    --------
+    >>> image = np.zeros((5, 5)); image[2, 2] = 1.0
+    >>> magnitude, centre = clbp_codes(image, 4, 1)
+    >>> int(magnitude[2, 2]), bool(centre[2, 2]), bool(centre[0, 0])  # four large differences; bright centre
+    (4, True, False)
+    """
+    _check_scale(P, R)
+    values = np.ascontiguousarray(image, dtype=np.float32)
+    plan = [_difference_kernel(r_off, c_off) for r_off, c_off in zip(*(o.tolist() for o in _circle(P, R)))]
+    difference = np.empty_like(values)
+    region = None if inside is None else inside.view(np.uint8)
+
+    def differences():
+        for kernel, anchor in plan:
+            cv2.filter2D(values, -1, kernel, dst=difference, anchor=anchor, borderType=cv2.BORDER_CONSTANT)
+            yield np.abs(difference, out=difference)
+
+    total = sum(cv2.sumElems(cv2.bitwise_and(m, m, mask=region))[0] if region is not None
+                else cv2.sumElems(m)[0] for m in differences())
+    count = P * (values.size if inside is None else np.count_nonzero(inside))
+    threshold = total / max(count, 1)
+    ones = np.zeros(values.shape, dtype=np.uint8)
+    changes = np.zeros_like(ones)
+    previous = np.empty(values.shape, dtype=bool)
+    bit = np.empty_like(previous)
+    for p, magnitude in enumerate(differences()):
+        np.greater_equal(magnitude, threshold, out=bit)
+        ones += bit.view(np.uint8)
+        if p:  # the open chain, as _ones_and_transitions counts
+            changes += (bit != previous).view(np.uint8)
+        previous, bit = bit, previous
+    grey = image if inside is None else image[inside]
+    return _riu2(ones, changes, P), image >= grey.mean()
+
+
+def clbp_feature_names(scales=((8, 1), (16, 2), (24, 3))):
+    """Names of :func:`clbp_feature_vector`'s values, e.g. ``clbp_p8_r1_m03_c1``."""
+    return [f"clbp_p{P}_r{R:g}_m{m:02d}_c{c}" for P, R in scales for m in range(P + 2) for c in (0, 1)]
+
+
+def clbp_feature_vector(image, scales=((8, 1), (16, 2), (24, 3)), inside=None):
+    """Concatenated normalized joint histograms of (CLBP_M, CLBP_C) at every scale: CLBP_M/C.
+
+    With the LBP histograms (CLBP_S) beside them, this is Guo et al.'s
+    CLBP_S_M/C descriptor.  With ``inside``, the thresholds and the counts
+    are the region's.
+
+    Returns
+    -------
+    values : 1-D ndarray of float64
+        ``2 (P + 2)`` per scale, in the order of :func:`clbp_feature_names`.
+    """
+    hists = []
+    for P, R in scales:
+        magnitude, centre = clbp_codes(image, P, R, inside)
+        joint = 2 * magnitude.astype(np.intp) + centre
+        counted = joint.ravel() if inside is None else joint[inside]
+        hists.append(_normalized(np.bincount(counted, minlength=2 * (P + 2))))
+    return np.concatenate(hists)

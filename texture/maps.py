@@ -9,6 +9,9 @@ computes them for a whole image:
   ``(q[p], q[p + offset])`` that starts at it (when its partner lies in the
   image);
 * LBP: the code of every pixel at every scale (zero outside the image);
+  VAR: the bin of every pixel's local variance at every scale (the same
+  neighbours); half-scale GLCM: the quantized mean of the 2 x 2 block
+  starting at every pixel, and the pairs of blocks at twice the offsets;
 * Gabor: the magnitude of every filter's response (periodic borders).
 
 These are each family's ``responses`` in :data:`texture.features.REGISTRY`;
@@ -60,10 +63,11 @@ _BAND_PIXELS = 1 << 23
 #: per window (the GLCM properties of every offset: 1.8 KiB in float64 by
 #: default), so at most a few hundred MiB whatever the step.
 _BAND_WINDOWS = 1 << 15
-#: Entries of the per-cell count tables of one block, and bin indices
-#: counted at once (int64: 16 MiB each; see ``_block``).
+#: Entries of the per-cell count table of one block, made its summed-area
+#: table in place (uint16: 4 MiB; see ``_block``), and of the table that one
+#: ``bincount`` increments (int64: 512 KiB, within a core's cache).
 _CELL_ENTRIES = 1 << 21
-_BLOCK_INDICES = 1 << 21
+_STRIP_ENTRIES = 1 << 16
 #: Windows whose GLCM properties are computed at once (temporaries of
 #: windows x pair bins: 8 MiB of float64 at 32 levels).
 _REDUCED_WINDOWS = 1 << 11
@@ -239,7 +243,8 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
         Distance between consecutive windows, in pixels.
     config : FeatureConfig, optional
         Defaults to ``FeatureConfig()``.  In colour, ``window`` and ``step``
-        must be even.
+        must be even.  Every family but ``"clbp"`` (whose thresholds are
+        whole-image statistics) can be mapped.
     max_pixels : int, optional
         Largest image accepted (see :func:`texture.read_image`); larger ones
         are refused with ImageTooLargeError.
@@ -264,6 +269,10 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
     """
     extractor = FeatureExtractor(config)
     config = extractor.config
+    unmapped = [family for family in config.families if family not in _WINDOW_STATISTICS]
+    if unmapped:
+        raise ConfigError(f"feature maps cannot compute the {', '.join(unmapped)} family: its per-pixel codes "
+                          "depend on thresholds taken over the whole image, not over a window")
     if config.reads_colour and (window % 2 or step % 2):
         raise ConfigError(f"a colour feature map needs an even window and step (its chroma channels have half "
                           f"the resolution), got window {window}, step {step}")
@@ -313,9 +322,10 @@ def _colour_statistics(stored, half, first, last):
     covered = channels[:, :, : _covered(half)]
     stats = np.empty((last - first, half.cols, len(channels), 2))
     for k, channel in enumerate(covered):
-        mean = _window_sums(channel, half) / half.window**2
+        sums, squares = _window_moments(channel, half)
+        mean = sums / half.window**2
         stats[..., k, 0] = mean
-        stats[..., k, 1] = np.sqrt(np.maximum(_window_sums(channel * channel, half) / half.window**2 - mean**2, 0.0))
+        stats[..., k, 1] = np.sqrt(np.maximum(squares / half.window**2 - mean**2, 0.0))
     return stats.reshape(last - first, half.cols, -1)
 
 
@@ -375,11 +385,21 @@ class _Bands:
 
 def _lbp_windows(c, grid, responses, offset, n_rows):
     """LBP histograms of the band's windows from :func:`texture.lbp.lbp_responses` of the band, ``offset`` rows above it."""
+    n_bins = [lbp.lbp_n_bins(P, c.lbp_method) for P, _ in c.lbp_scales]
+    return _code_histograms(grid, responses, n_bins, offset, n_rows)
+
+
+def _lbpvar_windows(c, grid, responses, offset, n_rows):
+    """VAR histograms of the band's windows from :func:`texture.lbp.lbp_var_responses` of the band."""
+    return _code_histograms(grid, responses, [lbp.VAR_BINS] * len(c.lbpvar_scales), offset, n_rows)
+
+
+def _code_histograms(grid, responses, n_bins, offset, n_rows):
+    """Per window, the normalized histogram of each code plane of `responses`, concatenated."""
     histograms = []
-    for codes, (P, _) in zip(responses, c.lbp_scales):
+    for codes, bins in zip(responses, n_bins):
         codes = codes[offset : offset + _band_height(grid, n_rows), : _covered(grid)]
-        n_bins = lbp.lbp_n_bins(P, c.lbp_method)
-        histograms.append(_window_counts(codes, n_bins, grid) / grid.window**2)
+        histograms.append(_window_counts(codes, bins, grid) / grid.window**2)
     return np.concatenate(histograms, axis=-1)
 
 
@@ -390,57 +410,81 @@ def _gabor_windows(c, grid, responses, offset, n_rows):
     sums = np.empty((n_rows, grid.cols, n_filters, 2))
     for k, magnitude in enumerate(responses):
         inside = magnitude[offset : offset + height, :width]
-        sums[:, :, k, 0] = _window_sums(inside, grid)
-        sums[:, :, k, 1] = _window_sums(np.square(inside, out=inside), grid)
+        sums[:, :, k, 0], sums[:, :, k, 1] = _window_moments(inside, grid)
     sums /= grid.window**2
     return gabor.gabor_statistics(sums[..., 0], sums[..., 1], len(c.gabor_frequencies), c.gabor_orientations,
                                   c.gabor_aggregate)
 
 
 def _glcm_windows(c, grid, responses, offset, n_rows):
-    """GLCM features of the band's windows from its quantized grey levels ``q``, ``offset`` rows above it.
+    """GLCM features of the band's windows from its quantized grey levels, ``offset`` rows above it."""
+    return _cooccurrence_windows(c, grid, responses, offset, n_rows,
+                                 glcm.glcm_offsets(c.glcm_distances, c.glcm_angles))
 
-    Per offset and window, the reductions that
-    :func:`texture.glcm.glcm_properties_from_reductions` needs are counted from the pairs starting in the window: the
-    unordered pair ``{q[p], q[p + offset]}`` (the symmetric matrix has
-    half as many distinct entries), the grey levels of both pixels (the
-    marginal), their sum and their absolute difference.  Each pixel's
-    pair is one code ``q[p] (L + 1) + q[p + offset]``, level ``L``
-    standing for "outside the image"; lookup tables turn it into the bin
-    of each count (:func:`_pair_tables`).
+
+def _glcmhalf_windows(c, grid, responses, offset, n_rows):
+    """Half-scale GLCM features of the band's windows from :func:`texture.glcm.glcm_half_levels` of the band.
+
+    A pair belongs to the window holding the first pixel of its first 2 x 2 block.
+    """
+    return _cooccurrence_windows(c, grid, responses, offset, n_rows,
+                                 glcm.glcm_half_offsets(c.glcm_distances, c.glcm_angles))
+
+
+def _cooccurrence_windows(c, grid, responses, offset, n_rows, offsets):
+    """GLCM features at `offsets` of the band's windows from its quantized grey levels ``q``, ``offset`` rows above it.
+
+    Per offset and window, only the unordered pairs ``{q[p], q[p + offset]}``
+    starting in the window are counted (the symmetric matrix has half as
+    many distinct entries); every other reduction that
+    :func:`texture.glcm.glcm_properties_from_reductions` needs (the grey
+    levels of both pixels, their sum and their absolute difference) is a sum
+    of these counts, taken per window (:func:`_pair_tables`).  Each pixel's
+    pair is one code ``q[p] (L + 1) + q[p + offset]``, level ``L`` standing
+    for "outside the image" (or "no whole block here" in ``q``); a lookup
+    table turns it into its pair's bin.
     """
     L = c.glcm_levels
     height, width = _band_height(grid, n_rows), _covered(grid)
-    offsets = glcm.glcm_offsets(c.glcm_distances, c.glcm_angles)
-    reach = glcm.glcm_reach(c.glcm_distances, c.glcm_angles)
+    reach = int(np.abs(offsets).max())
     (levels,) = responses
     # The quantized band inside a margin of level L (outside the image).
     q = np.full((levels.shape[0] + 2 * reach, levels.shape[1] + 2 * reach), L, dtype=np.int32)
     q[reach:-reach, reach:-reach] = levels
     top = reach + offset
     first = q[top : top + height, reach : reach + width] * (L + 1)
-    tables, starts = _pair_tables(L)
+    pair_bin, reductions = _pair_tables(L)
     n_d, n_a = offsets.shape[:2]
-    props = np.empty((len(glcm.GLCM_PROPERTIES), n_rows * grid.cols, n_d * n_a))
+    # Offset-major: each chunk's properties are written in place, row by row.
+    props = np.empty((n_d * n_a, len(glcm.GLCM_PROPERTIES), n_rows * grid.cols))
     code = np.empty_like(first)
     for k, (dr, dc) in enumerate(offsets.reshape(-1, 2).tolist()):
         np.add(first, q[top + dr : top + dr + height, reach + dc : reach + dc + width], out=code)
-        counts = _flat(_window_counts(code, starts[-1], grid, tables))
+        counts = _flat(_window_counts(code, reductions.shape[1], grid, pair_bin[None]))
         # A few thousand windows at a time: temporaries of a few MiB, reused
         # by the allocator instead of fresh pages faulted in for each.
         for chunk in range(0, len(counts), _REDUCED_WINDOWS):
             windows = slice(chunk, chunk + _REDUCED_WINDOWS)
-            props[:, windows, k] = _window_properties(counts[windows], starts, L, grid)
-    return glcm.glcm_feature_values(props.reshape(-1, n_rows, grid.cols, n_d, n_a), c.glcm_aggregate)
+            _window_properties(counts[windows], reductions, L, grid, out=props[k, :, windows])
+    props = np.moveaxis(props, 0, -1).reshape(-1, n_rows, grid.cols, n_d, n_a)
+    return glcm.glcm_feature_values(props, c.glcm_aggregate)
 
 
-def _window_properties(counts, starts, L, grid):
-    """The GLCM properties ``(n_properties, n)`` of ``n`` windows from their counts (see :func:`_pair_tables`)."""
-    pairs, first_levels, second_levels, sums, diffs = np.split(counts, starts[1:-1], axis=1)
-    total = sums.sum(axis=1, keepdims=True, dtype=np.float64)
-    levels = (first_levels + second_levels.astype(np.float64)) / (2 * total)
+def _window_properties(pairs, reductions, L, grid, out):
+    """The GLCM properties ``(n_properties, n)`` of ``n`` windows from their unordered pair counts, into ``out``.
+
+    See :func:`_pair_tables`.
+    """
+    # Sums of integer counts, exact in float32 below 2**24 (the largest is
+    # the number of pairs, 2 window**2), and quickest bin-major: each of
+    # the sparse matrix's entries adds one row of counts.
+    exact = np.float32 if 2 * grid.window**2 < 2**24 else np.float64
+    sums_of_bins = reductions @ np.ascontiguousarray(pairs.T, dtype=exact)
+    levels, sums, diffs = (part.T.astype(np.float64) for part in np.split(sums_of_bins, [L, 3 * L - 1]))
+    total = sums.sum(axis=1, keepdims=True)
+    levels /= 2 * total
     return glcm.glcm_properties_from_reductions(
-        levels, levels, sums / total, diffs / total, *_joint_reductions(pairs, L, total, 2 * grid.window**2)
+        levels, levels, sums / total, diffs / total, *_joint_reductions(pairs, L, total, 2 * grid.window**2), out=out
     )
 
 
@@ -448,8 +492,10 @@ def _window_properties(counts, starts, L, grid):
 #: windows of a band from the band's per-pixel responses (``Family.responses``
 #: of the band with its context): ``(config, grid, responses, offset, n_rows)
 #: -> (n_rows, cols, n_values)``, the band ``offset`` rows into the responses.
-_WINDOW_STATISTICS = {"glcm": _glcm_windows, "lbp": _lbp_windows, "gabor": _gabor_windows}
-assert set(_WINDOW_STATISTICS) == set(REGISTRY), "every registered family needs its window statistics here"
+_WINDOW_STATISTICS = {"glcm": _glcm_windows, "lbp": _lbp_windows, "gabor": _gabor_windows,
+                      "glcmhalf": _glcmhalf_windows, "lbpvar": _lbpvar_windows}
+assert set(_WINDOW_STATISTICS) == {name for name, family in REGISTRY.items() if family.responses is not None}, \
+    "every family with per-pixel responses needs its window statistics here"
 
 
 def _flat(a):
@@ -459,33 +505,42 @@ def _flat(a):
 
 @functools.lru_cache(maxsize=8)
 def _pair_tables(L):
-    """Lookup tables from a pair code ``i (L + 1) + j`` to the bin it adds to in each count, and the counts' starts.
+    """The bin of each pair code ``i (L + 1) + j``, and the sums of bins that give the other reductions.
 
-    Five counts side by side: the unordered pair ``{i, j}`` (diagonal pairs
-    first, ``i``, then ``i < j``: ``L (L + 1) / 2`` bins), the level ``i``,
-    the level ``j``, the sum ``i + j`` and the difference ``|i - j|``.  A
-    code with ``i`` or ``j`` equal to ``L`` (outside the image) goes to the
-    dropped bin ``starts[-1]`` of every count.
+    The unordered pair ``{i, j}`` has one of ``L (L + 1) / 2`` bins: the
+    diagonal pairs first (bin ``i``), then those with ``i < j``.  A code
+    with ``i`` or ``j`` equal to ``L`` (outside the image) goes to the
+    dropped bin ``L (L + 1) / 2``.
 
     Returns
     -------
-    tables : (5, (L + 1) ** 2) ndarray of intp, read-only
-    starts : ndarray of int
-        First bin of each count, then the dropped bin.
+    pair_bin : ((L + 1) ** 2,) ndarray of intp, read-only
+    reductions : scipy.sparse.csr_array, (4 L - 1, L (L + 1) / 2) of float32
+        ``reductions @ counts`` turns pair counts (one row per bin) into,
+        one after the other: the counts of each grey level over both pixels
+        of the pairs (``L`` rows: a pair ``{i, i}`` counts twice for ``i``),
+        of their sums ``i + j`` (``2 L - 1``) and of their differences
+        ``|i - j|`` (``L``).
     """
-    pair = np.empty((L, L), dtype=np.int32)
+    import scipy.sparse  # here: a tenth of a second to import, for maps only (start-up, tests/test_cli.py)
+
+    pair = np.empty((L, L), dtype=np.intp)
     pair[np.diag_indices(L)] = np.arange(L)
     upper = np.triu_indices(L, 1)
     pair[upper] = L + np.arange(len(upper[0]))
     pair[upper[::-1]] = pair[upper]
-    i, j = np.indices((L, L))
-    starts = np.cumsum([0, L * (L + 1) // 2, L, L, 2 * L - 1, L])
-    tables = np.full((5, L + 1, L + 1), starts[-1], dtype=np.int32)
-    for table, start, bins in zip(tables, starts, (pair, i, j, i + j, np.abs(i - j))):
-        table[:L, :L] = start + bins
-    tables = tables.reshape(5, -1).astype(np.intp)
-    tables.flags.writeable = False
-    return tables, starts
+    n_pairs = L * (L + 1) // 2
+    pair_bin = np.full((L + 1, L + 1), n_pairs, dtype=np.intp)
+    pair_bin[:L, :L] = pair
+    pair_bin = pair_bin.reshape(-1)
+    pair_bin.flags.writeable = False
+    # Each pair bin, from its (i, j) with i <= j, adds to four reductions.
+    i, j = np.concatenate([np.diag_indices(L), np.triu_indices(L, 1)], axis=1)
+    bins = np.tile(np.arange(n_pairs), 4)
+    reduced = np.concatenate([i, j, L + i + j, 3 * L - 1 + j - i])
+    reductions = scipy.sparse.csr_array((np.ones(len(bins), dtype=np.float32), (reduced, bins)),
+                                        shape=(4 * L - 1, n_pairs))
+    return pair_bin, reductions
 
 
 def _joint_reductions(counts, L, total, largest):
@@ -532,19 +587,18 @@ def _covered(grid):
     return (grid.cols - 1) * grid.step + grid.window
 
 
-def _window_totals(cells, grid):
-    """Sums over the cells of each window, from per-cell totals ``(cell_rows, cell_cols, ...)``.
+def _window_totals(table, grid):
+    """Sums over the cells of each window, from per-cell totals in ``table[1:, 1:]`` (``(cell_rows, cell_cols, ...)``).
 
-    A summed-area table of the cells, read at each window's four corners;
-    the cells are those of consecutive windows, the first at the top left.
+    ``table`` has a zero first row and column, and becomes in place the
+    summed-area table of the cells, read at each window's four corners; the
+    cells are those of consecutive windows, the first at the top left.
+    Counts are summed in their unsigned integers: sums modulo 2**16 (2**32)
+    give the exact differences of a window whose counts are below it, and
+    halve the memory traffic.
     """
     g = math.gcd(grid.window, grid.step)
     span, stride = grid.window // g, grid.step // g
-    # Counts: sums modulo 2**16 (2**32) give the exact differences of a
-    # window whose counts are below it, and halve the memory traffic.
-    dtype = _count_dtype(grid) if cells.dtype.kind == "i" else cells.dtype
-    table = np.zeros((cells.shape[0] + 1, cells.shape[1] + 1, *cells.shape[2:]), dtype=dtype)
-    table[1:, 1:] = cells
     # Running sums row after row, then column after column: numpy's cumsum
     # along a leading axis is several times slower than these whole-row adds.
     for i in range(2, table.shape[0]):
@@ -552,8 +606,8 @@ def _window_totals(cells, grid):
     for j in range(2, table.shape[1]):
         np.add(table[1:, j - 1], table[1:, j], out=table[1:, j])
     # Strided views of the table at the windows' corners (no gathers).
-    n_rows = (cells.shape[0] - span) // stride + 1
-    n_cols = (cells.shape[1] - span) // stride + 1
+    n_rows = (table.shape[0] - 1 - span) // stride + 1
+    n_cols = (table.shape[1] - 1 - span) // stride + 1
     top, bottom = slice(0, n_rows * stride, stride), slice(span, span + n_rows * stride, stride)
     left, right = slice(0, n_cols * stride, stride), slice(span, span + n_cols * stride, stride)
     totals = table[bottom, right] - table[bottom, left]
@@ -567,16 +621,29 @@ def _count_dtype(grid):
     return np.uint16 if grid.window**2 < 2**16 else np.uint32
 
 
-def _window_sums(values, grid):
-    """Per window, the sum of ``values`` (the band's covered pixels), in float64: ``(n_rows, cols)``.
+def _window_moments(values, grid):
+    """Per window, the sums of ``values`` (the band's covered pixels) and of their squares, in float64.
 
-    Cell sums row-wise first, accumulated in float64 without a float64 copy
-    of the band (three times quicker than one reduction over both axes).
+    Cell sums one row of cells at a time: its rows copied to float64
+    (squares exact for float32 values) and added up, in buffers that stay in
+    cache (quicker than a reduction over both axes, or one with a cast).
+
+    Returns
+    -------
+    sums, squares : (n_rows, cols) ndarray of float64
     """
     g = math.gcd(grid.window, grid.step)
-    rows, cols = values.shape[0] // g, values.shape[1] // g
-    cells = values.reshape(rows, g, -1).sum(axis=1, dtype=np.float64).reshape(rows, cols, g).sum(axis=2)
-    return _window_totals(cells, grid)
+    rows, width = values.shape[0] // g, values.shape[1]
+    tables = np.zeros((2, rows + 1, width // g + 1))
+    line, square = np.empty((g, width)), np.empty((g, width))
+    column_sums = np.empty((2, width))
+    for r in range(rows):
+        np.copyto(line, values[r * g : (r + 1) * g])
+        np.multiply(line, line, out=square)
+        line.sum(axis=0, out=column_sums[0])
+        square.sum(axis=0, out=column_sums[1])
+        tables[:, r + 1, 1:] = column_sums.reshape(2, -1, g).sum(axis=2)
+    return tuple(_window_totals(table, grid) for table in tables)
 
 
 def _window_counts(codes, n_bins, grid, tables=None):
@@ -584,10 +651,12 @@ def _window_counts(codes, n_bins, grid, tables=None):
 
     ``codes`` are the band's covered pixels.  With ``tables`` (``(k,
     n_codes)`` of intp), each pixel adds to the ``k`` bins ``tables[:,
-    code]`` instead.  Counted per ``g x g`` cell by one ``bincount`` over
-    the pixels, in square-ish blocks of windows that keep the cell table
-    within :data:`_CELL_ENTRIES` entries and the bin indices within
-    :data:`_BLOCK_INDICES`, in one buffer reused block after block.
+    code]`` instead.  Counted per ``g x g`` cell, in square-ish blocks of
+    windows whose cell table holds at most :data:`_CELL_ENTRIES` entries:
+    each block's cells strip of cell rows by strip, by one ``bincount`` whose
+    table of at most :data:`_STRIP_ENTRIES` entries stays in the processor's
+    cache (a table of megabytes, incremented at random, costs several times
+    more per pixel).
 
     Returns
     -------
@@ -596,48 +665,57 @@ def _window_counts(codes, n_bins, grid, tables=None):
     g = math.gcd(grid.window, grid.step)
     n_rows = (codes.shape[0] - grid.window) // grid.step + 1
     width, planes = n_bins + 1, 1 if tables is None else len(tables)
-    rows, cols = _block(grid, n_rows, width, planes)
-    out = np.empty((n_rows, grid.cols, n_bins), dtype=_count_dtype(grid))
-    buffer = np.empty(planes * _band_height(grid, rows) * ((cols - 1) * grid.step + grid.window), dtype=np.intp)
+    rows, cols = _block(grid, n_rows, width)
+    dtype = _count_dtype(grid)
+    out = np.empty((n_rows, grid.cols, n_bins), dtype=dtype)
+    # One summed-area table for every block (its zero first row and column
+    # included): a fresh one per block would be fresh pages to fault in.
+    span, stride = grid.window // g, grid.step // g
+    summed_buffer = np.zeros(((rows - 1) * stride + span + 1, (cols - 1) * stride + span + 1, n_bins), dtype=dtype)
     for first_row in range(0, n_rows, rows):
         last_row = min(first_row + rows, n_rows)
         for first_col in range(0, grid.cols, cols):
             last_col = min(first_col + cols, grid.cols)
             y0, x0 = first_row * grid.step, first_col * grid.step
             block = codes[y0 : (last_row - 1) * grid.step + grid.window, x0 : (last_col - 1) * grid.step + grid.window]
-            shape = (block.shape[0] // g, block.shape[1] // g, width)
-            index = buffer[: planes * block.size].reshape(planes, *block.shape)
-            cell = (np.arange(block.shape[0], dtype=np.intp)[:, None] // g * (shape[1] * width)
+            summed = summed_buffer[: block.shape[0] // g + 1, : block.shape[1] // g + 1]
+            cells = summed[1:, 1:]
+            strip = max(1, _STRIP_ENTRIES // (cells.shape[1] * width))  # cell rows per bincount
+            # Each pixel's offset in the strip's table: its cell's first bin.
+            cell = (np.arange(strip * g, dtype=np.intp)[:, None] // g * (cells.shape[1] * width)
                     + np.arange(block.shape[1], dtype=np.intp) // g * width)
-            if tables is None:
-                np.add(block, cell, out=index[0])
-            else:
-                # Plane by plane: twice as quick as one take.  mode="clip"
-                # (the codes are in range): with the default mode, numpy
-                # buffers `out`, six times slower.
-                for table, plane in zip(tables, index):
-                    np.take(table, block, out=plane, mode="clip")
-                index += cell
-            cells = np.bincount(index.reshape(-1), minlength=math.prod(shape)).reshape(shape)
-            out[first_row:last_row, first_col:last_col] = _window_totals(cells[..., :n_bins], grid)
+            index = np.empty((planes, *cell.shape), dtype=np.intp)
+            for top in range(0, cells.shape[0], strip):
+                pixels = block[top * g : (top + strip) * g]
+                part = index[:, : len(pixels)]
+                if tables is None:
+                    np.add(pixels, cell[: len(pixels)], out=part[0])
+                else:
+                    # Plane by plane: twice as quick as one take.  mode="clip"
+                    # (the codes are in range): with the default mode, numpy
+                    # buffers `out`, six times slower.
+                    for table, plane in zip(tables, part):
+                        np.take(table, pixels, out=plane, mode="clip")
+                    part += cell[: len(pixels)]
+                n_cells = len(pixels) // g * cells.shape[1]
+                counts = np.bincount(part.reshape(-1), minlength=n_cells * width)
+                cells[top : top + strip] = counts.reshape(-1, cells.shape[1], width)[..., :n_bins]
+            out[first_row:last_row, first_col:last_col] = _window_totals(summed, grid)
     return out
 
 
-def _block(grid, n_rows, width, planes):
-    """Window rows and columns per block of :func:`_window_counts`: as many as the budgets allow, square-ish.
+def _block(grid, n_rows, width):
+    """Window rows and columns per block of :func:`_window_counts`: as many as the budget allows, square-ish.
 
     Larger blocks count fewer pixels twice (a window's rows less a step at
-    each block edge); smaller ones keep every temporary below the size that
-    the C allocator returns to the system on release (tens of MiB), whose
-    fresh pages would otherwise be faulted in block after block.
+    each block edge); the budget keeps a block's cell table (``width``
+    entries per cell) and its summed-area table within tens of MiB.
     """
     g = math.gcd(grid.window, grid.step)
     span, stride = grid.window // g, grid.step // g
 
     def fits(rows, cols):
-        pixels = _band_height(grid, rows) * ((cols - 1) * grid.step + grid.window)
-        cells = ((rows - 1) * stride + span) * ((cols - 1) * stride + span) * width
-        return pixels * planes <= _BLOCK_INDICES and cells <= _CELL_ENTRIES
+        return ((rows - 1) * stride + span) * ((cols - 1) * stride + span) * width <= _CELL_ENTRIES
 
     n = 1
     while n < max(n_rows, grid.cols) and fits(min(n_rows, n + 1), min(grid.cols, n + 1)):

@@ -9,12 +9,14 @@ rule each), :mod:`~pipeline.nn.network` (the stack),
 against finite differences), then the scikit-learn style
 :mod:`~pipeline.nn.estimators` with their input
 :mod:`~pipeline.nn.validation` and their learned :mod:`~pipeline.nn.state`,
-saved to files by :mod:`pipeline.model_file`.
+saved to files by :mod:`pipeline.model_file`; :mod:`~pipeline.nn.ensemble`
+averages several of them.
 """
 
 from pipeline.nn.diagnostics import GradientWarning
+from pipeline.nn.ensemble import NetworkEnsemble
 from pipeline.nn.estimators import BPClassifier, BPRegressor
 from pipeline.nn.gradcheck import gradient_check
 from pipeline.nn.layers import BatchNorm, Dropout
 
-__all__ = ["BPClassifier", "BPRegressor", "BatchNorm", "Dropout", "gradient_check", "GradientWarning"]
+__all__ = ["BPClassifier", "BPRegressor", "NetworkEnsemble", "BatchNorm", "Dropout", "gradient_check", "GradientWarning"]

@@ -166,7 +166,7 @@ class Journal:
                     self.discarded = _differences(saved.get("settings") or {}, settings)
         self.meta.write_text(json.dumps({"signature": signature, "settings": settings}))
         with open(self.path, "w", **_TEXT) as f:
-            csv.writer(f, lineterminator="\n").writerow(self.task.header)
+            _write(csv.writer(f, lineterminator="\n"), f, self.task.header)  # proba_<class> columns hold labels
         return 0
 
     def _resume(self, items: Sequence[Item]) -> int:
@@ -184,7 +184,7 @@ class Journal:
             reader = csv.reader(src)
             writer = csv.writer(dst, lineterminator="\n")
             if next(reader, None) == header:
-                writer.writerow(header)
+                _write(writer, dst, header)
                 whole = itertools.takewhile(lambda cells: len(cells) == len(header), reader)
                 for lines in self._complete_inputs(whole):
                     if kept >= len(items) or any(cells[0] != escape_path(items[kept].path) for cells in lines):

@@ -21,12 +21,20 @@ from pathlib import Path
 from texture.errors import TextureError
 from texture.io import header_pixels
 
-__all__ = ["PEAK_BYTES_PER_PIXEL", "available_memory", "peak_estimate", "MemoryBudget"]
+__all__ = ["PEAK_BYTES_PER_PIXEL", "COLOUR_PEAK_BYTES_PER_PIXEL", "COPIES_PEAK_BYTES_PER_PIXEL",
+           "available_memory", "peak_estimate", "MemoryBudget"]
 
 #: Peak resident bytes per pixel of ``extract_features`` on a large grey
 #: image, measured (10 to 11; README, "Memory per pixel") and rounded up for the
 #: decoder's and the allocator's slack.
 PEAK_BYTES_PER_PIXEL = 16
+#: The same in colour (``FeatureConfig(colour="opponent")``): the float64
+#: RGB working image alone takes 24; measured 44.
+COLOUR_PEAK_BYTES_PER_PIXEL = 48
+#: Per pixel of the image, what making its training copies and their
+#: features takes at the peak (``texture train``; the upscaled copy has twice
+#: the pixels): measured 33 in grey, 114 in colour.
+COPIES_PEAK_BYTES_PER_PIXEL = {False: 36, True: 120}
 
 
 def available_memory() -> int | None:
@@ -44,14 +52,14 @@ def available_memory() -> int | None:
         return None
 
 
-def peak_estimate(path: str) -> int:
+def peak_estimate(path: str, bytes_per_pixel: int = PEAK_BYTES_PER_PIXEL) -> int:
     """Estimated peak bytes of a worker processing the image at `path`, from its header.
 
-    0 when the header cannot be read: the worker then fails on it at once
-    and says why.
+    `bytes_per_pixel` is the task's (``Task.peak_bytes_per_pixel``).  0 when
+    the header cannot be read: the worker then fails on it at once and says why.
     """
     try:
-        return header_pixels(Path(path)) * PEAK_BYTES_PER_PIXEL
+        return header_pixels(Path(path)) * bytes_per_pixel
     except TextureError:
         return 0
 

@@ -22,6 +22,7 @@ from pipeline.augment import COPIES, N_TRAINING_COPIES, copy_features
 from pipeline.names import escape_path, printable, unescape_path
 from pipeline.run.cache import FeatureCache
 from pipeline.run.inputs import Item
+from pipeline.run.memory import COLOUR_PEAK_BYTES_PER_PIXEL, COPIES_PEAK_BYTES_PER_PIXEL, PEAK_BYTES_PER_PIXEL
 from texture import FeatureConfig, FeatureExtractor, read_image
 from texture.errors import ConfigError
 
@@ -91,6 +92,9 @@ class Task:
     integer_columns: frozenset[str] = frozenset()
     #: Whether every input has exactly one output line (see :meth:`lines`).
     one_line_per_input: bool = True
+    #: Peak bytes per pixel of an input, from which the process engine decides
+    #: how many large inputs run at once (:mod:`pipeline.run.memory`).
+    peak_bytes_per_pixel: int = PEAK_BYTES_PER_PIXEL
 
     @property
     def header(self) -> list[str]:
@@ -185,6 +189,10 @@ class ExtractTask(Task):
         return {"task": type(self).__name__, "config": self.config.to_dict(), "texture": texture.__version__,
                 "max_pixels": self.max_pixels}
 
+    @property
+    def peak_bytes_per_pixel(self) -> int:
+        return COLOUR_PEAK_BYTES_PER_PIXEL if self.config.reads_colour else PEAK_BYTES_PER_PIXEL
+
     def signature(self) -> str:
         return _digest(self.settings())
 
@@ -249,6 +257,10 @@ class TrainingCopiesTask(ExtractTask):
     def __init__(self, config=None, cache_dir=None, max_pixels=None):
         super().__init__(config, cache_dir, max_pixels)
         self.columns = [f"copy{k}:{name}" for k in range(N_TRAINING_COPIES) for name in self.columns]
+
+    @property
+    def peak_bytes_per_pixel(self) -> int:
+        return COPIES_PEAK_BYTES_PER_PIXEL[self.config.reads_colour]
 
     def cache_key(self) -> str:
         # Copies get cache entries of their own, renewed when the copies change.

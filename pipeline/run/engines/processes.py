@@ -143,7 +143,8 @@ class _Pools:
 
     def submit(self, chunk: list[Item]) -> RerunOnCrash:
         # A worker runs its chunk's items one after the other: the largest one's peak is the chunk's.
-        peak = 0 if self.memory is None else max(peak_estimate(item.path) for item in chunk)
+        peak = 0 if self.memory is None else max(peak_estimate(item.path, self.task.peak_bytes_per_pixel)
+                                                 for item in chunk)
         if peak:
             self.memory.acquire(peak)  # waits for running chunks to finish while it does not fit
         try:
