@@ -126,6 +126,14 @@ class DaskEngine(Engine):
 
     Notes
     -----
+    Memory is the cluster's to manage: the client cannot see the workers'
+    memory, nor always their files, so it does not hold large images back
+    as :class:`~pipeline.run.engines.processes.ProcessEngine` does.  A
+    single-threaded worker holds one image at a time; Dask pauses a worker
+    near its memory limit (``dask worker --memory-limit``; a local cluster's
+    workers share this machine's memory equally) and restarts one past it,
+    which then counts as a worker death (below).
+
     At most twice as many chunks as the cluster has worker threads (counted
     when the run starts) are in flight.  A chunk whose worker dies is
     recomputed by another worker.  A chunk that kills more workers than Dask
