@@ -30,7 +30,7 @@ between the first and last size (fixed costs cancel out).  ``--before REV``
 comparison, e.g. ``--per-pixel 4000,8000 --before HEAD~1``; the sizes run
 one at a time, so the largest image's peak is the benchmark's.  ``--rows``
 picks what is measured (:data:`ROWS`): the families (the default), the
-``nri_uniform`` LBP, colour extraction (on RGB PNGs), and the features of an
+``nri_uniform`` LBP, the optional families, colour extraction (on RGB PNGs), and the features of an
 image's training copies (``texture train``; ``--before`` swaps only the
 ``texture`` package, not ``pipeline``).
 """
@@ -99,6 +99,9 @@ ROWS = {
     "gabor": {"config": {"families": ["gabor"]}},
     "all": {"config": {}},
     "lbp-nri": {"config": {"families": ["lbp"], "lbp_method": "nri_uniform"}},
+    "glcmhalf": {"config": {"families": ["glcmhalf"]}},
+    "lbpvar": {"config": {"families": ["lbpvar"]}},
+    "clbp": {"config": {"families": ["clbp"]}},
     "colour": {"config": {"colour": "opponent"}},
     "copies": {"config": {}, "copies": True},
     "colour-copies": {"config": {"colour": "opponent"}, "copies": True},

@@ -39,6 +39,8 @@ def _added_bytes_per_pixel(function, image):
     # Before its codes were counted band by band, "nri_uniform" added 30 (the padded and scaled copies, and
     # the int64 codes of each scale).
     ("lbp nri_uniform", lambda image: lbp._code_histograms(image, ((8, 1), (16, 2)), "nri_uniform"), 5),
+    # Whole-image variances and bins: 25.
+    ("lbpvar", lambda image: lbp.lbp_var_feature_vector(image, ((8, 1), (16, 2))), 8),
     ("gabor", lambda image: gabor.gabor_feature_vector(image, gabor.DEFAULT_FREQUENCIES, 6), 8),
 ])
 def test_families_add_a_few_bytes_per_pixel_to_a_large_image(large, family, function, limit):
@@ -73,6 +75,19 @@ def test_lbp_code_histograms_in_slabs_are_those_of_the_whole_images_codes(monkey
     for slab in (1, 1000, 5000, 1 << 20):  # one row, a few rows, more rows than a circle's reach, all
         monkeypatch.setattr(lbp, "_SLAB_PIXELS", slab)
         np.testing.assert_array_equal(lbp.lbp_feature_vector(image, scales, method, inside), whole)
+
+
+@pytest.mark.parametrize("shape, masked", [((97, 211), False), ((41, 300), True)])
+def test_lbpvar_slabs_give_the_whole_images_histograms_bit_for_bit(monkeypatch, shape, masked):
+    image = _smooth(shape, 8)
+    inside = np.random.default_rng(9).random(shape) > 0.3 if masked else None
+    scales = ((8, 1), (12, 2.5))
+    whole = np.concatenate([np.bincount(bins.ravel() if inside is None else bins[inside], minlength=lbp.VAR_BINS)
+                            for bins in lbp.lbp_var_responses(image, scales)]).astype(float)
+    for slab in (1, 1000, 5000, 1 << 20):  # one row, a few rows, more rows than a circle's reach, all
+        monkeypatch.setattr(lbp, "_SLAB_PIXELS", slab)
+        counts = lbp.lbp_var_feature_vector(image, scales, inside) * (image.size if inside is None else inside.sum())
+        np.testing.assert_allclose(counts, whole, rtol=0, atol=1e-9)
 
 
 @pytest.mark.parametrize("shape, masked", [((300, 331), False), ((257, 640), True)])

@@ -991,15 +991,31 @@ def lbp_var_feature_vector(image, scales=((8, 1), (16, 2), (24, 3)), inside=None
     pixels of a region that passed :func:`check_mask` are counted, each
     with its whole-image neighbourhood.
 
+    A finite image is binned slab by slab of :data:`_SLAB_PIXELS`, each with
+    the :func:`lbp_reach` rows of context that give the whole image's
+    variances bit for bit (:func:`local_variance`): a large image costs a
+    few bytes per pixel beyond itself, not the 30 of whole-image variances
+    and bins.
+
     Returns
     -------
     values : (VAR_BINS * len(scales),) ndarray of float64
         In the order of :func:`lbp_var_feature_names`.
     """
-    bins = lbp_var_responses(image, scales)
-    if inside is None:
-        return np.concatenate([_normalized(np.bincount(b.ravel(), minlength=VAR_BINS)) for b in bins])
-    return np.concatenate([_normalized(np.bincount(b[inside], minlength=VAR_BINS)) for b in bins])
+    rows, cols = image.shape
+    # A non-finite image takes local_variance's float64 path: whole, so that every row takes it.
+    slab = max(1, _SLAB_PIXELS // max(cols, 1)) if math.isfinite(_largest_magnitude(image)) else rows
+    pad = lbp_reach(scales)
+    counts = [np.zeros(VAR_BINS, dtype=np.intp) for _ in scales]
+    for top in range(0, rows, slab):
+        bottom = min(top + slab, rows)
+        low = max(top - pad, 0)
+        block = image[low : min(bottom + pad, rows)]
+        for bins, scale_counts in zip(lbp_var_responses(block, scales), counts):
+            bins = bins[top - low : bottom - low]
+            scale_counts += np.bincount(bins.ravel() if inside is None else bins[inside[top:bottom]],
+                                        minlength=VAR_BINS)
+    return np.concatenate([_normalized(scale_counts) for scale_counts in counts])
 
 
 def lbp_var_features(image, scales=((8, 1), (16, 2), (24, 3)), mask=None):

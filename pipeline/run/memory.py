@@ -22,7 +22,7 @@ from texture.errors import TextureError
 from texture.io import header_pixels
 
 __all__ = ["PEAK_BYTES_PER_PIXEL", "COLOUR_PEAK_BYTES_PER_PIXEL", "COPIES_PEAK_BYTES_PER_PIXEL",
-           "available_memory", "peak_estimate", "MemoryBudget"]
+           "FAMILY_PEAK_BYTES_PER_PIXEL", "bytes_per_pixel", "available_memory", "peak_estimate", "MemoryBudget"]
 
 #: Peak resident bytes per pixel of ``extract_features`` on a large grey
 #: image, measured (10 to 11; README, "Memory per pixel") and rounded up for the
@@ -35,6 +35,20 @@ COLOUR_PEAK_BYTES_PER_PIXEL = 48
 #: features takes at the peak (``texture train``; the upscaled copy has twice
 #: the pixels): measured 33 in grey, 114 in colour.
 COPIES_PEAK_BYTES_PER_PIXEL = {False: 36, True: 120}
+#: The optional families that take more than :data:`PEAK_BYTES_PER_PIXEL`
+#: alone (measured 33 and 18).
+FAMILY_PEAK_BYTES_PER_PIXEL = {"clbp": 36, "glcmhalf": 20}
+
+
+def bytes_per_pixel(config, copies: bool = False) -> int:
+    """Estimated peak bytes per pixel of extracting the features of `config` from an image, or (`copies`) of
+    its training copies: the figures above, plus what its families take beyond the default's (twice that
+    for the copies, whose upscaled one has twice the pixels)."""
+    base = COPIES_PEAK_BYTES_PER_PIXEL[config.reads_colour] if copies else \
+        (COLOUR_PEAK_BYTES_PER_PIXEL if config.reads_colour else PEAK_BYTES_PER_PIXEL)
+    extra = max([0] + [FAMILY_PEAK_BYTES_PER_PIXEL.get(family, 0) - PEAK_BYTES_PER_PIXEL
+                       for family in config.families])
+    return base + (2 * extra if copies else extra)
 
 
 def available_memory() -> int | None:

@@ -22,7 +22,7 @@ from pipeline.augment import COPIES, N_TRAINING_COPIES, copy_features
 from pipeline.names import escape_path, printable, unescape_path
 from pipeline.run.cache import FeatureCache
 from pipeline.run.inputs import Item
-from pipeline.run.memory import COLOUR_PEAK_BYTES_PER_PIXEL, COPIES_PEAK_BYTES_PER_PIXEL, PEAK_BYTES_PER_PIXEL
+from pipeline.run.memory import PEAK_BYTES_PER_PIXEL, bytes_per_pixel
 from texture import FeatureConfig, FeatureExtractor, read_image
 from texture.errors import ConfigError
 
@@ -191,7 +191,7 @@ class ExtractTask(Task):
 
     @property
     def peak_bytes_per_pixel(self) -> int:
-        return COLOUR_PEAK_BYTES_PER_PIXEL if self.config.reads_colour else PEAK_BYTES_PER_PIXEL
+        return bytes_per_pixel(self.config)
 
     def signature(self) -> str:
         return _digest(self.settings())
@@ -260,7 +260,7 @@ class TrainingCopiesTask(ExtractTask):
 
     @property
     def peak_bytes_per_pixel(self) -> int:
-        return COPIES_PEAK_BYTES_PER_PIXEL[self.config.reads_colour]
+        return bytes_per_pixel(self.config, copies=True)
 
     def cache_key(self) -> str:
         # Copies get cache entries of their own, renewed when the copies change.
