@@ -12,7 +12,9 @@ else of the bundled sample.
   time of every process involved (this one, the pool's workers, or the
   scheduler, nannies and workers), the marginal throughput from 400 to
   1200 images (start-up and the last chunks cancel out) and its ratio,
-  Dask's over the pool's, pair by pair.
+  Dask's over the pool's, pair by pair; and the same rate measured within
+  each 1200-image run, from its 400th rows to its end (steadier on a
+  shared machine, whose load changes between runs).
 * Start-up: ``--engine dask`` without ``--scheduler`` (a cluster started and
   stopped by the run) against the pool on 400 images, alternating; and
   where that time goes: the cluster's start, the task reaching the workers.
@@ -124,22 +126,32 @@ class _Timed(Engine):
         self.engine = engine
         self.chunk_size = engine.chunk_size
         self.first = self.cpu = None
+        self.arrivals = []  # (rows so far, seconds) as each chunk's rows arrive
 
     def map_chunks(self, task, chunks):
+        done = 0
         for rows in self.engine.map_chunks(task, chunks):
             self.first = self.first or time.perf_counter()
             self.cpu = _cpu_seconds()
+            done += len(rows)
+            self.arrivals.append((done, time.perf_counter()))
             yield rows
 
+    def rate_after(self, n: int) -> float:
+        """Images/s from the first rows past the `n`-th to the last ones: start-up left out, within one run."""
+        (since, start), (end, stop) = next(a for a in self.arrivals if a[0] >= n), self.arrivals[-1]
+        return (end - since) / (stop - start)
 
-def _run(engine, items, output) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (this process and its descendants), seconds to the first rows."""
+
+def _run(engine, items, output) -> tuple[float, float, float, float]:
+    """Wall seconds, CPU seconds (this process and its descendants), seconds to the first rows, and images/s
+    past the first SIZES[0] rows."""
     timed = _Timed(engine)
     cpu = _cpu_seconds()
     start = time.perf_counter()
     run_batch(ExtractTask(), items, output, engine=timed, quiet=True)
     wall = time.perf_counter() - start
-    return wall, timed.cpu - cpu, timed.first - start
+    return wall, timed.cpu - cpu, timed.first - start, timed.rate_after(SIZES[0]) if len(items) > SIZES[0] else 0
 
 
 def throughput(items, workers, repeats, chunk, tmp):
@@ -166,12 +178,20 @@ def report_throughput(figures, workers, chunk):
           f"medians of {len(figures[('local pool', SIZES[0])])} alternating runs")
     print(f"{'engine':22s} {'images':>6s} {'wall s':>7s} {'images/s':>9s} {'CPU ms/image':>13s} {'first rows s':>13s}")
     for (label, n), runs in figures.items():
-        wall, cpu, first = (statistics.median(column) for column in zip(*runs))
+        wall, cpu, first, _ = (statistics.median(column) for column in zip(*runs))
         print(f"{label:22s} {n:6d} {wall:7.2f} {n / wall:9.1f} {1e3 * cpu / n:13.2f} {first:13.2f}")
     pool = _marginal(figures[("local pool", SIZES[0])], figures[("local pool", SIZES[1])])
     dask = _marginal(figures[("dask, running cluster", SIZES[0])], figures[("dask, running cluster", SIZES[1])])
     print(f"marginal throughput {SIZES[0]} -> {SIZES[1]} images: local pool {statistics.median(pool):.1f} images/s, "
           f"dask {statistics.median(dask):.1f} images/s; ratio dask / pool, pair by pair: median "
+          f"{statistics.median(d / p for d, p in zip(dask, pool)):.2f} "
+          f"(each: {', '.join(f'{d / p:.2f}' for d, p in zip(dask, pool))})")
+    # The same rate within each 1200-image run, from its 400th rows to its last: the load of a shared machine
+    # changes less within one run than between the two runs the marginal figure subtracts.
+    pool = [run[3] for run in figures[("local pool", SIZES[1])]]
+    dask = [run[3] for run in figures[("dask, running cluster", SIZES[1])]]
+    print(f"within each {SIZES[1]}-image run, rows {SIZES[0]} -> {SIZES[1]}: local pool {statistics.median(pool):.1f} "
+          f"images/s, dask {statistics.median(dask):.1f} images/s; ratio, pair by pair: median "
           f"{statistics.median(d / p for d, p in zip(dask, pool)):.2f} "
           f"(each: {', '.join(f'{d / p:.2f}' for d, p in zip(dask, pool))})")
 

@@ -17,14 +17,14 @@ import numpy as np
 from pipeline.names import escape_path
 from pipeline.run.engines import make_engine
 from pipeline.run.engines.base import Engine
-from pipeline.run.inputs import Item, chunked, list_inputs
+from pipeline.run.inputs import Inputs, Item, chunked, list_inputs
 from pipeline.run.journal import Journal, check_output
 from pipeline.run.summary import Progress, RunSummary
 from pipeline.run.tasks import (ExtractTask, MapTask, PredictTask, Row, Task, TrainingCopiesTask,
                                 WindowFeaturesTask)
 from texture.errors import DatasetError
 
-__all__ = ["Item", "list_inputs", "Task", "Row", "ExtractTask", "TrainingCopiesTask", "PredictTask",
+__all__ = ["Item", "Inputs", "list_inputs", "Task", "Row", "ExtractTask", "TrainingCopiesTask", "PredictTask",
            "WindowFeaturesTask", "MapTask", "Engine", "make_engine", "RunSummary", "run_batch", "feature_matrix"]
 
 
@@ -38,9 +38,10 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
     task : Task
         :class:`ExtractTask`, :class:`PredictTask`, ... (a
         :class:`WindowFeaturesTask` row is one line per window).
-    source : str or os.PathLike or list of Item
+    source : str or os.PathLike or sequence of Item
         Folder tree or CSV file (see :func:`list_inputs`), or items already
-        listed (at least one).
+        listed (at least one): a list, or the :class:`Inputs` of
+        :func:`list_inputs`, which is not copied.
     output : str or os.PathLike
         ``.csv`` or ``.parquet`` (needs the ``[parquet]`` extra).  Written
         atomically once every input is accounted for.
@@ -75,7 +76,8 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
     if isinstance(source, (str, os.PathLike)):
         items, skipped = list_inputs(source)
     else:
-        items, skipped = list(source), list(skipped)
+        items = source if isinstance(source, Inputs) else list(source)
+        skipped = list(skipped)
         if not items:
             raise DatasetError("no input to run")
     engine = make_engine(jobs) if engine is None else engine

@@ -33,7 +33,7 @@ from texture.io import IMAGE_EXTENSIONS
 from pipeline.names import printable, unescape_path
 from pipeline.sample import SAMPLE_SETS, sample_root
 
-__all__ = ["COLUMNS", "GROUPINGS", "find_images", "find_masks", "is_mask_file", "load_folder", "load_csv",
+__all__ = ["COLUMNS", "GROUPINGS", "find_images", "find_masks", "is_mask_file", "load_folder", "load_csv", "csv_pieces",
            "load_sample", "kth_tips_scale"]
 
 COLUMNS = ("path", "label", "group")
@@ -266,59 +266,111 @@ def load_csv(path, *, labelled=True, check_files=True):
     """
     import pandas as pd
 
+    return pd.concat(list(csv_pieces(path, labelled=labelled, check_files=check_files)), ignore_index=True)
+
+
+def csv_pieces(path, *, labelled=True, check_files=True, rows=None):
+    """The table of :func:`load_csv`, in consecutive pieces of at most `rows` rows.
+
+    For lists of any length: pandas' reader holds several hundred bytes per
+    row while it reads, so the paths are read `rows` at a time.  The
+    ``label`` and ``group`` columns are read whole first (short, and typed by
+    all their cells, as :func:`load_csv` types them: numbers when every cell
+    is one).  The whole file is checked, and the errors of :func:`load_csv`
+    raised, before the iterator ends; pieces may come before that error.
+
+    Parameters
+    ----------
+    path, labelled, check_files
+        As in :func:`load_csv`.
+    rows : int, optional
+        Rows per piece; the whole table in one piece when None.
+
+    Yields
+    ------
+    pandas.DataFrame
+        The columns of :func:`load_csv`, indexed by row number from 0.
+    """
+    import pandas as pd
+
     path = Path(path)
+    # keep_default_na=False: a class named "NA", "null" or "None" is a name, not a blank cell.
+    options = {"encoding": "utf-8-sig", "skipinitialspace": True, "keep_default_na": False}
+    header = list(next(_read_csv(path, nrows=0, **options)).columns)
+    required = ("path", "label") if labelled else ("path",)
+    missing_columns = [c for c in required if c not in header]
+    if missing_columns:
+        raise DatasetError(
+            f"missing column(s) {', '.join(missing_columns)}; the CSV needs a header "
+            f"row with path,label[,group] (found: {', '.join(map(str, header))})",
+            path,
+        )
+    if rows is None:
+        pieces, names = _read_csv(path, dtype={"path": str, "mask": str}, **options), None
+    else:
+        named = [c for c in COLUMNS[1:] if c in header]
+        names = next(_read_csv(path, usecols=named, **options)) if named else None
+        pieces = _read_csv(path, usecols=[c for c in ("path", "mask") if c in header], dtype=str, chunksize=rows,
+                           **options)
+    folder = path.resolve().parent
+    blank, missing, start = [], [], 0
+    for table in pieces:
+        table.index = range(start, start + len(table))
+        if names is not None:
+            for column in names.columns:
+                table[column] = names[column].iloc[start:start + len(table)].to_numpy()
+        start += len(table)
+        # +2: one for the header, one because people count lines from 1.
+        blank.extend(table.index[table[list(required)].map(_is_blank).any(axis=1)] + 2)
+        # One Path at a time: pathlib interns every part of a path it parses, and
+        # the table of interned strings never shrinks after holding a whole list's.
+        files = _path_column((folder / unescape_path(name) for name in table["path"]), table.index)
+        if check_files:
+            missing.extend(name for name, file in zip(table["path"], files) if not os.path.isfile(file))
+        for column in ("label", "group"):  # a blank cell where one is allowed: missing
+            if column in table.columns:
+                table[column] = table[column].mask(table[column].map(_is_blank))
+        listed = pd.DataFrame({
+            "path": files,
+            **{column: table[column].to_numpy() if column in table.columns else None
+               for column in COLUMNS[1:]},
+        }, index=table.index)
+        if "mask" in table.columns:
+            # object dtype: a blank cell stays None (a string column would make it NaN).
+            listed["mask"] = pd.Series([None if _is_blank(name) else str(folder / unescape_path(name))
+                                        for name in table["mask"]], index=table.index, dtype=object)
+        if not blank and not missing:
+            yield listed
+    if not start:
+        raise DatasetError("no rows below the header", path)
+    if blank:
+        raise DatasetError(f"empty {' or '.join(required)} on line(s) {_listing(blank)}", path)
+    if missing:
+        raise DatasetError(f"{len(missing)} listed image(s) not found: {_listing(missing)}", path)
+
+
+def _read_csv(path, **options):
+    """``pandas.read_csv(path, **options)`` as an iterator of tables (one without `chunksize`), its errors a
+    :class:`DatasetError` naming the file."""
+    import pandas as pd
+
     try:
-        # keep_default_na=False: a class named "NA", "null" or "None" is a name, not a blank cell.
-        table = pd.read_csv(path, dtype={"path": str, "mask": str}, encoding="utf-8-sig",
-                            skipinitialspace=True, keep_default_na=False)
+        reader = pd.read_csv(path, **options)
+        yield from reader if "chunksize" in options else [reader]
     except FileNotFoundError:
         raise DatasetError("no such file", path) from None
     except OSError as err:
         raise DatasetError(f"cannot read the file ({err.strerror or err})", path) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise DatasetError(f"not a readable CSV ({err})", path) from None
-    required = ("path", "label") if labelled else ("path",)
-    missing_columns = [c for c in required if c not in table.columns]
-    if missing_columns:
-        raise DatasetError(
-            f"missing column(s) {', '.join(missing_columns)}; the CSV needs a header "
-            f"row with path,label[,group] (found: {', '.join(map(str, table.columns))})",
-            path,
-        )
-    if table.empty:
-        raise DatasetError("no rows below the header", path)
-    blank = table.index[table[list(required)].map(_is_blank).any(axis=1)]
-    if len(blank):
-        # +2: one for the header, one because people count lines from 1.
-        raise DatasetError(f"empty {' or '.join(required)} on line(s) {_listing(blank + 2)}",
-                           path)
-    folder = path.resolve().parent
-    # Absolute names stay absolute; names are read in the escaped form texture writes (pipeline.names).
-    files = [folder / unescape_path(name) for name in table["path"]]
-    missing = [name for name, file in zip(table["path"], files) if check_files and not file.is_file()]
-    if missing:
-        raise DatasetError(f"{len(missing)} listed image(s) not found: {_listing(missing)}", path)
-    for column in ("label", "group"):  # a blank cell where one is allowed: missing
-        if column in table.columns:
-            table[column] = table[column].mask(table[column].map(_is_blank))
-    listed = pd.DataFrame({
-        "path": _path_column(files),
-        **{column: table[column].to_numpy() if column in table.columns else None
-           for column in COLUMNS[1:]},
-    })
-    if "mask" in table.columns:
-        # object dtype: a blank cell stays None (a string column would make it NaN).
-        listed["mask"] = pd.Series([None if _is_blank(name) else str(folder / unescape_path(name))
-                                    for name in table["mask"]], dtype=object)
-    return listed
 
 
-def _path_column(paths):
+def _path_column(paths, index=None):
     """Paths as a column of Python strings: a name that is not UTF-8 holds a
     surrogate escape (PEP 383), which pandas' Arrow-backed text refuses."""
     import pandas as pd
 
-    return pd.Series([str(path) for path in paths], dtype=object)
+    return pd.Series([str(path) for path in paths], index=index, dtype=object)
 
 
 def _is_blank(cell) -> bool:

@@ -323,3 +323,17 @@ def test_workers_keep_their_arrays_memory_between_images():
     trimmed, kept, restored = map(int, result.stdout.split())
     assert trimmed > 20 * max(kept, 100)
     assert restored > 20 * max(kept, 100)  # as the worker was, once the run's task leaves it
+
+
+@pytest.mark.slow
+def test_the_client_holds_nothing_per_input(tmp_path):
+    # Futures, keys and the messages Dask keeps for debugging go with their
+    # chunk: in the client, and in the scheduler of the cluster a run starts
+    # in its own process (the fixture's keeps its last 1,000 messages, about
+    # 400 bytes per input here).  The listing takes about 50 bytes per input;
+    # the cluster's own bounded logs (its system monitor's samples, the last
+    # computations) add some tens while they fill; an Item held per input
+    # would add about 200.
+    from test_client_memory import bytes_per_extra_input
+
+    assert bytes_per_extra_input(tmp_path, DaskEngine(jobs=1), (1_000, 6_000)) < 150

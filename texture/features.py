@@ -329,7 +329,9 @@ class FeatureExtractor:
     config : FeatureConfig
     names : list of str
         Name of every value of :meth:`transform`'s output, in order: the
-        grey families' (``glcm_*``, ``lbp_*``, ``gabor_*``), then with
+        grey families' in the order of ``config.families`` (by default
+        ``glcm_*``, ``lbp_*``, ``gabor_*``; the optional ``glcmhalf_*``,
+        ``lbpvar_*``, ``clbp_*`` where they are given), then with
         ``colour="opponent"`` the same families on ``o1`` (``o1_glcm_*`` ...)
         and on ``o2``, then ``o1_mean, o1_std, o2_mean, o2_std``.
 
@@ -503,8 +505,9 @@ def extract_features(image, config=None, mask=None):
     Returns
     -------
     features : pandas.Series
-        float64 values indexed by :attr:`FeatureExtractor.names`: ``glcm_*``,
-        then ``lbp_*``, then ``gabor_*`` (then the chroma channels' and the
+        float64 values indexed by :attr:`FeatureExtractor.names`: by default
+        ``glcm_*``, then ``lbp_*``, then ``gabor_*`` (each family of
+        ``config.families`` in its order; then the chroma channels' and the
         colour statistics with ``config.colour="opponent"``).
 
     Raises

@@ -8,16 +8,18 @@ beside the image (:func:`pipeline.data.find_masks`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from array import array
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass, fields, replace
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator
 
-from pipeline.data import find_images, find_masks, is_mask_file, load_csv, load_folder
+from pipeline.data import csv_pieces, find_images, find_masks, is_mask_file, load_folder
 from pipeline.names import printable
 from texture.errors import ConfigError, DatasetError
 from texture.io import IMAGE_EXTENSIONS
 
-__all__ = ["Item", "list_inputs", "CHUNK_SIZE", "chunked"]
+__all__ = ["Item", "Inputs", "list_inputs", "CHUNK_SIZE", "chunked"]
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,93 @@ class Item:
     error: str = ""
 
 
+# Text as UTF-8 bytes, whatever code points it holds: a file name that is not
+# UTF-8 holds lone surrogates (PEP 383), which this error handler keeps.
+_ENCODING = ("utf-8", "surrogatepass")
+
+
+class Inputs(Sequence):
+    """The items of a run, held in a few flat buffers instead of one object per item.
+
+    A list of :class:`Item` costs about 300 bytes per input (the object, its
+    attribute dictionary, which pickling an item creates, and one string per
+    field); here an input costs its text's bytes and 8 bytes per field that
+    is not empty everywhere: a run over millions of files keeps its listing
+    in a few tens of megabytes.  Each :class:`Item` is made again when it is
+    read, and lives only as long as its chunk.  Slices are views sharing the
+    buffers.  Compares equal to any sequence of the same items.
+
+    Parameters
+    ----------
+    items : iterable of Item
+        Consumed one by one: a generator is never held whole.
+    """
+
+    def __init__(self, items: Iterable[Item] = ()):
+        names = [field.name for field in fields(Item)]
+        blocks = {name: [] for name in names}  # joined text of previous items
+        pending = {name: [] for name in names}  # text of the items since
+        ends = {name: array("q") for name in names}  # where each item's text ends
+        sizes = dict.fromkeys(names, 0)
+        for item in items:
+            for name, value in zip(names, astuple(item)):
+                data = value.encode(*_ENCODING)
+                sizes[name] += len(data)
+                ends[name].append(sizes[name])
+                pending[name].append(data)
+                if len(pending[name]) >= 4096:  # a few thousand small bytes objects at most
+                    blocks[name].append(b"".join(pending[name]))
+                    pending[name].clear()
+        #: Per field, its text and where each item's ends; None where every item has it empty.
+        self._columns = tuple((b"".join(blocks[name] + pending[name]), ends[name]) if sizes[name] else None
+                              for name in names)
+        self._start, self._stop = 0, len(ends[names[0]])
+
+    def __len__(self) -> int:
+        return self._stop - self._start
+
+    def _item(self, index: int) -> Item:
+        values = []
+        for column in self._columns:
+            if column is None:
+                values.append("")
+            else:
+                text, ends = column
+                values.append(text[ends[index - 1] if index else 0:ends[index]].decode(*_ENCODING))
+        return Item(*values)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            view = object.__new__(Inputs)
+            view._columns = self._columns
+            view._start, view._stop = self._start + start, self._start + max(start, stop)
+            return view
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("Inputs index out of range")
+        return self._item(self._start + index)
+
+    def __iter__(self) -> Iterator[Item]:
+        for index in range(self._start, self._stop):
+            yield self._item(index)
+
+    def __eq__(self, other):
+        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Inputs({list(self)!r})" if len(self) <= 10 else f"Inputs(<{len(self)} items>)"
+
+
 def list_inputs(source, *, labelled: bool = False, masks=None,
-                mask_suffix: str | None = None) -> tuple[list[Item], list[str]]:
+                mask_suffix: str | None = None) -> tuple[Inputs, list[str]]:
     """List the inputs of a batch run.
 
     Parameters
@@ -67,8 +154,9 @@ def list_inputs(source, *, labelled: bool = False, masks=None,
 
     Returns
     -------
-    items : list of Item
-        In a deterministic order (sorted paths for a folder, file order for a CSV).
+    items : Inputs
+        A sequence of :class:`Item`, in a deterministic order (sorted paths
+        for a folder, file order for a CSV).
     skipped : list of str
         Files of the folder that are not listed as images (other extensions,
         hidden), sorted; none for a CSV.
@@ -83,17 +171,12 @@ def list_inputs(source, *, labelled: bool = False, masks=None,
     source = Path(source)
     finding = {"masks_dir": masks, "suffix": mask_suffix}
     if source.is_file():
-        # A listed file that is missing gets an error row, like any unreadable one.
-        table = load_csv(source, labelled=labelled, check_files=False)
-        if "mask" in table.columns and (masks is not None or mask_suffix is not None):
-            raise ConfigError(f"{source} has a mask column: give the masks one way, not also --masks or --mask-suffix")
-        items = _items(table)
-        return _with_masks(items, source.resolve().parent, finding), []
+        return _with_masks(Inputs(_csv_items(source, labelled, finding)), source.resolve().parent, finding), []
     if not source.is_dir():
         raise ConfigError(f"{source}: no such folder or CSV file")
     unlisted = []  # folders that cannot be listed: each gets an error row, counted as failed
     if labelled:
-        items = _items(load_folder(source, onerror=unlisted.append))
+        items = list(_items(load_folder(source, onerror=unlisted.append)))
     else:
         paths = find_images(source, onerror=unlisted.append)
         # A folder name that is not UTF-8 makes a label in its printable form (pipeline.names).
@@ -120,21 +203,35 @@ def list_inputs(source, *, labelled: bool = False, masks=None,
     return _with_masks(items, base, finding), skipped
 
 
-def _with_masks(items: list[Item], root: Path, finding: dict) -> list[Item]:
+def _with_masks(items: Sequence[Item], root: Path, finding: dict) -> Inputs:
     """`items` with the masks :func:`pipeline.data.find_masks` finds, when asked to find them."""
     if finding["masks_dir"] is None and finding["suffix"] is None:
-        return items
+        return items if isinstance(items, Inputs) else Inputs(items)
     found = find_masks([item.path for item in items], root, **finding)
-    return [replace(item, mask=mask) for item, mask in zip(items, found)]
+    return Inputs(replace(item, mask=mask) for item, mask in zip(items, found))
 
 
-def _items(table) -> list[Item]:
+#: Rows of a CSV list read at a time (pandas holds several hundred bytes per row as it reads).
+_CSV_ROWS = 1024
+
+
+def _csv_items(source: Path, labelled: bool, finding: dict) -> Iterator[Item]:
+    """The items of a CSV list, read a few rows at a time (:func:`pipeline.data.csv_pieces`)."""
+    # A listed file that is missing gets an error row, like any unreadable one.
+    for table in csv_pieces(source, labelled=labelled, check_files=False, rows=_CSV_ROWS):
+        if "mask" in table.columns and (finding["masks_dir"] is not None or finding["suffix"] is not None):
+            raise ConfigError(f"{source} has a mask column: give the masks one way, not also --masks or --mask-suffix")
+        yield from _items(table)
+
+
+def _items(table) -> Iterator[Item]:
     """Items of a loader table (a DataFrame: path, label, group[, mask]; missing values become "")."""
     import pandas as pd  # loaded already: the table is a DataFrame
 
     # Cell by cell: Arrow-backed text would refuse a path that is not UTF-8 (pipeline.data).
     table = table[[column for column in ("path", "label", "group", "mask") if column in table.columns]]
-    return [Item(*("" if pd.isna(cell) else str(cell) for cell in row)) for row in table.itertuples(index=False)]
+    for row in table.itertuples(index=False):
+        yield Item(*("" if pd.isna(cell) else str(cell) for cell in row))
 
 
 #: Inputs per chunk sent to a worker: enough that the messages cost nothing

@@ -148,9 +148,12 @@ class Journal:
             Inputs whose rows are kept from the interrupted run: ``items[:n]``.
         """
         signature, settings = self.task.signature(), self.task.settings()
-        masks = "\n".join(item.mask for item in items)
-        if masks.strip():  # masked rows belong to their masks: other masks start afresh
-            settings = {**settings, "masks": hashlib.sha256(masks.encode()).hexdigest()}
+        masks, masked = hashlib.sha256(), False  # of the masks joined by newlines, one item at a time
+        for k, item in enumerate(items):
+            masks.update(("\n" + item.mask if k else item.mask).encode())
+            masked = masked or bool(item.mask.strip())
+        if masked:  # masked rows belong to their masks: other masks start afresh
+            settings = {**settings, "masks": masks.hexdigest()}
             signature = hashlib.sha256((signature + settings["masks"]).encode()).hexdigest()
         if self.path.exists() and self.meta.exists():
             with contextlib.suppress(ValueError, OSError, AttributeError):

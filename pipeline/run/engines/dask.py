@@ -29,6 +29,7 @@ from pipeline.workers import usable_cpu_count
 from texture.errors import ConfigError
 
 try:
+    import dask
     from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, get_worker
 except ImportError:
     from pipeline.extras import install_hint
@@ -43,6 +44,9 @@ __all__ = ["DaskEngine", "local_cluster", "DASK_CHUNK_SIZE"]
 #: the round trip.
 DASK_CHUNK_SIZE = 32
 
+
+#: Recent messages a Dask connection of a run keeps for debugging.
+_MESSAGES_KEPT = 10
 
 #: Runs whose task is set up in this worker process (several runs may share a cluster).
 _RUNS_HERE = 0
@@ -122,6 +126,14 @@ class DaskEngine(Engine):
 
     Notes
     -----
+    Memory is the cluster's to manage: the client cannot see the workers'
+    memory, nor always their files, so it does not hold large images back
+    as :class:`~pipeline.run.engines.processes.ProcessEngine` does.  A
+    single-threaded worker holds one image at a time; Dask pauses a worker
+    near its memory limit (``dask worker --memory-limit``; a local cluster's
+    workers share this machine's memory equally) and restarts one past it,
+    which then counts as a worker death (below).
+
     At most twice as many chunks as the cluster has worker threads (counted
     when the run starts) are in flight.  A chunk whose worker dies is
     recomputed by another worker.  A chunk that kills more workers than Dask
@@ -148,6 +160,10 @@ class DaskEngine(Engine):
     @contextlib.contextmanager
     def _client(self):
         with contextlib.ExitStack() as stack:
+            # Dask keeps each connection's last messages for its developers
+            # (1,000 by default): a client's hold a chunk of paths each, some
+            # megabytes that grew with the run.  Read as connections open.
+            stack.enter_context(dask.config.set({"distributed.admin.low-level-log-length": _MESSAGES_KEPT}))
             address = self.scheduler
             if address is None:
                 address = stack.enter_context(local_cluster(self.jobs))
