@@ -423,6 +423,23 @@ def _check_classes(labels, source) -> None:
                            f"label, per class)", source)
 
 
+def _training_inputs(source, args, task) -> tuple[list, list[str], list[str]]:
+    """The labelled inputs of `source` that can be trained on, the files skipped (not images), and the error
+    lines of the folders that cannot be listed.
+
+    Files that are not images are said as skipped.  A folder that cannot be
+    listed is no image of its class: it is named (and counted as failed by
+    the caller) before the label checks, which its missing images can fail.
+    """
+    items, skipped = _inputs(source, args, labelled=True)
+    for path in skipped:
+        _say(args, f"skipped (not an image): {escape_path(path)}")
+    unlisted = [task.error_row(item, item.error).error_line() for item in items if item.error]
+    for message in unlisted:
+        _say(args, f"left out: {message}")
+    return [item for item in items if not item.error], skipped, unlisted
+
+
 def _train(source, args):
     """List, extract, split, fit on the training part, predict the held-out part.
 
@@ -446,17 +463,9 @@ def _train(source, args):
     """
     from pipeline.evaluation import holdout_split
 
-    items, skipped = _inputs(source, args, labelled=True)
-    for path in skipped:
-        _say(args, f"skipped (not an image): {escape_path(path)}")
     config = _feature_config(args)
     task = ExtractTask(config, cache_dir=args.cache, max_pixels=args.max_pixels)
-    # A folder that cannot be listed is no image of its class: named (and
-    # failed) before the label checks, which its missing images can fail.
-    unlisted = [task.error_row(item, item.error).error_line() for item in items if item.error]
-    for message in unlisted:
-        _say(args, f"left out: {message}")
-    items = [item for item in items if not item.error]
+    items, skipped, unlisted = _training_inputs(source, args, task)
     # The labels can refuse the run before minutes of extraction: too few
     # classes, a class or group too small to hold one out.
     every_label = _typed_labels([item.label for item in items])
@@ -533,14 +542,7 @@ def _train_windows(args) -> int:
     from pipeline.evaluation import holdout_split
     from pipeline.report import accuracy
 
-    items, skipped = _inputs(args.src, args, labelled=True)
-    for path in skipped:
-        _say(args, f"skipped (not an image): {escape_path(path)}")
-    # A folder that cannot be listed is named and failed, as in _train.
-    unlisted = [item for item in items if item.error]
-    for item in unlisted:
-        _say(args, f"left out: {ExtractTask(_feature_config(args)).error_row(item, item.error).error_line()}")
-    items = [item for item in items if not item.error]
+    items, _, unlisted = _training_inputs(args.src, args, ExtractTask(_feature_config(args)))
     if any(item.mask for item in items):
         args.usage_error("--window trains on every window of each whole image; the inputs have masks")
     labels = _typed_labels([item.label for item in items])
