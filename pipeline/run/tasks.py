@@ -21,6 +21,7 @@ import texture
 from pipeline.augment import COPIES, N_TRAINING_COPIES, copy_features
 from pipeline.names import escape_path, printable, unescape_path
 from pipeline.run.cache import FeatureCache
+from pipeline.run.file_warnings import FileWarnings
 from pipeline.run.inputs import Item
 from pipeline.run.memory import PEAK_BYTES_PER_PIXEL, bytes_per_pixel
 from texture import FeatureConfig, FeatureExtractor, read_image
@@ -42,6 +43,9 @@ class Row(NamedTuple):
     status: str  # "ok" or "error"
     error: str  # "" on an ok row
     values: tuple  # one str per Task.columns, empty on an error row (WindowFeaturesTask: two arrays)
+    #: The kinds of :class:`~texture.errors.TextureWarning` computing the row raised about its file (not
+    #: written: the run says them once, see :mod:`pipeline.run.file_warnings`).
+    warnings: tuple = ()
 
     @property
     def ok(self) -> bool:
@@ -137,19 +141,29 @@ class Task:
         return Row.from_cells(lines[0])
 
     def rows(self, items: Sequence[Item]) -> list[Row]:
-        """Map a chunk of items to rows, one per item (an item that failed at listing is not computed)."""
+        """Map a chunk of items to rows, one per item (an item that failed at listing is not computed).
+
+        The :class:`~texture.errors.TextureWarning` raised while computing
+        are not shown here: each comes back with the ok row of the file it
+        names (:attr:`Row.warnings`), for the run to say once (an error row
+        has no features to warn about).  One naming no input of the chunk is
+        raised again.
+        """
         listed = [item for item in items if not item.error]
-        results = iter(self.compute(listed) if listed else ())
+        caught = FileWarnings()
+        with caught.collect():
+            results = iter(self.compute(listed) if listed else ())
         rows = []
         for item in items:
             if item.error:
                 rows.append(self.error_row(item, item.error))
                 continue
-            result = next(results)
+            result, said = next(results), caught.pop(item.path)
             if isinstance(result, BaseException):
                 rows.append(self.error_row(item, f"{type(result).__name__}: {result}"))
             else:
-                rows.append(self.ok_row(item, result))
+                rows.append(self.ok_row(item, result)._replace(warnings=said))
+        caught.warn()
         return rows
 
 
