@@ -151,3 +151,29 @@ def test_the_dask_engine_says_it_once(data, tmp_path):
                          "-j", "2", "-q", *NET, cwd=tmp_path)
     assert code == 0, err
     _said_once(err, "train")
+
+
+def test_a_grey_image_served_from_the_cache_is_said_as_when_computed(data, tmp_path):
+    from pipeline.batch import TrainingCopiesTask
+
+    for task in (ExtractTask(OPPONENT, cache_dir=tmp_path / "cache"),
+                 TrainingCopiesTask(OPPONENT, cache_dir=tmp_path / "cache")):
+        outputs = []
+        for run in ("computed", "cached"):
+            with pytest.warns(FlatChromaWarning) as record:
+                run_batch(task, data / "dark", tmp_path / f"{run}.csv", engine=SerialEngine(), quiet=True)
+            assert len(record) == 1 and len(record[0].message.paths) == N_GREY // 2, run
+            outputs.append((tmp_path / f"{run}.csv").read_bytes())
+        assert outputs[0] == outputs[1]
+    assert any((tmp_path / "cache").rglob("*.npy"))
+
+
+def test_has_flat_chroma_tells_grey_from_colour(data):
+    from texture import FeatureExtractor, read_image
+
+    extractor = FeatureExtractor(OPPONENT)
+    with pytest.warns(FlatChromaWarning):
+        grey = extractor.transform(read_image(data / "dark" / "grey00.png", colour=True))
+    colour = extractor.transform(read_image(data / "dark" / "colour.png", colour=True))
+    assert extractor.has_flat_chroma(grey) and not extractor.has_flat_chroma(colour)
+    assert not FeatureExtractor().has_flat_chroma(grey[:len(FeatureExtractor().names)])

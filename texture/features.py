@@ -443,6 +443,19 @@ class FeatureExtractor:
             for family in c.families
         ])
 
+    def has_flat_chroma(self, vector) -> bool:
+        """Whether `vector` (of :meth:`transform`) holds the chroma features of a grey image.
+
+        Without a mask that is exactly when the image was grey: a chroma
+        channel that is not zero everywhere has a mean or a standard
+        deviation other than 0.  (With one, when the region is grey.)  Always
+        False in grey mode.
+        """
+        if not self.config.reads_colour:
+            return False
+        flat = self._flat_chroma_features()
+        return bool(np.array_equal(np.asarray(vector)[len(self.names) - len(flat):], flat))
+
     def _flat_chroma_features(self):
         """Chroma features (both channels and their statistics) of a grey image, computed once.
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from typing import Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
@@ -25,7 +26,7 @@ from pipeline.run.file_warnings import FileWarnings
 from pipeline.run.inputs import Item
 from pipeline.run.memory import PEAK_BYTES_PER_PIXEL, bytes_per_pixel
 from texture import FeatureConfig, FeatureExtractor, read_image
-from texture.errors import ConfigError
+from texture.errors import ConfigError, FlatChromaWarning
 
 __all__ = ["ITEM_COLUMNS", "Row", "Task", "ExtractTask", "TrainingCopiesTask", "PredictTask", "WindowFeaturesTask",
            "MapTask"]
@@ -238,12 +239,21 @@ class ExtractTask(Task):
     def features(self, path: str, mask: str = "") -> np.ndarray:
         """The values of one image file, or of the region of its mask file (through the cache when there is one)."""
         mask = mask or None
+        computed = []
 
         def compute():
+            computed.append(path)
             image = read_image(path, max_pixels=self.max_pixels, colour=self.config.reads_colour)
             return self._vector(image, path, mask)
 
-        return compute() if self._cache is None else self._cache.get_or_compute(path, compute, mask)
+        if self._cache is None:
+            return compute()
+        values = self._cache.get_or_compute(path, compute, mask)
+        # A grey image's vector (or its copies' vectors) served from the cache is warned about as when computed.
+        blocks = values.reshape(-1, len(self._extractor.names))
+        if not computed and any(map(self._extractor.has_flat_chroma, blocks)):
+            warnings.warn(FlatChromaWarning(path), stacklevel=2)
+        return values
 
     def compute(self, items):
         results = []
