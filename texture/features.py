@@ -21,7 +21,7 @@ import numpy as np
 from texture import colour, gabor, glcm, lbp
 from texture.io import check_min_size, luminance, read_image
 from texture.masks import named_file, read_mask
-from texture.errors import ConfigError, MaskError
+from texture.errors import ConfigError, FlatChromaWarning, MaskError
 
 __all__ = ["DEFAULT_FAMILIES", "FAMILIES", "REGISTRY", "Family", "FeatureConfig", "FeatureExtractor", "extract_features"]
 
@@ -392,10 +392,11 @@ class FeatureExtractor:
 
         Warns
         -----
-        UserWarning
-            Once per process, the first time a grey image (2-D, or R = G =
-            B) is given to a colour extractor: its chroma features are the
-            constant ones of flat chroma.
+        FlatChromaWarning
+            A grey image (2-D, or R = G = B) given to a colour extractor,
+            naming `path`: its chroma features are the constant ones of flat
+            chroma.  Python shows it once per file (its default filter); a
+            batch run says it once per run, counting the files.
         """
         # Validates; a working image passes through without a copy.
         image = read_image(image, colour=self.config.reads_colour)
@@ -409,7 +410,7 @@ class FeatureExtractor:
             grey, channels = luminance(image), colour.opponent_channels(colour.half_resolution(image))
         parts = [self._families(grey, inside)]
         if channels is None or not channels.any():
-            _warn_flat_chroma(path)
+            warnings.warn(FlatChromaWarning(path), stacklevel=2)
             parts.append(self._flat_chroma_features())
         else:
             half = None
@@ -442,6 +443,19 @@ class FeatureExtractor:
             for family in c.families
         ])
 
+    def has_flat_chroma(self, vector) -> bool:
+        """Whether `vector` (of :meth:`transform`) holds the chroma features of a grey image.
+
+        Without a mask that is exactly when the image was grey: a chroma
+        channel that is not zero everywhere has a mean or a standard
+        deviation other than 0.  (With one, when the region is grey.)  Always
+        False in grey mode.
+        """
+        if not self.config.reads_colour:
+            return False
+        flat = self._flat_chroma_features()
+        return bool(np.array_equal(np.asarray(vector)[len(self.names) - len(flat):], flat))
+
     def _flat_chroma_features(self):
         """Chroma features (both channels and their statistics) of a grey image, computed once.
 
@@ -455,24 +469,6 @@ class FeatureExtractor:
                 [np.tile(block, len(colour.CHROMA_CHANNELS)), np.zeros(len(colour.colour_statistic_names()))]
             )
         return self._flat_chroma
-
-
-_flat_chroma_warned = False
-
-
-def _warn_flat_chroma(path):
-    """Say once per process that grey images get constant chroma features in colour mode."""
-    global _flat_chroma_warned
-    if _flat_chroma_warned:
-        return
-    _flat_chroma_warned = True
-    source = f"{path}: " if path is not None else ""
-    warnings.warn(
-        f"{source}grey image in colour mode (FeatureConfig(colour='opponent')): its chroma features "
-        "are those of flat chroma, the same for every grey image (said once per process)",
-        UserWarning,
-        stacklevel=3,
-    )
 
 
 def extract_features(image, config=None, mask=None):
