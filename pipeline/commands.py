@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
-import shutil
 import sys
 import time
 from collections import Counter
@@ -32,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.atomic import atomic_write
+from pipeline.atomic import atomic_write, tracking_created
 from pipeline.batch import (ExtractTask, MapTask, PredictTask, TrainingCopiesTask, WindowFeaturesTask, feature_matrix,
                             list_inputs, make_engine, run_batch)
 from pipeline.model import TextureModel, default_network
@@ -204,28 +203,30 @@ def _write_calibration(classes, y_true, proba, out: Path, args) -> tuple[dict, s
 
 @contextlib.contextmanager
 def _nothing_new_on_failure(folder: Path):
-    """Create `folder` for a run's files; when the run fails, remove what it added.
+    """Create `folder` for a run's files; when the run fails, remove what it added, and only that.
 
-    An interrupted run (Ctrl-C) keeps its files: the same command resumes
-    from the journal of its batch run.
+    What it added is tracked by name as it is written (:func:`pipeline.atomic.tracking_created`): the
+    files it created, and the folders it made if they are left empty.  Files that other runs write
+    into the folder meanwhile are theirs and stay, and a run refused at once by another run's lock on
+    its output has added nothing.  An interrupted run (Ctrl-C) keeps its files: the same command
+    resumes from the journal of its batch run.
     """
-    created = folder  # the outermost folder this run creates, if any
-    while not created.parent.exists():
-        created = created.parent
-    before = set(folder.iterdir()) if folder.is_dir() else None
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        yield folder
-    except Exception:
-        if before is None:
-            shutil.rmtree(created, ignore_errors=True)
-        else:
-            for path in set(folder.iterdir()) - before:
-                if path.is_dir():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
+    made = []  # the folders this run makes, outermost first
+    for parent in reversed((folder, *folder.parents)):
+        with contextlib.suppress(FileExistsError):
+            parent.mkdir()
+            made.append(parent)
+    with tracking_created() as created:
+        try:
+            yield folder
+        except Exception:
+            for path in reversed(created):
+                if path.parent.resolve().is_relative_to(folder.resolve()):  # not a cache entry elsewhere
                     path.unlink(missing_ok=True)
-        raise
+            for parent in reversed(made):
+                with contextlib.suppress(OSError):  # not empty: another run writes there too
+                    parent.rmdir()
+            raise
 
 
 def _warn_unknown_labels(y_true, classes) -> None:

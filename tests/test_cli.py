@@ -740,6 +740,36 @@ def test_a_failed_evaluation_leaves_nothing_new(tmp_path, capsys, small_model):
     assert [p.name for p in report.iterdir()] == ["notes.txt"]
 
 
+def test_a_run_refused_by_the_lock_removes_nothing_that_appeared_meanwhile(tmp_path, capsys, small_model, monkeypatch):
+    """Another run's files, written between this run's start and its refusal, stay: a refused run adds nothing."""
+    from pipeline.run.journal import Journal
+
+    src, report = _class_tree(tmp_path / "src", n=1), tmp_path / "report"
+    enter = Journal.__enter__
+
+    def refused(journal):
+        # The other run, which holds the lock, writes its files just before this run asks for the lock.
+        for name in ("predictions.csv.partial.csv", "metrics.csv", "model.npz"):
+            (report / name).write_text("the other run's")
+        return enter(journal)
+
+    report.mkdir()
+    with Journal(report / "predictions.csv", None):  # the other run holds the output's lock
+        monkeypatch.setattr(Journal, "__enter__", refused)
+        code, _, err = run(capsys, "evaluate", src, "--model", small_model, "-o", report, "-j", "1", "-q")
+    assert code == 1 and "another run is writing this output" in err
+    assert sorted(p.name for p in report.iterdir()) == ["metrics.csv", "model.npz", "predictions.csv.partial.csv"]
+    # A run that fails after writing removes its own files, and only those.
+    monkeypatch.setattr(Journal, "__enter__", enter)
+    unreadable = _class_tree(tmp_path / "unreadable", n=1)
+    for path in unreadable.rglob("*.png"):
+        path.write_bytes(b"not an image")
+    (report / "predictions.csv.partial.csv").unlink()  # the other run's journal: this run would resume it
+    code, _, err = run(capsys, "evaluate", unreadable, "--model", small_model, "-o", report, "-j", "1", "-q")
+    assert code == 1 and "no image could be evaluated" in err
+    assert sorted(p.name for p in report.iterdir()) == ["metrics.csv", "model.npz"]
+
+
 def test_evaluate_warns_about_labels_the_model_does_not_know(tmp_path, capsys, small_model):
     src = _class_tree(tmp_path / "src", n=2, classes=("brick", "waves", "weave"))
     code, out, err = run(capsys, "evaluate", src, "--model", small_model, "-o", tmp_path / "r", "-j", "1", "-q")
