@@ -216,18 +216,20 @@ class ExtractTask(Task):
         # Workers rebuild the extractor in setup(); ship only the settings.
         return {**self.__dict__, "_extractor": None, "_cache": None}
 
-    def _vector(self, image, path: str, mask) -> np.ndarray:
-        """The values of one working image (grey, or colour when the config reads colour), or of the region
-        inside its `mask` (a file, or None)."""
-        return self._extractor.transform(image, path=path, mask=mask)
+    def _vector(self, path: str, mask) -> np.ndarray:
+        """The values of the image file at `path`, or of the region inside its `mask` (a file, or None).
+
+        The extractor reads the file itself: in colour it then holds the stored pixels, not the whole
+        working colour image, and drops them before the grey features (``FeatureExtractor.transform``).
+        """
+        return self._extractor.transform(path, path=path, mask=mask, max_pixels=self.max_pixels)
 
     def features(self, path: str, mask: str = "") -> np.ndarray:
         """The values of one image file, or of the region of its mask file (through the cache when there is one)."""
         mask = mask or None
 
         def compute():
-            image = read_image(path, max_pixels=self.max_pixels, colour=self.config.reads_colour)
-            return self._vector(image, path, mask)
+            return self._vector(path, mask)
 
         return compute() if self._cache is None else self._cache.get_or_compute(path, compute, mask)
 
@@ -267,7 +269,8 @@ class TrainingCopiesTask(ExtractTask):
         extra = {} if self.max_pixels is None else {"max_pixels": self.max_pixels}
         return _config_digest(self.config, copies=COPIES, **extra)
 
-    def _vector(self, image, path: str, mask) -> np.ndarray:
+    def _vector(self, path: str, mask) -> np.ndarray:
+        image = read_image(path, max_pixels=self.max_pixels, colour=self.config.reads_colour)
         return copy_features(self._extractor, image, path=path, mask=mask).ravel()
 
 
