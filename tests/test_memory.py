@@ -42,6 +42,8 @@ def _added_bytes_per_pixel(function, image):
     # Whole-image variances and bins: 25.
     ("lbpvar", lambda image: lbp.lbp_var_feature_vector(image, ((8, 1), (16, 2))), 8),
     ("gabor", lambda image: gabor.gabor_feature_vector(image, gabor.DEFAULT_FREQUENCIES, 6), 8),
+    # Whole-image float32 planes and codes: 24.
+    ("clbp", lambda image: lbp.clbp_feature_vector(image, ((8, 1), (16, 2))), 8),
 ])
 def test_families_add_a_few_bytes_per_pixel_to_a_large_image(large, family, function, limit):
     assert _added_bytes_per_pixel(function, large) < limit, family
@@ -88,6 +90,22 @@ def test_lbpvar_slabs_give_the_whole_images_histograms_bit_for_bit(monkeypatch, 
         monkeypatch.setattr(lbp, "_SLAB_PIXELS", slab)
         counts = lbp.lbp_var_feature_vector(image, scales, inside) * (image.size if inside is None else inside.sum())
         np.testing.assert_allclose(counts, whole, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("shape, masked", [((97, 211), False), ((41, 300), True)])
+def test_clbp_slabs_give_the_whole_images_codes_bit_for_bit(monkeypatch, shape, masked):
+    image = _smooth(shape, 12)
+    inside = np.random.default_rng(13).random(shape) > 0.3 if masked else None
+    scales = ((8, 1), (12, 2.5), (24, 3))
+    whole = [lbp.clbp_codes(image, P, R, inside) for P, R in scales]  # one slab: the image is small
+    vector = lbp.clbp_feature_vector(image, scales, inside)
+    for slab in (1, 1000, 5000):  # one row, a few rows, more rows than a circle's reach
+        monkeypatch.setattr(lbp, "_SLAB_PIXELS", slab)
+        for (P, R), (magnitude, centre) in zip(scales, whole):
+            slabbed = lbp.clbp_codes(image, P, R, inside)
+            np.testing.assert_array_equal(slabbed[0], magnitude)
+            np.testing.assert_array_equal(slabbed[1], centre)
+        np.testing.assert_array_equal(lbp.clbp_feature_vector(image, scales, inside), vector)
 
 
 @pytest.mark.parametrize("shape, masked", [((300, 331), False), ((257, 640), True)])
