@@ -28,16 +28,17 @@ __all__ = ["PEAK_BYTES_PER_PIXEL", "COLOUR_PEAK_BYTES_PER_PIXEL", "COPIES_PEAK_B
 #: image, measured (10 to 11; README, "Memory per pixel") and rounded up for the
 #: decoder's and the allocator's slack.
 PEAK_BYTES_PER_PIXEL = 16
-#: The same in colour (``FeatureConfig(colour="opponent")``): the float64
-#: RGB working image alone takes 24; measured 44.
-COLOUR_PEAK_BYTES_PER_PIXEL = 48
+#: The same in colour (``FeatureConfig(colour="opponent")``): measured 12
+#: on 8-bit RGB (the stored pixels, 3 bytes, beside the grey image while it
+#: is made); a 16-bit RGB image is stored in 6.
+COLOUR_PEAK_BYTES_PER_PIXEL = 20
 #: Per pixel of the image, what making its training copies and their
 #: features takes at the peak (``texture train``; the upscaled copy has twice
-#: the pixels): measured 33 in grey, 114 in colour.
-COPIES_PEAK_BYTES_PER_PIXEL = {False: 36, True: 120}
+#: the pixels): measured 33 in grey, 97 in colour.
+COPIES_PEAK_BYTES_PER_PIXEL = {False: 36, True: 104}
 #: The optional families that take more than :data:`PEAK_BYTES_PER_PIXEL`
-#: alone (measured 33 and 18).
-FAMILY_PEAK_BYTES_PER_PIXEL = {"clbp": 36, "glcmhalf": 20}
+#: alone (measured 18).
+FAMILY_PEAK_BYTES_PER_PIXEL = {"glcmhalf": 20}
 
 
 def bytes_per_pixel(config, copies: bool = False) -> int:
