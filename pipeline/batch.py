@@ -17,6 +17,7 @@ import numpy as np
 from pipeline.names import escape_path
 from pipeline.run.engines import make_engine
 from pipeline.run.engines.base import Engine
+from pipeline.run.file_warnings import FileWarnings
 from pipeline.run.inputs import Inputs, Item, chunked, list_inputs
 from pipeline.run.journal import Journal, check_output
 from pipeline.run.summary import Progress, RunSummary
@@ -65,6 +66,13 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
     -------
     RunSummary
 
+    Warns
+    -----
+    texture.errors.TextureWarning
+        Each kind the inputs computed here raised (in whichever worker), once,
+        standing for all its files: ``12 grey images read in colour mode
+        (first: a.png): ...`` (:mod:`pipeline.run.file_warnings`).
+
     Notes
     -----
     If the run is interrupted, ``OUTPUT.partial.csv`` keeps the rows written
@@ -96,15 +104,18 @@ def run_batch(task: Task, source, output, *, jobs: int | None = None, engine: En
                            f"({journal.discarded})")
         for path in skipped:
             progress.write(f"skipped (not an image): {escape_path(path)}")
+        warned = FileWarnings()
         try:
             with journal.appending() as write:
                 for rows in engine.map_chunks(task, chunked(items[done:], chunk_size)):
                     write(rows)
                     for row in rows:
                         summary.record(row, progress)
+                    warned.add_rows(rows)
                     progress.update(len(rows))
         finally:
             progress.close()
+            warned.warn()  # an interrupted run's too: the rows written so far are kept
         journal.finish()
     return summary
 
@@ -134,11 +145,17 @@ def feature_matrix(task: ExtractTask, items: Sequence[Item], *, engine: Engine |
         The items whose features were computed, in input order.
     errors : list of str
         One message per item left out.
+
+    Warns
+    -----
+    texture.errors.TextureWarning
+        As :func:`run_batch`: each kind once, standing for all its files.
     """
     engine = make_engine() if engine is None else engine
     chunk_size = engine.chunk_size if chunk_size is None else chunk_size
     X, kept, errors = [], [], []
     progress = Progress(len(items), 0, desc, quiet)
+    warned = FileWarnings()
     try:
         for chunk, rows in zip(chunked(items, chunk_size), engine.map_chunks(task, chunked(items, chunk_size))):
             for item, row in zip(chunk, rows):
@@ -147,7 +164,9 @@ def feature_matrix(task: ExtractTask, items: Sequence[Item], *, engine: Engine |
                     kept.append(item)
                 else:
                     errors.append(row.error_line())
+            warned.add_rows(rows)
             progress.update(len(rows))
     finally:
         progress.close()
+        warned.warn()
     return np.array(X, dtype=np.float64).reshape(len(X), len(task.columns)), kept, errors

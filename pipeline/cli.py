@@ -368,9 +368,12 @@ def main(argv=None) -> int:
         start_worker_server()  # in the background: it imports while this process does below
     # Imported here, after the server has started (see the module docstring).
     from pipeline.commands import VERBS
+    from pipeline.names import escape_path
+    from pipeline.run.file_warnings import FileWarnings
     from texture.errors import TextureError
 
-    with _termination_stops_the_run() as stopped_by, _warnings_shown_inert():
+    # The warnings about files, from every batch pass and from this process, said once per command.
+    with _termination_stops_the_run() as stopped_by, _warnings_shown_inert(), FileWarnings().collect() as warned:
         try:
             return VERBS[args.verb](args)
         except KeyboardInterrupt:
@@ -382,6 +385,9 @@ def main(argv=None) -> int:
             text = str(exc) if isinstance(exc, (TextureError, OSError)) else f"{type(exc).__name__}: {exc}"
             print(terminal_text(f"texture {args.verb}: error: {text} (--debug shows the traceback)"), file=sys.stderr)
             return 1
+        finally:
+            for warning in warned.warnings(escape_path):
+                print(terminal_text(f"texture {args.verb}: warning: {warning}"), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from pipeline.calibration import (TEMPERATURE_RANGE, calibration_folds, fit_temp
 from pipeline.maps import TextureMap, preview_of, pure_windows, read_regions
 from pipeline.nn import BPClassifier, BPRegressor, NetworkEnsemble
 from pipeline.normalize import make_scaler, scaler_from_state
+from pipeline.run.file_warnings import FileWarnings
 from texture import FeatureConfig, FeatureExtractor, feature_map, read_image
 from texture.errors import ConfigError, DatasetError, ImageTooSmallError, MaskError, ModelFileError, NotFittedError, TextureError
 
@@ -331,10 +332,19 @@ class TextureModel:
         TextureError
             For the first image whose features cannot be computed; the
             message names the file (the mask file, for a bad mask).
+
+        Warns
+        -----
+        texture.errors.TextureWarning
+            Each kind once per call, standing for all its files (grey images
+            given to a colour model: ``FlatChromaWarning``).
         """
-        extractor = self._extractor()
-        return _stack([extractor.transform(image, path=path, mask=mask)
-                       for image, path, mask in _read(images, extractor.config, max_pixels, masks)])
+        extractor, warned = self._extractor(), FileWarnings()
+        with warned.collect():
+            X = _stack([extractor.transform(image, path=path, mask=mask)
+                        for image, path, mask in _read(images, extractor.config, max_pixels, masks)])
+        warned.warn()
+        return X
 
     # ---- training ---------------------------------------------------------
 
@@ -380,10 +390,12 @@ class TextureModel:
         if not self.augment:
             return self.fit_features(self.featurize(images, masks=masks), labels, groups=groups, masked=masked)
         # Each image is read once, for its own features and for its copies'.
-        extractor, rows, copies = self._extractor(), [], []
-        for image, path, mask in _read(images, extractor.config, masks=masks):
-            rows.append(extractor.transform(image, path=path, mask=mask))
-            copies.append(self._copy_features(image, path, mask))
+        extractor, rows, copies, warned = self._extractor(), [], [], FileWarnings()
+        with warned.collect():
+            for image, path, mask in _read(images, extractor.config, masks=masks):
+                rows.append(extractor.transform(image, path=path, mask=mask))
+                copies.append(self._copy_features(image, path, mask))
+        warned.warn()
         X = _stack(rows)
         has_copies = [block is not None for block in copies]
         copies = np.array([np.zeros((N_TRAINING_COPIES, X.shape[1])) if block is None else block
@@ -400,19 +412,23 @@ class TextureModel:
         if len(labels) != n_images:
             raise ConfigError(f"{len(labels)} labels for {n_images} images")
         config = self.feature_config or FeatureConfig()
-        rows, targets, sources_of = [], [], []
+        rows, targets, sources_of, warned = [], [], [], FileWarnings()
         for index, ((grey, path, _), label) in enumerate(zip(_read(images, config), labels)):
             sources = [grey] + (training_copies(grey) if self.augment else [])
-            for k, source in enumerate(sources):
-                if min(source.shape) < window:
-                    if k == 0:
-                        raise ImageTooSmallError(f"image is {grey.shape[0]} x {grey.shape[1]} pixels, smaller "
-                                                 f"than the {window} pixel training window", path)
-                    continue  # a shrunk copy below the window: the others still train
-                values = feature_map(source, window, step, config).values
-                rows.append(values.reshape(-1, values.shape[-1]))
-                targets.append(np.repeat(label, len(rows[-1])))
-                sources_of.append(np.repeat(index, len(rows[-1])))
+            with FileWarnings().collect() as caught:  # about the image's arrays: said as about its file
+                for k, source in enumerate(sources):
+                    if min(source.shape) < window:
+                        if k == 0:
+                            raise ImageTooSmallError(f"image is {grey.shape[0]} x {grey.shape[1]} pixels, "
+                                                     f"smaller than the {window} pixel training window", path)
+                        continue  # a shrunk copy below the window: the others still train
+                    values = feature_map(source, window, step, config).values
+                    rows.append(values.reshape(-1, values.shape[-1]))
+                    targets.append(np.repeat(label, len(rows[-1])))
+                    sources_of.append(np.repeat(index, len(rows[-1])))
+            for category in caught.pop(None):
+                warned.add(category, [path])
+        warned.warn(stacklevel=3)  # for the caller of fit
         # Overlapping windows of one image are near-duplicates: the calibration keeps them together.
         self.fit_features(_stack(rows), np.concatenate(targets), groups=np.concatenate(sources_of))
         self.window_ = window

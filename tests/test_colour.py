@@ -10,10 +10,11 @@ from skimage.feature import graycomatrix, graycoprops, local_binary_pattern
 
 import texture
 from texture import FeatureConfig, FeatureExtractor, extract_features, read_image
-from texture import colour, features
+from texture import colour
 from texture.colour import (CHROMA_STEP, GLCM_CHROMA_RANGE, colour_statistics, half_resolution, opponent_channels,
                             chroma_to_unit, chroma_view)
 from texture.gabor import gabor_kernel
+from texture.features import REGISTRY
 from texture.io import luminance, open_image
 from texture.lbp import lbp_histogram
 
@@ -24,12 +25,6 @@ OPPONENT = FeatureConfig(colour="opponent")
 def rgb():
     """A colour photograph (scikit-image's coffee, CC0), non-square, 8-bit."""
     return np.ascontiguousarray(data.coffee()[100:220, 200:350])
-
-
-@pytest.fixture
-def warn_again(monkeypatch):
-    """Let the once-per-process flat-chroma warning be raised again in this test."""
-    monkeypatch.setattr(features, "_flat_chroma_warned", False)
 
 
 def _independent_channels(rgb8, half=True):
@@ -180,14 +175,14 @@ class TestColourVector:
 
 
 class TestFlatChroma:
-    def test_grey_image_gets_constant_finite_chroma_and_one_warning(self, rgb, warn_again):
+    def test_grey_image_gets_constant_finite_chroma_and_a_warning(self, rgb):
         grey = read_image(rgb)
         extractor = FeatureExtractor(OPPONENT)
         n = len(FeatureExtractor().names)
-        with pytest.warns(UserWarning, match="grey image in colour mode") as record:
+        with pytest.warns(texture.FlatChromaWarning, match="^grey image in colour mode") as record:
             vector = extractor.transform(grey)
             again = extractor.transform(grey[:60, :70])
-        assert len(record) == 1  # once per process
+        assert len(record) == 2 and all(w.message.paths == (None,) for w in record)  # each call, no file
         assert np.isfinite(vector).all()
         np.testing.assert_array_equal(vector[:n], FeatureExtractor().transform(grey))
         # The documented values: those of a zero channel of the image's own (half) size, whatever the size.
@@ -201,25 +196,59 @@ class TestFlatChroma:
         assert vector[names.index("o1_lbp_p8_r1_riu2_bin08")] == 1 and vector[names.index("o1_lbp_p8_r1_riu2_bin03")] == 0
         assert vector[names.index("o2_gabor_f0.05_t000_mean")] == 0
 
-    def test_rgb_with_equal_planes_is_a_grey_image(self, rgb, warn_again):
+    def test_rgb_with_equal_planes_is_a_grey_image(self, rgb):
         grey = read_image(rgb)
         planes = np.repeat(grey[:, :, None], 3, axis=2)
         extractor = FeatureExtractor(OPPONENT)
-        with pytest.warns(UserWarning, match="grey image"):
-            from_planes = extractor.transform(planes)
+        with pytest.warns(texture.FlatChromaWarning, match="grey image"):
+            from_planes, from_grey = extractor.transform(planes), extractor.transform(grey)
         n = len(FeatureExtractor().names)
         # Its luminance is that of grey mode (a hair off the planes: the weights' sum rounds), its chroma flat.
         np.testing.assert_array_equal(from_planes[:n], FeatureExtractor().transform(planes))
-        np.testing.assert_array_equal(from_planes[n:], extractor.transform(grey)[n:])
+        np.testing.assert_array_equal(from_planes[n:], from_grey[n:])
 
-    def test_grey_file_names_the_file_in_the_warning(self, tmp_path, warn_again):
+    def test_grey_file_names_the_file_in_the_warning(self, tmp_path):
         import cv2
 
         path = tmp_path / "grey.png"
         cv2.imwrite(str(path), (np.arange(64 * 64).reshape(64, 64) % 251).astype(np.uint8))
-        with pytest.warns(UserWarning, match="grey.png"):
+        with pytest.warns(texture.FlatChromaWarning, match="grey.png: grey image in colour mode") as record:
             features_ = extract_features(path, OPPONENT)
+        assert record[0].message.paths == (str(path),)
         assert np.isfinite(features_.to_numpy()).all()
+
+    def test_python_shows_the_warning_once_per_file_and_a_colour_image_none(self, rgb):
+        grey, extractor = read_image(rgb), FeatureExtractor(OPPONENT)
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("default")  # Python's own: once per message and place
+            for path in ["a.png", "a.png", "b.png"]:
+                extractor.transform(grey, path=path)
+            extractor.transform(read_image(rgb, colour=True), path="colour.png")
+        assert [str(w.message).split(":")[0] for w in record] == ["a.png", "b.png"]
+        assert all(w.category is texture.FlatChromaWarning for w in record)
+
+    def test_the_warning_crosses_a_process_boundary(self):
+        import pickle
+
+        warning = pickle.loads(pickle.dumps(texture.FlatChromaWarning("a.png", "b.png", "a.png")))
+        assert warning.paths == ("a.png", "b.png") and isinstance(warning, UserWarning)
+        assert str(warning) == ("2 grey images read in colour mode (first: a.png): chroma features are constant "
+                                "(those of flat chroma, the same for every grey image)")
+
+    def test_a_feature_map_of_a_grey_image_warns_as_extract_features_does(self, rgb, tmp_path):
+        import cv2
+
+        grey, planes = read_image(rgb), np.repeat(read_image(rgb)[:, :, None], 3, axis=2)
+        path = tmp_path / "grey.png"
+        cv2.imwrite(str(path), (grey * 255).round().astype(np.uint8))
+        for image, named in ((path, str(path)), (planes, None)):
+            with pytest.warns(texture.FlatChromaWarning) as record:
+                texture.feature_map(image, 32, 16, OPPONENT)
+            assert [w.message.paths for w in record] == [(named,)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", texture.FlatChromaWarning)
+            texture.feature_map(rgb, 32, 16, OPPONENT)  # colour: no warning
+            texture.feature_map(grey, 32, 16)  # grey mode: no warning
 
 
 class TestColourMasks:
@@ -288,7 +317,7 @@ def test_colour_vector_is_the_whole_working_images_bit_for_bit(rgb, masked):
     channels = opponent_channels(half_resolution(image))
 
     def families(channel, region, view=lambda family, c: c):
-        return [features.REGISTRY[f].vector(view(f, channel), config, region) for f in config.families]
+        return [REGISTRY[f].vector(view(f, channel), config, region) for f in config.families]
 
     expected = np.concatenate(families(luminance(image), inside)
                               + [v for c in channels for v in families(c, half, chroma_view)]

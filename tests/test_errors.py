@@ -16,13 +16,26 @@ def test_message_without_path():
     assert str(texture.ConfigError("levels must be >= 8")) == "levels must be >= 8"
 
 
-@pytest.mark.parametrize("name", errors.__all__)
+ERRORS = [name for name in errors.__all__ if not issubclass(getattr(errors, name), Warning)]
+WARNINGS = [name for name in errors.__all__ if issubclass(getattr(errors, name), Warning)]
+
+
+@pytest.mark.parametrize("name", ERRORS)
 def test_every_error_is_a_texture_error_and_survives_pickling(name):
     cls = getattr(errors, name)
     assert issubclass(cls, texture.TextureError)
     err = cls("boom", path="x.png")
     again = pickle.loads(pickle.dumps(err))
     assert type(again) is cls and str(again) == str(err) and again.path == "x.png"
+
+
+@pytest.mark.parametrize("name", WARNINGS)
+def test_every_warning_about_files_is_a_user_warning_and_survives_pickling(name):
+    cls = getattr(errors, name)
+    assert issubclass(cls, texture.TextureWarning) and issubclass(cls, UserWarning)
+    warning = cls("x.png", "y.png", "x.png")
+    again = pickle.loads(pickle.dumps(warning))
+    assert type(again) is cls and str(again) == str(warning) and again.paths == ("x.png", "y.png")
 
 
 def test_builtin_bases_keep_generic_handlers_working():

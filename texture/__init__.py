@@ -9,6 +9,7 @@ sibling package :mod:`pipeline`.
 from texture.errors import (
     ConfigError,
     DatasetError,
+    FlatChromaWarning,
     ImageNotFoundError,
     ImageReadError,
     ImageTooLargeError,
@@ -18,6 +19,7 @@ from texture.errors import (
     ModelFileError,
     NotFittedError,
     TextureError,
+    TextureWarning,
     TrainingError,
 )
 from texture.io import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, check_min_size, read_image
@@ -49,6 +51,8 @@ __all__ = [
     "TrainingError",
     "ModelFileError",
     "MaskError",
+    "TextureWarning",
+    "FlatChromaWarning",
     "FeatureConfig",
     "FeatureExtractor",
     "extract_features",

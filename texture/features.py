@@ -21,7 +21,7 @@ import numpy as np
 from texture import colour, gabor, glcm, lbp
 from texture.io import StoredImage, check_min_size, open_image, read_image
 from texture.masks import named_file, read_mask
-from texture.errors import ConfigError, MaskError
+from texture.errors import ConfigError, FlatChromaWarning, MaskError
 
 __all__ = ["DEFAULT_FAMILIES", "FAMILIES", "REGISTRY", "Family", "FeatureConfig", "FeatureExtractor", "extract_features"]
 
@@ -396,10 +396,11 @@ class FeatureExtractor:
 
         Warns
         -----
-        UserWarning
-            Once per process, the first time a grey image (2-D, or R = G =
-            B) is given to a colour extractor: its chroma features are the
-            constant ones of flat chroma.
+        FlatChromaWarning
+            A grey image (2-D, or R = G = B) given to a colour extractor,
+            naming `path`: its chroma features are the constant ones of flat
+            chroma.  Python shows it once per file (its default filter); a
+            batch run says it once per run, counting the files.
 
         Notes
         -----
@@ -423,7 +424,7 @@ class FeatureExtractor:
         inside = None if mask is None else self._region(read_mask(mask, stored.shape, path), mask, path)
         chroma = colour.stored_chroma_channels(stored) if stored.has_colour else None
         if chroma is None or not chroma.any():
-            _warn_flat_chroma(path)
+            warnings.warn(FlatChromaWarning(path), stacklevel=2)
             chroma_features = self._flat_chroma_features()
         else:
             half = None
@@ -467,6 +468,19 @@ class FeatureExtractor:
             for family in c.families
         ])
 
+    def has_flat_chroma(self, vector) -> bool:
+        """Whether `vector` (of :meth:`transform`) holds the chroma features of a grey image.
+
+        Without a mask that is exactly when the image was grey: a chroma
+        channel that is not zero everywhere has a mean or a standard
+        deviation other than 0.  (With one, when the region is grey.)  Always
+        False in grey mode.
+        """
+        if not self.config.reads_colour:
+            return False
+        flat = self._flat_chroma_features()
+        return bool(np.array_equal(np.asarray(vector)[len(self.names) - len(flat):], flat))
+
     def _flat_chroma_features(self):
         """Chroma features (both channels and their statistics) of a grey image, computed once.
 
@@ -480,24 +494,6 @@ class FeatureExtractor:
                 [np.tile(block, len(colour.CHROMA_CHANNELS)), np.zeros(len(colour.colour_statistic_names()))]
             )
         return self._flat_chroma
-
-
-_flat_chroma_warned = False
-
-
-def _warn_flat_chroma(path):
-    """Say once per process that grey images get constant chroma features in colour mode."""
-    global _flat_chroma_warned
-    if _flat_chroma_warned:
-        return
-    _flat_chroma_warned = True
-    source = f"{path}: " if path is not None else ""
-    warnings.warn(
-        f"{source}grey image in colour mode (FeatureConfig(colour='opponent')): its chroma features "
-        "are those of flat chroma, the same for every grey image (said once per process)",
-        UserWarning,
-        stacklevel=3,
-    )
 
 
 def extract_features(image, config=None, mask=None):

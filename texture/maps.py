@@ -43,12 +43,14 @@ from __future__ import annotations
 
 import functools
 import math
+import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from texture import colour, gabor, glcm, lbp
-from texture.errors import ConfigError, ImageTooSmallError
+from texture.errors import ConfigError, FlatChromaWarning, ImageTooSmallError
 from texture.features import REGISTRY, FeatureExtractor
 from texture.io import open_image
 
@@ -225,7 +227,9 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
     window ``(i, j)`` covers the ``window / 2`` half-resolution pixels from
     ``(i step / 2, j step / 2)``, with the same semantics, so ``window`` and
     ``step`` must be even.  A grey image has flat chroma, as in
-    :func:`texture.extract_features`.
+    :func:`texture.extract_features`, and the same
+    :class:`~texture.errors.FlatChromaWarning` (when every window sees flat
+    chroma).
 
     Computed densely: the responses once per band of rows, window statistics
     by summed-area tables over ``gcd(window, step)``-pixel cells.  The image
@@ -292,13 +296,19 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
         half = WindowGrid((height // 2, width // 2), window // 2, step // 2)
         assert (half.rows, half.cols) == (grid.rows, grid.cols)
         chroma = _Bands(config, half)
+    flat_chroma = config.reads_colour  # until a band's windows see some chroma
     for first, last in _bands(grid, bands.context):
         parts = [bands.band(lambda family, rows: stored.grey(rows), first, last)]
         if config.reads_colour:
             parts += [chroma.band(lambda family, rows, k=k: colour.chroma_view(family, _chroma(stored, rows)[k]),
                                   first, last) for k in range(len(colour.CHROMA_CHANNELS))]
-            parts.append(_colour_statistics(stored, half, first, last))
+            statistics, coloured = _colour_statistics(stored, half, first, last)
+            parts.append(statistics)
+            flat_chroma = flat_chroma and not coloured
         values[first:last] = np.concatenate(parts, axis=-1)
+    if flat_chroma:
+        path = os.fspath(image) if isinstance(image, (str, os.PathLike)) else None
+        warnings.warn(FlatChromaWarning(path), stacklevel=2)
     return FeatureMap(values, list(extractor.names), grid)
 
 
@@ -317,7 +327,8 @@ def _chroma(stored, rows):
 
 
 def _colour_statistics(stored, half, first, last):
-    """``o1_mean, o1_std, o2_mean, o2_std`` of window rows ``first .. last - 1`` on the half-resolution ``half`` grid."""
+    """``o1_mean, o1_std, o2_mean, o2_std`` of window rows ``first .. last - 1`` on the half-resolution ``half`` grid,
+    and whether those windows see any chroma (False: flat chroma, a grey image)."""
     channels = _chroma(stored, slice(first * half.step, (last - 1) * half.step + half.window))
     covered = channels[:, :, : _covered(half)]
     stats = np.empty((last - first, half.cols, len(channels), 2))
@@ -326,7 +337,7 @@ def _colour_statistics(stored, half, first, last):
         mean = sums / half.window**2
         stats[..., k, 0] = mean
         stats[..., k, 1] = np.sqrt(np.maximum(squares / half.window**2 - mean**2, 0.0))
-    return stats.reshape(last - first, half.cols, -1)
+    return stats.reshape(last - first, half.cols, -1), bool(covered.any())
 
 
 def _bands(grid, context):

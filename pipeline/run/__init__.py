@@ -13,7 +13,9 @@ The modules follow a run's data flow:
    registry, and gives their rows back in input order;
 4. :mod:`~pipeline.run.journal` writes the rows to the output being written,
    resumes an interrupted run from it and renames it into place (CSV or
-   Parquet); :mod:`~pipeline.run.summary` counts and reports them.
+   Parquet); :mod:`~pipeline.run.summary` counts and reports them, and
+   :mod:`~pipeline.run.file_warnings` says the warnings about files that
+   came back with them (a grey image in colour mode) once per run.
 
 :mod:`pipeline.batch` holds the entry points that tie the four together:
 :func:`~pipeline.batch.run_batch` and :func:`~pipeline.batch.feature_matrix`.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from typing import Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
@@ -21,10 +22,11 @@ import texture
 from pipeline.augment import COPIES, N_TRAINING_COPIES, copy_features
 from pipeline.names import escape_path, printable, unescape_path
 from pipeline.run.cache import FeatureCache
+from pipeline.run.file_warnings import FileWarnings
 from pipeline.run.inputs import Item
 from pipeline.run.memory import PEAK_BYTES_PER_PIXEL, bytes_per_pixel
 from texture import FeatureConfig, FeatureExtractor, read_image
-from texture.errors import ConfigError
+from texture.errors import ConfigError, FlatChromaWarning
 
 __all__ = ["ITEM_COLUMNS", "Row", "Task", "ExtractTask", "TrainingCopiesTask", "PredictTask", "WindowFeaturesTask",
            "MapTask"]
@@ -42,6 +44,9 @@ class Row(NamedTuple):
     status: str  # "ok" or "error"
     error: str  # "" on an ok row
     values: tuple  # one str per Task.columns, empty on an error row (WindowFeaturesTask: two arrays)
+    #: The kinds of :class:`~texture.errors.TextureWarning` computing the row raised about its file (not
+    #: written: the run says them once, see :mod:`pipeline.run.file_warnings`).
+    warnings: tuple = ()
 
     @property
     def ok(self) -> bool:
@@ -137,19 +142,29 @@ class Task:
         return Row.from_cells(lines[0])
 
     def rows(self, items: Sequence[Item]) -> list[Row]:
-        """Map a chunk of items to rows, one per item (an item that failed at listing is not computed)."""
+        """Map a chunk of items to rows, one per item (an item that failed at listing is not computed).
+
+        The :class:`~texture.errors.TextureWarning` raised while computing
+        are not shown here: each comes back with the ok row of the file it
+        names (:attr:`Row.warnings`), for the run to say once (an error row
+        has no features to warn about).  One naming no input of the chunk is
+        raised again.
+        """
         listed = [item for item in items if not item.error]
-        results = iter(self.compute(listed) if listed else ())
+        caught = FileWarnings()
+        with caught.collect():
+            results = iter(self.compute(listed) if listed else ())
         rows = []
         for item in items:
             if item.error:
                 rows.append(self.error_row(item, item.error))
                 continue
-            result = next(results)
+            result, said = next(results), caught.pop(item.path)
             if isinstance(result, BaseException):
                 rows.append(self.error_row(item, f"{type(result).__name__}: {result}"))
             else:
-                rows.append(self.ok_row(item, result))
+                rows.append(self.ok_row(item, result)._replace(warnings=said))
+        caught.warn()
         return rows
 
 
@@ -227,11 +242,20 @@ class ExtractTask(Task):
     def features(self, path: str, mask: str = "") -> np.ndarray:
         """The values of one image file, or of the region of its mask file (through the cache when there is one)."""
         mask = mask or None
+        computed = []
 
         def compute():
+            computed.append(path)
             return self._vector(path, mask)
 
-        return compute() if self._cache is None else self._cache.get_or_compute(path, compute, mask)
+        if self._cache is None:
+            return compute()
+        values = self._cache.get_or_compute(path, compute, mask)
+        # A grey image's vector (or its copies' vectors) served from the cache is warned about as when computed.
+        blocks = values.reshape(-1, len(self._extractor.names))
+        if not computed and any(map(self._extractor.has_flat_chroma, blocks)):
+            warnings.warn(FlatChromaWarning(path), stacklevel=2)
+        return values
 
     def compute(self, items):
         results = []
