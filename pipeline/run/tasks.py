@@ -25,7 +25,8 @@ from pipeline.run.cache import FeatureCache
 from pipeline.run.file_warnings import FileWarnings
 from pipeline.run.inputs import Item
 from pipeline.run.memory import PEAK_BYTES_PER_PIXEL, bytes_per_pixel
-from texture import FeatureConfig, FeatureExtractor, read_image
+from texture import FeatureConfig, FeatureExtractor
+from texture.io import open_image
 from texture.errors import ConfigError, FlatChromaWarning
 
 __all__ = ["ITEM_COLUMNS", "Row", "Task", "ExtractTask", "TrainingCopiesTask", "PredictTask", "WindowFeaturesTask",
@@ -294,8 +295,9 @@ class TrainingCopiesTask(ExtractTask):
         return _config_digest(self.config, copies=COPIES, **extra)
 
     def _vector(self, path: str, mask) -> np.ndarray:
-        image = read_image(path, max_pixels=self.max_pixels, colour=self.config.reads_colour)
-        return copy_features(self._extractor, image, path=path, mask=mask).ravel()
+        # As stored: each copy is made from a working image made for it alone.
+        stored = open_image(path, max_pixels=self.max_pixels)
+        return copy_features(self._extractor, stored, path=path, mask=mask).ravel()
 
 
 class PredictTask(ExtractTask):
