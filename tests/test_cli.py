@@ -1054,3 +1054,33 @@ def test_mask_options_are_one_way_and_need_a_folder(tmp_path, capsys, masked_tre
     with pytest.raises(SystemExit):
         main(["extract", str(masked_tree / "src"), "--masks", str(tmp_path / "nowhere"), "-o", str(tmp_path / "o.csv")])
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_demo_with_colour_records_the_mode_and_says_grey_images_once(tmp_path, capsys, monkeypatch):
+    """``demo --colour opponent`` on a small grey stand-in for the bundled sample (two trainings, in this process)."""
+    import cv2
+
+    import pipeline.commands
+    from pipeline import TextureModel
+    from texture import FeatureConfig
+
+    root, rng = tmp_path / "sample", np.random.default_rng(0)
+    rows = ["path,label"]
+    for label, contrast in (("light", 250), ("dark", 100)):
+        (root / "textures" / label).mkdir(parents=True)
+        for k in range(4):
+            cv2.imwrite(str(root / "textures" / label / f"{k}.png"), (rng.random((40, 40)) * contrast).astype(np.uint8))
+    (root / "grades").mkdir()
+    for k in range(8):
+        cv2.imwrite(str(root / "grades" / f"{k}.png"), (rng.random((40, 40)) * 30 * (k + 1)).astype(np.uint8))
+        rows.append(f"grades/{k}.png,{k % 4 + 1}")
+    (root / "roughness.csv").write_text("\n".join(rows) + "\n")
+    monkeypatch.setattr(pipeline.commands, "sample_root", lambda: root)
+    code, _, err = run(capsys, "demo", "-o", tmp_path / "demo", "-q", "-j", "1", "--colour", "opponent", *NET)
+    assert code == 0, err
+    for name in ("model.npz", "roughness_model.npz"):
+        assert TextureModel.load(tmp_path / "demo" / name).feature_config_ == FeatureConfig(colour="opponent")
+    # Both trainings (each over the images and their copies) and the example scored: one line for 16 images.
+    assert [line for line in err.splitlines() if "grey image" in line] == [
+        f"texture demo: warning: 16 grey images read in colour mode (first: {root / 'textures' / 'dark' / '0.png'}): "
+        "chroma features are constant (those of flat chroma, the same for every grey image)"]

@@ -149,6 +149,7 @@ def test_bands_and_blocks_do_not_change_the_map(scene, monkeypatch):
     whole = feature_map(scene, 24, 8, SMALL).values
     # Bands of a few window rows (each with its own context rows), count tables of a few cells.
     monkeypatch.setattr(maps, "_BAND_PIXELS", 40 * scene.shape[1])
+    monkeypatch.setattr(maps, "_BAND_SPANS", 1)
     monkeypatch.setattr(maps, "_CELL_ENTRIES", 3000)
     assert len(list(maps._bands(maps.WindowGrid(scene.shape, 24, 8), 5))) > 3
     banded = feature_map(scene, 24, 8, SMALL).values
@@ -164,6 +165,17 @@ def test_bands_hold_at_most_their_window_budget_whatever_the_step(scene, monkeyp
     assert max(last - first for first, last in bands) == 2
     assert bands[-1][1] == grid.rows
     assert_close(feature_map(scene, 24, 4, SMALL).values, whole)
+
+
+def test_bands_of_a_wide_image_recompute_a_small_share_of_their_rows():
+    # 2 Mi pixels of a 16000 px wide image are 131 rows: bands that short would each recompute
+    # more rows (a window less a step, plus the context on both sides) than they map.
+    window, step, context = 64, 16, 34
+    grid = maps.WindowGrid((3000, 16000), window, step)
+    bands = list(maps._bands(grid, context))
+    assert [first for first, _ in bands] == list(range(0, grid.rows, bands[0][1]))
+    own_rows = bands[0][1] * step
+    assert (window - step + 2 * context) / own_rows < 1 / 3
 
 
 def test_lbp_codes_of_a_band_numbered_from_its_origin_are_the_whole_images(scene):
@@ -295,8 +307,9 @@ def test_a_colour_map_equals_the_brute_force_reference_on_luminance_and_each_chr
 
 def test_a_grey_image_in_colour_has_the_flat_chroma_of_extract_features(scene):
     config = FeatureConfig(**{**SMALL.to_dict(), "colour": "opponent"})
-    fmap = feature_map(scene, 32, 16, config)
-    with pytest.warns(UserWarning, match="flat chroma"):
+    with pytest.warns(texture.FlatChromaWarning, match="flat chroma"):
+        fmap = feature_map(scene, 32, 16, config)
+    with pytest.warns(texture.FlatChromaWarning, match="flat chroma"):
         whole = texture.FeatureExtractor(config).transform(read_image(scene[:32, :32]))
     n_grey = len(texture.FeatureExtractor(SMALL).names)
     assert_close(fmap.values[..., n_grey:], np.broadcast_to(whole[n_grey:], fmap.values[..., n_grey:].shape))

@@ -481,21 +481,24 @@ def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_pro
     True
     """
     L = px.shape[1]
-    k = np.arange(L, dtype=np.float64)
+    k = np.arange(2 * L - 1, dtype=np.float64)
     # The marginals of a symmetric matrix are one (px is py): computed once.
-    mu_x, var_x, h_x = _moments_and_entropy(px, k)
-    mu_y, var_y, h_y = (mu_x, var_x, h_x) if py is px else _moments_and_entropy(py, k)
+    mu_x, var_x, h_x = _moments_and_entropy(px, k[:L])
+    mu_y, var_y, h_y = (mu_x, var_x, h_x) if py is px else _moments_and_entropy(py, k[:L])
     s_x, s_y = np.sqrt(var_x), np.sqrt(var_y)
 
-    k_sum = np.arange(2 * L - 1, dtype=np.float64)
-    sum_average = p_sum @ k_sum  # = mu_x + mu_y
-    sum_dev = k_sum - sum_average[:, None]
+    # Central moments as sums of products (einsum, matrix products), not one
+    # array per power and property.
+    sum_average = p_sum @ k  # = mu_x + mu_y
+    sum_dev = k - sum_average[:, None]
     sum_dev2 = sum_dev * sum_dev  # products: quicker than float powers
-    sum_variance = (p_sum * sum_dev2).sum(axis=1)
+    weighted = p_sum * sum_dev2
+    sum_variance = weighted.sum(axis=1)
     cov = 0.5 * (sum_variance - var_x - var_y)
     flat = (s_x < 1e-15) | (s_y < 1e-15)
     correlation = np.divide(cov, s_x * s_y, out=np.ones_like(cov), where=~flat)
-    diff_mean = p_diff @ k
+    diff_mean, contrast, homogeneity = (p_diff @ _difference_weights(L)).T
+    diff_dev = k[:L] - diff_mean[:, None]
 
     # HXY1 = HXY2 = H(p_x) + H(p_y) exactly (expand log2(p_x p_y)), so the two
     # information measures depend only on the mutual information.
@@ -505,9 +508,9 @@ def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_pro
     imc2 = np.sqrt(np.maximum(0.0, 1.0 - np.exp(-2.0 * mutual_info)))
 
     values = {
-        "contrast": p_diff @ k**2,
+        "contrast": contrast,
         "dissimilarity": diff_mean,
-        "homogeneity": p_diff @ (1.0 / (1.0 + k**2)),
+        "homogeneity": homogeneity,
         "asm": asm,
         "energy": np.sqrt(asm),
         "correlation": correlation,
@@ -516,23 +519,33 @@ def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_pro
         "sum_average": sum_average,
         "sum_variance": sum_variance,
         "sum_entropy": _entropy(p_sum, 1),
-        "difference_variance": (p_diff * (k - diff_mean[:, None]) ** 2).sum(axis=1),
+        "difference_variance": np.einsum("ij,ij,ij->i", p_diff, diff_dev, diff_dev),
         "difference_entropy": _entropy(p_diff, 1),
         "imc1": imc1,
         "imc2": imc2,
         "max_probability": max_probability,
         # Cluster deviations are about mu_x + mu_y, the sum average.
-        "cluster_shade": (p_sum * sum_dev2 * sum_dev).sum(axis=1),
-        "cluster_prominence": (p_sum * sum_dev2 * sum_dev2).sum(axis=1),
+        "cluster_shade": np.einsum("ij,ij->i", weighted, sum_dev),
+        "cluster_prominence": np.einsum("ij,ij->i", weighted, sum_dev2),
         "autocorrelation": cov + mu_x * mu_y,
     }
     return np.stack([values[name] for name in GLCM_PROPERTIES], out=out)
 
 
+@functools.lru_cache(maxsize=8)
+def _difference_weights(L):
+    """``(L, 3)``: ``k, k**2, 1 / (1 + k**2)``, whose product with ``p_{x-y}`` is its mean, the contrast and the homogeneity (read-only)."""
+    k = np.arange(L, dtype=np.float64)
+    weights = np.stack([k, k * k, 1.0 / (1.0 + k * k)], axis=1)
+    weights.flags.writeable = False
+    return weights
+
+
 def _moments_and_entropy(p, k):
     """Mean, variance and entropy (bits) of distributions ``p`` (one per row) over the values ``k``."""
     mu = p @ k
-    return mu, (p * (k - mu[:, None]) ** 2).sum(axis=1), _entropy(p, 1)
+    dev = k - mu[:, None]
+    return mu, np.einsum("ij,ij,ij->i", p, dev, dev), _entropy(p, 1)
 
 
 def _check_levels(levels):

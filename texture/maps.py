@@ -56,11 +56,17 @@ from texture.io import open_image
 
 __all__ = ["WindowGrid", "FeatureMap", "feature_map"]
 
-#: Pixels of working image per band of rows (float64: 64 MiB): large enough
-#: that the rows a band recomputes for its neighbours (a window's height less
-#: a step, plus the Gabor filters' reach) cost little, small enough that a
-#: band's per-pixel responses take a few hundred MiB at most.
-_BAND_PIXELS = 1 << 23
+#: Pixels of working image per band of rows (float64: 16 MiB), unless that
+#: is too few rows (see ``_bands``).  Small enough that a band's per-pixel
+#: responses take a few tens of MiB, each array below the size at which the
+#: C allocator maps fresh pages for it (32 MiB in glibc): temporaries are
+#: recycled band after band instead of faulted in anew (at 4096 x 4096 px,
+#: 64 MiB bands spent about 3 s of 14 in the kernel, these under 1 s).
+_BAND_PIXELS = 1 << 21
+#: Least height of a band, in windows plus the context on both sides: the
+#: rows a band recomputes for its neighbours (a window's height less a step,
+#: plus twice the context) then stay a fraction of its rows whatever the width.
+_BAND_SPANS = 4
 #: Windows per band of rows: a band's window statistics take a few KiB
 #: per window (the GLCM properties of every offset: 1.8 KiB in float64 by
 #: default), so at most a few hundred MiB whatever the step.
@@ -71,8 +77,9 @@ _BAND_WINDOWS = 1 << 15
 _CELL_ENTRIES = 1 << 21
 _STRIP_ENTRIES = 1 << 16
 #: Windows whose GLCM properties are computed at once (temporaries of
-#: windows x pair bins: 8 MiB of float64 at 32 levels).
-_REDUCED_WINDOWS = 1 << 11
+#: windows x pair bins: 1 MiB of float64 at 32 levels, reused from chunk to
+#: chunk; 2048 windows took twice as long per window).
+_REDUCED_WINDOWS = 1 << 8
 
 
 @dataclass(frozen=True)
@@ -298,10 +305,10 @@ def feature_map(image, window=64, step=32, config=None, *, max_pixels=None):
         chroma = _Bands(config, half)
     flat_chroma = config.reads_colour  # until a band's windows see some chroma
     for first, last in _bands(grid, bands.context):
-        parts = [bands.band(lambda family, rows: stored.grey(rows), first, last)]
+        parts = [bands.band(stored.grey, first, last)]
         if config.reads_colour:
-            parts += [chroma.band(lambda family, rows, k=k: colour.chroma_view(family, _chroma(stored, rows)[k]),
-                                  first, last) for k in range(len(colour.CHROMA_CHANNELS))]
+            parts += [chroma.band(lambda rows, k=k: _chroma(stored, rows)[k], first, last, view=colour.chroma_view)
+                      for k in range(len(colour.CHROMA_CHANNELS))]
             statistics, coloured = _colour_statistics(stored, half, first, last)
             parts.append(statistics)
             flat_chroma = flat_chroma and not coloured
@@ -343,12 +350,14 @@ def _colour_statistics(stored, half, first, last):
 def _bands(grid, context):
     """Yield ``(first, last)`` window rows of each band of rows.
 
-    A band holds about :data:`_BAND_PIXELS` pixels and at most
+    A band holds about :data:`_BAND_PIXELS` pixels, or :data:`_BAND_SPANS`
+    windows' height with their context if that is more, and at most
     :data:`_BAND_WINDOWS` windows (at least one row of windows), so that
     neither its per-pixel responses nor its per-window statistics grow
     with the image or shrink with the step.
     """
-    band_rows = max(1, _BAND_PIXELS // max(grid.shape[1], 1) - 2 * context)
+    band_rows = max(_BAND_PIXELS // max(grid.shape[1], 1) - 2 * context,
+                    _BAND_SPANS * (grid.window + 2 * context))
     per_band = max(1, min((band_rows - grid.window) // grid.step + 1, _BAND_WINDOWS // grid.cols))
     for first in range(0, grid.rows, per_band):
         yield first, min(first + per_band, grid.rows)
@@ -363,39 +372,53 @@ class _Bands:
         self.reach = {name: family.reach(config) for name, family in self.families}
         self.context = max(self.reach.values())
 
-    def band(self, rows_of, first, last):
+    def band(self, rows_of, first, last, view=None):
         """Feature rows of window rows ``first .. last - 1`` of an image given by rows.
 
-        ``rows_of(family, rows)`` is the 2-D working image (grey, or a chroma
-        channel as ``family`` sees it) of ``rows``, a slice or row indices.
-        Each family's responses are computed on the band's rows with the
-        rows of context its responses read on each side (from the other end
-        of the image for periodic responses, clipped at the image's border
-        otherwise), so that they are the whole image's on the band.
+        ``rows_of(rows)`` is the 2-D working image (grey, or a chroma channel)
+        of ``rows``, a slice or row indices; ``view(family, image)``, when
+        given, is what ``family`` sees of it.  The band's rows are read once,
+        with the most rows of context any family reads on each side; each
+        family's responses are then computed on the band with its own context
+        (from the other end of the image for periodic responses, clipped at
+        the image's border otherwise), so that they are the whole image's on
+        the band.
 
         Returns
         -------
         (last - first, cols, n_features) ndarray of float64
         """
-        grid = self.grid
+        grid, height = self.grid, self.grid.shape[0]
         top = first * grid.step
         bottom = (last - 1) * grid.step + grid.window
+        # A periodic family whose context would be the whole image gets the
+        # whole image's responses, on a grid that is not lengthened by wrapped rows.
+        whole = {name: family.periodic and bottom - top + 2 * self.reach[name] >= height
+                 for name, family in self.families}
+        if any(whole.values()):
+            low, block = 0, rows_of(slice(None))
+        elif any(family.periodic for _, family in self.families):
+            low = top - self.context
+            block = rows_of(np.arange(low, bottom + self.context) % height)
+        else:
+            low = max(top - self.context, 0)
+            block = rows_of(slice(low, min(bottom + self.context, height)))
         parts = []
         for name, family in self.families:
             reach = self.reach[name]
-            if family.periodic and bottom - top + 2 * reach >= grid.shape[0]:
-                # Its context would be the whole image: the whole image's
-                # responses, on a grid that is not lengthened by wrapped rows.
-                low = 0
-                grey = rows_of(name, slice(None))
+            if whole[name]:
+                start, grey = 0, block
+            elif family.periodic and any(whole.values()):  # the block is the whole image: wrap around it
+                start = top - reach
+                grey = block[np.arange(start, bottom + reach) % height]
             elif family.periodic:
-                low = top - reach
-                grey = rows_of(name, np.arange(low, bottom + reach) % grid.shape[0])
+                start = top - reach
+                grey = block[start - low : bottom + reach - low]
             else:
-                low = max(top - reach, 0)
-                grey = rows_of(name, slice(low, min(bottom + reach, grid.shape[0])))
-            responses = family.responses(grey, self.config, origin=low)
-            parts.append(_WINDOW_STATISTICS[name](self.config, grid, responses, top - low, last - first))
+                start = max(top - reach, 0)
+                grey = block[start - low : min(bottom + reach, height) - low]
+            responses = family.responses(grey if view is None else view(name, grey), self.config, origin=start)
+            parts.append(_WINDOW_STATISTICS[name](self.config, grid, responses, top - start, last - first))
         return np.concatenate(parts, axis=-1)
 
 
@@ -722,6 +745,7 @@ def _window_counts(codes, n_bins, grid, tables=None):
     return out
 
 
+@functools.lru_cache(maxsize=64)
 def _block(grid, n_rows, width):
     """Window rows and columns per block of :func:`_window_counts`: as many as the budget allows, square-ish.
 
