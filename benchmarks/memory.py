@@ -88,8 +88,9 @@ def measured(image):
     if not row.get("copies"):
         return extract_features(image, config)
     from pipeline.augment import copy_features
-    from texture import FeatureExtractor, read_image
-    return copy_features(FeatureExtractor(config), read_image(image, colour=config.reads_colour))
+    from texture import FeatureExtractor
+    from texture.io import open_image
+    return copy_features(FeatureExtractor(config), open_image(image))  # as texture train reads it
 measured(np.random.default_rng(0).random((64, 64, 3) if config.reads_colour else (64, 64)))  # imports, caches
 before = peak()
 tracemalloc.start()

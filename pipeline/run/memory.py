@@ -34,8 +34,8 @@ PEAK_BYTES_PER_PIXEL = 16
 COLOUR_PEAK_BYTES_PER_PIXEL = 20
 #: Per pixel of the image, what making its training copies and their
 #: features takes at the peak (``texture train``; the upscaled copy has twice
-#: the pixels): measured 33 in grey, 97 in colour.
-COPIES_PEAK_BYTES_PER_PIXEL = {False: 36, True: 104}
+#: the pixels): measured 28 in grey, 78 in colour.
+COPIES_PEAK_BYTES_PER_PIXEL = {False: 32, True: 84}
 #: The optional families that take more than :data:`PEAK_BYTES_PER_PIXEL`
 #: alone (measured 18).
 FAMILY_PEAK_BYTES_PER_PIXEL = {"glcmhalf": 20}
