@@ -42,6 +42,8 @@ def _added_bytes_per_pixel(function, image):
     # Whole-image variances and bins: 25.
     ("lbpvar", lambda image: lbp.lbp_var_feature_vector(image, ((8, 1), (16, 2))), 8),
     ("gabor", lambda image: gabor.gabor_feature_vector(image, gabor.DEFAULT_FREQUENCIES, 6), 8),
+    # Whole-image float64 block means and their sums: 17.
+    ("glcmhalf", lambda image: glcm.glcm_half_feature_vector(image), 4),
     # Whole-image float32 planes and codes: 24.
     ("clbp", lambda image: lbp.clbp_feature_vector(image, ((8, 1), (16, 2))), 8),
 ])
@@ -90,6 +92,16 @@ def test_lbpvar_slabs_give_the_whole_images_histograms_bit_for_bit(monkeypatch, 
         monkeypatch.setattr(lbp, "_SLAB_PIXELS", slab)
         counts = lbp.lbp_var_feature_vector(image, scales, inside) * (image.size if inside is None else inside.sum())
         np.testing.assert_allclose(counts, whole, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(97, 211), (2, 300), (64, 3)])
+def test_half_scale_levels_in_bands_are_those_of_the_whole_image(monkeypatch, shape):
+    image = _smooth(shape, 15)
+    whole = glcm._quantize(glcm.half_scale(image), 32)
+    for band in (1, 1000, 1 << 20):  # one row, a few rows, all
+        monkeypatch.setattr(glcm, "_QUANTIZE_PIXELS", band)
+        np.testing.assert_array_equal(glcm._half_scale_levels(image, 32), whole)
+        np.testing.assert_array_equal(glcm.glcm_half_levels(image, 32)[:-1, :-1], whole)
 
 
 @pytest.mark.parametrize("shape, masked", [((97, 211), False), ((41, 300), True)])
