@@ -36,6 +36,7 @@ import numpy as np
 
 from pipeline.calibration import calibration_folds, log_probabilities
 from texture.errors import ConfigError
+from texture.io import StoredImage
 from texture.masks import read_mask
 
 __all__ = ["SCALE_FACTORS", "BLUR_SIGMA", "NOISE_SNR_DB", "CROP_FRACTION", "N_CROPS", "N_TRAINING_COPIES", "COPIES",
@@ -154,7 +155,8 @@ def cropped_copies(image, fraction=CROP_FRACTION):
     >>> [float(c[0, 0]) for c in crops], crops[0].shape
     ([0.0, 2.0, 8.0, 10.0], (2, 2))
     """
-    return list(_each_crop(image, _checked_fraction(fraction)))
+    fraction = _checked_fraction(fraction)
+    return [_crop(image, fraction, corner) for corner in range(N_CROPS)]
 
 
 def _checked_fraction(fraction):
@@ -163,13 +165,13 @@ def _checked_fraction(fraction):
     return fraction
 
 
-def _each_crop(image, fraction):
-    """Yield :func:`cropped_copies`' crops one at a time (each a copy: a view would keep the image's layout)."""
+def _crop(image, fraction, corner):
+    """Crop number `corner` of :func:`cropped_copies` (0 to 3: top left, top right, bottom left, bottom right),
+    a copy (a view would keep the whole image alive)."""
     rows, cols = image.shape[:2]
     height, width = max(1, round(fraction * rows)), max(1, round(fraction * cols))
-    for top in (0, rows - height):
-        for left in (0, cols - width):
-            yield np.ascontiguousarray(image[top:top + height, left:left + width])
+    top, left = (0, rows - height)[corner // 2], (0, cols - width)[corner % 2]
+    return np.ascontiguousarray(image[top:top + height, left:left + width])
 
 
 def add_noise(image, snr_db, rng):
@@ -258,14 +260,16 @@ def training_copies(image, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, noise_s
     >>> [copy.shape for copy in training_copies(np.zeros((100, 60)))]
     [(71, 42), (141, 85), (100, 60), (100, 60), (75, 45), (75, 45), (75, 45), (75, 45)]
     """
-    return list(_each_copy(image, factors, blur_sigma, noise_snr_db, crop_fraction))
+    return list(_each_copy(lambda: image, factors, blur_sigma, noise_snr_db, crop_fraction))
 
 
-def _each_copy(image, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, noise_snr_db=NOISE_SNR_DB,
+def _each_copy(working, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, noise_snr_db=NOISE_SNR_DB,
                crop_fraction=CROP_FRACTION):
-    """Yield :func:`training_copies`' copies one at a time: on a large image, one copy is in memory at once."""
-    from skimage.filters import gaussian  # see rescaled_copies
+    """Yield :func:`training_copies`' copies one at a time: on a large image, one copy is in memory at once.
 
+    ``working()`` gives the working image each copy is made from; it may make it afresh each time (from
+    the stored pixels, :func:`copy_features`), so that it is held only while a copy is made of it.
+    """
     factors = _checked_factors(factors)
     if blur_sigma is not None and not (np.isfinite(blur_sigma) and blur_sigma > 0):
         raise ConfigError(f"blur_sigma must be a positive number or None, got {blur_sigma!r}")
@@ -273,16 +277,31 @@ def _each_copy(image, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, noise_snr_db
         raise ConfigError(f"noise_snr_db must be a finite number or None, got {noise_snr_db!r}")
     if crop_fraction is not None:
         _checked_fraction(crop_fraction)
+    # Each copy made by a call of its own, with no name left holding it (nor its working image) here
+    # while the next one is made.
     for factor in factors:
-        yield _rescaled(image, factor)
+        yield _rescaled(working(), factor)
     if blur_sigma is not None:
-        yield gaussian(image, blur_sigma, channel_axis=_channel_axis(image))
+        yield _blurred(working(), blur_sigma)
     if noise_snr_db is not None:
-        # The pixels' bytes, without a copy of them when they are already contiguous float64.
-        rng = np.random.default_rng(zlib.crc32(np.ascontiguousarray(image, dtype=np.float64)))
-        yield add_noise(image, noise_snr_db, rng)
+        yield _noisy(working(), noise_snr_db)
     if crop_fraction is not None:
-        yield from _each_crop(image, crop_fraction)
+        for corner in range(N_CROPS):
+            yield _crop(working(), crop_fraction, corner)
+
+
+def _blurred(image, sigma):
+    """:func:`training_copies`' blurred copy."""
+    from skimage.filters import gaussian  # see rescaled_copies
+
+    return gaussian(image, sigma, channel_axis=_channel_axis(image))
+
+
+def _noisy(image, snr_db):
+    """:func:`training_copies`' noisy copy, its noise seeded by the image's pixels."""
+    # The pixels' bytes, without a copy of them when they are already contiguous float64.
+    rng = np.random.default_rng(zlib.crc32(np.ascontiguousarray(image, dtype=np.float64)))
+    return add_noise(image, snr_db, rng)
 
 
 def mask_copies(inside, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, noise_snr_db=NOISE_SNR_DB,
@@ -328,8 +347,11 @@ def copy_features(extractor, image, path=None, mask=None):
     Parameters
     ----------
     extractor : texture.FeatureExtractor
-    image : (M, N) or (M, N, 3) ndarray of float64
-        Working image (colour for a colour extractor).
+    image : (M, N) or (M, N, 3) ndarray of float64, or texture.io.StoredImage
+        Working image (colour for a colour extractor), or the image as
+        stored (:func:`texture.io.open_image`): the working image is then
+        made for each copy and dropped once the copy is made, so that a
+        large colour image is held in its 3 bytes per pixel, not 24.
     path : str, optional
         File the image came from, named in error messages.
     mask : optional
@@ -347,12 +369,19 @@ def copy_features(extractor, image, path=None, mask=None):
     MaskError
         The mask is unusable, or a shrunk copy of it is too thin.
     """
-    # One copy at a time, each dropped once its features are computed.
-    copies = _each_copy(image)
-    if mask is None:
-        return np.array([extractor.transform(copy, path=path) for copy in copies])
-    masks = mask_copies(read_mask(mask, image.shape[:2], path))
-    return np.array([extractor.transform(copy, path=path, mask=inside) for copy, inside in zip(copies, masks)])
+    if isinstance(image, StoredImage):
+        working = image.colour if extractor.config.reads_colour else image.grey
+    else:
+        working = lambda: image  # noqa: E731 - the image itself, each time
+    masks = [None] * N_TRAINING_COPIES if mask is None else mask_copies(read_mask(mask, image.shape[:2], path))
+    copies, rows = _each_copy(working), []
+    # One copy at a time: each is dropped once its features are computed, before the next is made
+    # (not zip: its reused tuple would hold the last copy while the next is made).
+    for inside in masks:
+        copy = next(copies)
+        rows.append(extractor.transform(copy, path=path, mask=inside))
+        del copy
+    return np.array(rows)
 
 
 def with_copies(X, labels, copies, has_copies=None):
