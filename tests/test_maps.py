@@ -178,6 +178,17 @@ def test_bands_of_a_wide_image_recompute_a_small_share_of_their_rows():
     assert (window - step + 2 * context) / own_rows < 1 / 3
 
 
+@pytest.mark.parametrize("step", [8, 16, 32])
+def test_bands_with_their_context_are_quick_transform_lengths(step):
+    # Gabor transforms each band with its context as it is when no prime factor above 13 divides its
+    # height; otherwise it would lengthen it (596 rows at step 16 without the choice: 675 transformed).
+    window, context = 64, 34
+    grid = maps.WindowGrid((4096, 4096), window, step)
+    for first, last in list(maps._bands(grid, context))[:-1]:
+        height = (last - first - 1) * step + window + 2 * context
+        assert texture.gabor._transform_length(height, context) == height
+
+
 def test_lbp_codes_of_a_band_numbered_from_its_origin_are_the_whole_images(scene):
     grey = read_image(scene)
     for P, R in ((8, 1), (16, 2), (12, 2.5)):
