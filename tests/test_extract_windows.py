@@ -1,6 +1,7 @@
 """``texture extract --window``: one output row per window, with the batch guarantees of one row per input."""
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -127,7 +128,7 @@ def test_window_options_that_do_not_fit_are_refused(src, tmp_path, capsys):
     assert not list(tmp_path.glob("w.csv*"))
 
 
-def test_colour_windows_are_the_colour_feature_maps_windows(tmp_path):
+def test_colour_windows_are_the_colour_feature_maps_windows(tmp_path, capsys):
     io.imsave(tmp_path / "coffee.png", data.coffee()[:96, :128], check_contrast=False)
     io.imsave(tmp_path / "grey.png", data.brick()[:64, :64], check_contrast=False)
     out = tmp_path / "colour.csv"
@@ -136,13 +137,19 @@ def test_colour_windows_are_the_colour_feature_maps_windows(tmp_path):
     argv = ["extract", tmp_path, "--config", tmp_path / "config.json", "--window", "32", "--step", "16", "-o", out,
             "-j", "1", "-q"]
     assert main([str(a) for a in argv]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "grey image" in line]
+    assert said == [f"texture extract: warning: {tmp_path / 'grey.png'}: grey image in colour mode (FeatureConfig("
+                    "colour='opponent')): chroma features are constant (those of flat chroma, the same for every "
+                    "grey image)"]
     table = pd.read_csv(out)
     names = list(texture.FeatureExtractor(config).names)
     assert list(table.columns[5:]) == GEOMETRY + names and any(name.startswith("o1_") for name in names)
     for name, windows in (("coffee", 5 * 7), ("grey", 3 * 3)):
         rows = table[table["path"].str.endswith(f"{name}.png")]
         assert len(rows) == windows and set(rows["status"]) == {"ok"}
-        expected = texture.feature_map(str(tmp_path / f"{name}.png"), 32, 16, config).to_frame()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", texture.FlatChromaWarning)  # grey.png: the map's own warning
+            expected = texture.feature_map(str(tmp_path / f"{name}.png"), 32, 16, config).to_frame()
         pd.testing.assert_frame_equal(rows.iloc[:, 5:].reset_index(drop=True), expected, check_dtype=False,
                                       rtol=0, atol=0)
     coffee = table[table["path"].str.endswith("coffee.png")]

@@ -318,8 +318,9 @@ def test_a_colour_map_equals_the_brute_force_reference_on_luminance_and_each_chr
 
 def test_a_grey_image_in_colour_has_the_flat_chroma_of_extract_features(scene):
     config = FeatureConfig(**{**SMALL.to_dict(), "colour": "opponent"})
-    fmap = feature_map(scene, 32, 16, config)
-    with pytest.warns(UserWarning, match="flat chroma"):
+    with pytest.warns(texture.FlatChromaWarning, match="flat chroma"):
+        fmap = feature_map(scene, 32, 16, config)
+    with pytest.warns(texture.FlatChromaWarning, match="flat chroma"):
         whole = texture.FeatureExtractor(config).transform(read_image(scene[:32, :32]))
     n_grey = len(texture.FeatureExtractor(SMALL).names)
     assert_close(fmap.values[..., n_grey:], np.broadcast_to(whole[n_grey:], fmap.values[..., n_grey:].shape))
