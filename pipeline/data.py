@@ -17,7 +17,7 @@ finds masks for a list of images in a mirrored folder or beside them.
 
 The loaders only list files; the images are read later with
 :func:`texture.read_image`.  They import pandas when they build a table, not
-with this module: :func:`find_images` alone serves ``texture extract DIR``,
+with this module: :func:`walk_folder` alone serves ``texture extract DIR``,
 which starts faster without it.
 """
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Iterator, NamedTuple
 
 from texture.errors import ConfigError, DatasetError
 from texture.io import IMAGE_EXTENSIONS
@@ -33,8 +34,8 @@ from texture.io import IMAGE_EXTENSIONS
 from pipeline.names import printable, unescape_path
 from pipeline.sample import SAMPLE_SETS, sample_root
 
-__all__ = ["COLUMNS", "GROUPINGS", "find_images", "find_masks", "is_mask_file", "load_folder", "load_csv", "csv_pieces",
-           "load_sample", "kth_tips_scale"]
+__all__ = ["COLUMNS", "GROUPINGS", "Found", "walk_folder", "find_images", "find_masks", "is_mask_file", "load_folder",
+           "load_csv", "csv_pieces", "load_sample", "kth_tips_scale"]
 
 COLUMNS = ("path", "label", "group")
 
@@ -42,12 +43,129 @@ COLUMNS = ("path", "label", "group")
 _SHOWN = 10
 
 
+class Found(NamedTuple):
+    """A file met by :func:`walk_folder`, or a folder it could not list."""
+
+    #: The folder and the file's path relative to it, joined as :mod:`pathlib` joins them.
+    path: str
+    #: The first part of the relative path: the (class) sub-folder, "" for a file directly in the folder.
+    top: str
+    #: An image file (by extension), neither hidden nor inside a hidden folder.
+    image: bool
+    #: Why the folder `path` cannot be listed; None for a file.
+    error: OSError | None = None
+
+
+def walk_folder(folder, *, labelled=False):
+    """Every file under `folder`, one at a time, in the order of their paths sorted by parts.
+
+    Depth first, each folder's names sorted: the order of sorting the whole
+    listing by its relative paths' parts, while holding only the names of
+    the folders being walked, not a path object per file.  Links to folders
+    are not followed (as :func:`os.walk`), except a labelled tree's class
+    folders.  Hidden files, and the files in hidden folders, are met, as not
+    images; a hidden folder that cannot be listed is passed over.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        Folder to walk.
+    labelled : bool, default False
+        `folder` has one sub-folder per class (see :func:`load_folder`): its
+        own files are not images, and it is refused when it cannot be listed,
+        has no class sub-folder, or, once walked, a class sub-folder holds no
+        image (unless a folder inside it could not be listed).
+
+    Yields
+    ------
+    Found
+        Each file, and each folder that cannot be listed (with its error) in
+        the place its files would have had.
+
+    Raises
+    ------
+    DatasetError
+        Only when `labelled`, as said above.
+    """
+    folder = Path(folder)
+    scanned = os.fspath(folder)
+    if labelled and not folder.is_dir():
+        raise DatasetError("no such folder" if not folder.exists() else "not a folder", folder)
+    try:
+        names, folders = _folder_names(scanned)
+    except OSError as err:
+        if labelled:
+            raise DatasetError(f"cannot list the folder ({err})", folder) from None
+        yield Found(scanned, "", False, err)
+        return
+    if labelled and not any(not name.startswith(".") for name in folders):
+        raise DatasetError("no class sub-folders: expected one sub-folder of images per class", folder)
+    prefix = "" if scanned == "." else scanned.rstrip(os.sep) + os.sep  # as pathlib joins: "./a" is "a"
+    empty = []
+    for name in names:
+        hidden = name.startswith(".")
+        if name not in folders:
+            yield Found(prefix + name, "", not labelled and not hidden and _is_image_name(name))
+        elif folders[name] or (labelled and not hidden):  # a class folder may be a link
+            met = 0  # images, and folders that cannot be listed
+            for found in _walk(prefix + name, name, hidden):
+                met += found.image or found.error is not None
+                yield found
+            if labelled and not hidden and not met:
+                empty.append(name)
+    if empty:
+        raise DatasetError(f"class folders without any image ({', '.join(sorted(IMAGE_EXTENSIONS))}): "
+                           + ", ".join(empty), folder)
+
+
+def _walk(path: str, top: str, hidden: bool) -> Iterator[Found]:
+    """The files under the sub-folder `path` of :func:`walk_folder`, in order."""
+    try:
+        names, folders = _folder_names(path)
+    except OSError as err:
+        if not hidden:
+            yield Found(path, top, False, err)
+        return
+    for name in names:
+        inside_hidden = hidden or name.startswith(".")
+        if name not in folders:
+            yield Found(path + os.sep + name, top, not inside_hidden and _is_image_name(name))
+        elif folders[name]:
+            yield from _walk(path + os.sep + name, top, inside_hidden)
+
+
+def _folder_names(path: str) -> tuple[list[str], dict[str, bool]]:
+    """The sorted names in the folder `path`, and of those that are folders, whether to walk into each.
+
+    As :func:`os.walk` decides: a link to a folder is a folder, not walked
+    into; an entry whose type cannot be read is a file.
+    """
+    names, folders = [], {}
+    with os.scandir(path) as entries:
+        for entry in entries:
+            names.append(entry.name)
+            try:
+                if entry.is_dir():
+                    folders[entry.name] = not entry.is_symlink()
+            except OSError:
+                pass
+    names.sort()
+    return names, folders
+
+
+def _is_image_name(name: str) -> bool:
+    """Whether a file name ends in an image extension, in any case (not a :class:`~pathlib.Path`: pathlib
+    interns every part of the paths it parses)."""
+    return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+
+
 def find_images(folder, *, onerror=None):
     """List the image files under `folder`, recursively, in sorted order.
 
     Images are recognised by extension (:data:`texture.IMAGE_EXTENSIONS`,
     any case); hidden files and folders (name starting with ``.``) are
-    skipped.
+    skipped.  Batch runs walk the folder with :func:`walk_folder` instead,
+    without a list.
 
     Parameters
     ----------
@@ -63,15 +181,14 @@ def find_images(folder, *, onerror=None):
     paths : list of pathlib.Path
         Image files, sorted by their path relative to `folder`.
     """
-    folder = Path(folder)
     found = []
-    for parent, dirs, files in os.walk(folder, onerror=onerror):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found.extend(
-            Path(parent, name) for name in files
-            if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS
-        )
-    return sorted(found, key=lambda path: path.relative_to(folder).parts)
+    for file in walk_folder(folder):
+        if file.error is not None:
+            if onerror is not None:
+                onerror(file.error)
+        elif file.image:
+            found.append(Path(file.path))
+    return found
 
 
 def find_masks(images, root, *, masks_dir=None, suffix=None):
@@ -197,34 +314,20 @@ def load_folder(root, *, group=None, onerror=None):
 
     group = _grouping(group)
     root = Path(root).resolve()
-    if not root.is_dir():
-        raise DatasetError("no such folder" if not root.exists() else "not a folder", root)
-    try:
-        classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
-    except OSError as err:
-        raise DatasetError(f"cannot list the folder ({err})", root) from None
-    if not classes:
-        raise DatasetError("no class sub-folders: expected one sub-folder of images per class", root)
-    unlisted = []
-    images = {name: find_images(root / name, onerror=unlisted.append) for name in classes}
-    if unlisted and onerror is None:
-        raise DatasetError(f"cannot list the folder ({unlisted[0]})", unlisted[0].filename)
-    for err in unlisted:
-        onerror(err)
-    failed = {Path(err.filename).relative_to(root).parts[0] for err in unlisted}
-    empty = [name for name, paths in images.items() if not paths and name not in failed]
-    if empty:
-        raise DatasetError(
-            f"class folders without any image ({', '.join(sorted(IMAGE_EXTENSIONS))}): "
-            + ", ".join(empty),
-            root,
-        )
-    pairs = [(path, label) for label, paths in images.items() for path in paths]
+    paths, labels = [], []
+    for found in walk_folder(root, labelled=True):
+        if found.error is not None:
+            if onerror is None:
+                raise DatasetError(f"cannot list the folder ({found.error})", found.path)
+            onerror(found.error)
+        elif found.image:
+            paths.append(found.path)
+            labels.append(found.top)
     return pd.DataFrame({
-        "path": _path_column(path for path, _ in pairs),
+        "path": _path_column(paths),
         # A folder name that is not UTF-8 makes a label in its printable form (pipeline.names).
-        "label": [printable(label) for _, label in pairs],
-        "group": [None if group is None else group(path) for path, _ in pairs],
+        "label": [printable(label) for label in labels],
+        "group": [None if group is None else group(Path(path)) for path in paths],
     })
 
 

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 import pipeline.data
+from pipeline.names import printable
 from pipeline.data import (
     COLUMNS,
     find_images,
@@ -309,3 +310,64 @@ def test_kth_tips_tree_with_scale_groups():
 
 def test_docstring_examples_run():
     assert doctest.testmod(pipeline.data).failed == 0
+
+
+def _refusing_scandir(monkeypatch, folder):
+    """Make os.scandir refuse `folder`, as chmod 000 would for anyone but root (the suite may run as root)."""
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path) == str(folder):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def _listing_by_sorting(source):
+    """A folder's listing as it was built before the walk: every image path in a list sorted by its parts,
+    the folders that cannot be listed sorted in, and the skipped files found by a second, recursive glob."""
+    errors, images = [], []
+    for parent, dirs, files in os.walk(source, onerror=errors.append):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        images.extend(Path(parent, name) for name in files
+                      if not name.startswith(".") and Path(name).suffix.lower() in pipeline.data.IMAGE_EXTENSIONS)
+    listed = sorted([*images, *(Path(err.filename) for err in errors)], key=lambda path: path.relative_to(source).parts)
+    skipped = sorted(str(path) for path in source.rglob("*") if not path.is_dir() and path not in images)
+    return [str(path) for path in listed], skipped
+
+
+def test_a_folder_is_walked_in_the_order_of_its_paths_sorted_by_parts(tmp_path, monkeypatch):
+    from pipeline.run.inputs import list_inputs
+
+    root = tmp_path / "in"
+    # Names whose order differs between sorting whole path strings and sorting by parts ("a-b/x" < "a/b"
+    # as strings, not by parts), mixed case, unicode in two normal forms, a name that is not UTF-8.
+    names = ["a-b/x.png", "a/b.png", "a b.png", "a.png", "a0.png", "A/z.png", "a.png.d/in.png", "a.d/a.png",
+             "\u00e9.png", "e\u0301.png", "\u00df/q.png", "b\udcff.png", "b\udcff/c.png", "10.png", "9.png",
+             "x.PNG", "sub/deeper/Z.TIF", "sub/deeper.png", "sub/deeper0/y.jpg", "a/notes.txt", "a/.hidden/x.png",
+             ".git/y.png", "a/.x.png", "locked/gone.png", "locked0/k.png", "deep/" * 12 + "leaf.bmp"]
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).touch()
+    (root / "link").symlink_to(root / "a")  # a link to a folder: not walked, not a file
+    (root / "gone.png").symlink_to(root / "deleted.png")  # a broken link: an image, its read fails later
+    _refusing_scandir(monkeypatch, root / "locked")
+    expected, expected_skipped = _listing_by_sorting(root)
+    assert expected.index(str(root / "a-b" / "x.png")) > expected.index(str(root / "a" / "b.png"))  # tricky indeed
+    items, skipped = list_inputs(root)
+    assert [item.path for item in items] == expected
+    assert skipped == expected_skipped and str(root / "a" / "notes.txt") in skipped and len(skipped) == 4
+    assert [item.label for item in items if item.error] == ["locked"]
+    # An image (or a folder that cannot be listed) takes its top-level folder's name as its label, in its
+    # printable form when not UTF-8.
+    assert [item.label for item in items] == [printable(Path(path).relative_to(root).parts[0])
+                                              if Path(path).parent != root or Path(path).is_dir() else ""
+                                              for path in expected]
+    assert "b\\xff" in [item.label for item in items]
+    # Labelled: each class folder's listing (a link to a folder is a class too), class after class.
+    items, _ = list_inputs(root, labelled=True)
+    resolved = root.resolve()
+    classes = sorted(path.name for path in resolved.iterdir() if path.is_dir() and not path.name.startswith("."))
+    assert "link" in classes and [item.path for item in items] == [
+        path for name in classes for path in _listing_by_sorting(resolved / name)[0]]

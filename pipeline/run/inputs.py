@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
+from operator import attrgetter
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from pipeline.data import csv_pieces, find_images, find_masks, is_mask_file, load_folder
+from pipeline.data import csv_pieces, find_masks, is_mask_file, walk_folder
 from pipeline.names import printable
 from texture.errors import ConfigError, DatasetError
 from texture.io import IMAGE_EXTENSIONS
@@ -64,23 +65,22 @@ class Inputs(Sequence):
 
     def __init__(self, items: Iterable[Item] = ()):
         names = [field.name for field in fields(Item)]
-        blocks = {name: [] for name in names}  # joined text of previous items
-        pending = {name: [] for name in names}  # text of the items since
-        ends = {name: array("q") for name in names}  # where each item's text ends
-        sizes = dict.fromkeys(names, 0)
+        values = attrgetter(*names)
+        texts = [bytearray() for _ in names]  # grown in place: no second copy of a field's text
+        ends = [None] * len(names)  # where each item's text ends, from the first item with the field set
+        count = 0
         for item in items:
-            for name, value in zip(names, astuple(item)):
-                data = value.encode(*_ENCODING)
-                sizes[name] += len(data)
-                ends[name].append(sizes[name])
-                pending[name].append(data)
-                if len(pending[name]) >= 4096:  # a few thousand small bytes objects at most
-                    blocks[name].append(b"".join(pending[name]))
-                    pending[name].clear()
+            for field, value in enumerate(values(item)):
+                if value:
+                    if ends[field] is None:
+                        ends[field] = array("q", bytes(8 * count))  # the items before: empty
+                    texts[field] += value.encode(*_ENCODING)
+                if ends[field] is not None:
+                    ends[field].append(len(texts[field]))
+            count += 1
         #: Per field, its text and where each item's ends; None where every item has it empty.
-        self._columns = tuple((b"".join(blocks[name] + pending[name]), ends[name]) if sizes[name] else None
-                              for name in names)
-        self._start, self._stop = 0, len(ends[names[0]])
+        self._columns = tuple(None if end is None else (text, end) for text, end in zip(texts, ends))
+        self._start, self._stop = 0, count
 
     def __len__(self) -> int:
         return self._stop - self._start
@@ -133,7 +133,7 @@ def list_inputs(source, *, labelled: bool = False, masks=None,
     ----------
     source : str or os.PathLike
         A folder, searched recursively for images (see
-        :func:`pipeline.data.find_images`), or a CSV file with a ``path``
+        :func:`pipeline.data.walk_folder`), or a CSV file with a ``path``
         column and optional ``label`` and ``group`` columns (see
         :func:`pipeline.data.load_csv`).
     labelled : bool, default False
@@ -174,41 +174,48 @@ def list_inputs(source, *, labelled: bool = False, masks=None,
         return _with_masks(Inputs(_csv_items(source, labelled, finding)), source.resolve().parent, finding), []
     if not source.is_dir():
         raise ConfigError(f"{source}: no such folder or CSV file")
-    unlisted = []  # folders that cannot be listed: each gets an error row, counted as failed
-    if labelled:
-        items = list(_items(load_folder(source, onerror=unlisted.append)))
-    else:
-        paths = find_images(source, onerror=unlisted.append)
-        # A folder name that is not UTF-8 makes a label in its printable form (pipeline.names).
-        items = [Item(str(path), printable(path.relative_to(source).parts[0]) if path.parent != source else "")
-                 for path in paths]
     base = source.resolve() if labelled else source  # as load_folder names its images
-    if unlisted:
-        for exc in unlisted:
-            path = Path(exc.filename)
-            label = printable(path.relative_to(base).parts[0]) if path != base else ""  # as its images'd have
-            items.append(Item(str(path), label, error=f"{type(exc).__name__}: cannot list the folder ({exc})"))
-        items.sort(key=lambda item: Path(item.path).relative_to(base).parts)
-    masked = masks is not None or mask_suffix is not None
-    if masked:  # the masks in the input tree are not inputs, nor skipped files
-        items = [item for item in items if not is_mask_file(item.path, base, **finding)]
-    # Anything but a folder is a file here: FIFOs and broken links are listed too.
-    listed = {item.path for item in items}
-    skipped = sorted(str(path) for path in base.rglob("*") if not path.is_dir() and str(path) not in listed
-                     and not (masked and is_mask_file(path, base, **finding)))
+    skipped = []
+    items = Inputs(_folder_items(base, labelled, finding, skipped))
     if not items:
         found = f"its {len(skipped)} files are not images" if skipped else "it is empty"
         raise DatasetError(f"no image in the folder: {found} (images end in "
                            f"{', '.join(sorted(IMAGE_EXTENSIONS))}, any case)", source)
-    return _with_masks(items, base, finding), skipped
+    return _with_masks(items, base, finding), sorted(skipped)
+
+
+def _folder_items(base: Path, labelled: bool, finding: dict, skipped: list) -> Iterator[Item]:
+    """The items of a folder, one at a time as :func:`pipeline.data.walk_folder` meets them; the files that
+    are not images go to `skipped`.
+
+    An image takes its top-level sub-folder's name as its label.  A folder
+    that cannot be listed is an item with an error, counted as failed.  The
+    masks in the input tree are neither items nor skipped files.
+    """
+    masked = finding["masks_dir"] is not None or finding["suffix"] is not None
+    for found in walk_folder(base, labelled=labelled):
+        if masked and is_mask_file(found.path, base, **finding):
+            continue
+        # A folder name that is not UTF-8 makes a label in its printable form (pipeline.names).
+        label = printable(found.top)
+        if found.error is not None:
+            yield Item(found.path, label, error=f"{type(found.error).__name__}: cannot list the folder ({found.error})")
+        elif found.image:
+            yield Item(found.path, label)
+        else:  # anything but a folder is a file here: FIFOs and broken links are listed too
+            skipped.append(found.path)
 
 
 def _with_masks(items: Sequence[Item], root: Path, finding: dict) -> Inputs:
     """`items` with the masks :func:`pipeline.data.find_masks` finds, when asked to find them."""
     if finding["masks_dir"] is None and finding["suffix"] is None:
         return items if isinstance(items, Inputs) else Inputs(items)
-    found = find_masks([item.path for item in items], root, **finding)
-    return Inputs(replace(item, mask=mask) for item, mask in zip(items, found))
+    return Inputs(replace(item, mask=mask) for piece in chunked(items, _MASKS_AT_ONCE)
+                  for item, mask in zip(piece, find_masks([item.path for item in piece], root, **finding)))
+
+
+#: Images whose masks are looked for at a time: the run holds their items and masks meanwhile.
+_MASKS_AT_ONCE = 1024
 
 
 #: Rows of a CSV list read at a time (pandas holds several hundred bytes per row as it reads).
