@@ -24,7 +24,7 @@ a subprocess and reports its peak memory in working images (float64 copies).
 ``extract_features(path)`` per pixel of large N x N grey PNGs, for each family
 and for all of them, each in a fresh subprocess: the traced numpy peak
 (tracemalloc) and the resident peak above the process's own after a warm-up
-(``ru_maxrss``), both divided by the pixel count, and the resident slope
+(``VmHWM``), both divided by the pixel count, and the resident slope
 between the first and last size (fixed costs cancel out).  ``--before REV``
 (a git revision) runs the same with that revision's ``texture`` package for
 comparison, e.g. ``--per-pixel 4000,8000 --before HEAD~1``; the sizes run
@@ -61,18 +61,25 @@ from texture import extract_features
 paths = find_images(sys.argv[1])
 pd.DataFrame([extract_features(p) for p in paths], index=[str(p) for p in paths]).to_csv(sys.argv[2])
 """
-_LARGE = """
-import resource, sys
+# The process's own resident peak (VmHWM), in bytes.  Not ru_maxrss: a process started by this
+# one inherits its peak there (Linux carries it across fork and exec), which can be far larger
+# than the child's after this script has made large images.
+_PEAK = """
+def peak():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
+"""
+_LARGE = _PEAK + """
+import sys
 from texture import FeatureExtractor, read_image
 grey = read_image(sys.argv[1])
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak()
 FeatureExtractor().transform(grey)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print((after - before) * 1024)  # bytes the extraction added to the peak
+print(peak() - before)  # bytes the extraction added to the peak
 """
 
-_PER_PIXEL = """
-import json, resource, sys, tracemalloc
+_PER_PIXEL = _PEAK + """
+import json, sys, tracemalloc
 import numpy as np
 from texture import FeatureConfig, extract_features
 path, row = sys.argv[1], json.loads(sys.argv[2])
@@ -81,14 +88,15 @@ def measured(image):
     if not row.get("copies"):
         return extract_features(image, config)
     from pipeline.augment import copy_features
-    from texture import FeatureExtractor, read_image
-    return copy_features(FeatureExtractor(config), read_image(image, colour=config.reads_colour))
+    from texture import FeatureExtractor
+    from texture.io import open_image
+    return copy_features(FeatureExtractor(config), open_image(image))  # as texture train reads it
 measured(np.random.default_rng(0).random((64, 64, 3) if config.reads_colour else (64, 64)))  # imports, caches
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+before = peak()
 tracemalloc.start()
 measured(path)
 traced = tracemalloc.get_traced_memory()[1]
-print(traced, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before)
+print(traced, peak() - before)
 """
 #: What --per-pixel measures: FeatureConfig fields, and whether the training
 #: copies' features (texture train) rather than the image's.  Colour rows
@@ -191,7 +199,7 @@ def per_pixel(sides: list[int], before: str | None, tmp: Path, rows=FAMILIES) ->
         subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
         versions = {f"before ({before})": str(old), "ours": None}
     print("peak bytes per pixel of extract_features(path), N x N 8-bit PNG of noise (RGB for colour rows); "
-          "traced: numpy (tracemalloc), resident: ru_maxrss above the warmed-up process")
+          "traced: numpy (tracemalloc), resident: VmHWM above the warmed-up process")
     print(f"{'version':16s} {'row':13s} " + " ".join(f"{f'{n} traced':>13s} {f'{n} resident':>15s}" for n in sides)
           + f" {'resident slope':>15s} {'seconds':>8s}")
     for side in sides:

@@ -2,16 +2,48 @@
 
 Every file ``texture`` writes for a user (batch outputs, model files, report
 tables and pictures, feature-cache entries) goes through :func:`atomic_write`.
+Within :func:`tracking_created`, the files a run creates (rather than
+replaces) are noted by name, so that a failed run can remove what it added
+and nothing else (:func:`note_created` for writers that do not go through
+:func:`atomic_write`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "tracking_created", "note_created"]
+
+# The files created within the innermost tracking_created(), or None outside it.
+_created = contextvars.ContextVar("texture_created_files", default=None)
+
+
+@contextlib.contextmanager
+def tracking_created():
+    """Note, by name, the files this run creates within the block; yields the list they are added to.
+
+    Files created by :func:`atomic_write` or passed to :func:`note_created`,
+    in the order they were created; a file that existed before it was
+    written is not one of them.  Files other processes write meanwhile are
+    never noted: a failed run can remove exactly what it added.
+    """
+    created = []
+    token = _created.set(created)
+    try:
+        yield created
+    finally:
+        _created.reset(token)
+
+
+def note_created(path) -> None:
+    """Note `path` as created by this run (see :func:`tracking_created`); nothing outside it."""
+    created = _created.get()
+    if created is not None:
+        created.append(Path(path))
 
 
 def _umask() -> int:
@@ -50,7 +82,10 @@ def atomic_write(path, mode: str = "w", **kwargs):
             yield f
             f.flush()
             os.fsync(f.fileno())
+        new = not os.path.lexists(path)
         os.replace(tmp, path)
+        if new:
+            note_created(path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -31,6 +31,7 @@ import numpy as np
 
 from pipeline.calibration import calibration_folds, log_probabilities
 from texture.errors import ConfigError
+from texture.io import StoredImage
 from texture.masks import read_mask
 
 __all__ = ["SCALE_FACTORS", "BLUR_SIGMA", "NOISE_SNR_DB", "N_TRAINING_COPIES", "COPIES", "COPY_CHOICES",
@@ -192,26 +193,42 @@ def training_copies(image, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, noise_s
     >>> [copy.shape for copy in training_copies(np.zeros((100, 60)))]
     [(71, 42), (141, 85), (100, 60), (100, 60)]
     """
-    return list(_each_copy(image, factors, blur_sigma, noise_snr_db))
+    return list(_each_copy(lambda: image, factors, blur_sigma, noise_snr_db))
 
 
-def _each_copy(image, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, noise_snr_db=NOISE_SNR_DB):
-    """Yield :func:`training_copies`' copies one at a time: on a large image, one copy is in memory at once."""
-    from skimage.filters import gaussian  # see rescaled_copies
+def _each_copy(working, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, noise_snr_db=NOISE_SNR_DB):
+    """Yield :func:`training_copies`' copies one at a time: on a large image, one copy is in memory at once.
 
+    ``working()`` gives the working image each copy is made from; it may make it afresh each time (from
+    the stored pixels, :func:`copy_features`), so that it is held only while a copy is made of it.
+    """
     factors = _checked_factors(factors)
     if blur_sigma is not None and not (np.isfinite(blur_sigma) and blur_sigma > 0):
         raise ConfigError(f"blur_sigma must be a positive number or None, got {blur_sigma!r}")
     if noise_snr_db is not None and not np.isfinite(noise_snr_db):
         raise ConfigError(f"noise_snr_db must be a finite number or None, got {noise_snr_db!r}")
+    # Each copy made by a call of its own, with no name left holding it (nor its working image) here
+    # while the next one is made.
     for factor in factors:
-        yield _rescaled(image, factor)
+        yield _rescaled(working(), factor)
     if blur_sigma is not None:
-        yield gaussian(image, blur_sigma, channel_axis=_channel_axis(image))
+        yield _blurred(working(), blur_sigma)
     if noise_snr_db is not None:
-        # The pixels' bytes, without a copy of them when they are already contiguous float64.
-        rng = np.random.default_rng(zlib.crc32(np.ascontiguousarray(image, dtype=np.float64)))
-        yield add_noise(image, noise_snr_db, rng)
+        yield _noisy(working(), noise_snr_db)
+
+
+def _blurred(image, sigma):
+    """:func:`training_copies`' blurred copy."""
+    from skimage.filters import gaussian  # see rescaled_copies
+
+    return gaussian(image, sigma, channel_axis=_channel_axis(image))
+
+
+def _noisy(image, snr_db):
+    """:func:`training_copies`' noisy copy, its noise seeded by the image's pixels."""
+    # The pixels' bytes, without a copy of them when they are already contiguous float64.
+    rng = np.random.default_rng(zlib.crc32(np.ascontiguousarray(image, dtype=np.float64)))
+    return add_noise(image, snr_db, rng)
 
 
 def mask_copies(inside, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA, noise_snr_db=NOISE_SNR_DB):
@@ -254,8 +271,11 @@ def copy_features(extractor, image, path=None, mask=None):
     Parameters
     ----------
     extractor : texture.FeatureExtractor
-    image : (M, N) or (M, N, 3) ndarray of float64
-        Working image (colour for a colour extractor).
+    image : (M, N) or (M, N, 3) ndarray of float64, or texture.io.StoredImage
+        Working image (colour for a colour extractor), or the image as
+        stored (:func:`texture.io.open_image`): the working image is then
+        made for each copy and dropped once the copy is made, so that a
+        large colour image is held in its 3 bytes per pixel, not 24.
     path : str, optional
         File the image came from, named in error messages.
     mask : optional
@@ -273,12 +293,19 @@ def copy_features(extractor, image, path=None, mask=None):
     MaskError
         The mask is unusable, or a shrunk copy of it is too thin.
     """
-    # One copy at a time, each dropped once its features are computed.
-    copies = _each_copy(image)
-    if mask is None:
-        return np.array([extractor.transform(copy, path=path) for copy in copies])
-    masks = mask_copies(read_mask(mask, image.shape[:2], path))
-    return np.array([extractor.transform(copy, path=path, mask=inside) for copy, inside in zip(copies, masks)])
+    if isinstance(image, StoredImage):
+        working = image.colour if extractor.config.reads_colour else image.grey
+    else:
+        working = lambda: image  # noqa: E731 - the image itself, each time
+    masks = [None] * N_TRAINING_COPIES if mask is None else mask_copies(read_mask(mask, image.shape[:2], path))
+    copies, rows = _each_copy(working), []
+    # One copy at a time: each is dropped once its features are computed, before the next is made
+    # (not zip: its reused tuple would hold the last copy while the next is made).
+    for inside in masks:
+        copy = next(copies)
+        rows.append(extractor.transform(copy, path=path, mask=inside))
+        del copy
+    return np.array(rows)
 
 
 def with_copies(X, labels, copies, has_copies=None):

@@ -21,6 +21,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from pipeline.names import terminal_text
 from pipeline.run.engines import option_error
 from pipeline.workers import pool_size, start_worker_server
 
@@ -84,7 +85,7 @@ class _Parser(argparse.ArgumentParser):
     """Usage errors as one line (plus a hint), exit status 2."""
 
     def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, terminal_text(f"{self.prog}: error: {message} (see {self.prog} --help)") + "\n")
 
 
 def _positive_int(text: str) -> int:
@@ -331,6 +332,23 @@ def _termination_stops_the_run():
             signal.signal(getattr(signal, name), handler)
 
 
+@contextlib.contextmanager
+def _warnings_shown_inert():
+    """Show warnings with the control characters of their messages escaped (a warning may name a file)."""
+    import warnings
+
+    show = warnings.showwarning
+
+    def shown(message, category, filename, lineno, file=None, line=None):
+        show(terminal_text(message), category, filename, lineno, file, line)
+
+    warnings.showwarning = shown
+    try:
+        yield
+    finally:
+        warnings.showwarning = show
+
+
 def main(argv=None) -> int:
     """Run the ``texture`` command; return its exit status.
 
@@ -355,7 +373,7 @@ def main(argv=None) -> int:
     from texture.errors import TextureError
 
     # The warnings about files, from every batch pass and from this process, said once per command.
-    with _termination_stops_the_run() as stopped_by, FileWarnings().collect() as warned:
+    with _termination_stops_the_run() as stopped_by, _warnings_shown_inert(), FileWarnings().collect() as warned:
         try:
             return VERBS[args.verb](args)
         except KeyboardInterrupt:
@@ -365,11 +383,11 @@ def main(argv=None) -> int:
             if args.debug:
                 raise
             text = str(exc) if isinstance(exc, (TextureError, OSError)) else f"{type(exc).__name__}: {exc}"
-            print(f"texture {args.verb}: error: {text} (--debug shows the traceback)", file=sys.stderr)
+            print(terminal_text(f"texture {args.verb}: error: {text} (--debug shows the traceback)"), file=sys.stderr)
             return 1
         finally:
             for warning in warned.warnings(escape_path):
-                print(f"texture {args.verb}: warning: {warning}", file=sys.stderr)
+                print(terminal_text(f"texture {args.verb}: warning: {warning}"), file=sys.stderr)
 
 
 if __name__ == "__main__":

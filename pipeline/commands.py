@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
-import shutil
 import sys
 import time
 from collections import Counter
@@ -32,11 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.atomic import atomic_write
+from pipeline.atomic import atomic_write, tracking_created
 from pipeline.batch import (ExtractTask, MapTask, PredictTask, TrainingCopiesTask, WindowFeaturesTask, feature_matrix,
                             list_inputs, make_engine, run_batch)
 from pipeline.model import TextureModel, default_network
-from pipeline.names import escape_path, unescape_path
+from pipeline.names import escape_path, terminal_text, unescape_path
 from pipeline.nn import BPClassifier
 from pipeline.sample import sample_root
 from pipeline.run.inputs import Item
@@ -59,14 +58,20 @@ def _feature_config(args):
     return config
 
 
+def _show(message, err: bool = False) -> None:
+    """Print a message for a person, on stdout or (`err`) stderr, with the control characters that names in it
+    may hold escaped (:func:`pipeline.names.terminal_text`): each message stays on its own lines."""
+    print(terminal_text(message), file=sys.stderr if err else sys.stdout, flush=err)
+
+
 def _say(args, message: str) -> None:
     """Progress narration on stderr, silenced by --quiet."""
     if not args.quiet:
-        print(message, file=sys.stderr, flush=True)
+        _show(message, err=True)
 
 
 def _finish(summary) -> int:
-    print(f"wrote {summary.output}: {summary}")
+    _show(f"wrote {summary.output}: {summary}")
     return 1 if summary.failed else 0
 
 
@@ -104,9 +109,9 @@ def _warn_unmasked(model, items, args) -> None:
     """Say when a model trained on masked regions is given whole images: its scores describe other pixels."""
     unmasked = sum(not item.mask for item in items)
     if model.trained_with_masks_ and unmasked:
-        print(f"texture {args.verb}: warning: the model was trained on masked regions, but {unmasked} of "
+        _show(f"texture {args.verb}: warning: the model was trained on masked regions, but {unmasked} of "
               f"{len(items)} images have no mask (--masks, --mask-suffix or a mask column): their features "
-              "describe the whole image", file=sys.stderr)
+              "describe the whole image", err=True)
 
 
 def cmd_map(args) -> int:
@@ -169,7 +174,9 @@ def _write_report(classes, history, y_true, y_pred, out: Path, args, show=False,
     except ConfigError as exc:  # no [plot] extra: the tables are still useful
         _say(args, f"no pictures: {exc}")
     if show:
-        print("confusion matrix (rows: true, columns: predicted):\n" + cm.to_string())
+        _show("confusion matrix (rows: true, columns: predicted):")
+        for line in cm.rename(index=terminal_text, columns=terminal_text).to_string().splitlines():
+            _show(line)
     return files
 
 
@@ -204,28 +211,30 @@ def _write_calibration(classes, y_true, proba, out: Path, args) -> tuple[dict, s
 
 @contextlib.contextmanager
 def _nothing_new_on_failure(folder: Path):
-    """Create `folder` for a run's files; when the run fails, remove what it added.
+    """Create `folder` for a run's files; when the run fails, remove what it added, and only that.
 
-    An interrupted run (Ctrl-C) keeps its files: the same command resumes
-    from the journal of its batch run.
+    What it added is tracked by name as it is written (:func:`pipeline.atomic.tracking_created`): the
+    files it created, and the folders it made if they are left empty.  Files that other runs write
+    into the folder meanwhile are theirs and stay, and a run refused at once by another run's lock on
+    its output has added nothing.  An interrupted run (Ctrl-C) keeps its files: the same command
+    resumes from the journal of its batch run.
     """
-    created = folder  # the outermost folder this run creates, if any
-    while not created.parent.exists():
-        created = created.parent
-    before = set(folder.iterdir()) if folder.is_dir() else None
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        yield folder
-    except Exception:
-        if before is None:
-            shutil.rmtree(created, ignore_errors=True)
-        else:
-            for path in set(folder.iterdir()) - before:
-                if path.is_dir():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
+    made = []  # the folders this run makes, outermost first
+    for parent in reversed((folder, *folder.parents)):
+        with contextlib.suppress(FileExistsError):
+            parent.mkdir()
+            made.append(parent)
+    with tracking_created() as created:
+        try:
+            yield folder
+        except Exception:
+            for path in reversed(created):
+                if path.parent.resolve().is_relative_to(folder.resolve()):  # not a cache entry elsewhere
                     path.unlink(missing_ok=True)
-        raise
+            for parent in reversed(made):
+                with contextlib.suppress(OSError):  # not empty: another run writes there too
+                    parent.rmdir()
+            raise
 
 
 def _warn_unknown_labels(y_true, classes) -> None:
@@ -234,9 +243,9 @@ def _warn_unknown_labels(y_true, classes) -> None:
     unknown = Counter(label for label in y_true if label not in known)
     if unknown:
         counts = ", ".join(f"{label} ({n})" for label, n in sorted(unknown.items(), key=lambda kv: str(kv[0])))
-        print(f"texture evaluate: warning: {sum(unknown.values())} of {len(y_true)} images have labels the "
+        _show(f"texture evaluate: warning: {sum(unknown.values())} of {len(y_true)} images have labels the "
               f"model was not trained on, counted as errors: {counts}; its classes are "
-              f"{', '.join(map(str, classes))}", file=sys.stderr)
+              f"{', '.join(map(str, classes))}", err=True)
 
 
 def _write_page(model, paths, y_true, y_pred, confidence, values, files, out: Path, data: str, args) -> Path:
@@ -300,11 +309,11 @@ def cmd_evaluate(args) -> int:
         paths = [unescape_path(path) for path in rows["path"]]  # the files themselves, for the thumbnails
         files["page"] = _write_page(model, paths, y_true, y_pred, rows["confidence"].astype(float),
                                     values, files, out, str(args.src), args)
-    print(f"accuracy {accuracy(y_true, y_pred):.4f} on {len(rows)} images")
-    print(calibration)
+    _show(f"accuracy {accuracy(y_true, y_pred):.4f} on {len(rows)} images")
+    _show(calibration)
     for what, path in {"predictions": summary.output, **files}.items():
-        print(f"  {what}: {path}")
-    print(f"wrote {out}: {summary}")
+        _show(f"  {what}: {path}")
+    _show(f"wrote {out}: {summary}")
     return 1 if summary.failed else 0
 
 
@@ -313,13 +322,13 @@ def cmd_score(args) -> int:
     path = escape_path(args.image)  # as the CSV outputs name it
     if args.json:
         where = {"path": path, **({} if args.mask is None else {"mask": escape_path(args.mask)})}
-        print(json.dumps({**where, **score.to_dict()}, sort_keys=True))
+        sys.stdout.write(json.dumps({**where, **score.to_dict()}, sort_keys=True) + "\n")  # controls escaped
         return 0
-    print(f"{path}: {score.label} (confidence {score.confidence:.3f})" if score.label is not None else f"{path}:")
+    _show(f"{path}: {score.label} (confidence {score.confidence:.3f})" if score.label is not None else f"{path}:")
     if score.value is not None:
-        print(f"  score {score.value:.4f}")
+        _show(f"  score {score.value:.4f}")
     for label, p in score.probabilities.items():
-        print(f"  {label!s:>12} {p:.3f}")
+        _show(f"  {label!s:>12} {p:.3f}")
     return 0
 
 
@@ -528,7 +537,7 @@ def _train_regions(args) -> int:
     model.fit_regions(args.src, args.regions, args.legend, window=args.window, step=args.step)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     model.save(args.output)
-    print(f"wrote model {args.output}: classes {', '.join(map(str, model.classes_))}, window {model.window_} px")
+    _show(f"wrote model {args.output}: classes {', '.join(map(str, model.classes_))}, window {model.window_} px")
     return 0
 
 
@@ -564,8 +573,8 @@ def _train_windows(args) -> int:
     else:
         error = np.mean(np.concatenate([np.abs(tmap.value.ravel() - label) for label, tmap in maps]))
         measure = f"held-out mean absolute error {error:.4f}"
-    print(f"{measure} on the {n_windows} windows of {len(test)} images")
-    print(f"wrote model {args.output}: trained on {len(train)} images, window {model.window_} px"
+    _show(f"{measure} on the {n_windows} windows of {len(test)} images")
+    _show(f"wrote model {args.output}: trained on {len(train)} images, window {model.window_} px"
           + (f", {len(unlisted)} failed" if unlisted else ""))
     return 1 if unlisted else 0
 
@@ -583,8 +592,8 @@ def cmd_train(args) -> int:
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)  # as extract and predict do
     model.save(args.output)
     y_pred = [score.label for score in scores]
-    print(f"held-out accuracy {accuracy(y_true, y_pred):.4f} on {len(y_true)} images")
-    print(f"wrote model {args.output}: {counts}")
+    _show(f"held-out accuracy {accuracy(y_true, y_pred):.4f} on {len(y_true)} images")
+    _show(f"wrote model {args.output}: {counts}")
     # The model is usable, but an input could not be processed: exit 1 as the batch verbs do.
     return 1 if counts.failed else 0
 
@@ -594,29 +603,29 @@ def cmd_demo(args) -> int:
 
     t0 = time.perf_counter()
     root = sample_root()
-    print(f"texture demo: bundled sample {root / 'textures'}")
+    _show(f"texture demo: bundled sample {root / 'textures'}")
     with _nothing_new_on_failure(Path(args.output)) as out:
         model, test_items, y_true, scores, counts = _train(root / "textures", args)
         failed = counts.failed
         written = {"model": out / "model.npz"}
         model.save(written["model"])
         y_pred = [score.label for score in scores]
-        print(f"held-out accuracy {accuracy(y_true, y_pred):.4f} on {len(y_true)} images "
+        _show(f"held-out accuracy {accuracy(y_true, y_pred):.4f} on {len(y_true)} images "
               f"({len(model.classes_)} classes, {len(model.feature_names_)} features)")
-        print(counts)
+        _show(counts)
         written.update(_write_report(model.classes_, model.history_, y_true, y_pred, out, args, show=True,
                                      best_epoch=_best_epoch(model)))
         # As `texture evaluate` does: how far the held-out confidences can be trusted.
         proba = np.array([[score.probabilities[label] for label in model.classes_.tolist()] for score in scores])
         calibration_files, calibration = _write_calibration(model.classes_.tolist(), y_true, proba, out, args)
         written.update(calibration_files)
-        print(calibration)
+        _show(calibration)
         written["report page"] = _write_page(model, [str(item.path) for item in test_items], y_true, y_pred,
                                              [score.confidence for score in scores], None, written, out,
                                              f"held-out part of {root / 'textures'}", args)
         example = test_items[0].path
         score = model.score_image(example)
-        print(f"score of {example}: {score.label} (confidence {score.confidence:.3f})")
+        _show(f"score of {example}: {score.label} (confidence {score.confidence:.3f})")
 
         grades = root / "roughness.csv"
         if grades.is_file():
@@ -626,13 +635,13 @@ def cmd_demo(args) -> int:
             model.save(written["roughness model"])
             values = [score.value for score in scores]
             error = np.mean(np.abs(np.array(values) - true_grades))
-            print(f"roughness score (expected grade 1-5) of {test_items[0].path}: {values[0]:.2f} "
+            _show(f"roughness score (expected grade 1-5) of {test_items[0].path}: {values[0]:.2f} "
                   f"(true grade {true_grades[0]}); mean absolute error {error:.2f} "
                   f"on {len(test_items)} held-out images")
-            print(counts)
-    print(f"done in {time.perf_counter() - t0:.1f} s; written:")
+            _show(counts)
+    _show(f"done in {time.perf_counter() - t0:.1f} s; written:")
     for what, path in written.items():
-        print(f"  {what}: {path}")
+        _show(f"  {what}: {path}")
     return 1 if failed else 0
 
 

@@ -20,6 +20,13 @@ itself); ``texture`` reads the ``path`` column of its CSV inputs, and of
 an interrupted run's journal, that way.  Other text (labels taken from
 folder names, error messages) is only made valid: its stray bytes are written
 ``\\xNN`` (:func:`printable`), to be read as the text it then is.
+
+Messages shown on a terminal (progress, warnings, errors, summaries) hold
+names too, and a name can hold a carriage return, a newline or an escape
+sequence, which would overwrite a line, split a log line in two or drive
+the terminal.  Every message ``texture`` prints goes through
+:func:`terminal_text`, which writes such characters as escapes (``\\r``,
+``\\n``, ``\\x1b``); output files keep the exact text.
 """
 
 from __future__ import annotations
@@ -27,11 +34,14 @@ from __future__ import annotations
 import os
 import re
 
-__all__ = ["escape_path", "unescape_path", "printable"]
+__all__ = ["escape_path", "unescape_path", "printable", "terminal_text"]
 
 # A backslash that must be doubled: it precedes something that reads as an escape.
 _AMBIGUOUS_BACKSLASH = re.compile(r"\\(?=[\\\udc80-\udcff]|x[0-9a-fA-F]{2})")
 _ESCAPE = re.compile(r"\\(\\|x[0-9a-fA-F]{2})")
+# What a terminal acts on rather than shows: C0 and C1 controls, DEL, the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def printable(text: str) -> str:
@@ -43,6 +53,27 @@ def printable(text: str) -> str:
     'bad_\\\\xff.png'
     """
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def terminal_text(text) -> str:
+    """`text` as a message may show it on a terminal: on the lines it was meant to take, and inert.
+
+    Each control character (C0, DEL, C1, and the Unicode line and
+    paragraph separators) is written as an escape: ``\\n``, ``\\r``,
+    ``\\t``, else ``\\xNN`` or ``\\uNNNN``; bytes that are not UTF-8 as
+    ``\\xNN`` (:func:`printable`).  For display only: not reversible.
+
+    Examples
+    --------
+    >>> print(terminal_text("failed: a\\rb.png: \\x1b[2J"))
+    failed: a\\rb.png: \\x1b[2J
+    """
+    text = printable(str(text))
+    if text.isprintable():
+        return text  # the common case, quickly
+    return _CONTROL.sub(lambda match: _NAMED_CONTROLS.get(match.group())
+                        or (f"\\x{ord(match.group()):02x}" if ord(match.group()) < 0x100
+                            else f"\\u{ord(match.group()):04x}"), text)
 
 
 def escape_path(path) -> str:

@@ -740,6 +740,76 @@ def test_a_failed_evaluation_leaves_nothing_new(tmp_path, capsys, small_model):
     assert [p.name for p in report.iterdir()] == ["notes.txt"]
 
 
+def test_a_run_refused_by_the_lock_removes_nothing_that_appeared_meanwhile(tmp_path, capsys, small_model, monkeypatch):
+    """Another run's files, written between this run's start and its refusal, stay: a refused run adds nothing."""
+    from pipeline.run.journal import Journal
+
+    src, report = _class_tree(tmp_path / "src", n=1), tmp_path / "report"
+    enter = Journal.__enter__
+
+    def refused(journal):
+        # The other run, which holds the lock, writes its files just before this run asks for the lock.
+        for name in ("predictions.csv.partial.csv", "metrics.csv", "model.npz"):
+            (report / name).write_text("the other run's")
+        return enter(journal)
+
+    report.mkdir()
+    with Journal(report / "predictions.csv", None):  # the other run holds the output's lock
+        monkeypatch.setattr(Journal, "__enter__", refused)
+        code, _, err = run(capsys, "evaluate", src, "--model", small_model, "-o", report, "-j", "1", "-q")
+    assert code == 1 and "another run is writing this output" in err
+    assert sorted(p.name for p in report.iterdir()) == ["metrics.csv", "model.npz", "predictions.csv.partial.csv"]
+    # A run that fails after writing removes its own files, and only those.
+    monkeypatch.setattr(Journal, "__enter__", enter)
+    unreadable = _class_tree(tmp_path / "unreadable", n=1)
+    for path in unreadable.rglob("*.png"):
+        path.write_bytes(b"not an image")
+    (report / "predictions.csv.partial.csv").unlink()  # the other run's journal: this run would resume it
+    code, _, err = run(capsys, "evaluate", unreadable, "--model", small_model, "-o", report, "-j", "1", "-q")
+    assert code == 1 and "no image could be evaluated" in err
+    assert sorted(p.name for p in report.iterdir()) == ["metrics.csv", "model.npz"]
+
+
+def test_terminal_messages_escape_the_control_characters_of_names_and_files_keep_them(tmp_path, capsys, small_model):
+    """A name holding a carriage return, a newline or an escape sequence must not overwrite or split a line."""
+    import shutil
+
+    brick = sorted((sample_root() / "textures" / "brick").glob("*.png"))
+    src = tmp_path / "src"
+    odd = src / "we\rave\x1b[2J"  # a class the model does not know
+    odd.mkdir(parents=True)
+    for k, path in enumerate(brick[:2]):
+        shutil.copy(path, odd / f"{k}\r.png")
+    (odd / "bad\nname.png").write_text("not an image")
+    code, out, err = run(capsys, "evaluate", src, "--model", small_model, "-o", tmp_path / "r", "-j", "1")
+    assert code == 1
+    for text in (out, err):
+        assert not {"\r", "\x1b"} & set(text)
+    assert "failed: ImageReadError: " + str(odd).replace("\r", "\\r").replace("\x1b", "\\x1b") + "/bad\\nname.png" in err
+    assert "counted as errors: we\\rave\\x1b[2J (2)" in err
+    # The output files keep the exact names.
+    with open(tmp_path / "r" / "predictions.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(row["path"] for row in rows) == sorted(str(p) for p in odd.iterdir())
+    assert {row["label"] for row in rows} == {"we\rave\x1b[2J"}
+    # Errors, and warnings (a grey image in colour mode names its file), through the command itself.
+    grey = tmp_path / "grey" / "g\r\x1b[31m.png"
+    grey.parent.mkdir()
+    shutil.copy(brick[0], grey)
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "extract", str(tmp_path / "grey"), "-o", str(tmp_path / "g.csv"),
+                           "--colour", "opponent", "-j", "1"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "grey image in colour mode" in done.stderr
+    assert not {"\r", "\x1b"} & set(done.stdout + done.stderr)
+    assert "g\\r\\x1b[31m.png" in done.stderr
+    with pytest.raises(SystemExit, match="2"):  # a usage error
+        run(capsys, "score", tmp_path / "no\rsuch\n.png", "--model", small_model)
+    err = capsys.readouterr().err
+    assert "no\\rsuch\\n.png: no such file" in err and len(err.splitlines()) == 1 and "\r" not in err
+    (tmp_path / "m\r\x1b[31m.npz").write_text("not a model")
+    code, _, err = run(capsys, "score", grey, "--model", tmp_path / "m\r\x1b[31m.npz")  # an error of the run
+    assert code == 1 and "m\\r\\x1b[31m.npz: not a texture model" in err and not {"\r", "\x1b"} & set(err)
+
+
 def test_evaluate_warns_about_labels_the_model_does_not_know(tmp_path, capsys, small_model):
     src = _class_tree(tmp_path / "src", n=2, classes=("brick", "waves", "weave"))
     code, out, err = run(capsys, "evaluate", src, "--model", small_model, "-o", tmp_path / "r", "-j", "1", "-q")

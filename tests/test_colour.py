@@ -14,6 +14,8 @@ from texture import colour
 from texture.colour import (CHROMA_STEP, GLCM_CHROMA_RANGE, colour_statistics, half_resolution, opponent_channels,
                             chroma_to_unit, chroma_view)
 from texture.gabor import gabor_kernel
+from texture.features import REGISTRY
+from texture.io import luminance, open_image
 from texture.lbp import lbp_histogram
 
 OPPONENT = FeatureConfig(colour="opponent")
@@ -288,3 +290,38 @@ def test_feature_maps_of_a_colour_config_have_its_names(rgb):
     fmap = texture.feature_map(rgb, window=32, step=32, config=OPPONENT)
     assert fmap.names == texture.FeatureExtractor(OPPONENT).names
     assert np.isfinite(fmap.values).all()
+
+
+@pytest.mark.parametrize("shape", [(119, 149), (64, 200)])
+def test_chroma_of_a_stored_image_is_made_band_by_band_exactly_in_float32(monkeypatch, rgb, shape):
+    whole = opponent_channels(half_resolution(read_image(rgb[:shape[0], :shape[1]], colour=True)))
+    stored = open_image(rgb[:shape[0], :shape[1]])
+    for band_pixels in (1, 700, 1 << 16):  # one half-resolution row, a few rows, the whole image
+        monkeypatch.setattr(colour, "_BAND_PIXELS", band_pixels)
+        chroma = colour.stored_chroma_channels(stored)
+        assert chroma.dtype == np.float32
+        np.testing.assert_array_equal(chroma.astype(np.float64), whole)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_colour_vector_is_the_whole_working_images_bit_for_bit(rgb, masked):
+    """Made from the stored pixels, one chroma channel at a time, the vector is the one of the whole working colour
+    image: the grey families on its luminance, each family on each chroma channel, their statistics."""
+    config = FeatureConfig(colour="opponent")
+    image = read_image(rgb, colour=True)
+    inside = None
+    if masked:
+        inside = np.zeros(rgb.shape[:2], dtype=bool)
+        inside[10:110, 5:140] = True
+    half = None if inside is None else colour.half_resolution_mask(inside)
+    channels = opponent_channels(half_resolution(image))
+
+    def families(channel, region, view=lambda family, c: c):
+        return [REGISTRY[f].vector(view(f, channel), config, region) for f in config.families]
+
+    expected = np.concatenate(families(luminance(image), inside)
+                              + [v for c in channels for v in families(c, half, chroma_view)]
+                              + [colour_statistics(channels, half)])
+    extractor = FeatureExtractor(config)
+    for source in (rgb, image, open_image(rgb)):
+        np.testing.assert_array_equal(extractor.transform(source, mask=inside), expected)

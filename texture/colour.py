@@ -90,6 +90,7 @@ __all__ = [
     "half_resolution",
     "half_resolution_mask",
     "opponent_channels",
+    "stored_chroma_channels",
     "chroma_to_unit",
     "chroma_view",
     "colour_statistics",
@@ -108,6 +109,8 @@ CHROMA_STEP = 2.0**-24
 
 # Rows of the opponent transform: RGB -> (o1, o2).
 _OPPONENT = np.array([[1.0, -1.0, 0.0], [1.0, 1.0, -2.0]]) / np.sqrt([[2.0], [6.0]])
+# Pixels of a stored image made into chroma at once (small float64 temporaries).
+_BAND_PIXELS = 1 << 16
 
 
 def half_resolution(rgb):
@@ -198,6 +201,42 @@ def opponent_channels(rgb):
     return channels
 
 
+def stored_chroma_channels(stored):
+    """The chroma channels of a stored colour image, made band by band of rows, in float32.
+
+    The same values as ``opponent_channels(half_resolution(rgb))`` of the
+    whole working colour image ``rgb``, without ever holding it (24 bytes
+    per pixel): a band of rows gives the same rows of both channels.
+
+    Parameters
+    ----------
+    stored : texture.StoredImage
+        A colour image (``texture.io.open_image``).
+
+    Returns
+    -------
+    channels : (2, M // 2, N // 2) ndarray of float32
+        ``o1`` and ``o2``, exactly: they are multiples of
+        :data:`CHROMA_STEP` (2**-24) smaller than 1 in magnitude, which
+        float32 holds without rounding, in half the memory of float64.
+
+    Examples
+    --------
+    >>> from texture.io import open_image
+    >>> rgb = np.random.default_rng(0).random((6, 4, 3))
+    >>> chroma = stored_chroma_channels(open_image(rgb))
+    >>> chroma.dtype, np.array_equal(chroma, opponent_channels(half_resolution(rgb)))
+    (dtype('float32'), True)
+    """
+    height, width = stored.shape[0] // 2, stored.shape[1] // 2
+    channels = np.empty((2, height, width), dtype=np.float32)
+    band = max(1, _BAND_PIXELS // (4 * max(width, 1)))  # half-resolution rows at a time
+    for start in range(0, height, band):
+        stop = min(start + band, height)
+        channels[:, start:stop] = opponent_channels(half_resolution(stored.colour(slice(2 * start, 2 * stop))))
+    return channels
+
+
 def chroma_to_unit(channel):
     """A chroma channel mapped onto [0, 1] for the GLCM: ``clip((c + h) / (2 h), 0, 1)``.
 
@@ -244,15 +283,16 @@ def colour_statistics(channels, inside=None):
 
     Parameters
     ----------
-    channels : (2, M, N) ndarray of float64
-        Output of :func:`opponent_channels`.
+    channels : (K, M, N) ndarray, or sequence of (M, N) ndarrays
+        Chroma channels (:func:`opponent_channels`), e.g. one at a time.
     inside : (M, N) ndarray of bool, optional
         Region of interest (:func:`half_resolution_mask`); every pixel when None.
 
     Returns
     -------
-    values : (4,) ndarray of float64
-        In the order of :func:`colour_statistic_names`.
+    values : (2 K,) ndarray of float64
+        Each channel's mean and standard deviation, in the order of
+        :func:`colour_statistic_names` for ``o1, o2``.
     """
     # One 1-D array per channel either way, so that a mask covering every
     # pixel sums in the same order and gives the same bits as no mask.

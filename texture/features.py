@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from texture import colour, gabor, glcm, lbp
-from texture.io import check_min_size, luminance, read_image
+from texture.io import StoredImage, check_min_size, open_image, read_image
 from texture.masks import named_file, read_mask
 from texture.errors import ConfigError, FlatChromaWarning, MaskError
 
@@ -363,19 +363,23 @@ class FeatureExtractor:
             self.names = self.names + chroma + colour.colour_statistic_names()
         self._flat_chroma = None
 
-    def transform(self, image, path=None, mask=None):
+    def transform(self, image, path=None, mask=None, max_pixels=None):
         """Feature vector of one image, or of the pixels inside a mask.
 
         Parameters
         ----------
-        image : array_like
+        image : str, os.PathLike, array_like or StoredImage
             Working image in [0, 1] (:func:`texture.read_image`'s output,
             read with ``colour=True`` for ``config.colour="opponent"``), or
-            any array :func:`texture.read_image` accepts.
+            anything :func:`texture.read_image` accepts (an image file, an
+            array), or an image opened with :func:`texture.io.open_image`.
         path : str, optional
             File the image came from, named in error messages.
         mask : array_like or path, optional
             Region of interest (see :func:`extract_features`).
+        max_pixels : int, optional
+            Largest image read from a file or array, as in
+            :func:`texture.read_image`.
 
         Returns
         -------
@@ -397,21 +401,31 @@ class FeatureExtractor:
             naming `path`: its chroma features are the constant ones of flat
             chroma.  Python shows it once per file (its default filter); a
             batch run says it once per run, counting the files.
+
+        Notes
+        -----
+        In colour, the image is kept as stored (:func:`texture.io.open_image`:
+        3 bytes per pixel for 8-bit RGB) and never made a whole working
+        colour image (24): the chroma channels are made band by band, in
+        float32, and their features computed one channel at a time; then
+        the grey image is made, and the stored pixels dropped (when this
+        method read them) before the grey features are computed.  Given a
+        file, a colour extraction peaks near the grey one's bytes per pixel.
         """
-        # Validates; a working image passes through without a copy.
-        image = read_image(image, colour=self.config.reads_colour)
-        check_min_size(image, self.config.min_image_size, path=path)
-        inside = None if mask is None else self._region(read_mask(mask, image.shape[:2], path), mask, path)
         if not self.config.reads_colour:
+            # Validates; a working image passes through without a copy.
+            image = image.grey() if isinstance(image, StoredImage) else read_image(image, max_pixels=max_pixels)
+            check_min_size(image, self.config.min_image_size, path=path)
+            inside = None if mask is None else self._region(read_mask(mask, image.shape[:2], path), mask, path)
             return self._families(image, inside)
-        if image.ndim == 2:
-            grey, channels = image, None
-        else:
-            grey, channels = luminance(image), colour.opponent_channels(colour.half_resolution(image))
-        parts = [self._families(grey, inside)]
-        if channels is None or not channels.any():
+        stored = image if isinstance(image, StoredImage) else open_image(image, max_pixels=max_pixels)
+        del image  # only `stored` holds what this method read
+        check_min_size(stored, self.config.min_image_size, path=path)
+        inside = None if mask is None else self._region(read_mask(mask, stored.shape, path), mask, path)
+        chroma = colour.stored_chroma_channels(stored) if stored.has_colour else None
+        if chroma is None or not chroma.any():
             warnings.warn(FlatChromaWarning(path), stacklevel=2)
-            parts.append(self._flat_chroma_features())
+            chroma_features = self._flat_chroma_features()
         else:
             half = None
             if inside is not None:
@@ -420,9 +434,20 @@ class FeatureExtractor:
                 except MaskError as error:
                     raise MaskError(f"at the half resolution of the colour channels: {error.message}",
                                     error.path) from None
-            parts += [self._families(channel, half, colour.chroma_view) for channel in channels]
-            parts.append(colour.colour_statistics(channels, half))
-        return np.concatenate(parts)
+            chroma_features = self._chroma_features(chroma, half)
+        del chroma
+        grey = stored.grey()
+        del stored
+        return np.concatenate([self._families(grey, inside), chroma_features])
+
+    def _chroma_features(self, chroma, inside):
+        """The enabled families on each chroma channel, one channel at a time in float64, then their statistics."""
+        parts, statistics = [], []
+        for channel in chroma:
+            channel = channel.astype(np.float64)  # exact (see texture.colour.stored_chroma_channels)
+            parts.append(self._families(channel, inside, colour.chroma_view))
+            statistics.append(colour.colour_statistics((channel,), inside))
+        return np.concatenate(parts + statistics)
 
     def _region(self, inside, mask, path):
         """`inside`, once every enabled family has checked it; errors name the mask's file, else the image's."""
@@ -528,5 +553,5 @@ def extract_features(image, config=None, mask=None):
 
     extractor = FeatureExtractor(config)
     path = None if isinstance(image, np.ndarray) else image
-    image = read_image(image, colour=extractor.config.reads_colour)
+    # The extractor reads the image itself: in colour, it then drops the stored pixels early.
     return pd.Series(extractor.transform(image, path=path, mask=mask), index=extractor.names)

@@ -818,7 +818,19 @@ def glcm_half_levels(image, levels=32):
     q : (M, N) ndarray of uint16
     """
     q = np.full(np.shape(image), levels, dtype=np.uint16)
-    q[:-1, :-1] = _quantize(half_scale(image), levels)
+    q[:-1, :-1] = _half_scale_levels(image, levels)
+    return q
+
+
+def _half_scale_levels(image, levels):
+    """``_quantize(half_scale(image), levels)``, band by band of rows: the same uint8 levels without
+    the whole-image float64 block means and their sums (16 bytes per pixel)."""
+    rows, cols = image.shape[0] - 1, image.shape[1] - 1
+    q = np.empty((rows, cols), dtype=np.uint8)
+    band = max(1, _QUANTIZE_PIXELS // max(cols, 1))
+    for start in range(0, rows, band):
+        stop = min(start + band, rows)
+        q[start:stop] = _quantize(half_scale(image[start : stop + 1]), levels)  # a block reads the next row
     return q
 
 
@@ -843,7 +855,7 @@ def glcm_half_feature_vector(image, distances=(1, 2, 4), angles=(0, 45, 90, 135)
         In the order of :func:`glcm_half_feature_names`.
     """
     offsets = glcm_half_offsets(distances, angles)
-    q = _quantize(half_scale(image), levels)
+    q = _half_scale_levels(image, levels)
     blocks = None if inside is None else half_scale_mask(inside)
     matrices = _cooccurrence(q, offsets.reshape(-1, 2), levels, blocks)
     props = _matrix_properties(matrices).reshape(-1, *offsets.shape[:2])

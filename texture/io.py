@@ -494,12 +494,16 @@ class StoredImage:
         Height and width in pixels.
     path : pathlib.Path or None
         The file the image came from, named in errors.
+    has_colour : bool
+        Whether the image has colour planes (RGB, RGBA, palette): whether
+        :meth:`colour` gives 3 planes rather than the grey image.
     """
 
     def __init__(self, pixels, bgr, scale, path):
         self._pixels, self._bgr, self._scale = pixels, bgr, scale
         self.shape = tuple(pixels.shape[:2])
         self.path = path
+        self.has_colour = pixels.ndim == 3
 
     def grey(self, rows=slice(None)):
         """The working grey image (as :func:`read_image`) of ``rows``: a slice, or row indices.

@@ -1084,9 +1084,11 @@ def clbp_codes(image, P=8, R=1.0, inside=None):
     The neighbours are :func:`lbp_codes`' (bilinear samples, zero outside
     the image); each difference is one float32 ``cv2.filter2D`` pass, made
     twice (the mean first, then the bits), so that no ``P`` planes are
-    held at once.  Both thresholds are statistics of the whole image (or
-    region): the codes of a window depend on pixels outside it, which is
-    why :func:`texture.feature_map` refuses this family.
+    held at once, over slabs of rows of :data:`_SLAB_PIXELS` with the rows
+    the circle reaches (:func:`_clbp_slabs`).  Both thresholds are
+    statistics of the whole image (or region): the codes of a window depend
+    on pixels outside it, which is why :func:`texture.feature_map` refuses
+    this family.
 
     Parameters
     ----------
@@ -1111,33 +1113,64 @@ def clbp_codes(image, P=8, R=1.0, inside=None):
     >>> int(magnitude[2, 2]), bool(centre[2, 2]), bool(centre[0, 0])  # four large differences; bright centre
     (4, True, False)
     """
-    _check_scale(P, R)
-    values = np.ascontiguousarray(image, dtype=np.float32)
-    plan = [_difference_kernel(r_off, c_off) for r_off, c_off in zip(*(o.tolist() for o in _circle(P, R)))]
-    difference = np.empty_like(values)
-    region = None if inside is None else inside.view(np.uint8)
+    magnitude = np.empty(image.shape, dtype=np.uint8)
+    centre = np.empty(image.shape, dtype=bool)
+    for top, bottom, slab_magnitude, slab_centre in _clbp_slabs(image, P, R, inside):
+        magnitude[top:bottom], centre[top:bottom] = slab_magnitude, slab_centre
+    return magnitude, centre
 
-    def differences():
+
+def _clbp_slabs(image, P, R, inside=None):
+    """Yield ``(top, bottom, magnitude, centre)``: :func:`clbp_codes` of the image's rows [top, bottom), slab by slab.
+
+    Two passes over slabs of :data:`_SLAB_PIXELS`, each with the ``ceil(R) +
+    1`` rows its circle reaches on either side: the first sums the
+    magnitudes for the threshold ``c_M``, the second compares them with it.
+    A slab's differences are those of the whole image at its rows (the
+    context rows stand in for the zero border, which only the image's own
+    edges keep), so a large image costs a few bytes per pixel beyond itself,
+    not whole-image float32 planes and codes.  The threshold is the same sum
+    grouped by slab: the same bits for an image of one slab, and a last-bit
+    difference at most otherwise, which a float32 magnitude exactly on
+    ``c_M`` would need to show.
+    """
+    _check_scale(P, R)
+    plan = [_difference_kernel(r_off, c_off) for r_off, c_off in zip(*(o.tolist() for o in _circle(P, R)))]
+    rows, cols = image.shape
+    pad = math.ceil(R) + 1
+    slab = max(1, _SLAB_PIXELS // max(cols, 1))
+    bands = [(top, min(top + slab, rows)) for top in range(0, rows, slab)]
+
+    def magnitudes(top, bottom):
+        """``|d_p|`` of rows [top, bottom) for each sample ``p`` in turn (float32, one buffer reused)."""
+        low = max(top - pad, 0)
+        values = np.ascontiguousarray(image[low : min(bottom + pad, rows)], dtype=np.float32)
+        difference = np.empty_like(values)
+        own = difference[top - low : bottom - low]
         for kernel, anchor in plan:
             cv2.filter2D(values, -1, kernel, dst=difference, anchor=anchor, borderType=cv2.BORDER_CONSTANT)
-            yield np.abs(difference, out=difference)
+            yield np.abs(own, out=own)
 
-    total = sum(cv2.sumElems(cv2.bitwise_and(m, m, mask=region))[0] if region is not None
-                else cv2.sumElems(m)[0] for m in differences())
-    count = P * (values.size if inside is None else np.count_nonzero(inside))
+    total = 0.0
+    for top, bottom in bands:
+        region = None if inside is None else inside[top:bottom].view(np.uint8)
+        total += sum(cv2.sumElems(cv2.bitwise_and(m, m, mask=region))[0] if region is not None
+                     else cv2.sumElems(m)[0] for m in magnitudes(top, bottom))
+    count = P * (image.size if inside is None else np.count_nonzero(inside))
     threshold = total / max(count, 1)
-    ones = np.zeros(values.shape, dtype=np.uint8)
-    changes = np.zeros_like(ones)
-    previous = np.empty(values.shape, dtype=bool)
-    bit = np.empty_like(previous)
-    for p, magnitude in enumerate(differences()):
-        np.greater_equal(magnitude, threshold, out=bit)
-        ones += bit.view(np.uint8)
-        if p:  # the open chain, as _ones_and_transitions counts
-            changes += (bit != previous).view(np.uint8)
-        previous, bit = bit, previous
-    grey = image if inside is None else image[inside]
-    return _riu2(ones, changes, P), image >= grey.mean()
+    level = (image if inside is None else image[inside]).mean()
+    for top, bottom in bands:
+        ones = np.zeros((bottom - top, cols), dtype=np.uint8)
+        changes = np.zeros_like(ones)
+        previous = np.empty(ones.shape, dtype=bool)
+        bit = np.empty_like(previous)
+        for p, magnitude in enumerate(magnitudes(top, bottom)):
+            np.greater_equal(magnitude, threshold, out=bit)
+            ones += bit.view(np.uint8)
+            if p:  # the open chain, as _ones_and_transitions counts
+                changes += (bit != previous).view(np.uint8)
+            previous, bit = bit, previous
+        yield top, bottom, _riu2(ones, changes, P), image[top:bottom] >= level
 
 
 def clbp_feature_names(scales=((8, 1), (16, 2), (24, 3))):
@@ -1159,8 +1192,10 @@ def clbp_feature_vector(image, scales=((8, 1), (16, 2), (24, 3)), inside=None):
     """
     hists = []
     for P, R in scales:
-        magnitude, centre = clbp_codes(image, P, R, inside)
-        joint = 2 * magnitude.astype(np.intp) + centre
-        counted = joint.ravel() if inside is None else joint[inside]
-        hists.append(_normalized(np.bincount(counted, minlength=2 * (P + 2))))
+        counts = np.zeros(2 * (P + 2), dtype=np.intp)
+        for top, bottom, magnitude, centre in _clbp_slabs(image, P, R, inside):  # no whole-image codes
+            joint = 2 * magnitude.astype(np.intp) + centre
+            counts += np.bincount(joint.ravel() if inside is None else joint[inside[top:bottom]],
+                                  minlength=len(counts))
+        hists.append(_normalized(counts))
     return np.concatenate(hists)

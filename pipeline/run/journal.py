@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from pipeline.atomic import atomic_write
+from pipeline.atomic import atomic_write, note_created
 from pipeline.names import escape_path
 from pipeline.run.inputs import Item
 from pipeline.run.tasks import ITEM_COLUMNS, Row, Task
@@ -164,6 +164,9 @@ class Journal:
                         return kept
                 else:
                     self.discarded = _differences(saved.get("settings") or {}, settings)
+        for path in (self.meta, self.path):
+            if not path.exists():
+                note_created(path)
         self.meta.write_text(json.dumps({"signature": signature, "settings": settings}))
         with open(self.path, "w", **_TEXT) as f:
             _write(csv.writer(f, lineterminator="\n"), f, self.task.header)  # proba_<class> columns hold labels
@@ -267,6 +270,8 @@ class Journal:
                 self._to_parquet(f)
             self.path.unlink()
         else:
+            if not self.output.exists():
+                note_created(self.output)
             os.replace(self.path, self.output)
         self.meta.unlink()
 

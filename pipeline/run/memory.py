@@ -22,33 +22,29 @@ from texture.errors import TextureError
 from texture.io import header_pixels
 
 __all__ = ["PEAK_BYTES_PER_PIXEL", "COLOUR_PEAK_BYTES_PER_PIXEL", "COPIES_PEAK_BYTES_PER_PIXEL",
-           "FAMILY_PEAK_BYTES_PER_PIXEL", "bytes_per_pixel", "available_memory", "peak_estimate", "MemoryBudget"]
+           "bytes_per_pixel", "available_memory", "peak_estimate", "MemoryBudget"]
 
 #: Peak resident bytes per pixel of ``extract_features`` on a large grey
 #: image, measured (10 to 11; README, "Memory per pixel") and rounded up for the
 #: decoder's and the allocator's slack.
 PEAK_BYTES_PER_PIXEL = 16
-#: The same in colour (``FeatureConfig(colour="opponent")``): the float64
-#: RGB working image alone takes 24; measured 44.
-COLOUR_PEAK_BYTES_PER_PIXEL = 48
+#: The same in colour (``FeatureConfig(colour="opponent")``): measured 12
+#: on 8-bit RGB (the stored pixels, 3 bytes, beside the grey image while it
+#: is made); a 16-bit RGB image is stored in 6.
+COLOUR_PEAK_BYTES_PER_PIXEL = 20
 #: Per pixel of the image, what making its training copies and their
 #: features takes at the peak (``texture train``; the upscaled copy has twice
-#: the pixels): measured 33 in grey, 114 in colour.
-COPIES_PEAK_BYTES_PER_PIXEL = {False: 36, True: 120}
-#: The optional families that take more than :data:`PEAK_BYTES_PER_PIXEL`
-#: alone (measured 33 and 18).
-FAMILY_PEAK_BYTES_PER_PIXEL = {"clbp": 36, "glcmhalf": 20}
+#: the pixels): measured 28 in grey, 78 in colour.
+COPIES_PEAK_BYTES_PER_PIXEL = {False: 32, True: 84}
 
 
 def bytes_per_pixel(config, copies: bool = False) -> int:
     """Estimated peak bytes per pixel of extracting the features of `config` from an image, or (`copies`) of
-    its training copies: the figures above, plus what its families take beyond the default's (twice that
-    for the copies, whose upscaled one has twice the pixels)."""
-    base = COPIES_PEAK_BYTES_PER_PIXEL[config.reads_colour] if copies else \
-        (COLOUR_PEAK_BYTES_PER_PIXEL if config.reads_colour else PEAK_BYTES_PER_PIXEL)
-    extra = max([0] + [FAMILY_PEAK_BYTES_PER_PIXEL.get(family, 0) - PEAK_BYTES_PER_PIXEL
-                       for family in config.families])
-    return base + (2 * extra if copies else extra)
+    its training copies: the figures above (every family, the optional ones included, stays within the
+    default's: ``benchmarks/memory.py --per-pixel ... --rows glcmhalf,lbpvar,clbp``)."""
+    if copies:
+        return COPIES_PEAK_BYTES_PER_PIXEL[config.reads_colour]
+    return COLOUR_PEAK_BYTES_PER_PIXEL if config.reads_colour else PEAK_BYTES_PER_PIXEL
 
 
 def available_memory() -> int | None:

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.names import terminal_text
 from pipeline.run.tasks import Row
 
 __all__ = ["RunSummary", "Progress"]
@@ -36,6 +37,7 @@ class Progress:
     def write(self, message: str) -> None:
         if self.quiet:
             return
+        message = terminal_text(message)  # it names files: a name must not move the cursor or split the line
         if self.bar is not None:
             self.bar.write(message, file=self.stream)
         else:

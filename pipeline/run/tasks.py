@@ -25,7 +25,8 @@ from pipeline.run.cache import FeatureCache
 from pipeline.run.file_warnings import FileWarnings
 from pipeline.run.inputs import Item
 from pipeline.run.memory import PEAK_BYTES_PER_PIXEL, bytes_per_pixel
-from texture import FeatureConfig, FeatureExtractor, read_image
+from texture import FeatureConfig, FeatureExtractor
+from texture.io import open_image
 from texture.errors import ConfigError, FlatChromaWarning
 
 __all__ = ["ITEM_COLUMNS", "Row", "Task", "ExtractTask", "TrainingCopiesTask", "PredictTask", "WindowFeaturesTask",
@@ -231,10 +232,13 @@ class ExtractTask(Task):
         # Workers rebuild the extractor in setup(); ship only the settings.
         return {**self.__dict__, "_extractor": None, "_cache": None}
 
-    def _vector(self, image, path: str, mask) -> np.ndarray:
-        """The values of one working image (grey, or colour when the config reads colour), or of the region
-        inside its `mask` (a file, or None)."""
-        return self._extractor.transform(image, path=path, mask=mask)
+    def _vector(self, path: str, mask) -> np.ndarray:
+        """The values of the image file at `path`, or of the region inside its `mask` (a file, or None).
+
+        The extractor reads the file itself: in colour it then holds the stored pixels, not the whole
+        working colour image, and drops them before the grey features (``FeatureExtractor.transform``).
+        """
+        return self._extractor.transform(path, path=path, mask=mask, max_pixels=self.max_pixels)
 
     def features(self, path: str, mask: str = "") -> np.ndarray:
         """The values of one image file, or of the region of its mask file (through the cache when there is one)."""
@@ -243,8 +247,7 @@ class ExtractTask(Task):
 
         def compute():
             computed.append(path)
-            image = read_image(path, max_pixels=self.max_pixels, colour=self.config.reads_colour)
-            return self._vector(image, path, mask)
+            return self._vector(path, mask)
 
         if self._cache is None:
             return compute()
@@ -291,8 +294,10 @@ class TrainingCopiesTask(ExtractTask):
         extra = {} if self.max_pixels is None else {"max_pixels": self.max_pixels}
         return _config_digest(self.config, copies=COPIES, **extra)
 
-    def _vector(self, image, path: str, mask) -> np.ndarray:
-        return copy_features(self._extractor, image, path=path, mask=mask).ravel()
+    def _vector(self, path: str, mask) -> np.ndarray:
+        # As stored: each copy is made from a working image made for it alone.
+        stored = open_image(path, max_pixels=self.max_pixels)
+        return copy_features(self._extractor, stored, path=path, mask=mask).ravel()
 
 
 class PredictTask(ExtractTask):
