@@ -52,7 +52,8 @@ class TextureMap:
         The texture score of each window where the model has one (numeric
         classes: the expected class value; regression: the output), else None.
     grid : texture.WindowGrid
-        Geometry: image shape, window, step (``grid.boxes`` for the boxes).
+        Geometry: image shape, window, step; :attr:`window`, :attr:`step`
+        and :attr:`boxes` read it, as on :class:`texture.FeatureMap`.
     preview : (h, w) ndarray of uint8
         The grey image, shrunk to at most :data:`PREVIEW_SIDE` pixels on its
         longest side, for the pictures.
@@ -65,6 +66,21 @@ class TextureMap:
     value: np.ndarray | None
     grid: WindowGrid
     preview: np.ndarray
+
+    @property
+    def window(self) -> int:
+        """Window side in pixels (as :attr:`texture.FeatureMap.window`)."""
+        return self.grid.window
+
+    @property
+    def step(self) -> int:
+        """Distance between consecutive windows, in pixels."""
+        return self.grid.step
+
+    @property
+    def boxes(self) -> np.ndarray:
+        """``(rows, cols, 4)``: ``y0, x0, y1, x1`` of each window (see :attr:`texture.WindowGrid.boxes`)."""
+        return self.grid.boxes
 
     @property
     def label_index(self) -> np.ndarray | None:

@@ -178,6 +178,37 @@ def test_bands_of_a_wide_image_recompute_a_small_share_of_their_rows():
     assert (window - step + 2 * context) / own_rows < 1 / 3
 
 
+@pytest.mark.parametrize("step", [8, 16, 32])
+def test_bands_with_their_context_are_quick_transform_lengths(step):
+    # Gabor transforms each band with its context as it is when no prime factor above 13 divides its
+    # height; otherwise it would lengthen it (596 rows at step 16 without the choice: 675 transformed).
+    window, context = 64, 34
+    grid = maps.WindowGrid((4096, 4096), window, step)
+    for first, last in list(maps._bands(grid, context))[:-1]:
+        height = (last - first - 1) * step + window + 2 * context
+        assert texture.gabor._transform_length(height, context) == height
+
+
+def test_the_working_memory_of_a_map_does_not_grow_with_the_image(monkeypatch):
+    """Streaming in bands of rows: beyond the map itself, an image eight times taller takes no more memory
+    (traced numpy allocations; bands of 256 rows here, where a 256 px wide image would otherwise be one band)."""
+    import tracemalloc
+
+    monkeypatch.setattr(maps, "_BAND_PIXELS", 1 << 16)
+    rng = np.random.default_rng(3)
+    working = {}
+    for height in (600, 4800):
+        image = rng.integers(0, 256, (height, 256), dtype=np.uint8)
+        feature_map(image, 32, 16, SMALL)  # the Gabor spectra of its bands' shapes, cached, are not working memory
+        tracemalloc.start()
+        try:
+            values = feature_map(image, 32, 16, SMALL).values
+            working[height] = tracemalloc.get_traced_memory()[1] - values.nbytes
+        finally:
+            tracemalloc.stop()
+    assert working[4800] < 1.1 * working[600]
+
+
 def test_lbp_codes_of_a_band_numbered_from_its_origin_are_the_whole_images(scene):
     grey = read_image(scene)
     for P, R in ((8, 1), (16, 2), (12, 2.5)):

@@ -67,6 +67,10 @@ def test_score_map_labels_every_window(model, scene):
     assert isinstance(tmap, TextureMap)
     assert (tmap.grid.window, tmap.grid.step) == (64, 32)  # the model's window, half of it as step
     grid = tmap.grid
+    # The geometry reads as on a FeatureMap.
+    assert (tmap.window, tmap.step) == (64, 32)
+    np.testing.assert_array_equal(tmap.boxes, grid.boxes)
+    assert tmap.boxes[1, 2].tolist() == [32, 64, 96, 128]
     assert tmap.labels.shape == tmap.confidence.shape == (grid.rows, grid.cols) == (15, 15)
     assert tmap.probabilities.shape == (15, 15, 2)
     np.testing.assert_allclose(tmap.probabilities.sum(axis=-1), 1.0)

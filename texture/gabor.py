@@ -50,6 +50,7 @@ __all__ = [
     "gabor_responses",
     "gabor_magnitudes",
     "gabor_reach",
+    "is_quick_length",
     "gabor_statistics",
     "check_gabor_params",
     "gabor_feature_names",
@@ -256,6 +257,17 @@ def _largest_prime_factor(n):
     return max(largest, n)
 
 
+def is_quick_length(n):
+    """Whether a side of `n` pixels transforms at full speed: no prime factor above :data:`_FAST_PRIME`.
+
+    Examples
+    --------
+    >>> is_quick_length(660), is_quick_length(596)  # 2**2 3 5 11, 2**2 149
+    (True, False)
+    """
+    return _largest_prime_factor(n) <= _FAST_PRIME
+
+
 def _transform_length(n, reach):
     """Length at which to transform an image side of `n` pixels for kernels reaching `reach` pixels.
 
@@ -272,7 +284,7 @@ def _transform_length(n, reach):
     >>> _transform_length(200, 34), _transform_length(196, 34), _transform_length(283, 34)
     (200, 196, 360)
     """
-    if _largest_prime_factor(n) <= _FAST_PRIME:
+    if is_quick_length(n):
         return n
     longer = cv2.getOptimalDFTSize(n + 2 * reach)
     return longer if longer <= 2 * n else n

@@ -359,6 +359,14 @@ def _bands(grid, context):
     band_rows = max(_BAND_PIXELS // max(grid.shape[1], 1) - 2 * context,
                     _BAND_SPANS * (grid.window + 2 * context))
     per_band = max(1, min((band_rows - grid.window) // grid.step + 1, _BAND_WINDOWS // grid.cols))
+    # Up to a quarter more window rows, for a band whose rows with their
+    # context are a length the Gabor filters transform at full speed as it
+    # is, instead of one lengthened to the next (at 4096 px, window 64, step
+    # 16: 34 window rows, 660 rows transformed, instead of 30 and 675).
+    for more in range(min(per_band // 4, grid.rows - per_band) + 1):
+        if gabor.is_quick_length((per_band + more - 1) * grid.step + grid.window + 2 * context):
+            per_band += more
+            break
     for first in range(0, grid.rows, per_band):
         yield first, min(first + per_band, grid.rows)
 
