@@ -7,17 +7,22 @@ Both engines run :func:`pipeline.batch.run_batch` with
 copies of KTH-TIPS grey (200 x 200) when it is next to the repository,
 else of the bundled sample.
 
-* Throughput: 400 and 1200 images, the two engines alternating run by run,
-  `--repeats` times.  Prints the medians of the wall time and of the CPU
-  time of every process involved (this one, the pool's workers, or the
-  scheduler, nannies and workers), the marginal throughput from 400 to
-  1200 images (start-up and the last chunks cancel out) and its ratio,
-  Dask's over the pool's, pair by pair; and the same rate measured within
-  each 1200-image run, from its 400th rows to its end (steadier on a
-  shared machine, whose load changes between runs).
+* Throughput: 400 and 1200 images, `--repeats` times, the two engines
+  interleaved (pool, Dask, Dask, pool, then Dask, pool, pool, Dask...).
+  Prints the medians of the wall time and of the CPU time of every process
+  involved (this one, the pool's workers, or the scheduler, nannies and
+  workers), the marginal throughput from 400 to 1200 images (start-up and
+  the last chunks cancel out) and its ratio, Dask's over the pool's, pair
+  by pair; and the same rate measured within each 1200-image run, from its
+  400th rows to its end (steadier on a shared machine, whose load changes
+  between runs).  The last line gives the median ratios.
 * Start-up: ``--engine dask`` without ``--scheduler`` (a cluster started and
   stopped by the run) against the pool on 400 images, alternating; and
   where that time goes: the cluster's start, the task reaching the workers.
+* ``--profile`` (alone): where a run on a running cluster spends its time:
+  how busy each worker is between its first and last task, the idle time
+  between its tasks, and the CPU time per task of the client, scheduler,
+  nannies and workers.
 * ``--memory``: the peak resident memory of ``texture extract`` (a process
   of its own) over 2,000 and 20,000 inputs (small images), Dask's and the
   pool's.
@@ -25,7 +30,7 @@ else of the bundled sample.
 The outputs of the two engines are checked to be identical.  The machine's
 load average is printed: other processes skew every figure, the ratios less.
 
-Usage: ``python benchmarks/dask_engine.py [--workers N] [--repeats R] [--chunk C] [--memory]``
+Usage: ``python benchmarks/dask_engine.py [--workers N] [--repeats R] [--chunk C] [--memory | --profile]``
 """
 
 import argparse
@@ -49,7 +54,7 @@ from pipeline.workers import usable_cpu_count
 from texture.errors import ConfigError
 
 try:
-    from distributed import Client
+    from distributed import Client, get_task_stream
 
     from pipeline.run.engines.dask import DASK_CHUNK_SIZE, DaskEngine, _TaskPlugin, local_cluster
 except ConfigError:  # no Dask
@@ -159,11 +164,14 @@ def throughput(items, workers, repeats, chunk, tmp):
     with running_cluster(workers, tmp) as address:
         engines = {"local pool": lambda: ProcessEngine(workers),
                    "dask, running cluster": lambda: DaskEngine(address, chunk_size=chunk)}
-        for _ in range(repeats):
-            for n in SIZES:
-                for label, make in engines.items():
+        for repeat in range(repeats):
+            # Pool, Dask, Dask, pool; then Dask, pool, pool, Dask: a load that drifts during a repeat weighs on
+            # both engines alike, and each engine's two runs (its marginal pair) are as often close as apart.
+            order = list(engines) if repeat % 2 == 0 else list(reversed(engines))
+            for n, labels in zip(SIZES, (order, order[::-1])):
+                for label in labels:
                     output = tmp / f"{label}-{n}.csv"
-                    figures.setdefault((label, n), []).append(_run(make(), items[:n], output))
+                    figures.setdefault((label, n), []).append(_run(engines[label](), items[:n], output))
                 assert len({(tmp / f"{label}-{n}.csv").read_bytes() for label in engines}) == 1, "engines disagree"
     return figures
 
@@ -177,23 +185,69 @@ def report_throughput(figures, workers, chunk):
     print(f"\nThroughput: {workers} single-threaded workers each; chunks of 8 (pool) and {chunk} (dask); "
           f"medians of {len(figures[('local pool', SIZES[0])])} alternating runs")
     print(f"{'engine':22s} {'images':>6s} {'wall s':>7s} {'images/s':>9s} {'CPU ms/image':>13s} {'first rows s':>13s}")
-    for (label, n), runs in figures.items():
+    for (label, n), runs in sorted(figures.items(), key=lambda entry: (entry[0][1], entry[0][0] != "local pool")):
         wall, cpu, first, _ = (statistics.median(column) for column in zip(*runs))
         print(f"{label:22s} {n:6d} {wall:7.2f} {n / wall:9.1f} {1e3 * cpu / n:13.2f} {first:13.2f}")
     pool = _marginal(figures[("local pool", SIZES[0])], figures[("local pool", SIZES[1])])
     dask = _marginal(figures[("dask, running cluster", SIZES[0])], figures[("dask, running cluster", SIZES[1])])
+    marginal = statistics.median(d / p for d, p in zip(dask, pool))
     print(f"marginal throughput {SIZES[0]} -> {SIZES[1]} images: local pool {statistics.median(pool):.1f} images/s, "
-          f"dask {statistics.median(dask):.1f} images/s; ratio dask / pool, pair by pair: median "
-          f"{statistics.median(d / p for d, p in zip(dask, pool)):.2f} "
+          f"dask {statistics.median(dask):.1f} images/s; ratio dask / pool, pair by pair: median {marginal:.2f} "
           f"(each: {', '.join(f'{d / p:.2f}' for d, p in zip(dask, pool))})")
     # The same rate within each 1200-image run, from its 400th rows to its last: the load of a shared machine
     # changes less within one run than between the two runs the marginal figure subtracts.
     pool = [run[3] for run in figures[("local pool", SIZES[1])]]
     dask = [run[3] for run in figures[("dask, running cluster", SIZES[1])]]
+    within = statistics.median(d / p for d, p in zip(dask, pool))
     print(f"within each {SIZES[1]}-image run, rows {SIZES[0]} -> {SIZES[1]}: local pool {statistics.median(pool):.1f} "
-          f"images/s, dask {statistics.median(dask):.1f} images/s; ratio, pair by pair: median "
-          f"{statistics.median(d / p for d, p in zip(dask, pool)):.2f} "
+          f"images/s, dask {statistics.median(dask):.1f} images/s; ratio, pair by pair: median {within:.2f} "
           f"(each: {', '.join(f'{d / p:.2f}' for d, p in zip(dask, pool))})")
+    return marginal, within
+
+
+def _cpu_by_role() -> dict[str, float]:
+    """CPU seconds of this process (the client) and of its descendants alive now, by role in the cluster."""
+    seconds = {}
+    me = psutil.Process()
+    for process in [me, *me.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            command, times = " ".join(process.cmdline()), process.cpu_times()
+            # The worker processes are started by their nannies through multiprocessing.
+            role = ("client" if process == me else "scheduler" if "scheduler" in command
+                    else "workers" if "multiprocessing" in command else "nannies")
+            seconds[role] = seconds.get(role, 0.0) + times.user + times.system
+    return seconds
+
+
+def profile(items, workers, chunk, tmp):
+    """Where a run on a running cluster spends its time: Dask's task stream (each task's start and stop on its
+    worker) and the CPU time of each process, per task."""
+    with running_cluster(workers, tmp) as address, Client(address, set_as_default=False) as client:
+        run_batch(ExtractTask(), items[:SIZES[0]], tmp / "warm.csv", engine=DaskEngine(address), quiet=True)
+        with get_task_stream(client) as stream:
+            before = _cpu_by_role()
+            start = time.perf_counter()
+            run_batch(ExtractTask(), items, tmp / "profiled.csv", engine=DaskEngine(address, chunk_size=chunk),
+                      quiet=True)
+            wall = time.perf_counter() - start
+            spent = {role: seconds - before.get(role, 0.0) for role, seconds in _cpu_by_role().items()}
+    spans = {}
+    for task in stream.data:
+        spans.setdefault(task["worker"], []).extend(
+            (span["start"], span["stop"]) for span in task["startstops"] if span["action"] == "compute")
+    tasks = sum(len(worker) for worker in spans.values())
+    print(f"\nProfile: {len(items)} images, {tasks} tasks of {chunk} on a running cluster, {wall:.2f} s "
+          f"(load average {os.getloadavg()[0]:.1f})")
+    for worker, computed in sorted(spans.items()):
+        computed.sort()
+        busy = sum(stop - begin for begin, stop in computed)
+        gaps = [later[0] - earlier[1] for earlier, later in zip(computed, computed[1:])]
+        print(f"worker {worker}: {len(computed)} tasks, computing {busy / (computed[-1][1] - computed[0][0]):.1%} "
+              f"of the time from its first task's start to its last one's end; between tasks: median "
+              f"{1e3 * statistics.median(gaps):.1f} ms, longest {1e3 * max(gaps):.0f} ms")
+    print("CPU per task: " + ", ".join(f"{role} {1e3 * seconds / tasks:.1f} ms"
+                                       for role, seconds in sorted(spent.items()))
+          + f" ({1e3 * spent.get('workers', 0) / len(items):.2f} ms per image in the workers)")
 
 
 def startup(items, workers, repeats, tmp):
@@ -268,17 +322,26 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--chunk", type=int, default=DASK_CHUNK_SIZE, help="inputs per Dask task")
     parser.add_argument("--memory", action="store_true", help="also measure the client's memory (a few minutes)")
+    parser.add_argument("--profile", action="store_true", help="only profile one run on a running cluster")
     args = parser.parse_args()
     name, sources = _sources()
-    print(f"{name}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    load = os.getloadavg()[0]
+    print(f"{name}; load average {load:.1f} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         items = _copies(sources, SIZES[-1], tmp / "images")
-        report_throughput(throughput(items, args.workers, args.repeats, args.chunk, tmp), args.workers, args.chunk)
+        if args.profile:
+            return profile(items, args.workers, args.chunk, tmp)
+        marginal, within = report_throughput(throughput(items, args.workers, args.repeats, args.chunk, tmp),
+                                             args.workers, args.chunk)
+        load_after = os.getloadavg()[0]
         startup(items, args.workers, args.repeats, tmp)
         if args.memory:
             memory(sources, args.workers, tmp)
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
+    print(f"\nRESULT running cluster / local pool, {args.workers} workers, {args.repeats} pairs: marginal throughput "
+          f"({SIZES[0]} -> {SIZES[1]} images) ratio {marginal:.2f}, within-run rate ratio {within:.2f} "
+          f"(target >= 0.90; load average {load:.1f} -> {load_after:.1f} during these runs)")
 
 
 if __name__ == "__main__":
