@@ -34,11 +34,12 @@ Each figure is given twice: trained on the images as they are (``texture
 train --no-augment``), and trained with the training copies of every training
 image added, as ``texture train`` does by default
 (``pipeline.augment.training_copies``: rescaled by half an octave each way,
-blurred, and with noise at 10 dB SNR, drawn independently of the test
-images' noise; test images are never copied).  Every method gets the same training
+blurred, with noise at 10 dB SNR, drawn independently of the test
+images' noise, and the four corner crops of three quarters of the side;
+test images are never copied).  Every method gets the same training
 rows in both, but that ours, as ``TextureModel.fit`` does, trains on the copies that
-:func:`pipeline.augment.choose_copies` keeps from its training part (all four, or the noisy
-one alone; ``--all-copies``: all four).  The noise and rotation tables train with the copies.
+:func:`pipeline.augment.choose_copies` keeps from its training part (all eight, or the noisy
+one and the crops; ``--all-copies``: all eight).  The noise and rotation tables train with the copies.
 
 ``--colour``: ours are extracted with ``FeatureConfig(colour="opponent")``
 and every method is scored twice, on the grey features (the first columns
@@ -55,7 +56,7 @@ accuracy of an inner cross-validation inside each outer training part, the
 protocol that chose the defaults (README, "Results"): the six training scales
 of a scale hold-out fold split again as {s0,s3} / {s1,s4} / {s2,s5}, a
 stratified fold's training part into three stratified folds.  ``--factors``,
-``--blur``, ``--copy-noise``, ``--config`` and ``--network`` change the training copies, the
+``--blur``, ``--copy-noise``, ``--crops``, ``--config`` and ``--network`` change the training copies, the
 features and the network, to compare candidates that way; ``--cache DIR``
 keeps every feature matrix extracted, so that each candidate feature set is
 extracted once per data set.
@@ -99,7 +100,8 @@ from sklearn.preprocessing import StandardScaler as SkStandardScaler  # noqa: E4
 from sklearn.svm import SVC  # noqa: E402
 
 from pipeline import BPClassifier  # noqa: E402
-from pipeline.augment import BLUR_SIGMA, NOISE_SNR_DB, SCALE_FACTORS, add_noise, training_copies  # noqa: E402
+from pipeline.augment import (BLUR_SIGMA, CROP_FRACTION, N_CROPS, NOISE_SNR_DB, SCALE_FACTORS, add_noise,  # noqa: E402
+                              training_copies)
 from pipeline.data import kth_tips_scale, load_folder, load_sample  # noqa: E402
 from pipeline.evaluation import cross_validate, group_holdout, stratified_kfold  # noqa: E402
 from pipeline.model import DEFAULT_N_NETWORKS, default_network, ensemble_of  # noqa: E402
@@ -192,12 +194,12 @@ def _as_is(image, rng):
     return image
 
 
-def _copy(image, rng, factors=(), blur_sigma=None, noise_snr_db=None):
-    """The one training copy that the arguments describe."""
-    return training_copies(image, factors, blur_sigma, noise_snr_db)[0]
+def _copy(image, rng, factors=(), blur_sigma=None, noise_snr_db=None, crop_fraction=None, index=0):
+    """The one training copy that the arguments describe (`index`: which crop)."""
+    return training_copies(image, factors, blur_sigma, noise_snr_db, crop_fraction)[index]
 
 
-def variants(factors, blur_sigma, noise_snr_db, altered):
+def variants(factors, blur_sigma, noise_snr_db, altered, crop_fraction=None):
     """(name, function of (image, rng)) of every image extracted: the image, its training copies, its alterations."""
     found = [("image", _as_is)]
     found += [(f"rescaled x{f:.4g}", partial(_copy, factors=[f])) for f in factors]
@@ -205,6 +207,9 @@ def variants(factors, blur_sigma, noise_snr_db, altered):
         found.append((f"blurred {blur_sigma:g}", partial(_copy, blur_sigma=blur_sigma)))
     if noise_snr_db is not None:
         found.append((f"noisy copy {noise_snr_db:g} dB", partial(_copy, noise_snr_db=noise_snr_db)))
+    if crop_fraction:
+        found += [(f"crop {crop_fraction:g} #{k}", partial(_copy, crop_fraction=crop_fraction, index=k))
+                  for k in range(N_CROPS)]
     return found + list(altered)
 
 
@@ -283,11 +288,11 @@ def _features(task, features, config, made, seed):
 
 
 def extract(paths, jobs, features="ours", config=None, factors=SCALE_FACTORS, blur_sigma=BLUR_SIGMA,
-            noise_snr_db=NOISE_SNR_DB, altered=(), seed=0, cache=None):
+            noise_snr_db=NOISE_SNR_DB, altered=(), seed=0, cache=None, crop_fraction=CROP_FRACTION):
     """A :class:`FeatureSet` of the images, extracted in `jobs` processes; with a `cache` folder, each
     matrix (the images', one kind of copy's, one alteration's) is read from it when there, else kept there."""
     config = config or FeatureConfig()
-    wanted = variants(factors, blur_sigma, noise_snr_db, altered)
+    wanted = variants(factors, blur_sigma, noise_snr_db, altered, crop_fraction)
     matrices, milliseconds = {}, {}
     stem = json.dumps([[str(p) for p in paths], features, config.to_dict() if features == "ours" else None, seed])
 
@@ -386,6 +391,9 @@ def main(argv=None):
                         help="sigma in pixels of the blurred training copy, 0 for none (default: %(default)s)")
     parser.add_argument("--copy-noise", type=float, default=NOISE_SNR_DB,
                         help="SNR in dB of the noisy training copy, 'nan' for none (default: %(default)s)")
+    parser.add_argument("--crops", type=float, default=CROP_FRACTION,
+                        help="side of the four corner crops as a fraction of the image's, 0 for none "
+                             "(default: %(default)s)")
     parser.add_argument("--all-copies", action="store_true",
                         help="ours trains on every training copy, not only those that choose_copies keeps")
     parser.add_argument("--config", type=json.loads, default={},
@@ -412,17 +420,17 @@ def main(argv=None):
                      mlp=not args.svc_only, n_networks=args.networks)
     copy_noise = None if math.isnan(args.copy_noise) else args.copy_noise
     # Ours chooses among the default copies as TextureModel.fit does (pipeline.augment.choose_copies).
-    choose = not args.all_copies and (tuple(args.factors), args.blur, copy_noise) == (
-        tuple(SCALE_FACTORS), BLUR_SIGMA, NOISE_SNR_DB)
+    choose = not args.all_copies and (tuple(args.factors), args.blur, copy_noise, args.crops) == (
+        tuple(SCALE_FACTORS), BLUR_SIGMA, NOISE_SNR_DB, CROP_FRACTION)
     sets = {"ours": extract(paths, args.jobs, "ours", config, args.factors, args.blur or None, copy_noise, altered,
-                            args.seed, args.cache)}
+                            args.seed, args.cache, args.crops or None)}
     if not args.ours_only:
         # Ten times slower to extract than ours: the images only, neither copies nor alterations.
         sets["reference"] = extract(paths, args.jobs, "reference", factors=(), blur_sigma=None, noise_snr_db=None,
-                                    cache=args.cache)
+                                    cache=args.cache, crop_fraction=None)
         if args.colour:
             sets["reference colour"] = extract(paths, args.jobs, "reference colour", factors=(), blur_sigma=None,
-                                               noise_snr_db=None, cache=args.cache)
+                                               noise_snr_db=None, cache=args.cache, crop_fraction=None)
     ours = sets["ours"]
     if args.colour:
         sets["ours grey"] = ours.first_columns(len(FeatureExtractor(replace(config, colour="grey")).names))

@@ -511,7 +511,7 @@ def _training_copies(items, n_features, config, args) -> dict:
     below the extractor's minimum size, or the file changed or removed since
     the first pass.  The image is then trained on without them, and named.
     """
-    _say(args, f"extracting features of rescaled, blurred and noisy copies of {len(items)} training images ...")
+    _say(args, f"extracting features of rescaled, blurred, noisy and cropped copies of {len(items)} training images ...")
     task = TrainingCopiesTask(config, cache_dir=args.cache, max_pixels=args.max_pixels)
     wide, copied, errors = feature_matrix(task, items, engine=_engine(args), quiet=args.quiet, desc="train copies")
     for message in errors:

@@ -209,14 +209,17 @@ class TextureModel:
     augment : bool, default True
         :meth:`fit` also trains on altered copies of every image
         (:func:`pipeline.augment.training_copies`: rescaled by half an
-        octave each way, blurred, and with noise at 10 dB SNR), which makes
-        the model robust to the distance, focus and noise of the photograph.
-        A classifier keeps the rescaled and blurred copies only where they
-        help (:func:`pipeline.augment.choose_copies`: two more trainings on
-        two thirds of the images decide, :attr:`copies_kept_` records it);
-        where the scale is itself a cue it trains on the noisy copy alone.
-        Multiplies the extraction time of training by about six (the
-        upscaled copy has twice the pixels); prediction is unaffected.  An image whose shrunk copy
+        octave each way, blurred, with noise at 10 dB SNR, and four corner
+        crops), which makes the model robust to the distance, focus and
+        noise of the photograph and shows it how a texture varies from
+        sample to sample.  A classifier keeps the rescaled and blurred
+        copies only where they help (:func:`pipeline.augment.choose_copies`:
+        six more trainings on two thirds of the images decide,
+        :attr:`copies_kept_` records it); where the scale is itself a cue it
+        trains on the noisy copy and the crops alone.  Multiplies the
+        extraction time of training by about eight (the upscaled copy has
+        twice the pixels, each crop 56 %); prediction is unaffected.  With
+        `window`, the crops are not made (their windows are the image's).  An image whose shrunk copy
         is too small for the extractor is trained on without copies, with a
         ``UserWarning`` naming it.
     calibrate : bool, default True
@@ -414,7 +417,8 @@ class TextureModel:
         config = self.feature_config or FeatureConfig()
         rows, targets, sources_of, warned = [], [], [], FileWarnings()
         for index, ((grey, path, _), label) in enumerate(zip(_read(images, config), labels)):
-            sources = [grey] + (training_copies(grey) if self.augment else [])
+            # No crops: their windows are the image's own, shifted.
+            sources = [grey] + (training_copies(grey, crop_fraction=None) if self.augment else [])
             with FileWarnings().collect() as caught:  # about the image's arrays: said as about its file
                 for k, source in enumerate(sources):
                     if min(source.shape) < window:

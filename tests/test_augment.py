@@ -5,8 +5,8 @@ import pytest
 from skimage.filters import gaussian
 from skimage.transform import rescale
 
-from pipeline.augment import (BLUR_SIGMA, N_TRAINING_COPIES, NOISE_SNR_DB, SCALE_FACTORS, add_noise, copy_features,
-                              rescaled_copies, training_copies)
+from pipeline.augment import (BLUR_SIGMA, CROP_FRACTION, N_CROPS, N_TRAINING_COPIES, NOISE_SNR_DB, SCALE_FACTORS,
+                              add_noise, copy_features, cropped_copies, mask_copies, rescaled_copies, training_copies)
 from texture import ConfigError, FeatureConfig, FeatureExtractor, read_image
 from pipeline.sample import sample_root
 
@@ -49,12 +49,14 @@ def test_refuses_factors_that_are_not_positive_numbers(factors):
         rescaled_copies(np.zeros((10, 10)), factors)
 
 
-def test_training_copies_are_the_rescaled_ones_then_a_gaussian_blur_then_noise(brick):
+def test_training_copies_are_the_rescaled_ones_then_a_gaussian_blur_then_noise_then_crops(brick):
     copies = training_copies(brick)
-    assert len(copies) == len(SCALE_FACTORS) + 2 == N_TRAINING_COPIES
+    assert len(copies) == len(SCALE_FACTORS) + 2 + N_CROPS == N_TRAINING_COPIES
     for copy, expected in zip(copies, rescaled_copies(brick)):
         np.testing.assert_array_equal(copy, expected)
-    blurred, noisy = copies[-2:]
+    for copy, expected in zip(copies[-N_CROPS:], cropped_copies(brick)):
+        np.testing.assert_array_equal(copy, expected)
+    blurred, noisy = copies[len(SCALE_FACTORS):len(SCALE_FACTORS) + 2]
     np.testing.assert_allclose(blurred, gaussian(brick, BLUR_SIGMA))
     assert blurred.shape == noisy.shape == brick.shape
     # Blurring removes fine detail.
@@ -66,7 +68,7 @@ def test_training_copies_are_the_rescaled_ones_then_a_gaussian_blur_then_noise(b
 
 
 def test_the_noisy_copy_depends_on_the_image_only(brick):
-    first, again = training_copies(brick, (), None)[0], training_copies(brick.copy(), (), None)[0]
+    first, again = training_copies(brick, (), None, crop_fraction=None)[0], training_copies(brick.copy(), (), None)[0]
     np.testing.assert_array_equal(first, again)
     other = training_copies(brick[::-1].copy(), (), None)[0][::-1]
     assert not np.array_equal(first - brick, other - brick)  # another image, another draw
@@ -80,8 +82,41 @@ def test_add_noise_has_the_variance_of_its_signal_to_noise_ratio(snr_db):
     assert noise.var() / image.var() == pytest.approx(10 ** (-snr_db / 10), rel=0.02)
 
 
-def test_training_copies_without_blur_nor_noise_are_the_rescaled_ones(brick):
-    assert len(training_copies(brick, factors=(0.5,), blur_sigma=None, noise_snr_db=None)) == 1
+def test_training_copies_without_blur_nor_noise_nor_crops_are_the_rescaled_ones(brick):
+    assert len(training_copies(brick, factors=(0.5,), blur_sigma=None, noise_snr_db=None, crop_fraction=None)) == 1
+
+
+def test_crops_are_the_four_corners_at_the_fraction_of_the_side():
+    image = np.random.default_rng(0).random((40, 30))
+    crops = cropped_copies(image)
+    assert CROP_FRACTION == 0.75 and len(crops) == N_CROPS == 4
+    assert all(c.shape == (30, 22) and c.flags.c_contiguous for c in crops)  # round(0.75 * 30) = 22
+    np.testing.assert_array_equal(crops[0], image[:30, :22])
+    np.testing.assert_array_equal(crops[1], image[:30, 8:])
+    np.testing.assert_array_equal(crops[2], image[10:, :22])
+    np.testing.assert_array_equal(crops[3], image[10:, 8:])
+    crops[0][0, 0] = -1.0  # copies, not views
+    assert image[0, 0] >= 0.0
+    # A colour image is cropped in its plane axes; a fraction of 1 gives the image four times.
+    rgb = np.random.default_rng(1).random((20, 16, 3))
+    assert [c.shape for c in cropped_copies(rgb)] == [(15, 12, 3)] * 4
+    assert all(np.array_equal(c, image) for c in cropped_copies(image, 1.0))
+
+
+def test_mask_copies_crop_the_mask_as_the_image():
+    inside = np.zeros((40, 30), bool)
+    inside[5:20, 3:25] = True
+    masks = mask_copies(inside)
+    assert len(masks) == N_TRAINING_COPIES
+    for mask, crop in zip(masks[-N_CROPS:], cropped_copies(inside)):
+        assert mask.dtype == bool
+        np.testing.assert_array_equal(mask, crop)
+
+
+@pytest.mark.parametrize("fraction", [0.0, -0.5, 1.5, np.nan, "half"])
+def test_training_copies_refuse_a_crop_fraction_outside_zero_one(fraction):
+    with pytest.raises(ConfigError, match="crop_fraction"):
+        training_copies(np.zeros((10, 10)), crop_fraction=fraction)
 
 
 @pytest.mark.parametrize("snr_db", [np.nan, np.inf])
@@ -106,7 +141,8 @@ def test_copy_features_are_the_extractor_output_of_each_copy(brick):
 def test_colour_copies_alter_each_plane_as_a_grey_image():
     rng = np.random.default_rng(3)
     rgb = rng.random((50, 36, 3))
-    assert [copy.shape for copy in training_copies(rgb)] == [(35, 25, 3), (71, 51, 3), (50, 36, 3), (50, 36, 3)]
+    assert [copy.shape for copy in training_copies(rgb)] == [(35, 25, 3), (71, 51, 3), (50, 36, 3), (50, 36, 3)] \
+        + [(38, 27, 3)] * N_CROPS
     # The noisy copy draws over all planes at once (one variance, one seed); the others plane by plane.
     copies = training_copies(rgb, noise_snr_db=None)
     for plane in range(3):
@@ -137,10 +173,37 @@ def test_choose_copies_drops_copies_that_mislead():
     from pipeline.normalize import StandardScaler
 
     X, y, rng = _two_classes()
-    # The rescaled and blurred copies of every image look like the other class; the noisy one like its image.
+    # The rescaled and blurred copies of every image look like the other class; the noisy one and the crops
+    # like their image.
+    copies = _misleading_copies(X, rng)
+    assert choose_copies(_small_net(), StandardScaler, X, y, copies) == COPY_CHOICES[1] \
+        == tuple(range(len(SCALE_FACTORS) + 1, N_TRAINING_COPIES))
+
+
+def _misleading_copies(X, rng):
+    """Copies: the rescaled and blurred ones with feature 0 flipped, the noisy one and the crops near the image."""
     misleading = X * np.array([-1.0, 1.0, 1.0])
-    copies = np.stack([misleading] * (N_TRAINING_COPIES - 1) + [X + 0.1 * rng.normal(size=X.shape)], axis=1)
-    assert choose_copies(_small_net(), StandardScaler, X, y, copies) == COPY_CHOICES[1] == (N_TRAINING_COPIES - 1,)
+    return np.stack([misleading] * (len(SCALE_FACTORS) + 1)
+                    + [X + 0.1 * rng.normal(size=X.shape) for _ in range(1 + N_CROPS)], axis=1)
+
+
+def test_choose_copies_scores_each_third_held_out(monkeypatch):
+    from pipeline import BPClassifier
+    from pipeline.augment import choose_copies
+    from pipeline.normalize import StandardScaler
+
+    X, y, rng = _two_classes()
+    fitted = []
+    original = BPClassifier.fit
+
+    def counting(self, X_fit, y_fit):
+        fitted.append(len(X_fit))
+        return original(self, X_fit, y_fit)
+
+    monkeypatch.setattr(BPClassifier, "fit", counting)
+    choose_copies(_small_net(), StandardScaler, X, y, _misleading_copies(X, rng))
+    # Three thirds of 24 images held out in turn (8 each), each choice trained on the other 16 with its copies.
+    assert fitted == [16 * (1 + N_TRAINING_COPIES), 16 * (1 + 1 + N_CROPS)] * 3
 
 
 def test_choose_copies_keeps_every_copy_on_a_tie_and_leaves_the_estimator_untouched():
@@ -165,8 +228,7 @@ def test_choose_copies_judges_an_ensemble_by_one_of_its_networks(monkeypatch):
 
     monkeypatch.setattr(NetworkEnsemble, "fit", refuse)
     X, y, rng = _two_classes()
-    misleading = X * np.array([-1.0, 1.0, 1.0])
-    copies = np.stack([misleading] * (N_TRAINING_COPIES - 1) + [X + 0.1 * rng.normal(size=X.shape)], axis=1)
+    copies = _misleading_copies(X, rng)
     assert choose_copies(NetworkEnsemble(_small_net(), n_networks=5), StandardScaler, X, y, copies) == COPY_CHOICES[1]
 
 

@@ -277,12 +277,12 @@ class TestColourMasks:
             FeatureExtractor(OPPONENT).transform(read_image(rgb, colour=True), mask=inside)
 
     def test_training_copies_of_a_masked_colour_image(self, rgb):
-        from pipeline.augment import copy_features
+        from pipeline.augment import N_TRAINING_COPIES, copy_features
 
         inside = np.zeros(rgb.shape[:2], dtype=bool)
         inside[10:100, 10:130] = True
         rows = copy_features(FeatureExtractor(OPPONENT), read_image(rgb, colour=True), mask=inside)
-        assert rows.shape == (4, len(FeatureExtractor(OPPONENT).names)) and np.isfinite(rows).all()
+        assert rows.shape == (N_TRAINING_COPIES, len(FeatureExtractor(OPPONENT).names)) and np.isfinite(rows).all()
 
 
 def test_feature_maps_of_a_colour_config_have_its_names(rgb):

@@ -177,7 +177,7 @@ def test_colour_training_copies_are_made_from_the_stored_pixels(tmp_path):
     pixel (the stored pixels 3, the working image 24 and the upscaled copy 48 while that copy is made)."""
     from PIL import Image
 
-    from pipeline.augment import copy_features
+    from pipeline.augment import N_TRAINING_COPIES, copy_features
     from texture import FeatureConfig, FeatureExtractor, read_image
     from texture.io import open_image
 
@@ -193,7 +193,7 @@ def test_colour_training_copies_are_made_from_the_stored_pixels(tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 85, peak
-    assert rows.shape == (4, len(extractor.names))
+    assert rows.shape == (N_TRAINING_COPIES, len(extractor.names))
     # The same features as the copies of the whole working image.
     small = tmp_path / "small.png"
     Image.open(path).crop((0, 0, 300, 200)).save(small)

@@ -83,7 +83,7 @@ def test_augmented_fit_trains_on_the_images_and_their_training_copies(model, dat
     copies = [extractor.transform(copy) for image in images for k, copy in enumerate(training_copies(image))
               if k in kept]
     X = np.vstack([model.featurize(images), copies])
-    assert len(training_copies(images[0])) == 4  # two rescaled, one blurred, one noisy
+    assert len(training_copies(images[0])) == 8  # two rescaled, one blurred, one noisy, four crops
     np.testing.assert_allclose(model.scaler_.mean_, X.mean(axis=0))
     # The same rows through fit_features give the same network.
     y = np.concatenate([labels, np.repeat(labels, len(kept))])
@@ -92,19 +92,20 @@ def test_augmented_fit_trains_on_the_images_and_their_training_copies(model, dat
 
 
 def test_fit_trains_on_the_copies_that_help_and_records_them(tmp_path):
-    from pipeline.augment import COPY_CHOICES, N_TRAINING_COPIES
+    from pipeline.augment import COPY_CHOICES, N_CROPS, SCALE_FACTORS
 
     rng = np.random.default_rng(0)
     n_features = len(FeatureExtractor().names)
     y = np.repeat(["a", "b"], 12)
-    X = rng.normal(size=(len(y), n_features))
+    X = 0.1 * rng.normal(size=(len(y), n_features))  # feature 0 tells the classes apart, the others hardly vary
     X[:, 0] += np.where(y == "a", -3.0, 3.0)
     flipped = X.copy()
     flipped[:, 0] *= -1  # rescaled and blurred copies that look like the other class
-    copies = np.stack([flipped] * (N_TRAINING_COPIES - 1) + [X + 0.1], axis=1)
+    # The noisy copy and the crops like their image.
+    copies = np.stack([flipped] * (len(SCALE_FACTORS) + 1) + [X + 0.1] * (1 + N_CROPS), axis=1)
     model = TextureModel(estimator=small_net()).fit_features(X, y, copies=copies)
     assert model.copies_kept_ == COPY_CHOICES[1]
-    np.testing.assert_allclose(model.scaler_.mean_, np.concatenate([X, X + 0.1]).mean(axis=0))
+    np.testing.assert_allclose(model.scaler_.mean_, np.concatenate([X] + [X + 0.1] * (1 + N_CROPS)).mean(axis=0))
     model.save(tmp_path / "m.npz")
     assert TextureModel.load(tmp_path / "m.npz").copies_kept_ == COPY_CHOICES[1]
     # Without copies there is nothing to choose.
