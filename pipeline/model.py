@@ -721,6 +721,18 @@ class TextureModel:
         self.warn_if_unmasked(masks)
         return self.score_features(self.featurize(image, masks=masks, max_pixels=max_pixels))[0]
 
+    def map_geometry(self, window=None, step=None):
+        """The window and step :meth:`score_map` uses when given `window` and `step` (None for the defaults).
+
+        Returns
+        -------
+        window, step : int
+            `window`, else the window the model was trained on (:attr:`window_`),
+            else 64; `step`, else half the window.
+        """
+        window = window or getattr(self, "window_", None) or 64
+        return window, step or max(1, window // 2)
+
     def score_map(self, image, window=None, step=None, *, max_pixels=None):
         """Label, confidence, probabilities and score of every window of a grid over the image.
 
@@ -747,8 +759,7 @@ class TextureModel:
         ((15, 15), {'brick': 0.71, 'mortar': 0.29})
         """
         self._check_fitted()
-        window = window or getattr(self, "window_", None) or 64
-        step = step or max(1, window // 2)
+        window, step = self.map_geometry(window, step)
         fmap = feature_map(image, window, step, self.feature_config_, max_pixels=max_pixels)
         rows, cols = fmap.values.shape[:2]
         Xs = self._normalized(fmap.values.reshape(rows * cols, -1).astype(np.float64))

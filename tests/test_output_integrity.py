@@ -143,6 +143,35 @@ def test_a_resume_with_settings_that_change_rows_starts_afresh_and_says_so(tmp_p
     assert out.read_bytes() == (tmp_path / "fresh.csv").read_bytes()
 
 
+def _as_other_code(monkeypatch):
+    """Make the installed feature code compute other values (as an edited checkout or a fix would)."""
+    from pipeline.run import tasks
+    from texture import glcm
+
+    properties = glcm.glcm_properties_from_reductions  # what the extractor and the maps both call
+    monkeypatch.setattr(glcm, "glcm_properties_from_reductions", lambda *a, **k: properties(*a, **k) + 1.0)
+    tasks._values_fingerprint.cache_clear()
+    return tasks._values_fingerprint.cache_clear  # to call before the patch is undone
+
+
+def test_code_that_computes_other_values_neither_reads_old_cache_entries_nor_resumes_old_journals(
+        tmp_path, capsys, monkeypatch):
+    src, cache, out = _images(tmp_path / "src"), tmp_path / "cache", tmp_path / "out.csv"
+    run_batch(ExtractTask(CONFIG, cache_dir=cache), src, tmp_path / "old.csv", engine=SerialEngine(), quiet=True)
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(ExtractTask(CONFIG), src, out, engine=_InterruptedAfterOneChunk(), chunk_size=2, quiet=True)
+    forget = _as_other_code(monkeypatch)
+    try:
+        capsys.readouterr()
+        summary = run_batch(ExtractTask(CONFIG, cache_dir=cache), src, out, engine=SerialEngine(), chunk_size=2)
+        assert summary.resumed == 0 and "starting afresh" in capsys.readouterr().err
+        run_batch(ExtractTask(CONFIG), src, tmp_path / "fresh.csv", engine=SerialEngine(), quiet=True)
+        # Every row is the new code's: none came from the old journal or the old cache entries.
+        assert out.read_bytes() == (tmp_path / "fresh.csv").read_bytes() != (tmp_path / "old.csv").read_bytes()
+    finally:
+        forget()
+
+
 def test_a_resume_with_the_same_settings_reuses_the_rows(tmp_path):
     src, out = _images(tmp_path / "src"), tmp_path / "out.csv"
     with pytest.raises(KeyboardInterrupt):

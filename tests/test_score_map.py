@@ -363,3 +363,38 @@ def test_cli_map_draws_the_score_where_the_model_has_one(graded, scene, tmp_path
                 "score": graded.score_map(scene).heat_map("value")}
     for name, picture in expected.items():
         np.testing.assert_array_equal(cv2.imread(str(tmp_path / "maps" / f"scene_{name}.png"))[..., ::-1], picture)
+
+
+def test_a_map_run_resumes_only_with_the_same_pixel_limit_and_geometry(model, scene, tmp_path, capsys):
+    from pipeline.batch import MapTask, run_batch
+    from pipeline.run.engines.serial import SerialEngine
+
+    class InterruptedAfterOneChunk(SerialEngine):
+        def map_chunks(self, task, chunks):
+            for k, rows in enumerate(super().map_chunks(task, chunks)):
+                if k == 1:
+                    raise KeyboardInterrupt
+                yield rows
+
+    images = tmp_path / "scenes"
+    images.mkdir()
+    for k in range(3):
+        cv2.imwrite(str(images / f"s{k}.png"), scene[:, ::1 if k % 2 else -1])
+    out = tmp_path / "maps" / "summary.csv"
+
+    def interrupted(**settings):
+        with pytest.raises(KeyboardInterrupt):
+            run_batch(MapTask(model, out.parent, step=128, **settings), images, out,
+                      engine=InterruptedAfterOneChunk(), chunk_size=1, quiet=True)
+
+    interrupted(max_pixels=100)  # the first image refused as too large
+    capsys.readouterr()
+    summary = run_batch(MapTask(model, out.parent, step=128), images, out, engine=SerialEngine(), chunk_size=1)
+    err = capsys.readouterr().err
+    assert "starting afresh" in err and "max_pixels: 100 -> null" in err
+    assert (summary.resumed, summary.processed, summary.failed) == (0, 3, 0)
+    # The model's own window given explicitly is the same geometry: the run resumes.
+    interrupted()
+    summary = run_batch(MapTask(model, out.parent, window=64, step=128), images, out, engine=SerialEngine(),
+                        chunk_size=1, quiet=True)
+    assert (summary.resumed, summary.processed) == (1, 3)

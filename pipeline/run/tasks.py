@@ -10,6 +10,7 @@ an uninterrupted one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -173,8 +174,35 @@ def _digest(settings: dict) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
 
+@functools.lru_cache(maxsize=8)
+def _values_fingerprint(config, mapped=False) -> str:
+    """A digest of the values the installed feature code computes for `config`, on a seeded probe image.
+
+    The version number alone does not tell a cache entry or a journal
+    written by other code (a fix between releases, an edited checkout) from
+    one this code would write: the values themselves do.  The probe is RGB
+    in colour, so that the chroma features count; `mapped` digests the
+    probe's :func:`texture.feature_map` (window 32, step 16) instead of its
+    :class:`~texture.FeatureExtractor` vector.  Milliseconds, once per
+    process and configuration.
+    """
+    side = max(64, 2 * config.min_image_size)
+    shape = (side, side, 3) if config.reads_colour else (side, side)
+    probe = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", texture.TextureWarning)
+        if mapped:
+            window = max(32, config.min_image_size)
+            values = texture.feature_map(probe, window, window // 2, config).values
+        else:
+            values = FeatureExtractor(config).transform(probe)
+    # Six significant digits: other code shows, a machine's last-bit rounding (SIMD paths) does not.
+    return hashlib.sha256(" ".join(f"{v:.6g}" for v in np.ravel(values).tolist()).encode()).hexdigest()
+
+
 def _config_digest(config, **extra) -> str:
-    return _digest({"config": config.to_dict(), "texture": texture.__version__, **extra})
+    return _digest({"config": config.to_dict(), "texture": texture.__version__,
+                    "values": _values_fingerprint(config), **extra})
 
 
 class ExtractTask(Task):
@@ -203,7 +231,7 @@ class ExtractTask(Task):
 
     def settings(self) -> dict:
         return {"task": type(self).__name__, "config": self.config.to_dict(), "texture": texture.__version__,
-                "max_pixels": self.max_pixels}
+                "values": _values_fingerprint(self.config), "max_pixels": self.max_pixels}
 
     @property
     def peak_bytes_per_pixel(self) -> int:
@@ -213,15 +241,15 @@ class ExtractTask(Task):
         return _digest(self.settings())
 
     def cache_key(self) -> str:
-        """What the cached vectors depend on: the extractor's settings and the pixel limit.
+        """What the cached vectors depend on: the extractor's settings, its code's values and the pixel limit.
 
         The limit is part of the key so that it applies before the cache is
         read: an image a lower limit refuses is never served from a run that
-        accepted it.  (Without a limit, the key is the one of earlier versions.)
+        accepted it.  The digest of the values the code computes
+        (:func:`_values_fingerprint`) keeps entries of other feature code out.
         """
-        if self.max_pixels is None:
-            return _config_digest(self.config)
-        return _config_digest(self.config, max_pixels=self.max_pixels)
+        extra = {} if self.max_pixels is None else {"max_pixels": self.max_pixels}
+        return _config_digest(self.config, **extra)
 
     def setup(self) -> None:
         self._extractor = FeatureExtractor(self.config)
@@ -291,8 +319,7 @@ class TrainingCopiesTask(ExtractTask):
 
     def cache_key(self) -> str:
         # Copies get cache entries of their own, renewed when the copies change.
-        extra = {} if self.max_pixels is None else {"max_pixels": self.max_pixels}
-        return _config_digest(self.config, copies=COPIES, **extra)
+        return hashlib.sha256((super().cache_key() + json.dumps(COPIES)).encode()).hexdigest()
 
     def _vector(self, path: str, mask) -> np.ndarray:
         # As stored: each copy is made from a working image made for it alone.
@@ -384,6 +411,7 @@ class WindowFeaturesTask(Task):
 
     def settings(self) -> dict:
         return {"task": type(self).__name__, "config": self.config.to_dict(), "texture": texture.__version__,
+                "values": _values_fingerprint(self.config, mapped=True),
                 "max_pixels": self.max_pixels, "window": self.window, "step": self.step}
 
     def signature(self) -> str:
@@ -462,7 +490,10 @@ class MapTask(Task):
                         *(f"area_{c}" for c in classes)]
 
     def settings(self) -> dict:
-        return {"model": self.model.digest(), "window": self.window, "step": self.step, "out_dir": self.out_dir}
+        window, step = self.model.map_geometry(self.window, self.step)
+        return {"model": self.model.digest(), "texture": texture.__version__,
+                "values": _values_fingerprint(self.model.feature_config_, mapped=True),
+                "window": window, "step": step, "max_pixels": self.max_pixels, "out_dir": self.out_dir}
 
     def signature(self) -> str:
         return _digest(self.settings())
