@@ -9,6 +9,7 @@ import pytest
 from skimage import data, io
 
 import texture
+from interrupt import InterruptedAt
 from pipeline.batch import WindowFeaturesTask, run_batch
 from pipeline.cli import main
 from pipeline.run.engines.serial import SerialEngine
@@ -64,25 +65,12 @@ def test_rows_are_the_feature_maps_windows_and_a_bad_file_is_one_error_row(src, 
         assert all(str(schema.field(c).type) == "int64" for c in GEOMETRY)
 
 
-class _InterruptedAt:
-    """The serial engine, stopped by Ctrl-C before its chunk number `k`."""
-
-    def __init__(self, k):
-        self.k, self.engine = k, SerialEngine()
-
-    def map_chunks(self, task, chunks):
-        for k, rows in enumerate(self.engine.map_chunks(task, chunks)):
-            if k == self.k:
-                raise KeyboardInterrupt
-            yield rows
-
-
 def test_an_interrupted_run_resumes_to_the_same_bytes(src, tmp_path, capsys):
     task = WindowFeaturesTask(CONFIG, window=32, step=16)
     run_batch(task, src, tmp_path / "whole.csv", engine=SerialEngine(), chunk_size=1, quiet=True)
     out = tmp_path / "out.csv"
     with pytest.raises(KeyboardInterrupt):
-        run_batch(task, src, out, engine=_InterruptedAt(3), chunk_size=1, quiet=True)
+        run_batch(task, src, out, engine=InterruptedAt(3), chunk_size=1, quiet=True)
     journal = tmp_path / "out.csv.partial.csv"
     lines = journal.read_text().splitlines()
     assert len(lines) == 1 + 35 + 16 + 1  # header, a_brick's windows, b_grass's, c_broken's error row
@@ -93,7 +81,7 @@ def test_an_interrupted_run_resumes_to_the_same_bytes(src, tmp_path, capsys):
 
     # A kill in the middle of an input's lines: its windows so far are dropped and it is computed again.
     with pytest.raises(KeyboardInterrupt):
-        run_batch(task, src, out, engine=_InterruptedAt(2), chunk_size=1, quiet=True)
+        run_batch(task, src, out, engine=InterruptedAt(2), chunk_size=1, quiet=True)
     journal.write_text("\n".join(journal.read_text().splitlines()[:1 + 35 + 7]) + "\n/cut,sh")
     summary = run_batch(task, src, out, engine=SerialEngine(), chunk_size=1, quiet=True)
     assert summary.resumed == 1 and (summary.processed, summary.failed) == (3, 1)
@@ -103,7 +91,7 @@ def test_an_interrupted_run_resumes_to_the_same_bytes(src, tmp_path, capsys):
 def test_a_resume_with_another_window_or_step_starts_afresh_and_says_so(src, tmp_path, capsys):
     out = tmp_path / "out.csv"
     with pytest.raises(KeyboardInterrupt):
-        run_batch(WindowFeaturesTask(CONFIG, window=32, step=16), src, out, engine=_InterruptedAt(2), chunk_size=1,
+        run_batch(WindowFeaturesTask(CONFIG, window=32, step=16), src, out, engine=InterruptedAt(2), chunk_size=1,
                   quiet=True)
     capsys.readouterr()
     summary = run_batch(WindowFeaturesTask(CONFIG, window=32, step=8), src, out, engine=SerialEngine(),

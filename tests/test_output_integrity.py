@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from skimage.io import imsave
 
+from interrupt import InterruptedAt
 from pipeline.batch import ExtractTask, list_inputs, run_batch
 from pipeline.run.engines.serial import SerialEngine
 from texture import FeatureConfig
@@ -114,14 +115,6 @@ def test_the_lock_of_a_killed_run_does_not_block_the_next(tmp_path):
 
 # Resume with other settings.
 
-class _InterruptedAfterOneChunk(SerialEngine):
-    def map_chunks(self, task, chunks):
-        for k, rows in enumerate(super().map_chunks(task, chunks)):
-            if k == 1:
-                raise KeyboardInterrupt
-            yield rows
-
-
 @pytest.mark.parametrize("before, after, changed", [
     ({"max_pixels": 100}, {}, "max_pixels: 100 -> null"),
     ({}, {"config": FeatureConfig(families=("glcm",), glcm_distances=(2,), glcm_angles=(0,), glcm_levels=8)},
@@ -131,7 +124,7 @@ def test_a_resume_with_settings_that_change_rows_starts_afresh_and_says_so(tmp_p
                                                                           changed):
     src, out = _images(tmp_path / "src"), tmp_path / "out.csv"
     with pytest.raises(KeyboardInterrupt):
-        run_batch(ExtractTask(**{"config": CONFIG, **before}), src, out, engine=_InterruptedAfterOneChunk(),
+        run_batch(ExtractTask(**{"config": CONFIG, **before}), src, out, engine=InterruptedAt(1),
                   chunk_size=2, quiet=True)
     assert (tmp_path / "out.csv.partial.csv").exists()
     capsys.readouterr()
@@ -159,7 +152,7 @@ def test_code_that_computes_other_values_neither_reads_old_cache_entries_nor_res
     src, cache, out = _images(tmp_path / "src"), tmp_path / "cache", tmp_path / "out.csv"
     run_batch(ExtractTask(CONFIG, cache_dir=cache), src, tmp_path / "old.csv", engine=SerialEngine(), quiet=True)
     with pytest.raises(KeyboardInterrupt):
-        run_batch(ExtractTask(CONFIG), src, out, engine=_InterruptedAfterOneChunk(), chunk_size=2, quiet=True)
+        run_batch(ExtractTask(CONFIG), src, out, engine=InterruptedAt(1), chunk_size=2, quiet=True)
     forget = _as_other_code(monkeypatch)
     try:
         capsys.readouterr()
@@ -175,7 +168,7 @@ def test_code_that_computes_other_values_neither_reads_old_cache_entries_nor_res
 def test_a_resume_with_the_same_settings_reuses_the_rows(tmp_path):
     src, out = _images(tmp_path / "src"), tmp_path / "out.csv"
     with pytest.raises(KeyboardInterrupt):
-        run_batch(ExtractTask(CONFIG, max_pixels=10**6), src, out, engine=_InterruptedAfterOneChunk(),
+        run_batch(ExtractTask(CONFIG, max_pixels=10**6), src, out, engine=InterruptedAt(1),
                   chunk_size=2, quiet=True)
     summary = run_batch(ExtractTask(CONFIG, max_pixels=10**6), src, out, engine=SerialEngine(), quiet=True)
     assert summary.resumed == 2 and summary.processed == 6

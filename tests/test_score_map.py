@@ -366,15 +366,9 @@ def test_cli_map_draws_the_score_where_the_model_has_one(graded, scene, tmp_path
 
 
 def test_a_map_run_resumes_only_with_the_same_pixel_limit_and_geometry(model, scene, tmp_path, capsys):
+    from interrupt import InterruptedAt
     from pipeline.batch import MapTask, run_batch
     from pipeline.run.engines.serial import SerialEngine
-
-    class InterruptedAfterOneChunk(SerialEngine):
-        def map_chunks(self, task, chunks):
-            for k, rows in enumerate(super().map_chunks(task, chunks)):
-                if k == 1:
-                    raise KeyboardInterrupt
-                yield rows
 
     images = tmp_path / "scenes"
     images.mkdir()
@@ -385,7 +379,7 @@ def test_a_map_run_resumes_only_with_the_same_pixel_limit_and_geometry(model, sc
     def interrupted(**settings):
         with pytest.raises(KeyboardInterrupt):
             run_batch(MapTask(model, out.parent, step=128, **settings), images, out,
-                      engine=InterruptedAfterOneChunk(), chunk_size=1, quiet=True)
+                      engine=InterruptedAt(1), chunk_size=1, quiet=True)
 
     interrupted(max_pixels=100)  # the first image refused as too large
     capsys.readouterr()
