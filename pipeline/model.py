@@ -34,7 +34,8 @@ from pipeline.maps import TextureMap, preview_of, pure_windows, read_regions
 from pipeline.nn import BPClassifier, BPRegressor, NetworkEnsemble
 from pipeline.normalize import make_scaler, scaler_from_state
 from pipeline.run.file_warnings import FileWarnings
-from texture import FeatureConfig, FeatureExtractor, feature_map, read_image
+from texture import FeatureConfig, FeatureExtractor, feature_map
+from texture.io import open_image
 from texture.errors import ConfigError, DatasetError, ImageTooSmallError, MaskError, ModelFileError, NotFittedError, TextureError
 
 __all__ = ["TextureModel", "TextureScore", "FORMAT_VERSION", "default_network", "ensemble_of", "DEFAULT_N_NETWORKS"]
@@ -169,17 +170,27 @@ def _blank(cell) -> bool:
     return cell is None or (isinstance(cell, float) and np.isnan(cell)) or (isinstance(cell, str) and not cell.strip())
 
 
-def _read(images, config, max_pixels=None, masks=None):
-    """Yield ``(working image, path or None, mask or None)`` of each image, one at a time.
+def _sources(images, masks=None):
+    """Yield ``(image file or array, path or None, mask or None)`` of each image.
 
-    The working image is grey, or colour when `config` (a FeatureConfig)
-    reads colour.  The masks are read by the extractor, which checks them
-    against their image.
+    The masks are read by the extractor, which checks them against their
+    image.
     """
     paths = _as_images(images)
     for image, mask in zip(paths, _as_masks(masks, images, len(paths))):
-        path = image if isinstance(image, (str, os.PathLike)) else None
-        yield read_image(image, max_pixels=max_pixels, colour=config.reads_colour), path, mask
+        yield image, image if isinstance(image, (str, os.PathLike)) else None, mask
+
+
+def _read(images, masks=None):
+    """Yield ``(stored image, path or None, mask or None)`` of each image, one at a time.
+
+    The image as stored (:func:`texture.io.open_image`): the extractor and
+    the training copies make the working image, grey or colour, as they
+    need it, so that a large colour file is held in its 3 bytes per pixel
+    rather than 24.
+    """
+    for image, path, mask in _sources(images, masks):
+        yield open_image(image), path, mask
 
 
 def _stack(rows) -> np.ndarray:
@@ -344,8 +355,9 @@ class TextureModel:
         """
         extractor, warned = self._extractor(), FileWarnings()
         with warned.collect():
-            X = _stack([extractor.transform(image, path=path, mask=mask)
-                        for image, path, mask in _read(images, extractor.config, max_pixels, masks)])
+            # The extractor reads each file itself: it drops the stored pixels once the colour features are made.
+            X = _stack([extractor.transform(image, path=path, mask=mask, max_pixels=max_pixels)
+                        for image, path, mask in _sources(images, masks)])
         warned.warn()
         return X
 
@@ -395,7 +407,7 @@ class TextureModel:
         # Each image is read once, for its own features and for its copies'.
         extractor, rows, copies, warned = self._extractor(), [], [], FileWarnings()
         with warned.collect():
-            for image, path, mask in _read(images, extractor.config, masks=masks):
+            for image, path, mask in _read(images, masks=masks):
                 rows.append(extractor.transform(image, path=path, mask=mask))
                 copies.append(self._copy_features(image, path, mask))
         warned.warn()
@@ -416,14 +428,15 @@ class TextureModel:
             raise ConfigError(f"{len(labels)} labels for {n_images} images")
         config = self.feature_config or FeatureConfig()
         rows, targets, sources_of, warned = [], [], [], FileWarnings()
-        for index, ((grey, path, _), label) in enumerate(zip(_read(images, config), labels)):
+        for index, ((stored, path, _), label) in enumerate(zip(_read(images), labels)):
+            image = stored.colour() if config.reads_colour else stored.grey()
             # No crops: their windows are the image's own, shifted.
-            sources = [grey] + (training_copies(grey, crop_fraction=None) if self.augment else [])
+            sources = [image] + (training_copies(image, crop_fraction=None) if self.augment else [])
             with FileWarnings().collect() as caught:  # about the image's arrays: said as about its file
                 for k, source in enumerate(sources):
                     if min(source.shape) < window:
                         if k == 0:
-                            raise ImageTooSmallError(f"image is {grey.shape[0]} x {grey.shape[1]} pixels, "
+                            raise ImageTooSmallError(f"image is {image.shape[0]} x {image.shape[1]} pixels, "
                                                      f"smaller than the {window} pixel training window", path)
                         continue  # a shrunk copy below the window: the others still train
                     values = feature_map(source, window, step, config).values
@@ -497,7 +510,7 @@ class TextureModel:
         return self
 
     def _copy_features(self, image, path, mask=None) -> np.ndarray | None:
-        """Features of the training copies of one working image; None, with a warning, when a shrunk
+        """Features of the training copies of one image (as stored, or working); None, with a warning, when a shrunk
         copy (or its mask) is too small (all or none, as in ``texture train``)."""
         try:
             return copy_features(self._extractor(), image, path=path, mask=mask)

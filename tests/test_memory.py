@@ -199,3 +199,25 @@ def test_colour_training_copies_are_made_from_the_stored_pixels(tmp_path):
     Image.open(path).crop((0, 0, 300, 200)).save(small)
     np.testing.assert_array_equal(copy_features(extractor, open_image(small)),
                                   copy_features(extractor, read_image(small, colour=True)))
+
+
+def test_a_colour_model_reads_files_as_stored_not_as_working_colour_images(tmp_path):
+    """TextureModel.featurize of an RGB file in colour: under 12 bytes per pixel at the peak, traced, as the
+    extractor alone (it read the whole float64 working colour image first: 24 bytes per pixel and more)."""
+    from PIL import Image
+
+    from pipeline import TextureModel
+    from texture import FeatureConfig
+
+    path = tmp_path / "rgb.png"
+    rng = np.random.default_rng(12)
+    Image.fromarray(rng.integers(0, 256, (SIDE, SIDE, 3), dtype=np.uint8)).save(path, compress_level=0)
+    model = TextureModel(FeatureConfig(families=("glcm",), colour="opponent"))
+    model.featurize([rng.random((64, 64, 3))])  # imports and caches: not per pixel
+    tracemalloc.start()
+    try:
+        model.featurize([path])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak / SIDE**2 < 12, peak / SIDE**2
