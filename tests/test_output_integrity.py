@@ -141,8 +141,8 @@ def _as_other_code(monkeypatch):
     from pipeline.run import tasks
     from texture import glcm
 
-    properties = glcm.glcm_properties_from_reductions  # what the extractor and the maps both call
-    monkeypatch.setattr(glcm, "glcm_properties_from_reductions", lambda *a, **k: properties(*a, **k) + 1.0)
+    properties = glcm.glcm_properties_from_moments  # what the extractor and the maps both call
+    monkeypatch.setattr(glcm, "glcm_properties_from_moments", lambda *a, **k: properties(*a, **k) + 1.0)
     tasks._values_fingerprint.cache_clear()
     return tasks._values_fingerprint.cache_clear  # to call before the patch is undone
 

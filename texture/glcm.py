@@ -42,6 +42,7 @@ __all__ = [
     "glcm_pair_counts",
     "glcm_properties",
     "glcm_properties_from_reductions",
+    "glcm_properties_from_moments",
     "glcm_reach",
     "check_glcm_params",
     "glcm_feature_names",
@@ -446,9 +447,9 @@ def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_pro
     Every property is a function of the marginals ``p_x, p_y``, the sum and
     difference distributions ``p_{x+y}, p_{x-y}`` and three sums over the
     whole matrix (``asm``, the entropy ``H(P)``, ``max P``): the covariance
-    follows from ``var(i + j) = var(i) + var(j) + 2 cov(i, j)``.  Feature maps
-    (:func:`texture.feature_map`) count these reductions for thousands of
-    windows without building each window's matrix.
+    follows from ``var(i + j) = var(i) + var(j) + 2 cov(i, j)``.  It takes
+    the moments and entropies of these distributions, then
+    :func:`glcm_properties_from_moments` the rest.
 
     Parameters
     ----------
@@ -483,22 +484,60 @@ def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_pro
     L = px.shape[1]
     k = np.arange(2 * L - 1, dtype=np.float64)
     # The marginals of a symmetric matrix are one (px is py): computed once.
-    mu_x, var_x, h_x = _moments_and_entropy(px, k[:L])
-    mu_y, var_y, h_y = (mu_x, var_x, h_x) if py is px else _moments_and_entropy(py, k[:L])
-    s_x, s_y = np.sqrt(var_x), np.sqrt(var_y)
-
+    x = _moments_and_entropy(px, k[:L])
+    y = x if py is px else _moments_and_entropy(py, k[:L])
     # Central moments as sums of products (einsum, matrix products), not one
     # array per power and property.
     sum_average = p_sum @ k  # = mu_x + mu_y
     sum_dev = k - sum_average[:, None]
     sum_dev2 = sum_dev * sum_dev  # products: quicker than float powers
     weighted = p_sum * sum_dev2
-    sum_variance = weighted.sum(axis=1)
+    sums = (sum_average, weighted.sum(axis=1), np.einsum("ij,ij->i", weighted, sum_dev),
+            np.einsum("ij,ij->i", weighted, sum_dev2), _entropy(p_sum, 1))
+    diff_mean, contrast, homogeneity = (p_diff @ _difference_weights(L)).T
+    diff_dev = k[:L] - diff_mean[:, None]
+    differences = (diff_mean, contrast, homogeneity, np.einsum("ij,ij,ij->i", p_diff, diff_dev, diff_dev),
+                   _entropy(p_diff, 1))
+    return glcm_properties_from_moments(x, y, sums, differences, asm, entropy, max_probability, out=out)
+
+
+def glcm_properties_from_moments(x, y, sums, differences, asm, entropy, max_probability, out=None):
+    """:func:`glcm_properties` from moments and entropies of the matrices' reductions, one value per matrix.
+
+    What :func:`glcm_properties_from_reductions` takes from the marginal,
+    sum and difference distributions, for callers that have these moments
+    without the distributions (feature maps compute them from integer counts).
+
+    Parameters
+    ----------
+    x, y : tuple of three (n,) arrays of float64
+        Mean, variance and entropy (bits) of the marginals ``p_x`` and ``p_y``
+        (the same tuple, ``y is x``, for symmetric matrices).
+    sums : tuple of five (n,) arrays of float64
+        Of ``p_{x+y}``: the mean (sum average), the second, third and fourth
+        central moments (sum variance, cluster shade, cluster prominence) and
+        the entropy.
+    differences : tuple of five (n,) arrays of float64
+        Of ``p_{x-y}`` (of ``|i - j|``): the mean (dissimilarity), the mean
+        square (contrast), the mean of ``1 / (1 + k**2)`` (homogeneity), the
+        variance and the entropy.
+    asm, entropy, max_probability : (n,) array of float64
+        ``sum P^2``, ``H(P)`` in bits and ``max P``.
+    out : (len(GLCM_PROPERTIES), n) ndarray of float64, optional
+        Where to write the properties.
+
+    Returns
+    -------
+    props : (len(GLCM_PROPERTIES), n) ndarray of float64
+        ``out`` when given.
+    """
+    (mu_x, var_x, h_x), (mu_y, var_y, h_y) = x, y
+    s_x, s_y = np.sqrt(var_x), np.sqrt(var_y)
+    sum_average, sum_variance, cluster_shade, cluster_prominence, sum_entropy = sums
+    # var(i + j) = var(i) + var(j) + 2 cov(i, j).
     cov = 0.5 * (sum_variance - var_x - var_y)
     flat = (s_x < 1e-15) | (s_y < 1e-15)
     correlation = np.divide(cov, s_x * s_y, out=np.ones_like(cov), where=~flat)
-    diff_mean, contrast, homogeneity = (p_diff @ _difference_weights(L)).T
-    diff_dev = k[:L] - diff_mean[:, None]
 
     # HXY1 = HXY2 = H(p_x) + H(p_y) exactly (expand log2(p_x p_y)), so the two
     # information measures depend only on the mutual information.
@@ -507,6 +546,7 @@ def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_pro
     imc1 = np.divide(-mutual_info, h_max, out=np.zeros_like(h_max), where=h_max > 0)
     imc2 = np.sqrt(np.maximum(0.0, 1.0 - np.exp(-2.0 * mutual_info)))
 
+    diff_mean, contrast, homogeneity, difference_variance, difference_entropy = differences
     values = {
         "contrast": contrast,
         "dissimilarity": diff_mean,
@@ -518,15 +558,15 @@ def glcm_properties_from_reductions(px, py, p_sum, p_diff, asm, entropy, max_pro
         "variance": var_x,
         "sum_average": sum_average,
         "sum_variance": sum_variance,
-        "sum_entropy": _entropy(p_sum, 1),
-        "difference_variance": np.einsum("ij,ij,ij->i", p_diff, diff_dev, diff_dev),
-        "difference_entropy": _entropy(p_diff, 1),
+        "sum_entropy": sum_entropy,
+        "difference_variance": difference_variance,
+        "difference_entropy": difference_entropy,
         "imc1": imc1,
         "imc2": imc2,
         "max_probability": max_probability,
         # Cluster deviations are about mu_x + mu_y, the sum average.
-        "cluster_shade": np.einsum("ij,ij->i", weighted, sum_dev),
-        "cluster_prominence": np.einsum("ij,ij->i", weighted, sum_dev2),
+        "cluster_shade": cluster_shade,
+        "cluster_prominence": cluster_prominence,
         "autocorrelation": cov + mu_x * mu_y,
     }
     return np.stack([values[name] for name in GLCM_PROPERTIES], out=out)

@@ -76,7 +76,7 @@ _BAND_WINDOWS = 1 << 15
 #: ``bincount`` increments (int64: 512 KiB, within a core's cache).
 _CELL_ENTRIES = 1 << 21
 _STRIP_ENTRIES = 1 << 16
-#: Windows whose GLCM properties are computed at once (temporaries of
+#: Windows whose GLCM sums are computed at once (temporaries of
 #: windows x pair bins: 1 MiB of float64 at 32 levels, reused from chunk to
 #: chunk; 2048 windows took twice as long per window).
 _REDUCED_WINDOWS = 1 << 8
@@ -126,7 +126,7 @@ class WindowGrid:
         """``(rows, cols, 4)`` int array: ``y0, x0, y1, x1`` of each window (``y1, x1`` exclusive)."""
         y0 = np.arange(self.rows) * self.step
         x0 = np.arange(self.cols) * self.step
-        boxes = np.empty((self.rows, self.cols, 4), dtype=np.intp)
+        boxes = np.empty((self.rows, self.cols, 4), dtype=np.int32)
         boxes[..., 0], boxes[..., 1] = y0[:, None], x0[None, :]
         boxes[..., 2], boxes[..., 3] = boxes[..., 0] + self.window, boxes[..., 1] + self.window
         return boxes
@@ -505,34 +505,66 @@ def _cooccurrence_windows(c, grid, responses, offset, n_rows, offsets):
     # Offset-major: each chunk's properties are written in place, row by row.
     props = np.empty((n_d * n_a, len(glcm.GLCM_PROPERTIES), n_rows * grid.cols))
     code = np.empty_like(first)
+    sums = np.empty((len(_moment_weights(L)) + 3, n_rows * grid.cols))
     for k, (dr, dc) in enumerate(offsets.reshape(-1, 2).tolist()):
         np.add(first, q[top + dr : top + dr + height, reach + dc : reach + dc + width], out=code)
         counts = _flat(_window_counts(code, reductions.shape[1], grid, pair_bin[None]))
-        # A few thousand windows at a time: temporaries of a few MiB, reused
+        # A few hundred windows at a time: temporaries of a few MiB, reused
         # by the allocator instead of fresh pages faulted in for each.
         for chunk in range(0, len(counts), _REDUCED_WINDOWS):
             windows = slice(chunk, chunk + _REDUCED_WINDOWS)
-            _window_properties(counts[windows], reductions, L, grid, out=props[k, :, windows])
+            _window_sums(counts[windows], reductions, L, 2 * grid.window**2, out=sums[:, windows])
+        _window_properties(sums, L, out=props[k])
     props = np.moveaxis(props, 0, -1).reshape(-1, n_rows, grid.cols, n_d, n_a)
     return glcm.glcm_feature_values(props, c.glcm_aggregate)
 
 
-def _window_properties(pairs, reductions, L, grid, out):
-    """The GLCM properties ``(n_properties, n)`` of ``n`` windows from their unordered pair counts, into ``out``.
+def _window_sums(pairs, reductions, L, largest, out):
+    """Per window, the sums that its GLCM properties need, from its unordered pair counts, into ``out`` (``(16, n)``).
 
+    The rows of :func:`_moment_weights`'s product, then those of
+    :func:`_joint_sums`; all but the ``c log2 c`` sums are exact integers.
+    ``largest`` bounds the number of pairs of a window (``2 window**2``).
     See :func:`_pair_tables`.
     """
-    # Sums of integer counts, exact in float32 below 2**24 (the largest is
-    # the number of pairs, 2 window**2), and quickest bin-major: each of
-    # the sparse matrix's entries adds one row of counts.
-    exact = np.float32 if 2 * grid.window**2 < 2**24 else np.float64
-    sums_of_bins = reductions @ np.ascontiguousarray(pairs.T, dtype=exact)
-    levels, sums, diffs = (part.T.astype(np.float64) for part in np.split(sums_of_bins, [L, 3 * L - 1]))
-    total = sums.sum(axis=1, keepdims=True)
-    levels /= 2 * total
-    return glcm.glcm_properties_from_reductions(
-        levels, levels, sums / total, diffs / total, *_joint_reductions(pairs, L, total, 2 * grid.window**2), out=out
-    )
+    # Sums of integer counts, exact in float32 below 2**24, and quickest
+    # bin-major: each of the sparse matrix's entries adds one row of counts.
+    exact = np.float32 if largest < 2**24 else np.float64
+    counts = reductions @ np.ascontiguousarray(pairs.T, dtype=exact)
+    stacked = np.empty((2 * len(counts), len(pairs)))
+    stacked[: len(counts)] = counts
+    _c_log2_c(largest).take(counts.astype(np.intp), out=stacked[len(counts) :], mode="clip")
+    weights = _moment_weights(L)
+    np.matmul(weights, stacked, out=out[: len(weights)])
+    out[len(weights) :] = _joint_sums(pairs, L, largest)
+    return out
+
+
+def _window_properties(sums, L, out):
+    """The GLCM properties ``(n_properties, n)`` of ``n`` windows from their :func:`_window_sums`, into ``out``.
+
+    The moments and entropies of the marginal, sum and difference
+    distributions come from their integer counts' sums: central moments
+    from raw ones, entropies as ``log2 n - sum c log2 c / n``.  Computed for
+    all of a band's windows at once (a few dozen array operations).
+    """
+    total, level_1, level_2, sum_1, sum_2, sum_3, sum_4, diff_1, diff_2, inverse, *c_log_c, squares, entries, most = sums
+    both = 2 * total  # the grey levels of both pixels of each pair; the symmetric matrix's sum
+    mean = level_1 / both
+    marginal = (mean, np.maximum(level_2 / both - mean * mean, 0.0), np.log2(both) - c_log_c[0] / both)
+    # Central moments of i + j from raw ones about L - 1 (the middle of its
+    # range: small powers, exact sums).
+    shift, sum_2, sum_3, sum_4 = sum_1 / total, sum_2 / total, sum_3 / total, sum_4 / total
+    square = shift * shift
+    sums = (shift + (L - 1), np.maximum(sum_2 - square, 0.0), sum_3 - 3 * shift * sum_2 + 2 * square * shift,
+            np.maximum(sum_4 - 4 * shift * sum_3 + 6 * square * sum_2 - 3 * square * square, 0.0),
+            np.log2(total) - c_log_c[1] / total)
+    diff_mean, contrast = diff_1 / total, diff_2 / total
+    differences = (diff_mean, contrast, inverse / total, np.maximum(contrast - diff_mean * diff_mean, 0.0),
+                   np.log2(total) - c_log_c[2] / total)
+    # H(P) = log2(n) - sum e log2 e / n over the entries e of the matrix, n = sum e.
+    return glcm.glcm_properties_from_moments(marginal, marginal, sums, differences, squares / both**2,
+                                             np.log2(both) - entries / both, most / both, out=out)
 
 
 #: Per family of :data:`texture.features.REGISTRY`, its values for the
@@ -571,13 +603,13 @@ def _pair_tables(L):
     """
     import scipy.sparse  # here: a tenth of a second to import, for maps only (start-up, tests/test_cli.py)
 
-    pair = np.empty((L, L), dtype=np.intp)
+    pair = np.empty((L, L), dtype=np.int32)
     pair[np.diag_indices(L)] = np.arange(L)
     upper = np.triu_indices(L, 1)
     pair[upper] = L + np.arange(len(upper[0]))
     pair[upper[::-1]] = pair[upper]
     n_pairs = L * (L + 1) // 2
-    pair_bin = np.full((L + 1, L + 1), n_pairs, dtype=np.intp)
+    pair_bin = np.full((L + 1, L + 1), n_pairs, dtype=np.int32)
     pair_bin[:L, :L] = pair
     pair_bin = pair_bin.reshape(-1)
     pair_bin.flags.writeable = False
@@ -590,31 +622,58 @@ def _pair_tables(L):
     return pair_bin, reductions
 
 
-def _joint_reductions(counts, L, total, largest):
-    """``asm``, entropy ``H(P)`` and ``max P`` of symmetric matrices from their unordered pair counts.
+@functools.lru_cache(maxsize=8)
+def _moment_weights(L):
+    """``(13, 2 (4 L - 1))``: the sums per window that :func:`_window_sums` takes from its reductions.
+
+    Multiplies the reductions' counts (:func:`_pair_tables`), then their
+    ``c log2 c``, stacked (one column per window).  Rows: the number of
+    pairs; the sums of ``k`` and ``k**2`` over the grey levels of both
+    pixels; of ``(k - (L - 1))**r``, ``r = 1 .. 4``, over the pairs' sums;
+    of ``k``, ``k**2`` and ``1 / (1 + k**2)`` over their differences; then
+    ``sum c log2 c`` over the counts of the levels, of the sums and of the
+    differences.  Read-only.
+    """
+    n = 4 * L - 1
+    levels, sums, diffs = slice(0, L), slice(L, 3 * L - 1), slice(3 * L - 1, n)
+    k = np.arange(L, dtype=np.float64)
+    centred = np.arange(2 * L - 1, dtype=np.float64) - (L - 1)
+    weights = np.zeros((13, 2 * n))
+    weights[0, sums] = 1
+    weights[1, levels], weights[2, levels] = k, k * k
+    for r in range(1, 5):
+        weights[2 + r, sums] = centred**r
+    weights[7, diffs], weights[8, diffs], weights[9, diffs] = k, k * k, 1 / (1 + k * k)
+    for row, part in enumerate((levels, sums, diffs)):
+        weights[10 + row, n + part.start : n + part.stop] = 1
+    weights.flags.writeable = False
+    return weights
+
+
+def _joint_sums(counts, L, largest):
+    """Over the entries ``e`` of symmetric matrices, from their unordered pair counts: ``sum e**2``, ``sum e log2 e``, ``max e``.
 
     ``counts[:, i]`` (``i < L``) counts pairs ``(i, i)``: ``2 c`` in the
     symmetric matrix; the others count ``(i, j)`` and ``(j, i)`` together:
-    ``c`` in each of two entries.  The symmetric matrix sums to ``2 total``;
-    no entry exceeds ``largest``.
+    ``c`` in each of two entries.  No count exceeds ``largest``.
+
+    Returns
+    -------
+    (3, n) ndarray of float64
     """
     # Sums over the matrix's entries from sums over the counts: a diagonal
     # entry is 2 c (c^2 -> 4 c^2, c log2 c -> 2 c log2 c + 2 c), an
     # off-diagonal count two entries c.
-    norm = 2 * total[:, 0]
     diagonal = counts[:, :L]
-    # Squares multiplied and summed in float64 (exact), from a float32 copy
-    # when the counts are exact in it: quicker than an integer einsum.
-    exact = counts.astype(np.float32 if largest < 2**24 else np.float64)
-    squares = 2 * (np.einsum("ij,ij->i", exact, exact, dtype=np.float64)
-                   + np.einsum("ij,ij->i", exact[:, :L], exact[:, :L], dtype=np.float64))
-    # H = log2(n) - sum c log2 c / n over the entries c of the matrix, n = sum c:
+    sums = np.empty((3, len(counts)))
+    # Squares multiplied and summed in float64 (exact below 2**53): quicker
+    # than an integer einsum, or one from float32 that casts as it goes.
+    exact = counts.astype(np.float64)
+    sums[0] = 2 * (np.einsum("ij,ij->i", exact, exact) + np.einsum("ij,ij->i", exact[:, :L], exact[:, :L]))
     # c log2 c looked up for the integer counts (mode="clip": no bounds check).
-    c_log_c = _c_log2_c(largest)
-    entropy = 2 * (c_log_c.take(counts, mode="clip").sum(axis=1) + diagonal.sum(axis=1, dtype=np.float64))
-    entropy = np.log2(norm) - entropy / norm
-    max_probability = np.maximum(2 * diagonal.max(axis=1).astype(np.float64), counts[:, L:].max(axis=1, initial=0)) / norm
-    return squares / norm**2, entropy, max_probability
+    sums[1] = 2 * (_c_log2_c(largest).take(counts, mode="clip").sum(axis=1) + diagonal.sum(axis=1, dtype=np.float64))
+    sums[2] = np.maximum(2 * diagonal.max(axis=1).astype(np.float64), counts[:, L:].max(axis=1, initial=0))
+    return sums
 
 
 @functools.lru_cache(maxsize=4)
@@ -733,7 +792,7 @@ def _window_counts(codes, n_bins, grid, tables=None):
             # Each pixel's offset in the strip's table: its cell's first bin.
             cell = (np.arange(strip * g, dtype=np.intp)[:, None] // g * (cells.shape[1] * width)
                     + np.arange(block.shape[1], dtype=np.intp) // g * width)
-            index = np.empty((planes, *cell.shape), dtype=np.intp)
+            index = np.empty((planes, *cell.shape), dtype=np.int32)
             for top in range(0, cells.shape[0], strip):
                 pixels = block[top * g : (top + strip) * g]
                 part = index[:, : len(pixels)]
