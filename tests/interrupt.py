@@ -1,17 +1,25 @@
-"""An engine that stops a batch run as Ctrl-C would, for the tests of resume."""
+"""Engines that stop a batch run as Ctrl-C would, for the tests of resume."""
 
 from pipeline.run.engines.serial import SerialEngine
 
 
-class InterruptedAt(SerialEngine):
-    """The serial engine, stopped by ``KeyboardInterrupt`` before it yields its chunk number `k` (from 0)."""
+def interrupting(engine_class):
+    """A subclass of `engine_class`, made with ``(k, *args)``, stopped by ``KeyboardInterrupt`` before it
+    yields its chunk number `k` (from 0); `args` go to `engine_class`."""
 
-    def __init__(self, k):
-        super().__init__()
-        self.k = k
+    class Interrupted(engine_class):
+        def __init__(self, k, *args):
+            super().__init__(*args)
+            self.k = k
 
-    def map_chunks(self, task, chunks):
-        for k, rows in enumerate(super().map_chunks(task, chunks)):
-            if k == self.k:
-                raise KeyboardInterrupt
-            yield rows
+        def map_chunks(self, task, chunks):
+            for k, rows in enumerate(super().map_chunks(task, chunks)):
+                if k == self.k:
+                    raise KeyboardInterrupt
+                yield rows
+
+    Interrupted.__name__ = Interrupted.__qualname__ = f"Interrupted{engine_class.__name__}"
+    return Interrupted
+
+
+InterruptedAt = interrupting(SerialEngine)

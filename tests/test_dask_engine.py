@@ -23,6 +23,7 @@ from pipeline.model import TextureModel  # noqa: E402
 from pipeline.nn import BPClassifier  # noqa: E402
 from pipeline.sample import sample_root  # noqa: E402
 from texture.errors import ConfigError  # noqa: E402
+from interrupt import interrupting  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -152,26 +153,12 @@ def test_relative_paths_are_read_from_the_submitting_directory(tmp_path, monkeyp
     assert [row[5:] for row in rows] == [row[5:] for row in read_rows("local.csv")]
 
 
-class StopAfter(DaskEngine):
-    """Interrupts the run after `n` chunks have been written (a test hook for Ctrl-C)."""
-
-    def __init__(self, n, *args):
-        super().__init__(*args)
-        self.n = n
-
-    def map_chunks(self, task, chunks):
-        for i, rows in enumerate(super().map_chunks(task, chunks)):
-            if i == self.n:
-                raise KeyboardInterrupt
-            yield rows
-
-
 @pytest.mark.slow
 def test_interrupted_run_resumes_to_the_same_output(tmp_path, cluster, images):
     address = cluster[0].scheduler_address
     out = tmp_path / "out.csv"
     with pytest.raises(KeyboardInterrupt):
-        run_batch(ExtractTask(), images, out, engine=StopAfter(2, address), quiet=True, chunk_size=3)
+        run_batch(ExtractTask(), images, out, engine=interrupting(DaskEngine)(2, address), quiet=True, chunk_size=3)
     assert not out.exists() and len(read_rows(tmp_path / "out.csv.partial.csv")) == 1 + 6
     summary = run_batch(ExtractTask(), images, out, engine=DaskEngine(address), quiet=True, chunk_size=3)
     assert summary.resumed == 6 and summary.processed + summary.failed == 14
