@@ -16,6 +16,7 @@ from texture.glcm import (GLCM_PROPERTIES, glcm_feature_names, glcm_half_feature
                           glcm_properties, half_scale, quantize)
 from texture.lbp import (VAR_BINS, lbp_codes, lbp_feature_names, lbp_n_bins, lbp_var_feature_names,
                          local_variance, var_bins)
+from texture.lpq import lpq_codes, lpq_feature_names, lpq_reach
 
 # Small banks keep the brute-force reference quick; every option and every family with per-pixel
 # responses, the optional ones too, is covered ("clbp" has whole-image thresholds: maps refuse it).
@@ -33,7 +34,7 @@ def reference_map(image, window, step, config, seen=None):
     if seen is None:
         grey = read_image(image)
         magnitudes = np.abs(gabor_responses(grey, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth))
-        seen = {"glcm": grey, "lbp": grey, "lbpvar": grey, "glcmhalf": grey}
+        seen = {"glcm": grey, "lbp": grey, "lbpvar": grey, "glcmhalf": grey, "lpq": grey}
     else:  # a chroma channel, outside [0, 1]: gabor_responses would refuse it
         magnitudes = np.array([m.copy() for m in gabor_magnitudes(seen["gabor"], c.gabor_frequencies,
                                                                   c.gabor_orientations, c.gabor_bandwidth)])
@@ -45,6 +46,8 @@ def reference_map(image, window, step, config, seen=None):
     codes = {(P, R): lbp_codes(seen["lbp"], P, R, c.lbp_method).astype(int) for P, R in c.lbp_scales}
     # VAR bins of the whole image (local_variance is tested against scikit-image in test_lbp).
     var = {(P, R): var_bins(local_variance(seen["lbpvar"], P, R)) for P, R in c.lbpvar_scales}
+    # LPQ codes of the whole image (tested against a brute force of the definition in test_lpq).
+    lpq = lpq_codes(seen["lpq"], c.lpq_window)
     rows, cols = (height - window) // step + 1, (width - window) // step + 1
     out = []
     for i in range(rows):
@@ -91,6 +94,10 @@ def reference_map(image, window, step, config, seen=None):
             for P, R in c.lbpvar_scales:
                 for value in np.bincount(var[P, R][box].ravel(), minlength=VAR_BINS) / window**2:
                     vector[next(names)] = value
+            # LPQ: histogram of the whole image's codes inside the window.
+            names = iter(lpq_feature_names(c.lpq_window))
+            for value in np.bincount(lpq[box].ravel(), minlength=256) / window**2:
+                vector[next(names)] = value
             # Gabor: mean and standard deviation of the whole image's response magnitudes inside the window.
             stats = np.array([[m[box].mean(), m[box].std()] for m in magnitudes]).reshape(
                 len(c.gabor_frequencies), c.gabor_orientations, 2)
@@ -216,6 +223,18 @@ def test_lbp_codes_of_a_band_numbered_from_its_origin_are_the_whole_images(scene
         pad = lbp_module.lbp_reach([(P, R)])
         (band,) = lbp_module.lbp_responses(grey[40 - pad : 100 + pad], [(P, R)], "default", origin=40 - pad)
         np.testing.assert_array_equal(band[pad:-pad], whole[40:100])
+
+
+def test_lpq_codes_of_a_band_with_its_context_are_the_whole_images(scene):
+    grey = read_image(scene)
+    grey[60:80, :] = 0.5  # flat rows: exact ties, at the band's edge
+    for window in (3, 7, 9):
+        whole = lpq_codes(grey, window)
+        pad = lpq_reach(window)
+        for first, last in ((0, 40), (40, 100), (57, 83), (120, 140)):
+            low, high = max(first - pad, 0), min(last + pad, len(grey))
+            (band,) = REGISTRY["lpq"].responses(grey[low:high], FeatureConfig(lpq_window=window), origin=low)
+            np.testing.assert_array_equal(band[first - low : last - low], whole[first:last])
 
 
 def test_a_window_covering_the_image_has_its_extract_features(scene):

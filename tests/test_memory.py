@@ -13,7 +13,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from texture import gabor, glcm, lbp
+from texture import gabor, glcm, lbp, lpq
 
 SIDE = 2048  # 4 megapixels: past Gabor's whole-image threshold, several LBP slabs
 
@@ -46,6 +46,8 @@ def _added_bytes_per_pixel(function, image):
     ("glcmhalf", lambda image: glcm.glcm_half_feature_vector(image), 4),
     # Whole-image float32 planes and codes: 24.
     ("clbp", lambda image: lbp.clbp_feature_vector(image, ((8, 1), (16, 2))), 8),
+    # Slabs of 8192 pixels: some 2 MiB of temporaries (0.5 per pixel here), whatever the image.
+    ("lpq", lambda image: lpq.lpq_feature_vector(image), 1),
 ])
 def test_families_add_a_few_bytes_per_pixel_to_a_large_image(large, family, function, limit):
     assert _added_bytes_per_pixel(function, large) < limit, family

@@ -53,6 +53,11 @@ defined here, once:
   GLCM (``"glcmhalf"``) gets the same view, then averages its 2 x 2 blocks.
 * **VAR** (``"lbpvar"``) gets the channel as it is, like LBP: its variance
   bins are in the same units as the luminance's.
+* **LPQ** (``"lpq"``) gets the channel as it is: its codes are signs of
+  linear filters, invariant to a positive scale, and read zeros (neutral
+  chroma) outside the image; values below zero are what it is made for
+  (its ties are relative to the window's sum of ``|c|``).  A flat chroma
+  channel has code 0 at every pixel.
 * **Colour statistics**: the mean and standard deviation of each
   (half-resolution) chroma channel, ``o1_mean, o1_std, o2_mean, o2_std``
   (:func:`colour_statistics`).
@@ -65,7 +70,8 @@ grey image, whatever its size: GLCM of a single level (``levels // 2``:
 contrast, dissimilarity and the variances 0, correlation 1, homogeneity,
 energy and maximum probability 1, entropies 0); LBP: every neighbour, the
 zero border included, equals the centre, so every pixel has the code ``P``
-(bin ``P`` is 1, the others 0); Gabor: 0; statistics: 0.
+(bin ``P`` is 1, the others 0); Gabor: 0; LPQ: every coefficient is 0,
+code 0 (bin 0 is 1); statistics: 0.
 
 References
 ----------

@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from texture import colour, gabor, glcm, lbp
+from texture import colour, gabor, glcm, lbp, lpq
 from texture.io import StoredImage, check_min_size, open_image, read_image
 from texture.masks import named_file, read_mask
 from texture.errors import ConfigError, FlatChromaWarning, MaskError
@@ -164,6 +164,16 @@ REGISTRY = {
         reach=None,
         periodic=False,
     ),
+    "lpq": Family(
+        check=lambda c: lpq.check_lpq_params(c.lpq_window),
+        names=lambda c: lpq.lpq_feature_names(c.lpq_window),
+        vector=lambda image, c, inside=None: lpq.lpq_feature_vector(image, c.lpq_window, inside),
+        min_size=lambda c: c.lpq_window,  # one whole window
+        check_mask=lambda inside, c, path: lpq.check_mask(inside, c.lpq_window, path),
+        responses=lambda image, c, origin=0: (lpq.lpq_codes(image, c.lpq_window),),
+        reach=lambda c: lpq.lpq_reach(c.lpq_window),
+        periodic=False,
+    ),
 }
 #: Every family's name, in the order of :data:`REGISTRY`.
 FAMILIES = tuple(REGISTRY)
@@ -179,7 +189,7 @@ class FeatureConfig:
     ----------
     families : tuple of str
         Distinct names among ``("glcm", "lbp", "gabor", "glcmhalf",
-        "lbpvar", "clbp")``
+        "lbpvar", "clbp", "lpq")``
         (:data:`FAMILIES`), computed in the order given; by default
         ``("glcm", "lbp", "gabor")`` (:data:`DEFAULT_FAMILIES`).
     glcm_levels : int
@@ -213,6 +223,11 @@ class FeatureConfig:
         ``(P, R)`` of the completed LBP's joint magnitude and centre
         histograms (``"clbp"``, :func:`texture.lbp.clbp_feature_vector`;
         not available in feature maps).
+    lpq_window : int
+        Odd side, at least 3, of the neighbourhood whose local Fourier phase
+        gives each pixel's LPQ code (``"lpq"``: the normalized histogram of
+        the 256 codes, :func:`texture.lpq.lpq_feature_vector`; decorrelated
+        with ``rho = 0.9``, as its authors do).
     colour : {"grey", "opponent"}
         ``"grey"``: the families run on the luminance.  ``"opponent"``: they
         also run on the two opponent-colour channels ``o1`` and ``o2``
@@ -248,6 +263,7 @@ class FeatureConfig:
     gabor_aggregate: str = "none"
     lbpvar_scales: tuple = ((8, 1), (16, 2), (24, 3))
     clbp_scales: tuple = ((8, 1), (16, 2), (24, 3))
+    lpq_window: int = 7
     colour: str = "grey"
 
     def __post_init__(self):
@@ -331,7 +347,7 @@ class FeatureExtractor:
         Name of every value of :meth:`transform`'s output, in order: the
         grey families' in the order of ``config.families`` (by default
         ``glcm_*``, ``lbp_*``, ``gabor_*``; the optional ``glcmhalf_*``,
-        ``lbpvar_*``, ``clbp_*`` where they are given), then with
+        ``lbpvar_*``, ``clbp_*``, ``lpq_*`` where they are given), then with
         ``colour="opponent"`` the same families on ``o1`` (``o1_glcm_*`` ...)
         and on ``o2``, then ``o1_mean, o1_std, o2_mean, o2_std``.
 
@@ -508,6 +524,8 @@ def extract_features(image, config=None, mask=None):
       neighbours may lie outside the mask;
     * Gabor: the mean and standard deviation of the response magnitudes at
       the inside pixels, the responses being those of the whole image.
+    * LPQ (optional): the histogram of the inside pixels' codes, each read
+      from its whole-image window, like LBP.
 
     A mask covering the whole image gives exactly the unmasked features.
 

@@ -12,6 +12,7 @@ computes them for a whole image:
   VAR: the bin of every pixel's local variance at every scale (the same
   neighbours); half-scale GLCM: the quantized mean of the 2 x 2 block
   starting at every pixel, and the pairs of blocks at twice the offsets;
+  LPQ: the code of every pixel (its window, zero outside the image);
 * Gabor: the magnitude of every filter's response (periodic borders).
 
 These are each family's ``responses`` in :data:`texture.features.REGISTRY`;
@@ -49,7 +50,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from texture import colour, gabor, glcm, lbp
+from texture import colour, gabor, glcm, lbp, lpq
 from texture.errors import ConfigError, FlatChromaWarning, ImageTooSmallError
 from texture.features import REGISTRY, FeatureExtractor
 from texture.io import open_image
@@ -441,6 +442,11 @@ def _lbpvar_windows(c, grid, responses, offset, n_rows):
     return _code_histograms(grid, responses, [lbp.VAR_BINS] * len(c.lbpvar_scales), offset, n_rows)
 
 
+def _lpq_windows(c, grid, responses, offset, n_rows):
+    """LPQ histograms of the band's windows from :func:`texture.lpq.lpq_codes` of the band, ``offset`` rows above it."""
+    return _code_histograms(grid, responses, [lpq.LPQ_BINS], offset, n_rows)
+
+
 def _code_histograms(grid, responses, n_bins, offset, n_rows):
     """Per window, the normalized histogram of each code plane of `responses`, concatenated."""
     histograms = []
@@ -572,7 +578,7 @@ def _window_properties(sums, L, out):
 #: of the band with its context): ``(config, grid, responses, offset, n_rows)
 #: -> (n_rows, cols, n_values)``, the band ``offset`` rows into the responses.
 _WINDOW_STATISTICS = {"glcm": _glcm_windows, "lbp": _lbp_windows, "gabor": _gabor_windows,
-                      "glcmhalf": _glcmhalf_windows, "lbpvar": _lbpvar_windows}
+                      "glcmhalf": _glcmhalf_windows, "lbpvar": _lbpvar_windows, "lpq": _lpq_windows}
 assert set(_WINDOW_STATISTICS) == {name for name, family in REGISTRY.items() if family.responses is not None}, \
     "every family with per-pixel responses needs its window statistics here"
 
