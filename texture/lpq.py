@@ -40,15 +40,16 @@ Decisions of this implementation
   rows of context on each side has exactly the whole image's codes (what
   :func:`texture.feature_map` relies on).
 * **Ties give bit 0**, as ``> 0`` does: a value within rounding of zero,
-  ``|value| <= 2**-32 S`` with ``S`` the sum of ``|f|`` over the pixel's
-  window (the largest a coefficient can be), counts as zero.  Float64
-  rounding leaves values some ``1e-15 S`` off their exact value, so the
-  codes are those of exact arithmetic under this rule, whatever the order
-  of the sums, unless an exact value lies within that rounding of ``2**-32
-  S`` in magnitude (never seen; and a band of rows has the whole image's
-  arithmetic anyway, pixel for pixel).  A flat window
-  (every coefficient exactly 0: a flat image, a zero chroma channel) has
-  code 0, not the signs of rounding noise.
+  ``|value| <= 2**-46 S`` (1.4e-14 S) with ``S`` the sum of ``|f|`` over the
+  pixel's window (which bounds every coefficient), counts as zero.  A flat window
+  (a flat image, a zero chroma channel) has every coefficient exactly 0,
+  which float64 sums leave within some ``1e-16 S`` of 0 with either sign:
+  its code is 0, not the signs of rounding noise, whatever the order of
+  the sums.  Values that are not exactly 0 lie far above the threshold on
+  real images (on scikit-image's 8-bit test images the smallest, at
+  ``8.6e-13 S``, comes from the decorrelation's entries of some ``1e-6``;
+  exact zeros come out below ``1e-16 S``), so the codes are those of exact
+  arithmetic under this rule.
 * **Signs of the decorrelation matrix**: each row of ``V`` (a singular
   vector, defined up to its sign) has its first non-zero entry positive,
   so that the codes do not depend on the LAPACK library that computed the
@@ -96,8 +97,9 @@ __all__ = [
 
 #: Number of LPQ codes, the length of a histogram.
 LPQ_BINS = 256
-#: A value within this fraction of the sum of ``|f|`` over its window is a tie (bit 0).
-TIE = 2.0**-32
+#: A value within this fraction of the sum of ``|f|`` over its window is a tie (bit 0): 100 times the
+#: rounding of exact zeros, 60 times below the least value not zero seen on 8-bit images.
+TIE = 2.0**-46
 # Pixels per slab of rows filtered at once: some thirty float64 values per
 # pixel (2 MiB), which stay in cache; no whole-image plane is ever made.
 _SLAB_PIXELS = 1 << 13
@@ -317,7 +319,7 @@ def lpq_codes(image, window=7, decorrelate=True, rho=0.9):
     -------
     codes : (M, N) ndarray of uint8
         Bit ``k`` is value ``k`` (module documentation) ``> 0``, a value
-        within ``2**-32`` of the window's sum of ``|f|`` counting as 0.
+        within ``2**-46`` of the window's sum of ``|f|`` counting as 0.
 
     Examples
     --------
