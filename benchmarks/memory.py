@@ -110,6 +110,7 @@ ROWS = {
     "glcmhalf": {"config": {"families": ["glcmhalf"]}},
     "lbpvar": {"config": {"families": ["lbpvar"]}},
     "clbp": {"config": {"families": ["clbp"]}},
+    "lpq": {"config": {"families": ["lpq"]}},
     "colour": {"config": {"colour": "opponent"}},
     "copies": {"config": {}, "copies": True},
     "colour-copies": {"config": {"colour": "opponent"}, "copies": True},
