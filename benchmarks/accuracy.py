@@ -15,7 +15,10 @@ Protocols (see ``pipeline.evaluation``):
    clipped to [0, 1] as an 8-bit image would be);
 4. ``--rotation``: the same, tested on the test images rotated by 30, 45 and
    90 degrees (bicubic, 90 exactly) and cropped to the largest centred
-   square inside the rotated image (141 x 141 of a 200 x 200 image at 45).
+   square inside the rotated image (141 x 141 of a 200 x 200 image at 45);
+5. ``--exposure``: the same, tested on the test images multiplied by 0.6
+   and by 1.4 (clipped to 1) and raised to the power 0.7 (another exposure
+   or tone curve).
 
 Methods.  *Ours* is the default of ``texture train``: the default
 ``FeatureConfig`` (extracted once per image), a z-score normalizer and
@@ -112,6 +115,8 @@ from texture.colour import opponent_channels  # noqa: E402
 SCALE_FOLDS = ({1, 4, 7}, {2, 5, 8}, {3, 6, 9})
 NOISE_DB = (30, 20, 10, 5)
 ROTATION_DEGREES = (30, 45, 90)
+# Exposure changes of the test images: a gain (darker; brighter, the highlights clipped) and a gamma.
+EXPOSURES = (("× 0.6", ("gain", 0.6)), ("× 1.4", ("gain", 1.4)), ("gamma 0.7", ("gamma", 0.7)))
 # The reference pipeline's features, fixed whatever our defaults become.
 REFERENCE_CONFIG = FeatureConfig(glcm_levels=32, glcm_distances=(1, 2, 4), glcm_angles=(0, 45, 90, 135),
                                  lbp_scales=((8, 1), (16, 2), (24, 3)), gabor_frequencies=(0.05, 0.1, 0.2, 0.4),
@@ -146,10 +151,20 @@ def _rotated(image, rng, degrees):
     return rotated(image, degrees)
 
 
-def alterations(noise_db, rotation_degrees):
+def exposed(image, kind, value):
+    """`image` under another exposure: times a gain (clipped to 1), or raised to a gamma."""
+    return np.minimum(image * value, 1.0) if kind == "gain" else image**value
+
+
+def _exposed(image, rng, change):
+    return exposed(image, *change)
+
+
+def alterations(noise_db, rotation_degrees, exposures=()):
     """(name, function of (image, rng)) of each altered test image to score."""
     return ([(f"noise {db:g} dB", partial(noisy, snr_db=db)) for db in noise_db]
-            + [(f"rotated {deg:g}°", partial(_rotated, degrees=deg)) for deg in rotation_degrees])
+            + [(f"rotated {deg:g}°", partial(_rotated, degrees=deg)) for deg in rotation_degrees]
+            + [(f"exposure {name}", partial(_exposed, change=change)) for name, change in exposures])
 
 
 def methods(seed, network, with_references=True, colour=False, mlp=True, n_networks=DEFAULT_N_NETWORKS):
@@ -383,6 +398,8 @@ def main(argv=None):
                         help="score inner validation inside each training part, never the test parts")
     parser.add_argument("--noise", action="store_true",
                         help=f"also test on the test images with Gaussian noise at {NOISE_DB} dB SNR")
+    parser.add_argument("--exposure", action="store_true",
+                        help="also score the test images multiplied by 0.6 and 1.4 (clipped) and raised to 0.7")
     parser.add_argument("--rotation", action="store_true",
                         help=f"also test on the test images rotated by {ROTATION_DEGREES} degrees")
     parser.add_argument("--factors", type=float, nargs="*", default=SCALE_FACTORS,
@@ -413,7 +430,8 @@ def main(argv=None):
 
     name, table = load(folder)
     paths, y = table["path"].tolist(), table["label"].to_numpy()
-    altered = alterations(NOISE_DB if args.noise else (), ROTATION_DEGREES if args.rotation else ())
+    altered = alterations(NOISE_DB if args.noise else (), ROTATION_DEGREES if args.rotation else (),
+                          EXPOSURES if args.exposure else ())
     config = FeatureConfig.from_dict({**args.config, **({"colour": "opponent"} if args.colour else {})})
     network = {**default_network(len(set(y))), **args.network}
     chosen = methods(args.seed, network, with_references=not args.ours_only, colour=args.colour,
