@@ -46,8 +46,8 @@ import math
 import cv2
 import numpy as np
 
-from texture.errors import ConfigError, MaskError
-from texture.masks import read_image_and_mask
+from texture.errors import ConfigError
+from texture.masks import check_square_inside, read_image_and_mask
 
 __all__ = [
     "LBP_METHODS",
@@ -812,16 +812,7 @@ def check_mask(inside, scales, path=None):
         Saying the radius and how many pixels the mask has.
     """
     R = max(R for _, R in scales)
-    side = 2 * math.ceil(R) + 1
-    # Outside the image is outside the mask (OpenCV's erosion border would count it inside).
-    core = cv2.erode(inside.view(np.uint8), np.ones((side, side), np.uint8),
-                     borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    if not cv2.countNonZero(core):
-        raise MaskError(
-            f"mask too small or thin for LBP radius {R:g}: 0 of its {np.count_nonzero(inside)} pixels have "
-            f"the {side} x {side} square around them inside",
-            path,
-        )
+    check_square_inside(inside, 2 * math.ceil(R) + 1, f"LBP radius {R:g}", path)
 
 
 def lbp_features(image, scales=((8, 1), (16, 2), (24, 3)), method="uniform", mask=None):

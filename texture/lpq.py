@@ -80,8 +80,8 @@ import numbers
 import cv2
 import numpy as np
 
-from texture.errors import ConfigError, MaskError
-from texture.masks import read_image_and_mask
+from texture.errors import ConfigError
+from texture.masks import check_square_inside, read_image_and_mask
 
 __all__ = [
     "LPQ_BINS",
@@ -402,15 +402,7 @@ def check_mask(inside, window=7, path=None):
     MaskError
         Saying the window and how many pixels the mask has.
     """
-    # Outside the image is outside the mask (OpenCV's erosion border would count it inside).
-    core = cv2.erode(inside.view(np.uint8), np.ones((window, window), np.uint8),
-                     borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    if not cv2.countNonZero(core):
-        raise MaskError(
-            f"mask too small or thin for the LPQ window {window}: 0 of its {np.count_nonzero(inside)} pixels have "
-            f"the {window} x {window} square around them inside",
-            path,
-        )
+    check_square_inside(inside, window, f"the LPQ window {window}", path)
 
 
 def lpq_features(image, window=7, mask=None):

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import os
 
+import cv2
 import numpy as np
 
 from texture.errors import MaskError, TextureError
 from texture.io import read_image
 
-__all__ = ["read_mask", "named_file", "read_image_and_mask"]
+__all__ = ["read_mask", "named_file", "read_image_and_mask", "check_square_inside"]
 
 
 def read_mask(mask, shape, path=None):
@@ -99,3 +100,39 @@ def read_image_and_mask(image, mask=None):
     grey = read_image(image)
     inside = None if mask is None else read_mask(mask, grey.shape, path)
     return grey, inside, named_file(mask, path)
+
+
+def check_square_inside(inside, side, what, path=None):
+    """Refuse a region of interest with no pixel whose whole ``side x side`` square around it is inside.
+
+    The families whose codes read a square neighbourhood (LBP's circles,
+    LPQ's windows) count the codes of the inside pixels, whose neighbours
+    may lie outside; as the smallest image size does of an image, this asks
+    for at least one inside pixel whose square is all inside, so that some
+    codes describe the region alone.
+
+    Parameters
+    ----------
+    inside : (M, N) ndarray of bool
+        Output of :func:`read_mask`.
+    side : int
+        Odd side of the square, in pixels.
+    what : str
+        The neighbourhood, as the error names it (``"LBP radius 3"``).
+    path : str, optional
+        File named in the error (the mask's, else the image's).
+
+    Raises
+    ------
+    MaskError
+        Saying `what`, the square and how many pixels the mask has.
+    """
+    # Outside the image is outside the mask (OpenCV's erosion border would count it inside).
+    core = cv2.erode(inside.view(np.uint8), np.ones((side, side), np.uint8),
+                     borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    if not cv2.countNonZero(core):
+        raise MaskError(
+            f"mask too small or thin for {what}: 0 of its {np.count_nonzero(inside)} pixels have "
+            f"the {side} x {side} square around them inside",
+            path,
+        )
