@@ -1,4 +1,5 @@
-"""Local phase quantization: codes against a brute force of the definition, blur, masks, config, names."""
+"""Local phase quantization: codes against a brute force of the definition, blur, masks, config, names;
+the rotation-pooled family (lpqr): quarter turns of the codes, invariance, orbit histograms."""
 
 import json
 
@@ -14,7 +15,8 @@ from texture import lpq
 from texture.features import DEFAULT_FAMILIES
 from texture.lbp import lbp_feature_vector
 from texture.lpq import (check_mask, decorrelation_matrix, lpq_codes, lpq_feature_names, lpq_feature_vector,
-                         lpq_reach)
+                         lpq_reach, lpqr_codes, lpqr_feature_names, lpqr_feature_vector, lpqr_features, quarter_turn,
+                         rotation_orbits)
 
 WITH_LPQ = FeatureConfig(families=DEFAULT_FAMILIES + ("lpq",))
 
@@ -230,6 +232,75 @@ def test_colour_runs_lpq_on_the_chroma_channels():
     with pytest.warns(texture.FlatChromaWarning):
         grey = extract_features(np.repeat(rgb[..., :1], 3, axis=2), config)
     assert grey["o1_lpq_w7_bin000"] == 1.0 and grey["o2_lpq_w7_bin000"] == 1.0
+
+
+@pytest.mark.parametrize("shape", [(24, 24), (19, 31)])
+def test_a_quarter_turn_of_the_image_turns_the_undecorrelated_codes_as_quarter_turn_says(shape):
+    image = np.random.default_rng(sum(shape)).normal(size=shape)  # no ties: every value far from 0
+    codes = lpq_codes(image, decorrelate=False)
+    for k in (1, 2, 3):
+        turned = np.rot90(codes, k).astype(np.intp)
+        for _ in range(k):
+            turned = quarter_turn(turned)
+        np.testing.assert_array_equal(lpq_codes(np.rot90(image, k), decorrelate=False), turned)
+    # The decorrelated codes follow no such rule: some pixel's code is not the turn of its code.
+    decorrelated = lpq_codes(image)
+    assert not np.array_equal(lpq_codes(np.rot90(image)), quarter_turn(np.rot90(decorrelated)))
+
+
+def test_rotation_orbits_are_64_orbits_of_4_codes_closed_under_the_quarter_turn():
+    orbit = rotation_orbits()
+    codes = np.arange(256)
+    np.testing.assert_array_equal(orbit[quarter_turn(codes)], orbit)
+    np.testing.assert_array_equal(quarter_turn(quarter_turn(quarter_turn(quarter_turn(codes)))), codes)
+    assert np.array_equal(np.bincount(orbit), np.full(64, 4))
+    # Numbered in the order of their least code.
+    least = [codes[orbit == k].min() for k in range(64)]
+    assert least == sorted(least) and orbit[0] == 0
+
+
+def test_lpqr_histogram_ignores_right_angle_rotations_and_lpqs_does_not():
+    image = np.random.default_rng(3).random((40, 56))
+    for k in (1, 2, 3):
+        np.testing.assert_array_equal(lpqr_feature_vector(np.rot90(image, k)), lpqr_feature_vector(image))
+    brick = data.brick()[:128, :160] / 255.0  # 8-bit: a few ties, still within 0.5 % of the pixels
+    turned = np.abs(lpqr_feature_vector(np.rot90(brick)) - lpqr_feature_vector(brick)).sum()
+    assert turned < 0.01
+    assert np.abs(lpq_feature_vector(np.rot90(brick)) - lpq_feature_vector(brick)).sum() > 30 * max(turned, 1e-3)
+
+
+def test_lpqr_vector_is_the_orbit_histogram_of_the_undecorrelated_codes_masked_or_not():
+    image = data.camera()[100:160, 200:290] / 255.0
+    orbits = rotation_orbits()[lpq_codes(image, decorrelate=False)]
+    np.testing.assert_array_equal(lpqr_codes(image), orbits)
+    np.testing.assert_array_equal(lpqr_feature_vector(image), np.bincount(orbits.ravel(), minlength=64) / image.size)
+    inside = np.zeros(image.shape, dtype=bool)
+    inside[10:40, 20:70] = True
+    expected = np.bincount(orbits[inside], minlength=64) / inside.sum()
+    np.testing.assert_array_equal(lpqr_feature_vector(image, inside=inside), expected)
+    features = extract_features(image, FeatureConfig(families=("lpqr",), lpq_window=5), mask=inside)
+    assert list(features.index) == lpqr_feature_names(5)
+    np.testing.assert_array_equal(
+        features.to_numpy(), np.bincount(rotation_orbits()[lpq_codes(image, 5, decorrelate=False)][inside],
+                                         minlength=64) / inside.sum())
+    np.testing.assert_array_equal(lpqr_features(image, mask=inside).to_numpy(), expected)
+    with pytest.raises(texture.MaskError, match="LPQ window 7"):
+        lpqr_features(image, mask=np.eye(*image.shape, dtype=bool))
+
+
+def test_lpqr_names_config_and_colour():
+    names = lpqr_feature_names(7)
+    assert len(names) == 64 and names[0] == "lpqr_w7_orbit00" and names[-1] == "lpqr_w7_orbit63"
+    assert "lpqr" not in FeatureConfig().families
+    config = FeatureConfig(families=("lpq", "lpqr"), colour="opponent")
+    assert FeatureConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    assert len(FeatureExtractor(config).names) == 3 * (256 + 64) + 4
+    rgb = data.astronaut()[100:180, 150:250]
+    with pytest.warns(texture.FlatChromaWarning):
+        grey = extract_features(np.repeat(rgb[..., :1], 3, axis=2), config)
+    assert grey["o1_lpqr_w7_orbit00"] == 1.0 and grey["o2_lpqr_w7_orbit00"] == 1.0  # flat chroma: code 0, orbit 0
+    with pytest.raises(texture.ConfigError, match="lpq_window must be an odd integer"):
+        FeatureConfig(families=("lpqr",), lpq_window=6)
 
 
 def test_docstring_examples():

@@ -16,7 +16,7 @@ from texture.glcm import (GLCM_PROPERTIES, glcm_feature_names, glcm_half_feature
                           glcm_properties, half_scale, quantize)
 from texture.lbp import (VAR_BINS, lbp_codes, lbp_feature_names, lbp_n_bins, lbp_var_feature_names,
                          local_variance, var_bins)
-from texture.lpq import lpq_codes, lpq_feature_names, lpq_reach
+from texture.lpq import lpq_codes, lpq_feature_names, lpq_reach, lpqr_feature_names, rotation_orbits
 
 # Small banks keep the brute-force reference quick; every option and every family with per-pixel
 # responses, the optional ones too, is covered ("clbp" has whole-image thresholds: maps refuse it).
@@ -34,7 +34,7 @@ def reference_map(image, window, step, config, seen=None):
     if seen is None:
         grey = read_image(image)
         magnitudes = np.abs(gabor_responses(grey, c.gabor_frequencies, c.gabor_orientations, c.gabor_bandwidth))
-        seen = {"glcm": grey, "lbp": grey, "lbpvar": grey, "glcmhalf": grey, "lpq": grey}
+        seen = {"glcm": grey, "lbp": grey, "lbpvar": grey, "glcmhalf": grey, "lpq": grey, "lpqr": grey}
     else:  # a chroma channel, outside [0, 1]: gabor_responses would refuse it
         magnitudes = np.array([m.copy() for m in gabor_magnitudes(seen["gabor"], c.gabor_frequencies,
                                                                   c.gabor_orientations, c.gabor_bandwidth)])
@@ -48,6 +48,8 @@ def reference_map(image, window, step, config, seen=None):
     var = {(P, R): var_bins(local_variance(seen["lbpvar"], P, R)) for P, R in c.lbpvar_scales}
     # LPQ codes of the whole image (tested against a brute force of the definition in test_lpq).
     lpq = lpq_codes(seen["lpq"], c.lpq_window)
+    # Rotation orbits of the undecorrelated codes (the codes tested in test_lpq, the orbits there too).
+    lpqr = rotation_orbits()[lpq_codes(seen["lpqr"], c.lpq_window, decorrelate=False)]
     rows, cols = (height - window) // step + 1, (width - window) // step + 1
     out = []
     for i in range(rows):
@@ -97,6 +99,9 @@ def reference_map(image, window, step, config, seen=None):
             # LPQ: histogram of the whole image's codes inside the window.
             names = iter(lpq_feature_names(c.lpq_window))
             for value in np.bincount(lpq[box].ravel(), minlength=256) / window**2:
+                vector[next(names)] = value
+            names = iter(lpqr_feature_names(c.lpq_window))
+            for value in np.bincount(lpqr[box].ravel(), minlength=64) / window**2:
                 vector[next(names)] = value
             # Gabor: mean and standard deviation of the whole image's response magnitudes inside the window.
             stats = np.array([[m[box].mean(), m[box].std()] for m in magnitudes]).reshape(

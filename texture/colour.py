@@ -53,7 +53,7 @@ defined here, once:
   GLCM (``"glcmhalf"``) gets the same view, then averages its 2 x 2 blocks.
 * **VAR** (``"lbpvar"``) gets the channel as it is, like LBP: its variance
   bins are in the same units as the luminance's.
-* **LPQ** (``"lpq"``) gets the channel as it is: its codes are signs of
+* **LPQ** (``"lpq"``, and ``"lpqr"``) gets the channel as it is: its codes are signs of
   linear filters, invariant to a positive scale, and read zeros (neutral
   chroma) outside the image; values below zero are what it is made for
   (its ties are relative to the window's sum of ``|c|``).  A flat chroma
@@ -71,7 +71,7 @@ contrast, dissimilarity and the variances 0, correlation 1, homogeneity,
 energy and maximum probability 1, entropies 0); LBP: every neighbour, the
 zero border included, equals the centre, so every pixel has the code ``P``
 (bin ``P`` is 1, the others 0); Gabor: 0; LPQ: every coefficient is 0,
-code 0 (bin 0 is 1); statistics: 0.
+code 0 (bin 0 is 1; for ``"lpqr"``, orbit 0); statistics: 0.
 
 References
 ----------

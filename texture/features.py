@@ -174,6 +174,16 @@ REGISTRY = {
         reach=lambda c: lpq.lpq_reach(c.lpq_window),
         periodic=False,
     ),
+    "lpqr": Family(
+        check=lambda c: lpq.check_lpq_params(c.lpq_window),
+        names=lambda c: lpq.lpqr_feature_names(c.lpq_window),
+        vector=lambda image, c, inside=None: lpq.lpqr_feature_vector(image, c.lpq_window, inside),
+        min_size=lambda c: c.lpq_window,
+        check_mask=lambda inside, c, path: lpq.check_mask(inside, c.lpq_window, path),
+        responses=lambda image, c, origin=0: (lpq.lpqr_codes(image, c.lpq_window),),
+        reach=lambda c: lpq.lpq_reach(c.lpq_window),
+        periodic=False,
+    ),
 }
 #: Every family's name, in the order of :data:`REGISTRY`.
 FAMILIES = tuple(REGISTRY)
@@ -189,7 +199,7 @@ class FeatureConfig:
     ----------
     families : tuple of str
         Distinct names among ``("glcm", "lbp", "gabor", "glcmhalf",
-        "lbpvar", "clbp", "lpq")``
+        "lbpvar", "clbp", "lpq", "lpqr")``
         (:data:`FAMILIES`), computed in the order given; by default
         ``("glcm", "lbp", "gabor")`` (:data:`DEFAULT_FAMILIES`).
     glcm_levels : int
@@ -227,7 +237,9 @@ class FeatureConfig:
         Odd side, at least 3, of the neighbourhood whose local Fourier phase
         gives each pixel's LPQ code (``"lpq"``: the normalized histogram of
         the 256 codes, :func:`texture.lpq.lpq_feature_vector`; decorrelated
-        with ``rho = 0.9``, as its authors do).
+        with ``rho = 0.9``, as its authors do; ``"lpqr"``: the histogram of
+        the undecorrelated codes' 64 orbits under the right-angle
+        rotations, :func:`texture.lpq.lpqr_feature_vector`).
     colour : {"grey", "opponent"}
         ``"grey"``: the families run on the luminance.  ``"opponent"``: they
         also run on the two opponent-colour channels ``o1`` and ``o2``
@@ -347,7 +359,7 @@ class FeatureExtractor:
         Name of every value of :meth:`transform`'s output, in order: the
         grey families' in the order of ``config.families`` (by default
         ``glcm_*``, ``lbp_*``, ``gabor_*``; the optional ``glcmhalf_*``,
-        ``lbpvar_*``, ``clbp_*``, ``lpq_*`` where they are given), then with
+        ``lbpvar_*``, ``clbp_*``, ``lpq_*``, ``lpqr_*`` where they are given), then with
         ``colour="opponent"`` the same families on ``o1`` (``o1_glcm_*`` ...)
         and on ``o2``, then ``o1_mean, o1_std, o2_mean, o2_std``.
 

@@ -85,6 +85,7 @@ from texture.masks import check_square_inside, read_image_and_mask
 
 __all__ = [
     "LPQ_BINS",
+    "LPQR_BINS",
     "check_lpq_params",
     "decorrelation_matrix",
     "lpq_codes",
@@ -92,11 +93,19 @@ __all__ = [
     "lpq_feature_names",
     "lpq_feature_vector",
     "lpq_features",
+    "lpqr_codes",
+    "lpqr_feature_names",
+    "lpqr_feature_vector",
+    "lpqr_features",
+    "quarter_turn",
+    "rotation_orbits",
     "check_mask",
 ]
 
 #: Number of LPQ codes, the length of a histogram.
 LPQ_BINS = 256
+#: Number of orbits of the codes under the right-angle rotations, the length of an ``lpqr`` histogram.
+LPQR_BINS = 64
 #: A value within this fraction of the sum of ``|f|`` over its window is a tie (bit 0): 100 times the
 #: rounding of exact zeros, 60 times below the least value not zero seen on 8-bit images.
 TIE = 2.0**-46
@@ -372,12 +381,149 @@ def lpq_feature_vector(image, window=7, inside=None, decorrelate=True, rho=0.9):
     (1.0, 1.0)
     """
     check_lpq_params(window, rho, field="window")
-    image = _checked_image(image)
-    counts = np.zeros(LPQ_BINS, dtype=np.intp)
-    for top, bottom, codes in _slab_iter(image, window, rho, bool(decorrelate)):
+    return _histogram(_checked_image(image), window, inside, rho, bool(decorrelate), None)
+
+
+def _histogram(image, window, inside, rho, decorrelate, bin_of_code):
+    """Normalized counts of the codes (or of ``bin_of_code[code]``), slab by slab, of every or the inside pixels."""
+    n_bins = LPQ_BINS if bin_of_code is None else int(bin_of_code.max()) + 1
+    counts = np.zeros(n_bins, dtype=np.intp)
+    for top, bottom, codes in _slab_iter(image, window, rho, decorrelate):
         counted = codes if inside is None else codes[inside[top:bottom]]
-        counts += np.bincount(counted.ravel(), minlength=LPQ_BINS)
+        per_code = np.bincount(counted.ravel(), minlength=LPQ_BINS)
+        counts += per_code if bin_of_code is None else np.bincount(bin_of_code, per_code, n_bins).astype(np.intp)
     return counts / max(counts.sum(), 1)
+
+
+def quarter_turn(codes):
+    """The code of each pixel after the image turns a quarter (``np.rot90``), from the undecorrelated codes.
+
+    A quarter turn counter-clockwise swaps the row and column frequencies
+    and reverses one of them: ``F1`` becomes ``F2``, ``F2`` becomes
+    ``conj(F1)``, ``F3`` becomes ``F4`` and ``F4`` becomes ``conj(F3)``
+    (``F3``'s ``(a, a)`` turns into ``(-a, a)``, the conjugate of ``F4``'s
+    ``(a, -a)``, and back).  So bits 0, 1 swap with bits 2, 3 and bits 4, 5
+    with 6, 7, and the imaginary bits taken from a conjugate (3 and 7)
+    are complemented.  That is the sign of the negated value except where
+    the value is exactly 0 (a tie, bit 0 either way); such a code and its
+    turn fall in one orbit all the same when the window is flat.  The
+    decorrelated codes have no such rule: the decorrelation mixes the
+    values of equal variance in a direction the rotation does not keep.
+
+    Parameters
+    ----------
+    codes : array_like of int
+        Codes of :func:`lpq_codes` with ``decorrelate=False``.
+
+    Returns
+    -------
+    turned : ndarray of int
+        Same shape.
+
+    Examples
+    --------
+    >>> format(int(quarter_turn(0b00000001)), "08b")  # Re F1 > 0 -> Re F2 > 0; Im F1, Im F3 < 0 -> Im F2, Im F4 > 0
+    '10001100'
+    """
+    codes = np.asarray(codes).astype(np.intp)
+    bits = (codes[..., None] >> np.arange(8)) & 1
+    turned = bits[..., [2, 3, 0, 1, 6, 7, 4, 5]] ^ np.array([0, 0, 0, 1, 0, 0, 0, 1])
+    return (turned << np.arange(8)).sum(axis=-1)
+
+
+@functools.lru_cache(maxsize=1)
+def rotation_orbits():
+    """The orbit (0 .. 63) of each of the 256 undecorrelated codes under the right-angle rotations.
+
+    Each orbit is a code and its three :func:`quarter_turn` turns (four
+    distinct codes, since every turn moves some bit); orbits are numbered
+    in the order of their smallest code.  Counting the orbits instead of
+    the codes makes a histogram that a right-angle rotation of the image
+    leaves unchanged, and one that changes less under other rotations.
+    Cached; read-only.
+
+    Returns
+    -------
+    orbit : (256,) ndarray of intp
+
+    Examples
+    --------
+    >>> orbit = rotation_orbits()
+    >>> int(orbit.max()) + 1, bool((np.bincount(orbit) == 4).all())
+    (64, True)
+    """
+    codes = np.arange(LPQ_BINS)
+    least = codes.copy()
+    turned = codes
+    for _ in range(3):
+        turned = quarter_turn(turned)
+        least = np.minimum(least, turned)
+    orbit = np.unique(least, return_inverse=True)[1].astype(np.intp)
+    orbit.flags.writeable = False
+    return orbit
+
+
+def lpqr_codes(image, window=7):
+    """Rotation orbit (0 .. 63, :func:`rotation_orbits`) of every pixel's undecorrelated LPQ code.
+
+    Parameters
+    ----------
+    image : (M, N) array_like
+        As in :func:`lpq_codes`.
+    window : int, optional
+        As in :func:`lpq_codes`.
+
+    Returns
+    -------
+    orbits : (M, N) ndarray of uint8
+
+    Examples
+    --------
+    >>> image = np.random.default_rng(0).random((12, 12))
+    >>> bool(np.array_equal(np.rot90(lpqr_codes(image)), lpqr_codes(np.rot90(image))))
+    True
+    """
+    return rotation_orbits().astype(np.uint8)[lpq_codes(image, window, decorrelate=False)]
+
+
+def lpqr_feature_names(window=7):
+    """Names of :func:`lpqr_feature_vector`'s values: ``lpqr_w7_orbit00`` .. ``lpqr_w7_orbit63``."""
+    return [f"lpqr_w{window}_orbit{b:02d}" for b in range(LPQR_BINS)]
+
+
+def lpqr_feature_vector(image, window=7, inside=None):
+    """Normalized histogram of the rotation orbits (64 bins) of the undecorrelated codes.
+
+    The ``"lpqr"`` family: LPQ pooled over the right-angle rotations.
+    Rotating the image by a multiple of 90 degrees leaves it unchanged
+    (to ties); it also changes less than :func:`lpq_feature_vector` under
+    other rotations, the viewpoint changes of textures photographed from
+    any side.  Without the decorrelation, since its mixing does not turn
+    with the image (:func:`quarter_turn`).
+
+    Parameters
+    ----------
+    image : (M, N) ndarray of float64
+        Working grey image (see :func:`texture.read_image`).
+    window : int, optional
+        As in :func:`lpq_codes`.
+    inside : (M, N) ndarray of bool, optional
+        Count only the codes of these pixels (each computed from its
+        whole-image neighbourhood).
+
+    Returns
+    -------
+    values : (64,) ndarray of float64
+        Sums to 1, in the order of :func:`lpqr_feature_names`.
+
+    Examples
+    --------
+    >>> image = np.random.default_rng(1).random((20, 30))
+    >>> bool(np.array_equal(lpqr_feature_vector(image), lpqr_feature_vector(np.rot90(image))))
+    True
+    """
+    check_lpq_params(window, field="window")
+    return _histogram(_checked_image(image), window, inside, 0.9, False, rotation_orbits())
 
 
 def check_mask(inside, window=7, path=None):
@@ -447,3 +593,37 @@ def lpq_features(image, window=7, mask=None):
     import pandas as pd  # see texture.features.extract_features
 
     return pd.Series(values, index=lpq_feature_names(window))
+
+
+def lpqr_features(image, window=7, mask=None):
+    """The rotation-pooled LPQ histogram (:func:`lpqr_feature_vector`) of an image, or of a region in it.
+
+    Parameters
+    ----------
+    image, window, mask
+        As in :func:`lpq_features`.
+
+    Returns
+    -------
+    features : pandas.Series
+        Fraction of the pixels in each orbit, named like ``lpqr_w7_orbit00``.
+
+    Raises
+    ------
+    ConfigError, MaskError
+        As :func:`lpq_features`.
+
+    Examples
+    --------
+    >>> from skimage.data import brick
+    >>> features = lpqr_features(brick())
+    >>> len(features), round(float(features.sum()), 6)
+    (64, 1.0)
+    """
+    check_lpq_params(window, field="window")
+    image, inside, named = read_image_and_mask(image, mask)
+    if inside is not None:
+        check_mask(inside, window, named)
+    import pandas as pd  # see texture.features.extract_features
+
+    return pd.Series(lpqr_feature_vector(image, window, inside), index=lpqr_feature_names(window))

@@ -447,6 +447,11 @@ def _lpq_windows(c, grid, responses, offset, n_rows):
     return _code_histograms(grid, responses, [lpq.LPQ_BINS], offset, n_rows)
 
 
+def _lpqr_windows(c, grid, responses, offset, n_rows):
+    """Rotation-orbit histograms of the band's windows from :func:`texture.lpq.lpqr_codes` of the band."""
+    return _code_histograms(grid, responses, [lpq.LPQR_BINS], offset, n_rows)
+
+
 def _code_histograms(grid, responses, n_bins, offset, n_rows):
     """Per window, the normalized histogram of each code plane of `responses`, concatenated."""
     histograms = []
@@ -578,7 +583,8 @@ def _window_properties(sums, L, out):
 #: of the band with its context): ``(config, grid, responses, offset, n_rows)
 #: -> (n_rows, cols, n_values)``, the band ``offset`` rows into the responses.
 _WINDOW_STATISTICS = {"glcm": _glcm_windows, "lbp": _lbp_windows, "gabor": _gabor_windows,
-                      "glcmhalf": _glcmhalf_windows, "lbpvar": _lbpvar_windows, "lpq": _lpq_windows}
+                      "glcmhalf": _glcmhalf_windows, "lbpvar": _lbpvar_windows, "lpq": _lpq_windows,
+                      "lpqr": _lpqr_windows}
 assert set(_WINDOW_STATISTICS) == {name for name, family in REGISTRY.items() if family.responses is not None}, \
     "every family with per-pixel responses needs its window statistics here"
 
