@@ -16,7 +16,8 @@ today's.  The references of the optional families: ``local_binary_pattern``
 half-resolution images (``glcmhalf``), the prototype of ``lpq`` (four complex
 separable ``scipy.signal.convolve2d`` passes, "same" size with a zero border,
 the decorrelation as one matrix product and the signs as sums of powers of
-2); ``clbp`` has none in these libraries (its codes are tested against a
+2), and for ``lpqr`` the same prototype without the decorrelation, its codes
+pooled by a lookup into their rotation orbits; ``clbp`` has none in these libraries (its codes are tested against a
 float64 brute force) and is timed alone.
 
 Then the cost of a colour vector (``FeatureConfig(colour="opponent")``)
@@ -52,7 +53,7 @@ from texture.features import REGISTRY  # noqa: E402
 from texture.gabor import gabor_bank  # noqa: E402
 from texture.glcm import quantize  # noqa: E402
 from texture.lbp import VAR_BINS  # noqa: E402
-from texture.lpq import decorrelation_matrix  # noqa: E402
+from texture.lpq import decorrelation_matrix, rotation_orbits  # noqa: E402
 
 cv2.setNumThreads(1)
 KTH_TIPS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "kth_tips_grey"
@@ -165,7 +166,7 @@ class Reference:
         P = counts / counts.sum(axis=(0, 1), keepdims=True)
         return np.concatenate([graycoprops(P, prop).ravel() for prop in self.props])
 
-    def lpq(self, image):
+    def _lpq_codes(self, image, decorrelate):
         # The prototype the family was written from, with our semantics (zeros outside, every pixel).
         window = self.config.lpq_window
         x = np.arange(window) - window // 2
@@ -177,9 +178,17 @@ class Reference:
 
         coefficients = [separable(w0, w1), separable(w1, w0), separable(w1, w1), separable(w1, w2)]
         values = np.stack([part for z in coefficients for part in (z.real, z.imag)], axis=-1)
-        values = values @ decorrelation_matrix(window).T  # the matrix is cached: per image, only its product
-        codes = ((values > 0) * (1 << np.arange(8))).sum(axis=-1)
+        if decorrelate:
+            values = values @ decorrelation_matrix(window).T  # the matrix is cached: per image, only its product
+        return ((values > 0) * (1 << np.arange(8))).sum(axis=-1)
+
+    def lpq(self, image):
+        codes = self._lpq_codes(image, decorrelate=True)
         return np.bincount(codes.ravel(), minlength=256) / codes.size
+
+    def lpqr(self, image):
+        codes = self._lpq_codes(image, decorrelate=False)
+        return np.bincount(rotation_orbits()[codes.ravel()], minlength=64) / codes.size
 
     def gabor(self, image):
         stats = []
