@@ -24,7 +24,7 @@ def test_names_are_stable_unique_and_prefixed():
     assert names[0] == "glcm_contrast_d1_mean"
     assert "lbp_p8_r1_riu2_bin03" in names and "gabor_f0.10_t030_mean" in names
     prefixes = [name.split("_")[0] for name in names]
-    assert prefixes == sorted(prefixes, key=["glcm", "lbp", "gabor"].index)
+    assert prefixes == sorted(prefixes, key=["glcm", "lbp", "gabor", "lpqr"].index)
 
 
 def test_extract_features_concatenates_the_families(image):

@@ -100,7 +100,7 @@ def lbp_settings(draw, max_size):
 @st.composite
 def configs(draw):
     """Valid feature configurations, small enough to keep each example fast."""
-    families = draw(st.lists(st.sampled_from(("glcm", "lbp", "gabor")), min_size=1, max_size=3, unique=True))
+    families = draw(st.lists(st.sampled_from(("glcm", "lbp", "gabor", "lpqr")), min_size=1, max_size=4, unique=True))
     lbp_method, lbp_scales = draw(lbp_settings(max_size=3))
     return FeatureConfig(
         families=tuple(families),

@@ -188,7 +188,7 @@ REGISTRY = {
 #: Every family's name, in the order of :data:`REGISTRY`.
 FAMILIES = tuple(REGISTRY)
 #: The families of the default :class:`FeatureConfig`.
-DEFAULT_FAMILIES = ("glcm", "lbp", "gabor")
+DEFAULT_FAMILIES = ("glcm", "lbp", "gabor", "lpqr")
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,9 @@ class FeatureConfig:
         Distinct names among ``("glcm", "lbp", "gabor", "glcmhalf",
         "lbpvar", "clbp", "lpq", "lpqr")``
         (:data:`FAMILIES`), computed in the order given; by default
-        ``("glcm", "lbp", "gabor")`` (:data:`DEFAULT_FAMILIES`).
+        ``("glcm", "lbp", "gabor", "lpqr")`` (:data:`DEFAULT_FAMILIES`;
+        ``"lpqr"`` since the seventh round of issue 17, chosen by nested
+        validation as the others).
     glcm_levels : int
         Grey levels of the co-occurrence matrices, 8 to 256.
     glcm_distances : tuple of int
@@ -358,8 +360,8 @@ class FeatureExtractor:
     names : list of str
         Name of every value of :meth:`transform`'s output, in order: the
         grey families' in the order of ``config.families`` (by default
-        ``glcm_*``, ``lbp_*``, ``gabor_*``; the optional ``glcmhalf_*``,
-        ``lbpvar_*``, ``clbp_*``, ``lpq_*``, ``lpqr_*`` where they are given), then with
+        ``glcm_*``, ``lbp_*``, ``gabor_*``, ``lpqr_*``; the optional
+        ``glcmhalf_*``, ``lbpvar_*``, ``clbp_*``, ``lpq_*`` where they are given), then with
         ``colour="opponent"`` the same families on ``o1`` (``o1_glcm_*`` ...)
         and on ``o2``, then ``o1_mean, o1_std, o2_mean, o2_std``.
 
@@ -557,7 +559,7 @@ def extract_features(image, config=None, mask=None):
     -------
     features : pandas.Series
         float64 values indexed by :attr:`FeatureExtractor.names`: by default
-        ``glcm_*``, then ``lbp_*``, then ``gabor_*`` (each family of
+        ``glcm_*``, then ``lbp_*``, ``gabor_*`` and ``lpqr_*`` (each family of
         ``config.families`` in its order; then the chroma channels' and the
         colour statistics with ``config.colour="opponent"``).
 
