@@ -10,6 +10,7 @@ import pytest
 import texture
 from texture import FeatureConfig, FeatureExtractor, extract_features
 from texture.features import DEFAULT_FAMILIES, FAMILIES, REGISTRY
+from texture.lpq import lpqr_features
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,8 @@ def test_extract_features_concatenates_the_families(image):
     features = extract_features(image)
     assert isinstance(features, pd.Series) and features.dtype == np.float64
     assert list(features.index) == FeatureExtractor().names
-    expected = pd.concat([texture.glcm_features(image), texture.lbp_features(image), texture.gabor_features(image)])
+    expected = pd.concat([texture.glcm_features(image), texture.lbp_features(image), texture.gabor_features(image),
+                          lpqr_features(image)])
     pd.testing.assert_series_equal(features, expected, check_exact=False, rtol=1e-12)
 
 

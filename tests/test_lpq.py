@@ -193,9 +193,9 @@ def test_config_round_trip_and_validation():
             FeatureConfig(lpq_window=bad)
     with pytest.raises(texture.ConfigError, match="rho"):
         lpq_codes(np.zeros((5, 5)), 7, rho=1.0)
-    # Not a default family: the default vector is unchanged.
-    assert "lpq" not in FeatureConfig().families
-    assert len(FeatureExtractor().names) == 216
+    # Not a default family (its rotation-pooled sibling "lpqr" is): 216 + 64 default features.
+    assert "lpq" not in FeatureConfig().families and "lpqr" in FeatureConfig().families
+    assert len(FeatureExtractor().names) == 280
     assert FeatureConfig(families=("lpq",), lpq_window=11).min_image_size == 11
     assert lpq_reach(11) == 5
 
@@ -205,9 +205,10 @@ def test_names_count_and_sums():
     assert len(names) == 256 and names[0] == "lpq_w7_bin000" and names[-1] == "lpq_w7_bin255"
     image = data.grass()[:64, :80]
     features = extract_features(image, WITH_LPQ)
-    assert list(features.index[:216]) == FeatureExtractor().names
-    assert list(features.index[216:]) == names
-    np.testing.assert_array_equal(features.to_numpy()[:216], extract_features(image).to_numpy())
+    n = len(FeatureExtractor().names)
+    assert list(features.index[:n]) == FeatureExtractor().names
+    assert list(features.index[n:]) == names
+    np.testing.assert_array_equal(features.to_numpy()[:n], extract_features(image).to_numpy())
     assert features[names].sum() == pytest.approx(1.0, abs=1e-12)
     assert (features[names] >= 0).all()
     with pytest.raises(texture.ImageTooSmallError):
@@ -291,7 +292,6 @@ def test_lpqr_vector_is_the_orbit_histogram_of_the_undecorrelated_codes_masked_o
 def test_lpqr_names_config_and_colour():
     names = lpqr_feature_names(7)
     assert len(names) == 64 and names[0] == "lpqr_w7_orbit00" and names[-1] == "lpqr_w7_orbit63"
-    assert "lpqr" not in FeatureConfig().families
     config = FeatureConfig(families=("lpq", "lpqr"), colour="opponent")
     assert FeatureConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     assert len(FeatureExtractor(config).names) == 3 * (256 + 64) + 4

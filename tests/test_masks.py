@@ -7,6 +7,7 @@ import pytest
 
 import texture
 from texture import FeatureConfig, extract_features, read_mask
+from texture.lpq import lpqr_features
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +79,7 @@ class TestExtractFeatures:
     def test_masked_vector_is_the_families_masked_features_in_order(self, image, disk):
         features = extract_features(image, mask=disk)
         parts = [texture.glcm_features(image, mask=disk), texture.lbp_features(image, mask=disk),
-                 texture.gabor_features(image, mask=disk)]
+                 texture.gabor_features(image, mask=disk), lpqr_features(image, mask=disk)]
         pd.testing.assert_series_equal(features, pd.concat(parts), check_exact=True)
         assert not np.allclose(features, extract_features(image), rtol=1e-3)
 

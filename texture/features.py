@@ -1,4 +1,4 @@
-"""One configurable extractor: image -> named vector of GLCM, LBP and Gabor features.
+"""One configurable extractor: image -> named vector of GLCM, LBP, Gabor and LPQ features.
 
 :class:`FeatureConfig` says which families run and with which parameters,
 on grey or also on colour; it round-trips through JSON so that a trained
