@@ -503,13 +503,8 @@ def lpqr_feature_vector(image, window=7, inside=None):
 
     Parameters
     ----------
-    image : (M, N) ndarray of float64
-        Working grey image (see :func:`texture.read_image`).
-    window : int, optional
-        As in :func:`lpq_codes`.
-    inside : (M, N) ndarray of bool, optional
-        Count only the codes of these pixels (each computed from its
-        whole-image neighbourhood).
+    image, window, inside
+        As in :func:`lpq_feature_vector`.
 
     Returns
     -------
@@ -585,14 +580,18 @@ def lpq_features(image, window=7, mask=None):
     >>> len(features), round(float(features.sum()), 6)
     (256, 1.0)
     """
+    return _named_histogram(image, window, mask, lpq_feature_vector, lpq_feature_names)
+
+
+def _named_histogram(image, window, mask, vector, names):
+    """``vector`` of the image (or of its region inside ``mask``) as a Series indexed by ``names(window)``."""
     check_lpq_params(window, field="window")
     image, inside, named = read_image_and_mask(image, mask)
     if inside is not None:
         check_mask(inside, window, named)
-    values = lpq_feature_vector(image, window, inside)
     import pandas as pd  # see texture.features.extract_features
 
-    return pd.Series(values, index=lpq_feature_names(window))
+    return pd.Series(vector(image, window, inside), index=names(window))
 
 
 def lpqr_features(image, window=7, mask=None):
@@ -620,10 +619,4 @@ def lpqr_features(image, window=7, mask=None):
     >>> len(features), round(float(features.sum()), 6)
     (64, 1.0)
     """
-    check_lpq_params(window, field="window")
-    image, inside, named = read_image_and_mask(image, mask)
-    if inside is not None:
-        check_mask(inside, window, named)
-    import pandas as pd  # see texture.features.extract_features
-
-    return pd.Series(lpqr_feature_vector(image, window, inside), index=lpqr_feature_names(window))
+    return _named_histogram(image, window, mask, lpqr_feature_vector, lpqr_feature_names)
