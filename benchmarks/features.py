@@ -17,8 +17,9 @@ half-resolution images (``glcmhalf``), the prototype of ``lpq`` (four complex
 separable ``scipy.signal.convolve2d`` passes, "same" size with a zero border,
 the decorrelation as one matrix product and the signs as sums of powers of
 2), and for ``lpqr`` the same prototype without the decorrelation, its codes
-pooled by a lookup into their rotation orbits; ``clbp`` has none in these libraries (its codes are tested against a
-float64 brute force) and is timed alone.
+pooled by a lookup into their rotation orbits; ``clbp`` has none in these
+libraries (its codes are tested against a float64 brute force) and is timed
+alone.
 
 Then the cost of a colour vector (``FeatureConfig(colour="opponent")``)
 against the grey one, on the same colour photographs (USPTex, 128 x 128,

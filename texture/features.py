@@ -538,8 +538,9 @@ def extract_features(image, config=None, mask=None):
       neighbours may lie outside the mask;
     * Gabor: the mean and standard deviation of the response magnitudes at
       the inside pixels, the responses being those of the whole image.
-    * LPQ (optional): the histogram of the inside pixels' codes, each read
-      from its whole-image window, like LBP.
+    * LPQ (``lpqr`` by default; ``lpq`` optional): the histogram of the
+      inside pixels' codes (or their rotation orbits), each read from its
+      whole-image window, like LBP.
 
     A mask covering the whole image gives exactly the unmasked features.
 

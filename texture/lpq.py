@@ -518,6 +518,7 @@ def lpqr_feature_vector(image, window=7, inside=None):
     True
     """
     check_lpq_params(window, field="window")
+    # rho only shapes the decorrelation, which these codes skip: any valid value gives the same codes.
     return _histogram(_checked_image(image), window, inside, 0.9, False, rotation_orbits())
 
 
